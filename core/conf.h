@@ -1,0 +1,151 @@
+/*
+ * Configuration: the YAML file, STOA_* environment overrides and built-in defaults,
+ * merged into one immutable struct conf.
+ *
+ * Precedence: defaults < file < environment. Every scalar key has an environment name
+ * made from its path in upper case with '_' between elements: storage.plugin is
+ * STOA_STORAGE_PLUGIN, cache.list_ttl is STOA_CACHE_LIST_TTL. Lists of scalars take a
+ * comma-separated value (STOA_LISTEN=127.0.0.1:3000,[::1]:3000). Elements of lists of
+ * maps take their index: STOA_UPSTREAMS_0_URL, STOA_NAMESPACES_1_PATTERN; an index one
+ * past the end appends an element. Plugin options: STOA_STORAGE_OPTIONS_ROOT=/x sets
+ * storage.options.root.
+ *
+ * Errors name the file and line ("stoa.yaml:12: upstreams[0].fallthrough: expected
+ * on_not_found or on_any_error, got 'x'") or the variable ("STOA_THREADS: expected a
+ * positive integer, got 'abc'"). Unknown keys are errors, with a did-you-mean hint when
+ * a known key is close.
+ *
+ * Ownership: conf_load returns a struct conf the caller frees with conf_free; every
+ * string inside is owned by it. A loaded conf is never modified: a reload builds a new
+ * one.
+ */
+#ifndef STOA_CONF_H
+#define STOA_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct conf_kv {
+    char *key;
+    char *value;
+} conf_kv;
+
+/* A plugin reference: `{plugin: NAME, options: {...}}`. */
+typedef struct conf_plugin {
+    char *plugin;
+    conf_kv *options; /* flattened as described in include/stoa/stoa.h */
+    size_t noptions;
+} conf_plugin;
+
+typedef enum conf_fallthrough {
+    CONF_FALL_ON_NOT_FOUND = 0, /* like GOPROXY ',': next upstream only after 404/410 */
+    CONF_FALL_ON_ANY_ERROR = 1, /* like GOPROXY '|': also after errors and timeouts */
+} conf_fallthrough;
+
+typedef struct conf_upstream {
+    char *name;             /* default: the URL's host */
+    char *url;              /* http(s)://host[:port][/path], no trailing slash */
+    conf_fallthrough fallthrough;
+    int backup;             /* used only when every primary is unhealthy */
+    uint32_t connect_ms;    /* timeout.connect, default 5000 */
+    uint32_t first_byte_ms; /* timeout.first_byte, default 30000 */
+    uint32_t total_ms;      /* timeout.total, default 600000 */
+    uint32_t stall_ms;      /* timeout.stall: no bytes for this long, default 30000 */
+    uint32_t retries;       /* extra attempts for idempotent fetches, default 1 */
+    uint32_t max_fails;     /* consecutive failures that open the circuit, default 3 */
+    uint32_t fail_timeout_ms; /* circuit cool-down, default 30000 */
+} conf_upstream;
+
+typedef struct conf_sumdb {
+    char *name;  /* "sum.golang.org" */
+    char *url;   /* "https://sum.golang.org" */
+    char *key;   /* verifier key "name+hash+base64", may be NULL */
+} conf_sumdb;
+
+typedef enum conf_ns_mode {
+    CONF_NS_PROXY = 0,
+    CONF_NS_PRIVATE = 1,
+    CONF_NS_DENY = 2,
+} conf_ns_mode;
+
+typedef struct conf_namespace {
+    char *pattern;   /* GOPRIVATE-style comma-separated globs */
+    conf_ns_mode mode;
+    char *reason;    /* shown to clients for deny, may be NULL */
+    char *repo;      /* applies only under /api/go/<repo>/, NULL = everywhere */
+} conf_namespace;
+
+typedef struct conf_repo {
+    char *name;      /* served under /api/go/<name>/ */
+} conf_repo;
+
+typedef enum conf_log_format {
+    CONF_LOG_TEXT = 0,
+    CONF_LOG_JSON = 1,
+} conf_log_format;
+
+typedef struct conf {
+    char *source;            /* the file it came from, or NULL for defaults only */
+
+    char **listen;           /* "host:port" or "[v6]:port"; default {"127.0.0.1:3000"} */
+    size_t nlisten;
+    char *tls_cert;          /* tls.cert, PEM path; TLS is on when both are set */
+    char *tls_key;           /* tls.key */
+    uint32_t threads;        /* event-loop threads; 0 in the file means one per core */
+    uint32_t workers;        /* blocking-work threads; default 2 * threads, min 4 */
+    char *plugin_dir;        /* default: NULL = <dir of the binary>/plugins */
+    char *tmp_dir;           /* staging area; default <storage root or ./stoa-data>/tmp */
+    int offline;             /* mode: online|offline */
+    uint32_t fail_status;    /* status when every upstream failed: 404 (default) or 502 */
+    uint64_t max_body;       /* limits.max_body, bytes, default 512 MiB */
+    uint32_t max_header;     /* limits.max_header, bytes, default 16 KiB */
+
+    conf_plugin storage;     /* default {disk, {root: ./stoa-data}} */
+
+    conf_upstream *upstreams; /* default one: {golang, https://proxy.golang.org} */
+    size_t nupstreams;
+    conf_sumdb *sumdbs;      /* default one: sum.golang.org */
+    size_t nsumdbs;
+
+    uint32_t list_ttl_ms;    /* cache.list_ttl, default 60 s */
+
+    conf_repo *repos;        /* repositories; default none */
+    size_t nrepos;
+    conf_namespace *namespaces; /* default one: {"*", proxy} */
+    size_t nnamespaces;
+    char *nosumdb;           /* GONOSUMDB-style patterns that skip checksum checks */
+
+    int require_read;        /* auth.require.read, default 0 */
+    int require_publish;     /* auth.require.publish, default 1 */
+    int require_admin;       /* auth.require.admin, default 1 */
+    conf_plugin *auth;       /* auth.plugins, in order */
+    size_t nauth;
+
+    char *audit_sink;        /* audit.sink: "file" (default), "postgres" or "none" */
+    char *audit_path;        /* audit.path, default <data>/audit.jsonl */
+
+    conf_log_format log_format; /* log.format: text|json */
+    int log_level;           /* log.level: error|warn|info|debug -> stoa_log_level */
+} conf;
+
+/* Loads path (NULL: defaults only), then applies environ-style env (NULL-terminated
+ * "KEY=value" strings; pass environ). On error returns NULL and writes a message to
+ * err (one or more lines, each "where: what"). */
+struct conf *conf_load(const char *path, char *const *env, char *err, size_t errlen);
+
+/* Parses YAML text as if it were a file named name; for tests and reloads. */
+struct conf *conf_parse(const char *name, const char *text, size_t len, char *const *env, char *err, size_t errlen);
+
+void conf_free(struct conf *c);
+
+/* Value of a plugin option, last occurrence wins; def when absent. */
+const char *conf_option(const conf_plugin *p, const char *key, const char *def);
+
+/* Parses "90s", "2m", "1h", "500ms", "3d" or a bare number of seconds into
+ * milliseconds. Returns 0 on success, -1 on bad syntax or overflow. */
+int conf_parse_duration(const char *s, uint64_t *ms);
+
+/* Parses "512MiB", "16KiB", "1G", "100" (bytes). 0 or -1 as above. */
+int conf_parse_size(const char *s, uint64_t *bytes);
+
+#endif

@@ -1,0 +1,122 @@
+/*
+ * Storage plugin ABI (kind STOA_PLUGIN_STORAGE).
+ *
+ * Storage holds objects named by (module, version, kind). Module paths are the decoded
+ * module paths ("github.com/Azure/go"), already validated by the core; versions are
+ * canonical semver for immutable kinds. How a plugin names them internally is its own
+ * business (the disk plugin uses the escaped path, so its tree mirrors GOPROXY URLs).
+ *
+ * Threads: open/close run on the main thread before loops start / after they stop.
+ * Every other method may be called from several threads at once and may block, except
+ * where caps says STOA_STORAGE_CAP_FAST_GET: then get() and list() are cheap enough to be
+ * called on an event-loop thread (local files only, no network).
+ *
+ * Atomicity (the contract every plugin keeps, and tests/unit checks for disk):
+ *  S1. An object is visible to get() only once it is complete; a crash at any point of
+ *      put() leaves either the old state or the new one, never a partial object.
+ *  S2. put() of several files commits them so that a reader who sees the version in
+ *      list() (which keys on STOA_KIND_INFO) can get every file of the set.
+ *  S3. Immutable kinds (INFO, MOD, ZIP, SUMDB_TILE) never change once stored: put() of
+ *      an existing object with the same sha256 returns STOA_OK and changes nothing; with
+ *      a different sha256 it returns STOA_CONFLICT and changes nothing.
+ *  S4. Mutable kinds (LIST, LATEST, SUMDB_LATEST) are replaced atomically.
+ *  S5. On any status but STOA_OK, out-parameters are untouched.
+ */
+#ifndef STOA_STORAGE_H
+#define STOA_STORAGE_H
+
+#include <stoa/stoa.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum stoa_kind {
+    STOA_KIND_INFO = 1,         /* <module>/@v/<version>.info, immutable */
+    STOA_KIND_MOD = 2,          /* <module>/@v/<version>.mod, immutable */
+    STOA_KIND_ZIP = 3,          /* <module>/@v/<version>.zip, immutable */
+    STOA_KIND_LIST = 4,         /* <module>/@v/list as last fetched upstream; version is NULL */
+    STOA_KIND_LATEST = 5,       /* <module>/@latest as last fetched upstream; version is NULL */
+    STOA_KIND_SUMDB_TILE = 6,   /* module = database name, version = "tile/8/0/001" etc. */
+    STOA_KIND_SUMDB_LATEST = 7, /* module = database name, version is NULL */
+} stoa_kind;
+
+#define STOA_KIND_IS_IMMUTABLE(k) ((k) == STOA_KIND_INFO || (k) == STOA_KIND_MOD || (k) == STOA_KIND_ZIP || (k) == STOA_KIND_SUMDB_TILE)
+
+typedef struct stoa_key {
+    const char *module;
+    const char *version; /* NULL for LIST, LATEST, SUMDB_LATEST */
+    stoa_kind kind;
+} stoa_key;
+
+/* Facts stored beside each object. */
+typedef struct stoa_meta {
+    uint64_t size;
+    int64_t stored_at;        /* unix seconds of the commit */
+    unsigned char sha256[32]; /* of the object's bytes */
+    char h1[64];              /* "h1:..." for ZIP and MOD, else "" */
+    char origin[64];          /* "published", or the upstream's name */
+} stoa_meta;
+
+/* An object handed to the core by get(). */
+typedef struct stoa_object {
+    int fd;          /* open for reading at offset 0; the caller owns it and closes it.
+                        -1 when get() was called with STOA_GET_META_ONLY. */
+    stoa_meta meta;
+} stoa_object;
+
+#define STOA_GET_META_ONLY 0x1u
+
+/* One file of a put(): the core has staged it in a regular file and verified it. */
+typedef struct stoa_put_file {
+    stoa_kind kind;
+    int fd;          /* readable, at any offset: read with pread from 0. Owned by the caller. */
+    stoa_meta meta;  /* size and sha256 are exact; stored_at is set by the plugin */
+} stoa_put_file;
+
+/* list() callback: one version with an INFO object. Return non-zero to stop. */
+typedef int (*stoa_version_cb)(void *arg, const char *version, int64_t stored_at);
+
+/* walk() callback: one stored (module, version) with an INFO object. Non-zero stops. */
+typedef int (*stoa_walk_cb)(void *arg, const char *module, const char *version, int64_t stored_at);
+
+#define STOA_STORAGE_CAP_FAST_GET 0x1u
+
+typedef struct stoa_storage_methods {
+    uint32_t struct_size; /* sizeof(stoa_storage_methods) the plugin was built with */
+    uint32_t caps;        /* STOA_STORAGE_CAP_* */
+
+    /* Main thread, once. Parses opts, prepares the backend, sets *state (owned by the
+     * plugin until close). Returns STOA_OK, or STOA_INVALID for bad options,
+     * STOA_UNAVAILABLE when the backend cannot be reached. May block. */
+    stoa_status (*open)(const stoa_host *host, const stoa_options *opts, void **state, stoa_error *err);
+    /* Main thread, once, after every other call returned. May be NULL. */
+    void (*close)(void *state);
+
+    /* Looks an object up. OK (fills *out), NOTFOUND, UNAVAILABLE, INTERNAL. */
+    stoa_status (*get)(void *state, const stoa_key *key, unsigned flags, stoa_object *out, stoa_error *err);
+
+    /* Commits n files of one (module, version) as described by S1-S4. version is NULL
+     * for mutable kinds. OK, CONFLICT, NOSPACE, UNAVAILABLE, INTERNAL. */
+    stoa_status (*put)(void *state, const char *module, const char *version, const stoa_put_file *files, size_t n,
+                       stoa_error *err);
+
+    /* Calls cb for each version of module with an INFO object, in no particular order.
+     * OK (also when there are none), UNAVAILABLE, INTERNAL. */
+    stoa_status (*list)(void *state, const char *module, stoa_version_cb cb, void *arg, stoa_error *err);
+
+    /* Removes every object of (module, version). OK, NOTFOUND, UNAVAILABLE, INTERNAL. */
+    stoa_status (*remove)(void *state, const char *module, const char *version, stoa_error *err);
+
+    /* Calls cb for every stored (module, version) with an INFO object, in no particular
+     * order. OK, UNAVAILABLE, INTERNAL. */
+    stoa_status (*walk)(void *state, stoa_walk_cb cb, void *arg, stoa_error *err);
+
+    /* Cheap liveness probe for /readyz. OK or UNAVAILABLE. May be NULL (always ready). */
+    stoa_status (*health)(void *state, stoa_error *err);
+} stoa_storage_methods;
+
+#ifdef __cplusplus
+}
+#endif
+#endif
