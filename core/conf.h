@@ -148,4 +148,9 @@ int conf_parse_duration(const char *s, uint64_t *ms);
 /* Parses "512MiB", "16KiB", "1G", "100" (bytes). 0 or -1 as above. */
 int conf_parse_size(const char *s, uint64_t *bytes);
 
+/* Prints the reference table of every key, its environment variable and meaning, in
+ * Markdown (docs/configuration.md is generated from it). */
+#include <stdio.h>
+void conf_dump_reference(FILE *out);
+
 #endif

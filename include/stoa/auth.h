@@ -59,6 +59,11 @@ typedef struct stoa_auth_methods {
     stoa_status (*decide)(void *state, const stoa_auth_request *req, stoa_auth_result *res);
     /* Main thread after SIGHUP, with the new options. May be NULL. */
     stoa_status (*reload)(void *state, const stoa_options *opts, stoa_error *err);
+    /* Administrative subcommand from the CLI (`stoa token create ...` runs the "token"
+     * plugin's command with argv = {"create", ...}), on the main thread of a process
+     * that serves nothing; may block. Writes human output to out (a stdio stream the
+     * caller owns). OK, INVALID (usage; msg says how), UNAVAILABLE. May be NULL. */
+    stoa_status (*command)(void *state, int argc, char **argv, FILE *out, stoa_error *err);
 } stoa_auth_methods;
 
 #ifdef __cplusplus

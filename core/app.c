@@ -1,0 +1,68 @@
+#include "app.h"
+
+#include "auth.h"
+#include "log.h"
+#include "upstream.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+app *the_app;
+
+/* mkdir -p */
+static int make_dirs(const char *path)
+{
+    char buf[PATH_MAX];
+    if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+        return errno = ENAMETOOLONG, -1;
+    for (char *p = buf + 1; *p; ++p) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(buf, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+int app_open(app *a, struct conf *c, char *err, size_t errlen)
+{
+    memset(a, 0, sizeof(*a));
+    a->conf = c;
+    a->started = time(NULL);
+    the_app = a;
+    snprintf(a->tmp_dir, sizeof(a->tmp_dir), "%s", c->tmp_dir != NULL ? c->tmp_dir : "./stoa-data/tmp");
+    if (make_dirs(a->tmp_dir) != 0)
+        return snprintf(err, errlen, "tmp_dir %s: %s", a->tmp_dir, strerror(errno)), -1;
+    if (c->plugin_dir != NULL)
+        snprintf(a->plugin_dir, sizeof(a->plugin_dir), "%s", c->plugin_dir);
+    else if (plugin_default_dir(a->plugin_dir, sizeof(a->plugin_dir)) != 0)
+        return snprintf(err, errlen, "cannot find the plugin directory: set plugin_dir"), -1;
+    a->repo_names = calloc(c->nrepos + 1, sizeof(char *));
+    for (size_t i = 0; i < c->nrepos; ++i)
+        a->repo_names[i] = c->repos[i].name;
+    stoa_error e = {0};
+    if (storage_open(&a->store, a->plugin_dir, &c->storage, a->tmp_dir, &e) != STOA_OK)
+        return snprintf(err, errlen, "storage: %s", e.msg), -1;
+    if (auth_open(a, err, errlen) != 0)
+        return -1;
+    if (upstream_init(c) != 0)
+        return snprintf(err, errlen, "cannot initialise the HTTP client"), -1;
+    a->upstream_ready = 1;
+    return 0;
+}
+
+void app_close(app *a)
+{
+    if (a->upstream_ready)
+        upstream_shutdown();
+    auth_close(a);
+    storage_close(&a->store);
+    free(a->repo_names);
+    conf_free(a->conf);
+    the_app = NULL;
+}

@@ -1,0 +1,908 @@
+/*
+ * Configuration loading. One directive table per struct (top level, upstream,
+ * sumdb, repository, namespace, auth plugin) drives the YAML walk, the STOA_*
+ * environment overrides, and the reference in docs/configuration.md.
+ */
+#include "conf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <yaml.h>
+
+typedef enum dtype {
+    T_STR, T_BOOL, T_UINT, T_DURATION, T_SIZE, T_STRLIST, T_OPTIONS, T_LIST, T_MODE, T_FALL, T_NSMODE, T_LOGFMT, T_LOGLVL,
+} dtype;
+
+typedef struct table table;
+
+typedef struct directive {
+    const char *path;     /* dotted key */
+    dtype type;
+    size_t off;           /* field offset in the table's struct */
+    const table *elem;    /* T_LIST: element table */
+    const char *help;
+} directive;
+
+struct table {
+    const directive *d;
+    size_t n;
+    size_t size;                      /* element size for lists */
+    void (*init)(void *elem);         /* element defaults */
+};
+
+typedef struct errs {
+    char *buf;
+    size_t len, used;
+    int count;
+} errs;
+
+static void err_add(errs *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void err_add(errs *e, const char *fmt, ...)
+{
+    if (++e->count > 10 || e->used + 2 >= e->len)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(e->buf + e->used, e->len - e->used, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        e->used += (size_t)n < e->len - e->used ? (size_t)n : e->len - e->used - 1;
+    if (e->used + 1 < e->len) {
+        e->buf[e->used++] = '\n';
+        e->buf[e->used] = '\0';
+    }
+}
+
+/* ---- element defaults ---- */
+
+static void upstream_init(void *p)
+{
+    conf_upstream *u = p;
+    *u = (conf_upstream){.connect_ms = 5000, .first_byte_ms = 30000, .total_ms = 600000, .stall_ms = 30000,
+                         .retries = 1, .max_fails = 3, .fail_timeout_ms = 30000};
+}
+
+static void zero_init(void *p)
+{
+    (void)p;
+}
+
+/* ---- tables ---- */
+
+#define U(f) offsetof(conf_upstream, f)
+static const directive upstream_d[] = {
+    {"name", T_STR, U(name), NULL, "name shown in logs, metrics and errors (default: the URL's host)"},
+    {"url", T_STR, U(url), NULL, "GOPROXY base URL, http(s)://host[:port][/path]"},
+    {"fallthrough", T_FALL, U(fallthrough), NULL, "on_not_found (like GOPROXY ',') or on_any_error (like '|')"},
+    {"backup", T_BOOL, U(backup), NULL, "used only while every primary's circuit is open"},
+    {"timeout.connect", T_DURATION, U(connect_ms), NULL, "TCP+TLS connect timeout (5s)"},
+    {"timeout.first_byte", T_DURATION, U(first_byte_ms), NULL, "time to the first body byte (30s)"},
+    {"timeout.total", T_DURATION, U(total_ms), NULL, "whole transfer (10m)"},
+    {"timeout.stall", T_DURATION, U(stall_ms), NULL, "no bytes for this long aborts (30s)"},
+    {"retries", T_UINT, U(retries), NULL, "extra attempts on transient failures (1)"},
+    {"max_fails", T_UINT, U(max_fails), NULL, "consecutive failures that open the circuit (3)"},
+    {"fail_timeout", T_DURATION, U(fail_timeout_ms), NULL, "how long an open circuit is skipped (30s)"},
+};
+#undef U
+static const table upstream_t = {upstream_d, sizeof(upstream_d) / sizeof(upstream_d[0]), sizeof(conf_upstream),
+                                 upstream_init};
+
+static const directive sumdb_d[] = {
+    {"name", T_STR, offsetof(conf_sumdb, name), NULL, "database name as clients use it (sum.golang.org)"},
+    {"url", T_STR, offsetof(conf_sumdb, url), NULL, "where it is served"},
+    {"key", T_STR, offsetof(conf_sumdb, key), NULL, "verifier key name+hash+keydata"},
+};
+static const table sumdb_t = {sumdb_d, 3, sizeof(conf_sumdb), zero_init};
+
+static const directive repo_d[] = {
+    {"name", T_STR, offsetof(conf_repo, name), NULL, "served under /api/go/<name>/"},
+};
+static const table repo_t = {repo_d, 1, sizeof(conf_repo), zero_init};
+
+static const directive ns_d[] = {
+    {"pattern", T_STR, offsetof(conf_namespace, pattern), NULL, "GOPRIVATE-style comma-separated globs"},
+    {"mode", T_NSMODE, offsetof(conf_namespace, mode), NULL, "proxy | private | deny"},
+    {"reason", T_STR, offsetof(conf_namespace, reason), NULL, "shown to clients for deny"},
+    {"repo", T_STR, offsetof(conf_namespace, repo), NULL, "only under /api/go/<repo>/"},
+};
+static const table ns_t = {ns_d, 4, sizeof(conf_namespace), zero_init};
+
+static const directive plugin_d[] = {
+    {"plugin", T_STR, offsetof(conf_plugin, plugin), NULL, "plugin name (file <plugin_dir>/<name>.so)"},
+    {"options", T_OPTIONS, offsetof(conf_plugin, options), NULL, "plugin options"},
+};
+static const table plugin_t = {plugin_d, 2, sizeof(conf_plugin), zero_init};
+
+#define C(f) offsetof(struct conf, f)
+static const directive top_d[] = {
+    {"listen", T_STRLIST, C(listen), NULL, "addresses host:port or [v6]:port (127.0.0.1:3000)"},
+    {"tls.cert", T_STR, C(tls_cert), NULL, "PEM certificate chain; TLS is on when cert and key are set"},
+    {"tls.key", T_STR, C(tls_key), NULL, "PEM private key"},
+    {"threads", T_UINT, C(threads), NULL, "event-loop threads (0 = one per core)"},
+    {"workers", T_UINT, C(workers), NULL, "threads for blocking work (max(4, 2 x threads))"},
+    {"plugin_dir", T_STR, C(plugin_dir), NULL, "where plugins are loaded from (<binary dir>/plugins)"},
+    {"tmp_dir", T_STR, C(tmp_dir), NULL, "staging area (<data root>/tmp)"},
+    {"mode", T_MODE, C(offline), NULL, "online | offline (never contact upstreams)"},
+    {"fail_status", T_UINT, C(fail_status), NULL, "status when no upstream can serve: 404 or 502"},
+    {"limits.max_body", T_SIZE, C(max_body), NULL, "largest publish body (512MiB)"},
+    {"limits.max_header", T_SIZE, C(max_header), NULL, "largest request header block (16KiB)"},
+    {"storage.plugin", T_STR, C(storage.plugin), NULL, "disk | pgs3"},
+    {"storage.options", T_OPTIONS, C(storage.options), NULL, "storage plugin options"},
+    {"upstreams", T_LIST, C(upstreams), &upstream_t, "ordered upstream chain"},
+    {"sumdbs", T_LIST, C(sumdbs), &sumdb_t, "checksum databases proxied under /sumdb/"},
+    {"cache.list_ttl", T_DURATION, C(list_ttl_ms), NULL, "freshness of list and @latest (60s)"},
+    {"repositories", T_LIST, C(repos), &repo_t, "JFrog-style bases /api/go/<name>/"},
+    {"namespaces", T_LIST, C(namespaces), &ns_t, "first match wins; unmatched modules are proxied"},
+    {"nosumdb", T_STR, C(nosumdb), NULL, "GONOSUMDB-style patterns exempt from checksum checks"},
+    {"auth.require.read", T_BOOL, C(require_read), NULL, "reads need an allow (false)"},
+    {"auth.require.publish", T_BOOL, C(require_publish), NULL, "publishes need an allow (true)"},
+    {"auth.require.admin", T_BOOL, C(require_admin), NULL, "admin operations need an allow (true)"},
+    {"auth.plugins", T_LIST, C(auth), &plugin_t, "auth chain, in order"},
+    {"audit.sink", T_STR, C(audit_sink), NULL, "file | postgres | none"},
+    {"audit.path", T_STR, C(audit_path), NULL, "JSON lines file for the file sink (<data root>/audit.jsonl)"},
+    {"log.format", T_LOGFMT, C(log_format), NULL, "text | json"},
+    {"log.level", T_LOGLVL, C(log_level), NULL, "error | warn | info | debug"},
+};
+#undef C
+static const table top_t = {top_d, sizeof(top_d) / sizeof(top_d[0]), sizeof(struct conf), zero_init};
+
+/* ---- scalar setters ---- */
+
+static int parse_uint(const char *s, uint64_t max, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (!isdigit((unsigned char)s[0]))
+        return -1;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_scaled(const char *s, const char *const *units, const uint64_t *mult, size_t nunits, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (!isdigit((unsigned char)s[0]))
+        return -1;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno != 0)
+        return -1;
+    for (size_t i = 0; i < nunits; ++i) {
+        if (strcmp(end, units[i]) == 0) {
+            if (mult[i] != 0 && v > UINT64_MAX / mult[i])
+                return -1;
+            *out = v * mult[i];
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int conf_parse_duration(const char *s, uint64_t *ms)
+{
+    static const char *const u[] = {"", "ms", "s", "m", "h", "d"};
+    static const uint64_t m[] = {1000, 1, 1000, 60000, 3600000, 86400000};
+    return parse_scaled(s, u, m, 6, ms);
+}
+
+int conf_parse_size(const char *s, uint64_t *bytes)
+{
+    static const char *const u[] = {"", "B", "K", "KB", "KiB", "M", "MB", "MiB", "G", "GB", "GiB", "T", "TiB"};
+    static const uint64_t m[] = {1, 1, 1024, 1000, 1024, 1 << 20, 1000000, 1 << 20, 1ull << 30, 1000000000ull,
+                                 1ull << 30, 1ull << 40, 1ull << 40};
+    return parse_scaled(s, u, m, 13, bytes);
+}
+
+static int parse_enum(const char *s, const char *const *names, int *out)
+{
+    for (int i = 0; names[i] != NULL; ++i)
+        if (strcmp(s, names[i]) == 0)
+            return *out = i, 0;
+    return -1;
+}
+
+static const char *const mode_names[] = {"online", "offline", NULL};
+static const char *const fall_names[] = {"on_not_found", "on_any_error", NULL};
+static const char *const ns_names[] = {"proxy", "private", "deny", NULL};
+static const char *const fmt_names[] = {"text", "json", NULL};
+static const char *const lvl_names[] = {"error", "warn", "info", "debug", NULL};
+static const char *const bool_true[] = {"true", "yes", "on", "1", NULL};
+static const char *const bool_false[] = {"false", "no", "off", "0", NULL};
+
+static const char *const *enum_names(dtype t)
+{
+    switch (t) {
+    case T_MODE: return mode_names;
+    case T_FALL: return fall_names;
+    case T_NSMODE: return ns_names;
+    case T_LOGFMT: return fmt_names;
+    case T_LOGLVL: return lvl_names;
+    default: return NULL;
+    }
+}
+
+static void describe_enum(const char *const *names, char *out, size_t len)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (int i = 0; names[i] != NULL && n < len; ++i)
+        n += (size_t)snprintf(out + n, len - n, "%s%s", i ? " or " : "", names[i]);
+}
+
+/* Sets a scalar directive from text; returns an error description or NULL. */
+static const char *set_scalar(const directive *d, void *base, const char *v, char *buf, size_t blen)
+{
+    char *field = (char *)base + d->off;
+    uint64_t u;
+    int e;
+    switch (d->type) {
+    case T_STR:
+        free(*(char **)field);
+        *(char **)field = strdup(v);
+        return NULL;
+    case T_BOOL:
+        if (parse_enum(v, bool_true, &e) == 0)
+            return *(int *)field = 1, NULL;
+        if (parse_enum(v, bool_false, &e) == 0)
+            return *(int *)field = 0, NULL;
+        return "expected true or false";
+    case T_UINT:
+        if (parse_uint(v, UINT32_MAX, &u) != 0)
+            return "expected a non-negative integer";
+        return *(uint32_t *)field = (uint32_t)u, NULL;
+    case T_DURATION:
+        if (conf_parse_duration(v, &u) != 0 || u > UINT32_MAX)
+            return "expected a duration like 500ms, 30s, 2m, 1h";
+        return *(uint32_t *)field = (uint32_t)u, NULL;
+    case T_SIZE:
+        if (conf_parse_size(v, &u) != 0)
+            return "expected a size like 16KiB, 512MiB, 1GiB";
+        if (d->off == offsetof(struct conf, max_header)) {
+            if (u > UINT32_MAX)
+                return "too large";
+            return *(uint32_t *)field = (uint32_t)u, NULL;
+        }
+        return *(uint64_t *)field = u, NULL;
+    default:
+        if (enum_names(d->type) != NULL) {
+            if (parse_enum(v, enum_names(d->type), &e) == 0)
+                return *(int *)field = e, NULL;
+            char names[128];
+            describe_enum(enum_names(d->type), names, sizeof(names));
+            snprintf(buf, blen, "expected %s", names);
+            return buf;
+        }
+        return "expected a mapping or list, not a single value";
+    }
+}
+
+/* ---- lists ---- */
+
+typedef struct list {
+    void *items;
+    size_t n;
+} list;
+
+static void *list_append(list *l, const table *t)
+{
+    char *items = realloc(l->items, (l->n + 1) * t->size);
+    if (items == NULL)
+        return NULL;
+    l->items = items;
+    void *e = items + l->n * t->size;
+    memset(e, 0, t->size);
+    t->init(e);
+    l->n++;
+    return e;
+}
+
+static void free_struct(const table *t, void *base);
+
+static void list_clear(list *l, const table *t)
+{
+    for (size_t i = 0; i < l->n; ++i)
+        free_struct(t, (char *)l->items + i * t->size);
+    free(l->items);
+    l->items = NULL;
+    l->n = 0;
+}
+
+static void strlist_clear(list *l)
+{
+    for (size_t i = 0; i < l->n; ++i)
+        free(((char **)l->items)[i]);
+    free(l->items);
+    l->items = NULL;
+    l->n = 0;
+}
+
+static int strlist_add(list *l, const char *v)
+{
+    char **items = realloc(l->items, (l->n + 1) * sizeof(char *));
+    if (items == NULL)
+        return -1;
+    l->items = items;
+    items[l->n] = strdup(v);
+    return items[l->n++] == NULL ? -1 : 0;
+}
+
+static void options_clear(list *l)
+{
+    conf_kv *kv = l->items;
+    for (size_t i = 0; i < l->n; ++i) {
+        free(kv[i].key);
+        free(kv[i].value);
+    }
+    free(kv);
+    l->items = NULL;
+    l->n = 0;
+}
+
+static int option_add(list *l, const char *key, const char *value)
+{
+    conf_kv *kv = realloc(l->items, (l->n + 1) * sizeof(conf_kv));
+    if (kv == NULL)
+        return -1;
+    l->items = kv;
+    kv[l->n].key = strdup(key);
+    kv[l->n].value = strdup(value);
+    l->n++;
+    return 0;
+}
+
+static void free_struct(const table *t, void *base)
+{
+    for (size_t i = 0; i < t->n; ++i) {
+        const directive *d = &t->d[i];
+        void *field = (char *)base + d->off;
+        if (d->type == T_STR)
+            free(*(char **)field), *(char **)field = NULL;
+        else if (d->type == T_STRLIST)
+            strlist_clear(field);
+        else if (d->type == T_OPTIONS)
+            options_clear(field);
+        else if (d->type == T_LIST)
+            list_clear(field, d->elem);
+    }
+}
+
+/* ---- YAML walk ---- */
+
+typedef struct walk {
+    yaml_document_t *doc;
+    const char *file;
+    errs *e;
+} walk;
+
+static unsigned line_of(const yaml_node_t *n)
+{
+    return (unsigned)n->start_mark.line + 1;
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+    return n != NULL && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), prev[64], cur[64];
+    if (la >= 63 || lb >= 63)
+        return 99;
+    for (size_t j = 0; j <= lb; ++j)
+        prev[j] = j;
+    for (size_t i = 1; i <= la; ++i) {
+        cur[0] = i;
+        for (size_t j = 1; j <= lb; ++j) {
+            size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+        }
+        memcpy(prev, cur, sizeof(size_t) * (lb + 1));
+    }
+    return prev[lb];
+}
+
+static const char *suggest(const table *t, const char *path)
+{
+    const char *best = NULL;
+    size_t bd = 3;
+    for (size_t i = 0; i < t->n; ++i) {
+        size_t d = edit_distance(path, t->d[i].path);
+        if (d < bd)
+            bd = d, best = t->d[i].path;
+    }
+    return best;
+}
+
+static const directive *find(const table *t, const char *path)
+{
+    for (size_t i = 0; i < t->n; ++i)
+        if (strcmp(t->d[i].path, path) == 0)
+            return &t->d[i];
+    return NULL;
+}
+
+static int is_prefix(const table *t, const char *path)
+{
+    size_t n = strlen(path);
+    for (size_t i = 0; i < t->n; ++i)
+        if (strncmp(t->d[i].path, path, n) == 0 && t->d[i].path[n] == '.')
+            return 1;
+    return 0;
+}
+
+static void walk_map(walk *w, yaml_node_t *node, const char *prefix, const table *t, void *base, const char *where);
+
+static void flatten_options(walk *w, yaml_node_t *node, const char *prefix, list *l, const char *where)
+{
+    if (node->type == YAML_SCALAR_NODE) {
+        option_add(l, prefix, scalar(node));
+    } else if (node->type == YAML_SEQUENCE_NODE) {
+        for (yaml_node_item_t *it = node->data.sequence.items.start; it < node->data.sequence.items.top; ++it)
+            flatten_options(w, yaml_document_get_node(w->doc, *it), prefix, l, where);
+    } else if (node->type == YAML_MAPPING_NODE) {
+        for (yaml_node_pair_t *p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top; ++p) {
+            const char *k = scalar(yaml_document_get_node(w->doc, p->key));
+            char path[256];
+            if (k == NULL)
+                continue;
+            snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "", k);
+            flatten_options(w, yaml_document_get_node(w->doc, p->value), path, l, where);
+        }
+    }
+}
+
+static void set_node(walk *w, const directive *d, yaml_node_t *v, void *base, const char *where)
+{
+    void *field = (char *)base + d->off;
+    char buf[256];
+    if (d->type == T_LIST) {
+        if (v->type != YAML_SEQUENCE_NODE) {
+            err_add(w->e, "%s:%u: %s: expected a list", w->file, line_of(v), where);
+            return;
+        }
+        list_clear(field, d->elem); /* a list in the file replaces the default */
+        size_t i = 0;
+        for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; ++it, ++i) {
+            yaml_node_t *item = yaml_document_get_node(w->doc, *it);
+            void *e = list_append(field, d->elem);
+            char w2[400];
+            snprintf(w2, sizeof(w2), "%s[%zu]", where, i);
+            if (item->type != YAML_MAPPING_NODE)
+                err_add(w->e, "%s:%u: %s: expected a mapping", w->file, line_of(item), w2);
+            else if (e != NULL)
+                walk_map(w, item, "", d->elem, e, w2);
+        }
+    } else if (d->type == T_OPTIONS) {
+        options_clear(field);
+        if (v->type != YAML_MAPPING_NODE)
+            err_add(w->e, "%s:%u: %s: expected a mapping of options", w->file, line_of(v), where);
+        else
+            flatten_options(w, v, "", field, where);
+    } else if (d->type == T_STRLIST) {
+        strlist_clear(field);
+        if (v->type == YAML_SCALAR_NODE) {
+            strlist_add(field, scalar(v));
+        } else if (v->type == YAML_SEQUENCE_NODE) {
+            for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; ++it) {
+                const char *s = scalar(yaml_document_get_node(w->doc, *it));
+                if (s == NULL)
+                    err_add(w->e, "%s:%u: %s: expected strings", w->file, line_of(v), where);
+                else
+                    strlist_add(field, s);
+            }
+        } else {
+            err_add(w->e, "%s:%u: %s: expected a string or a list of strings", w->file, line_of(v), where);
+        }
+    } else if (v->type != YAML_SCALAR_NODE) {
+        err_add(w->e, "%s:%u: %s: expected a single value", w->file, line_of(v), where);
+    } else {
+        const char *why = set_scalar(d, base, scalar(v), buf, sizeof(buf));
+        if (why != NULL)
+            err_add(w->e, "%s:%u: %s: %s, got '%s'", w->file, line_of(v), where, why, scalar(v));
+    }
+}
+
+static void walk_map(walk *w, yaml_node_t *node, const char *prefix, const table *t, void *base, const char *where)
+{
+    for (yaml_node_pair_t *p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top; ++p) {
+        yaml_node_t *k = yaml_document_get_node(w->doc, p->key), *v = yaml_document_get_node(w->doc, p->value);
+        const char *key = scalar(k);
+        char path[256], w2[340];
+        if (key == NULL) {
+            err_add(w->e, "%s:%u: keys must be plain strings", w->file, line_of(k));
+            continue;
+        }
+        snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "", key);
+        snprintf(w2, sizeof(w2), "%s%s%s", where, *where ? "." : "", key);
+        const directive *d = find(t, path);
+        if (d != NULL) {
+            set_node(w, d, v, base, w2);
+        } else if (is_prefix(t, path) && v->type == YAML_MAPPING_NODE) {
+            walk_map(w, v, path, t, base, where);
+        } else {
+            const char *s = suggest(t, path);
+            err_add(w->e, "%s:%u: unknown key '%s'%s%s%s", w->file, line_of(k), w2, s ? " (did you mean '" : "",
+                    s ? s : "", s ? "'?)" : "");
+        }
+    }
+}
+
+static int load_yaml(struct conf *c, const char *name, const char *text, size_t len, errs *e)
+{
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    if (!yaml_parser_initialize(&parser))
+        return err_add(e, "%s: out of memory", name), -1;
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    if (!yaml_parser_load(&parser, &doc)) {
+        err_add(e, "%s:%zu:%zu: YAML syntax error: %s", name, parser.problem_mark.line + 1,
+                parser.problem_mark.column + 1, parser.problem ? parser.problem : "unknown");
+        yaml_parser_delete(&parser);
+        return -1;
+    }
+    yaml_node_t *root = yaml_document_get_root_node(&doc);
+    if (root != NULL && root->type == YAML_MAPPING_NODE) {
+        walk w = {&doc, name, e};
+        walk_map(&w, root, "", &top_t, c, "");
+    } else if (root != NULL && !(root->type == YAML_SCALAR_NODE && root->data.scalar.length == 0)) {
+        err_add(e, "%s:%u: the configuration must be a mapping of keys", name, line_of(root));
+    }
+    yaml_document_delete(&doc);
+    yaml_parser_delete(&parser);
+    return 0;
+}
+
+/* ---- environment ---- */
+
+static void env_name(const char *path, char *out, size_t len)
+{
+    size_t i = 0;
+    for (; path[i] && i + 1 < len; ++i)
+        out[i] = path[i] == '.' ? '_' : (char)toupper((unsigned char)path[i]);
+    out[i] = '\0';
+}
+
+static int env_ignored(const char *name)
+{
+    static const char *const exact[] = {"BIN", "SRC", "BUILD", "CONFIG", "TOKEN", "URL", "SANITIZE", NULL};
+    static const char *const prefixes[] = {"TEST_", "DISK_", "PGS3_", "FAULT_", NULL};
+    for (int i = 0; exact[i]; ++i)
+        if (strcmp(name, exact[i]) == 0)
+            return 1;
+    for (int i = 0; prefixes[i]; ++i)
+        if (strncmp(name, prefixes[i], strlen(prefixes[i])) == 0)
+            return 1;
+    return 0;
+}
+
+/* STOA_STORAGE_OPTIONS_S3__ACCESS_KEY → "s3.access_key" */
+static void option_key(const char *rest, char *out, size_t len)
+{
+    size_t o = 0;
+    for (size_t i = 0; rest[i] && o + 1 < len; ++i) {
+        if (rest[i] == '_' && rest[i + 1] == '_') {
+            out[o++] = '.';
+            ++i;
+        } else {
+            out[o++] = (char)tolower((unsigned char)rest[i]);
+        }
+    }
+    out[o] = '\0';
+}
+
+static int env_apply(const table *t, void *base, const char *name, const char *value, const char *var, errs *e);
+
+static int env_list(const directive *d, void *field, const char *rest, const char *value, const char *var, errs *e)
+{
+    char *end;
+    if (!isdigit((unsigned char)rest[0]))
+        return 0;
+    unsigned long idx = strtoul(rest, &end, 10);
+    if (*end != '_')
+        return 0;
+    list *l = field;
+    if (idx > l->n) {
+        err_add(e, "%s: index %lu skips elements (the list has %zu)", var, idx, l->n);
+        return 1;
+    }
+    void *elem = idx == l->n ? list_append(l, d->elem) : (char *)l->items + idx * d->elem->size;
+    if (elem != NULL && !env_apply(d->elem, elem, end + 1, value, var, e))
+        err_add(e, "%s: unknown setting '%s' for %s", var, end + 1, d->path);
+    return 1;
+}
+
+static int env_apply(const table *t, void *base, const char *name, const char *value, const char *var, errs *e)
+{
+    char ename[128], buf[256];
+    for (size_t i = 0; i < t->n; ++i) {
+        const directive *d = &t->d[i];
+        void *field = (char *)base + d->off;
+        env_name(d->path, ename, sizeof(ename));
+        size_t el = strlen(ename);
+        if ((d->type == T_OPTIONS || d->type == T_LIST) && strncmp(name, ename, el) == 0 && name[el] == '_') {
+            if (d->type == T_LIST)
+                return env_list(d, field, name + el + 1, value, var, e);
+            char key[128];
+            option_key(name + el + 1, key, sizeof(key));
+            option_add(field, key, value);
+            return 1;
+        }
+        if (strcmp(name, ename) != 0)
+            continue;
+        if (d->type == T_STRLIST) {
+            strlist_clear(field);
+            char *copy = strdup(value), *save = NULL;
+            for (char *tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save))
+                if (*tok)
+                    strlist_add(field, tok);
+            free(copy);
+            return 1;
+        }
+        const char *why = set_scalar(d, base, value, buf, sizeof(buf));
+        if (why != NULL)
+            err_add(e, "%s: %s, got '%s'", var, why, value);
+        return 1;
+    }
+    return 0;
+}
+
+static void apply_env(struct conf *c, char *const *env, errs *e)
+{
+    for (size_t i = 0; env != NULL && env[i] != NULL; ++i) {
+        const char *kv = env[i], *eq = strchr(kv, '=');
+        if (strncmp(kv, "STOA_", 5) != 0 || eq == NULL)
+            continue;
+        char name[256], var[256];
+        snprintf(name, sizeof(name), "%.*s", (int)(eq - kv - 5), kv + 5);
+        snprintf(var, sizeof(var), "%.*s", (int)(eq - kv), kv);
+        if (env_ignored(name) || env_apply(&top_t, c, name, eq + 1, var, e))
+            continue;
+        char lower[256];
+        size_t j = 0;
+        for (; name[j] && j + 1 < sizeof(lower); ++j)
+            lower[j] = name[j] == '_' ? '.' : (char)tolower((unsigned char)name[j]);
+        lower[j] = '\0';
+        const char *s = suggest(&top_t, lower);
+        char hint[160] = "";
+        if (s != NULL) {
+            char en[128];
+            env_name(s, en, sizeof(en));
+            snprintf(hint, sizeof(hint), " (did you mean STOA_%s?)", en);
+        }
+        err_add(e, "%s: not a configuration setting%s", var, hint);
+    }
+}
+
+/* ---- defaults and checks ---- */
+
+static void set_str(char **field, const char *v)
+{
+    free(*field);
+    *field = v != NULL ? strdup(v) : NULL;
+}
+
+static void defaults(struct conf *c)
+{
+    memset(c, 0, sizeof(*c));
+    strlist_add((list *)&c->listen, "127.0.0.1:3000");
+    c->fail_status = 404;
+    c->max_body = 512ull << 20;
+    c->max_header = 16 << 10;
+    set_str(&c->storage.plugin, "disk");
+    option_add((list *)&c->storage.options, "root", "./stoa-data");
+    conf_upstream *u = list_append((list *)&c->upstreams, &upstream_t);
+    set_str(&u->name, "golang");
+    set_str(&u->url, "https://proxy.golang.org");
+    conf_sumdb *s = list_append((list *)&c->sumdbs, &sumdb_t);
+    set_str(&s->name, "sum.golang.org");
+    set_str(&s->url, "https://sum.golang.org");
+    set_str(&s->key, "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ky18htTTzI1+ciYCU");
+    c->list_ttl_ms = 60000;
+    conf_namespace *ns = list_append((list *)&c->namespaces, &ns_t);
+    set_str(&ns->pattern, "*");
+    c->require_publish = 1;
+    c->require_admin = 1;
+    set_str(&c->audit_sink, "file");
+    c->log_level = 2;
+}
+
+static int valid_listen(const char *s)
+{
+    const char *colon = strrchr(s, ':');
+    uint64_t port;
+    if (colon == NULL || colon == s || parse_uint(colon + 1, 65535, &port) != 0)
+        return 0;
+    return s[0] != '[' || colon[-1] == ']';
+}
+
+static void check_upstreams(struct conf *c, errs *e)
+{
+    for (size_t i = 0; i < c->nupstreams; ++i) {
+        conf_upstream *u = &c->upstreams[i];
+        if (u->url == NULL || (strncmp(u->url, "http://", 7) != 0 && strncmp(u->url, "https://", 8) != 0) ||
+            strlen(u->url) < 9) {
+            err_add(e, "upstreams[%zu].url: expected http(s)://host[:port][/path], got '%s'", i, u->url ? u->url : "");
+            continue;
+        }
+        size_t n = strlen(u->url);
+        while (n > 8 && u->url[n - 1] == '/')
+            u->url[--n] = '\0';
+        if (u->name == NULL) {
+            const char *h = strstr(u->url, "://") + 3;
+            size_t hl = strcspn(h, "/:");
+            u->name = strndup(h, hl);
+        }
+        for (size_t j = 0; j < i; ++j)
+            if (strcmp(c->upstreams[j].name, u->name) == 0)
+                err_add(e, "upstreams[%zu].name: '%s' is used twice; names must be unique", i, u->name);
+        if (u->max_fails == 0)
+            u->max_fails = 1;
+    }
+    int all_private = c->nnamespaces > 0;
+    for (size_t i = 0; i < c->nnamespaces; ++i)
+        all_private &= c->namespaces[i].mode != CONF_NS_PROXY;
+    if (c->nupstreams == 0 && !c->offline && !all_private)
+        err_add(e, "upstreams: empty, but some namespaces are proxied; add an upstream or set mode: offline");
+}
+
+static void check_lists(struct conf *c, errs *e)
+{
+    for (size_t i = 0; i < c->nlisten; ++i)
+        if (!valid_listen(c->listen[i]))
+            err_add(e, "listen: '%s' is not host:port or [v6]:port", c->listen[i]);
+    if (c->nlisten == 0)
+        err_add(e, "listen: at least one address is needed");
+    for (size_t i = 0; i < c->nsumdbs; ++i)
+        if (c->sumdbs[i].name == NULL || c->sumdbs[i].url == NULL)
+            err_add(e, "sumdbs[%zu]: name and url are required", i);
+    for (size_t i = 0; i < c->nnamespaces; ++i)
+        if (c->namespaces[i].pattern == NULL || c->namespaces[i].pattern[0] == '\0')
+            err_add(e, "namespaces[%zu].pattern: required (e.g. corp.example.com or *)", i);
+    for (size_t i = 0; i < c->nrepos; ++i) {
+        const char *n = c->repos[i].name;
+        if (n == NULL || n[0] == '\0' || strlen(n) > 64 || strspn(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != strlen(n))
+            err_add(e, "repositories[%zu].name: required, letters, digits, '.', '_' and '-' only", i);
+    }
+    for (size_t i = 0; i < c->nauth; ++i)
+        if (c->auth[i].plugin == NULL)
+            err_add(e, "auth.plugins[%zu].plugin: required (token, ipallow, ...)", i);
+}
+
+static void finish(struct conf *c, errs *e)
+{
+    if (c->threads == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        c->threads = n > 0 ? (uint32_t)n : 1;
+    }
+    if (c->workers == 0)
+        c->workers = c->threads * 2 > 4 ? c->threads * 2 : 4;
+    if (c->storage.plugin == NULL)
+        err_add(e, "storage.plugin: required (disk or pgs3)");
+    const char *root = c->storage.plugin && strcmp(c->storage.plugin, "disk") == 0
+                           ? conf_option(&c->storage, "root", "./stoa-data") : "./stoa-data";
+    char buf[4096];
+    if (c->tmp_dir == NULL && snprintf(buf, sizeof(buf), "%s/tmp", root) < (int)sizeof(buf))
+        c->tmp_dir = strdup(buf);
+    if (c->audit_path == NULL && snprintf(buf, sizeof(buf), "%s/audit.jsonl", root) < (int)sizeof(buf))
+        c->audit_path = strdup(buf);
+    if (c->fail_status != 404 && c->fail_status != 502)
+        err_add(e, "fail_status: expected 404 or 502, got %u", c->fail_status);
+    if ((c->tls_cert == NULL) != (c->tls_key == NULL))
+        err_add(e, "tls: set both cert and key, or neither");
+    if (c->audit_sink != NULL && strcmp(c->audit_sink, "file") != 0 && strcmp(c->audit_sink, "postgres") != 0 &&
+        strcmp(c->audit_sink, "none") != 0)
+        err_add(e, "audit.sink: expected file, postgres or none, got '%s'", c->audit_sink);
+    check_upstreams(c, e);
+    check_lists(c, e);
+}
+
+/* ---- public ---- */
+
+struct conf *conf_parse(const char *name, const char *text, size_t len, char *const *env, char *err, size_t errlen)
+{
+    struct conf *c = calloc(1, sizeof(*c));
+    errs e = {err, errlen, 0, 0};
+    if (errlen > 0)
+        err[0] = '\0';
+    if (c == NULL)
+        return snprintf(err, errlen, "out of memory"), NULL;
+    defaults(c);
+    if (text != NULL) {
+        c->source = strdup(name);
+        load_yaml(c, name, text, len, &e);
+    }
+    apply_env(c, env, &e);
+    if (e.count == 0)
+        finish(c, &e);
+    if (e.count > 10 && e.used < errlen)
+        snprintf(err + e.used, errlen - e.used, "(and %d more errors)", e.count - 10);
+    if (e.count > 0) {
+        conf_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+struct conf *conf_load(const char *path, char *const *env, char *err, size_t errlen)
+{
+    if (path == NULL)
+        return conf_parse(NULL, NULL, 0, env, err, errlen);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return snprintf(err, errlen, "%s: %s", path, strerror(errno)), NULL;
+    char *text = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len + 4096 > cap) {
+            char *nt = cap < (1u << 24) ? realloc(text, cap = cap * 2 + 8192) : NULL;
+            if (nt == NULL) {
+                free(text);
+                fclose(f);
+                return snprintf(err, errlen, "%s: too large or out of memory", path), NULL;
+            }
+            text = nt;
+        }
+        size_t n = fread(text + len, 1, cap - len, f);
+        len += n;
+        if (n == 0)
+            break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    struct conf *c = bad ? NULL : conf_parse(path, text, len, env, err, errlen);
+    if (bad)
+        snprintf(err, errlen, "%s: read error", path);
+    free(text);
+    return c;
+}
+
+void conf_free(struct conf *c)
+{
+    if (c == NULL)
+        return;
+    free_struct(&top_t, c);
+    free(c->source);
+    free(c);
+}
+
+const char *conf_option(const conf_plugin *p, const char *key, const char *def)
+{
+    const char *v = def;
+    for (size_t i = 0; i < p->noptions; ++i)
+        if (strcmp(p->options[i].key, key) == 0)
+            v = p->options[i].value;
+    return v;
+}
+
+void conf_dump_reference(FILE *out)
+{
+    static const struct {
+        const char *prefix, *env;
+        const table *t;
+    } tables[] = {{"", "", &top_t},
+                  {"upstreams[N].", "UPSTREAMS_N_", &upstream_t},
+                  {"sumdbs[N].", "SUMDBS_N_", &sumdb_t},
+                  {"repositories[N].", "REPOSITORIES_N_", &repo_t},
+                  {"namespaces[N].", "NAMESPACES_N_", &ns_t},
+                  {"auth.plugins[N].", "AUTH_PLUGINS_N_", &plugin_t}};
+    fprintf(out, "| key | environment | meaning |\n| --- | --- | --- |\n");
+    for (size_t k = 0; k < sizeof(tables) / sizeof(tables[0]); ++k) {
+        for (size_t i = 0; i < tables[k].t->n; ++i) {
+            const directive *d = &tables[k].t->d[i];
+            char en[128];
+            env_name(d->path, en, sizeof(en));
+            fprintf(out, "| `%s%s` | `STOA_%s%s%s` | %s |\n", tables[k].prefix, d->path, tables[k].env, en,
+                    d->type == T_OPTIONS ? "_<KEY>" : "", d->help);
+        }
+    }
+}

@@ -1,0 +1,195 @@
+#include "fill.h"
+
+#include "app.h"
+#include "log.h"
+#include "metrics.h"
+#include "staging.h"
+#include "validate.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define FILL_BUCKETS 256
+
+struct fill {
+    pool_job job;           /* first: the fetch job (no loop: it completes waiters itself) */
+    fill *next_in_bucket;
+    char key[ROUTE_PATH_MAX];
+    route r;
+    atomic_int refs;
+    fill_waiter *waiters;
+    fill_outcome outcome;
+    stoa_error err;
+    char upstream[64];
+    int staged_fd;
+    stoa_meta meta;
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static fill *buckets[FILL_BUCKETS];
+static atomic_ullong n_started, n_joined;
+
+static unsigned hash(const char *s)
+{
+    unsigned h = 2166136261u;
+    for (; *s; ++s)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h % FILL_BUCKETS;
+}
+
+void fill_release(fill *f)
+{
+    if (atomic_fetch_sub(&f->refs, 1) != 1)
+        return;
+    if (f->staged_fd >= 0)
+        close(f->staged_fd);
+    free(f);
+}
+
+static void commit(fill *f, stoa_kind kind)
+{
+    app *a = the_app;
+    int cacheable = STOA_KIND_IS_IMMUTABLE(kind) ? f->r.canonical : 1;
+    if (!cacheable) {
+        f->outcome = FILL_STAGED;
+        return;
+    }
+    stoa_put_file file = {kind, f->staged_fd, f->meta};
+    stoa_error err = {0};
+    const char *version = STOA_KIND_IS_IMMUTABLE(kind) ? f->r.version : NULL;
+    stoa_status st = storage_put(&a->store, f->r.module, version, &file, 1, &err);
+    if (st == STOA_OK) {
+        f->outcome = FILL_STORED;
+    } else if (st == STOA_CONFLICT) {
+        /* Storage already holds different bytes for this immutable file: what was
+         * served before wins; the new bytes are never served. */
+        log_msg(STOA_LOG_WARN, "fill", "upstream %s served different content for %s: %s", f->upstream, f->key, err.msg);
+        f->outcome = FILL_STORED;
+    } else {
+        log_msg(STOA_LOG_ERROR, "fill", "cannot store %s: %s (serving it uncached)", f->key, err.msg);
+        f->outcome = FILL_STAGED;
+    }
+}
+
+static void fetch(fill *f)
+{
+    app *a = the_app;
+    stoa_kind kind = route_kind(f->r.type);
+    if ((f->staged_fd = staging_open(a->tmp_dir)) < 0) {
+        stoa_fail(&f->err, errno == ENOSPC ? STOA_NOSPACE : STOA_INTERNAL, "cannot create staging file in %s: %s",
+                  a->tmp_dir, strerror(errno));
+        return;
+    }
+    upstream_result res;
+    stoa_status st = upstream_fetch(a->conf, f->key, f->staged_fd, NULL, NULL, &res);
+    if (res.served_by >= 0)
+        snprintf(f->upstream, sizeof(f->upstream), "%s", a->conf->upstreams[res.served_by].name);
+    if (st != STOA_OK) {
+        char why[400];
+        upstream_describe(&res, why, sizeof(why));
+        stoa_fail(&f->err, st, "%s: %s", st == STOA_NOTFOUND ? "not found" : "upstream failure", why);
+        return;
+    }
+    snprintf(f->meta.origin, sizeof(f->meta.origin), "%s", f->upstream);
+    st = validate_staged(kind, f->r.module, f->r.version, f->r.canonical, f->staged_fd, &f->meta, &f->err);
+    if (st != STOA_OK) {
+        log_msg(STOA_LOG_WARN, "fill", "rejected %s from %s: %s", f->key, f->upstream, f->err.msg);
+        return;
+    }
+    commit(f, kind);
+}
+
+static void finish(fill *f)
+{
+    pthread_mutex_lock(&lock);
+    fill **pp = &buckets[hash(f->key)];
+    while (*pp != f)
+        pp = &(*pp)->next_in_bucket;
+    *pp = f->next_in_bucket;
+    fill_waiter *w = f->waiters;
+    f->waiters = NULL;
+    pthread_mutex_unlock(&lock);
+    while (w != NULL) {
+        fill_waiter *next = w->next;
+        h2o_multithread_send_message(&w->job->loop->receiver, &w->job->_msg);
+        w = next;
+    }
+}
+
+static void on_run(pool_job *job)
+{
+    fill *f = (fill *)job;
+    f->outcome = FILL_FAILED;
+    fetch(f);
+    finish(f);
+    fill_release(f);
+}
+
+void fill_join(const route *r, fill_waiter *w, fill **out)
+{
+    char key[ROUTE_PATH_MAX];
+    if (route_upstream_path(r, key, sizeof(key)) != 0)
+        key[0] = '\0';
+    unsigned b = hash(key);
+    pthread_mutex_lock(&lock);
+    fill *f = buckets[b];
+    while (f != NULL && strcmp(f->key, key) != 0)
+        f = f->next_in_bucket;
+    int fresh = f == NULL;
+    if (fresh) {
+        f = calloc(1, sizeof(*f));
+        if (f == NULL)
+            abort();
+        snprintf(f->key, sizeof(f->key), "%s", key);
+        f->r = *r;
+        f->staged_fd = -1;
+        atomic_init(&f->refs, 1); /* the fetch job's */
+        f->job.run = on_run;
+        f->next_in_bucket = buckets[b];
+        buckets[b] = f;
+    }
+    atomic_fetch_add(&f->refs, 1);
+    *out = f;
+    w->next = f->waiters;
+    f->waiters = w;
+    pthread_mutex_unlock(&lock);
+    atomic_fetch_add(fresh ? &n_started : &n_joined, 1);
+    metrics_fill(fresh);
+    if (fresh)
+        pool_submit(&f->job);
+}
+
+fill_outcome fill_result(const fill *f)
+{
+    return f->outcome;
+}
+
+const stoa_error *fill_error(const fill *f)
+{
+    return &f->err;
+}
+
+const char *fill_upstream(const fill *f)
+{
+    return f->upstream;
+}
+
+int fill_staged(const fill *f, stoa_meta *meta)
+{
+    if (f->staged_fd < 0)
+        return -1;
+    *meta = f->meta;
+    return fcntl(f->staged_fd, F_DUPFD_CLOEXEC, 0); /* senders read with pread: sharing the offset is fine */
+}
+
+void fill_counts(uint64_t *started, uint64_t *joined)
+{
+    *started = atomic_load(&n_started);
+    *joined = atomic_load(&n_joined);
+}

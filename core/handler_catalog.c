@@ -1,0 +1,229 @@
+/*
+ * Athens-compatible listings of what storage holds:
+ *   /catalog?token=T&pagesize=N  {"modules":[{"module":..,"version":..}],"next":"T"}
+ *     sorted by (module, version); token is the last "module@version" of the previous
+ *     page; next is "" on the last page.
+ *   /index?since=RFC3339&limit=N  NDJSON {"Path","Version","Timestamp"} by time.
+ */
+#include "app.h"
+#include "handlers.h"
+#include "semver.h"
+#include "task.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PAGE_MAX 1000
+#define INDEX_MAX 2000
+
+typedef struct entry {
+    char *module, *version;
+    int64_t at;
+} entry;
+
+typedef struct catalog_task {
+    task t;
+    route_type type;
+    char token[MODPATH_MAX + SEMVER_MAX + 2];
+    int64_t since;
+    size_t limit;
+    entry *e;
+    size_t n, cap;
+    int oom;
+    stoa_status st;
+    stoa_error err;
+    char *body;
+    size_t body_len;
+} catalog_task;
+
+static int collect(void *arg, const char *module, const char *version, int64_t at)
+{
+    catalog_task *c = arg;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 256;
+        entry *ne = realloc(c->e, cap * sizeof(*ne));
+        if (ne == NULL)
+            return c->oom = 1;
+        c->e = ne;
+        c->cap = cap;
+    }
+    entry *e = &c->e[c->n];
+    e->module = strdup(module);
+    e->version = strdup(version);
+    e->at = at;
+    if (e->module == NULL || e->version == NULL) {
+        free(e->module);
+        free(e->version);
+        return c->oom = 1;
+    }
+    c->n++;
+    return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    const entry *x = a, *y = b;
+    int c = strcmp(x->module, y->module);
+    return c != 0 ? c : semver_compare(x->version, y->version);
+}
+
+static int by_time(const void *a, const void *b)
+{
+    const entry *x = a, *y = b;
+    return x->at < y->at ? -1 : x->at > y->at ? 1 : by_name(a, b);
+}
+
+static json_t *catalog_page(catalog_task *c)
+{
+    json_t *mods = json_array();
+    size_t i = 0;
+    if (c->token[0] != '\0') {
+        while (i < c->n) {
+            char id[sizeof(c->token)];
+            snprintf(id, sizeof(id), "%s@%s", c->e[i].module, c->e[i].version);
+            ++i;
+            if (strcmp(id, c->token) == 0)
+                break;
+        }
+    }
+    size_t end = i + c->limit < c->n ? i + c->limit : c->n;
+    for (size_t j = i; j < end; ++j)
+        json_array_append_new(mods, json_pack("{s:s,s:s}", "module", c->e[j].module, "version", c->e[j].version));
+    char next[sizeof(c->token)] = "";
+    if (end < c->n && end > 0)
+        snprintf(next, sizeof(next), "%s@%s", c->e[end - 1].module, c->e[end - 1].version);
+    return json_pack("{s:o,s:s}", "modules", mods, "next", next);
+}
+
+static void index_lines(catalog_task *c)
+{
+    size_t cap = 4096, len = 0, sent = 0;
+    char *out = malloc(cap);
+    for (size_t i = 0; out != NULL && i < c->n && sent < c->limit; ++i) {
+        if (c->e[i].at < c->since)
+            continue;
+        char ts[32];
+        time_t t = (time_t)c->e[i].at;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        json_t *j = json_pack("{s:s,s:s,s:s}", "Path", c->e[i].module, "Version", c->e[i].version, "Timestamp", ts);
+        char *line = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_decref(j);
+        size_t l = line != NULL ? strlen(line) : 0;
+        if (len + l + 2 > cap) {
+            char *no = realloc(out, cap = (len + l + 2) * 2);
+            if (no == NULL) {
+                free(line);
+                free(out);
+                out = NULL;
+                break;
+            }
+            out = no;
+        }
+        memcpy(out + len, line, l);
+        out[len + l] = '\n';
+        len += l + 1;
+        ++sent;
+        free(line);
+    }
+    c->body = out;
+    c->body_len = len;
+    c->oom |= out == NULL;
+}
+
+static void catalog_work(task *t)
+{
+    catalog_task *c = (catalog_task *)t;
+    c->st = storage_walk(&the_app->store, collect, c, &c->err);
+    if (c->st != STOA_OK || c->oom)
+        return;
+    if (c->type == ROUTE_CATALOG) {
+        qsort(c->e, c->n, sizeof(*c->e), by_name);
+        json_t *j = catalog_page(c);
+        c->body = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_decref(j);
+        c->body_len = c->body != NULL ? strlen(c->body) : 0;
+        c->oom = c->body == NULL;
+    } else {
+        qsort(c->e, c->n, sizeof(*c->e), by_time);
+        index_lines(c);
+    }
+}
+
+static void catalog_cont(task *t, reqctx *rc)
+{
+    catalog_task *c = (catalog_task *)t;
+    if (c->st != STOA_OK)
+        http_send_error(rc, &c->err);
+    else if (c->oom)
+        http_send_text(rc, 503, "out of memory listing storage");
+    else
+        http_send_body(rc, 200, c->type == ROUTE_CATALOG ? "application/json" : "application/x-ndjson", "no-store", c->body,
+                       c->body_len);
+}
+
+static void catalog_fini(task *t)
+{
+    catalog_task *c = (catalog_task *)t;
+    for (size_t i = 0; i < c->n; ++i) {
+        free(c->e[i].module);
+        free(c->e[i].version);
+    }
+    free(c->e);
+    free(c->body);
+}
+
+static int parse_limit(h2o_req_t *req, const char *name, size_t def, size_t max, size_t *out)
+{
+    char buf[32];
+    *out = def;
+    if (!http_query_param(req, name, buf, sizeof(buf)))
+        return 0;
+    char *end;
+    long v = strtol(buf, &end, 10);
+    if (*end != '\0' || v <= 0)
+        return -1;
+    *out = (size_t)v < max ? (size_t)v : max;
+    return 0;
+}
+
+static int parse_since(h2o_req_t *req, int64_t *out)
+{
+    char buf[64];
+    struct tm tm = {0};
+    *out = 0;
+    if (!http_query_param(req, "since", buf, sizeof(buf)))
+        return 0;
+    const char *end = strptime(buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (end == NULL || (*end != 'Z' && *end != '\0' && *end != '.'))
+        return -1;
+    *out = (int64_t)timegm(&tm);
+    return 0;
+}
+
+int handler_catalog(reqctx *rc)
+{
+    h2o_req_t *req = rc->req;
+    char token[MODPATH_MAX + SEMVER_MAX + 2] = "";
+    size_t limit;
+    int64_t since = 0;
+    if (rc->r.type == ROUTE_CATALOG) {
+        http_query_param(req, "token", token, sizeof(token));
+        if (parse_limit(req, "pagesize", PAGE_MAX, PAGE_MAX, &limit) != 0)
+            return http_send_text(rc, 400, "pagesize must be a positive integer"), 0;
+    } else if (parse_limit(req, "limit", INDEX_MAX, INDEX_MAX, &limit) != 0 || parse_since(req, &since) != 0) {
+        return http_send_text(rc, 400, "limit must be a positive integer and since an RFC 3339 time"), 0;
+    }
+    catalog_task *c = (catalog_task *)task_new(rc, sizeof(*c), catalog_work, catalog_cont, catalog_fini);
+    if (c == NULL)
+        return http_send_text(rc, 503, "out of memory"), 0;
+    c->type = rc->r.type;
+    memcpy(c->token, token, sizeof(token));
+    c->limit = limit;
+    c->since = since;
+    task_start(&c->t);
+    return 0;
+}

@@ -1,0 +1,177 @@
+/* .info, .mod and .zip of one module version: storage first, then a single-flight
+ * fill through the upstream chain for proxied namespaces. */
+#include "app.h"
+#include "fill.h"
+#include "handlers.h"
+#include "namespace.h"
+#include "task.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct lookup {
+    task t;
+    stoa_key key;
+    char module[MODPATH_MAX + 1];
+    char version[SEMVER_MAX + 1];
+    int second;              /* looking up again after a fill */
+    stoa_status st;
+    stoa_object obj;
+    stoa_error err;
+} lookup;
+
+typedef struct fillwait {
+    reqasync a;
+    fill_waiter w;
+    fill *f;
+    reqctx *rc;
+} fillwait;
+
+static void start_lookup(reqctx *rc, int second);
+
+static const char *content_type(route_type t)
+{
+    return t == ROUTE_INFO ? "application/json" : t == ROUTE_ZIP ? "application/zip" : "text/plain; charset=utf-8";
+}
+
+static void serve(reqctx *rc, int fd, const stoa_meta *meta, const char *cache_control)
+{
+    http_set_header(rc, "x-cache", rc->cache);
+    http_send_fd(rc, fd, meta, content_type(rc->r.type), cache_control);
+}
+
+static void send_fill_failure(reqctx *rc, const stoa_error *err)
+{
+    const route *r = &rc->r;
+    if (err->status == STOA_NOTFOUND) {
+        http_send_text(rc, 404, "%s@%s: %s", r->module, r->version, err->msg);
+        return;
+    }
+    int status = the_app->conf->fail_status == 502 ? 502 : 404;
+    http_send_text(rc, status, "%s@%s is not cached here and no upstream could serve it: %s", r->module, r->version,
+                   err->msg);
+}
+
+static void on_filled(reqasync *a, h2o_req_t *req)
+{
+    fillwait *fw = (fillwait *)a;
+    reqctx *rc = fw->rc;
+    rc->cache = "MISS";
+    switch (fill_result(fw->f)) {
+    case FILL_STORED: start_lookup(rc, 1); return;
+    case FILL_STAGED: {
+        stoa_meta meta;
+        int fd = fill_staged(fw->f, &meta);
+        if (fd < 0) {
+            http_send_text(rc, 500, "cannot reopen staged file");
+            return;
+        }
+        serve(rc, fd, &meta, rc->r.canonical ? CACHE_IMMUTABLE : "no-cache");
+        return;
+    }
+    case FILL_FAILED: send_fill_failure(rc, fill_error(fw->f)); return;
+    }
+}
+
+static void on_fillwait_free(reqasync *a)
+{
+    fillwait *fw = (fillwait *)a;
+    if (fw->f != NULL)
+        fill_release(fw->f);
+}
+
+static void start_fill(reqctx *rc)
+{
+    fillwait *fw = (fillwait *)reqasync_new(rc->req, sizeof(*fw), NULL, on_filled);
+    if (fw == NULL) {
+        http_send_text(rc, 503, "out of memory");
+        return;
+    }
+    fw->a.on_free = on_fillwait_free;
+    fw->rc = rc;
+    fw->w.job = &fw->a.job;
+    fill_join(&rc->r, &fw->w, &fw->f);
+}
+
+static void miss(reqctx *rc)
+{
+    const route *r = &rc->r;
+    const struct conf *c = the_app->conf;
+    if (namespace_mode(c, r->repo, r->module) == CONF_NS_PRIVATE) {
+        http_send_text(rc, 404, "%s@%s: not found in this registry (private namespace; publish it first)", r->module,
+                       r->version);
+        return;
+    }
+    if (c->offline || c->nupstreams == 0) {
+        http_send_text(rc, 404, "%s@%s: not cached, and this registry is offline (mode: offline)", r->module, r->version);
+        return;
+    }
+    start_fill(rc);
+}
+
+static void lookup_work(task *t)
+{
+    lookup *l = (lookup *)t;
+    l->obj.fd = -1;
+    l->st = storage_get(&the_app->store, &l->key, 0, &l->obj, &l->err);
+}
+
+static void lookup_cont(task *t, reqctx *rc)
+{
+    lookup *l = (lookup *)t;
+    if (l->st == STOA_OK) {
+        if (!l->second)
+            rc->cache = "HIT";
+        serve(rc, l->obj.fd, &l->obj.meta, CACHE_IMMUTABLE);
+        l->obj.fd = -1; /* the response owns it now */
+        return;
+    }
+    if (l->st != STOA_NOTFOUND) {
+        http_send_error(rc, &l->err);
+        return;
+    }
+    if (l->second)
+        http_send_text(rc, 502, "%s@%s was fetched but could not be read back from storage", rc->r.module, rc->r.version);
+    else
+        miss(rc);
+}
+
+static void lookup_fini(task *t)
+{
+    lookup *l = (lookup *)t;
+    if (l->st == STOA_OK && l->obj.fd >= 0)
+        close(l->obj.fd);
+}
+
+static void start_lookup(reqctx *rc, int second)
+{
+    lookup *l = (lookup *)task_new(rc, sizeof(*l), lookup_work, lookup_cont, lookup_fini);
+    if (l == NULL) {
+        http_send_text(rc, 503, "out of memory");
+        return;
+    }
+    snprintf(l->module, sizeof(l->module), "%s", rc->r.module);
+    snprintf(l->version, sizeof(l->version), "%s", rc->r.version);
+    l->key = (stoa_key){l->module, l->version, route_kind(rc->r.type)};
+    l->second = second;
+    task_start(&l->t);
+}
+
+int handler_module(reqctx *rc)
+{
+    const route *r = &rc->r;
+    const conf_namespace *ns = namespace_match(the_app->conf, r->repo, r->module);
+    if (ns != NULL && ns->mode == CONF_NS_DENY) {
+        http_send_text(rc, 410, "%s: %s", r->module, ns->reason != NULL ? ns->reason : "blocked by this registry's policy");
+        return 0;
+    }
+    if (!r->canonical) {
+        /* A query (.info of a branch or commit): never cached as immutable. */
+        rc->cache = "MISS";
+        miss(rc);
+        return 0;
+    }
+    start_lookup(rc, 0);
+    return 0;
+}

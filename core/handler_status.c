@@ -1,0 +1,48 @@
+/* /healthz (the process answers), /readyz (storage usable), /version. */
+#include "app.h"
+#include "handlers.h"
+#include "task.h"
+
+#include <stdio.h>
+
+typedef struct ready_task {
+    task t;
+    stoa_status st;
+    stoa_error err;
+} ready_task;
+
+static void ready_work(task *t)
+{
+    ready_task *r = (ready_task *)t;
+    r->st = storage_health(&the_app->store, &r->err);
+}
+
+static void ready_cont(task *t, reqctx *rc)
+{
+    ready_task *r = (ready_task *)t;
+    if (r->st == STOA_OK)
+        http_send_text(rc, 200, "ok");
+    else
+        http_send_text(rc, 503, "storage not ready: %s", r->err.msg);
+}
+
+int handler_status(reqctx *rc)
+{
+    switch (rc->r.type) {
+    case ROUTE_HEALTHZ: http_send_text(rc, 200, "ok"); return 0;
+    case ROUTE_VERSION: {
+        char body[256];
+        int n = snprintf(body, sizeof(body), "{\"name\":\"stoa\",\"version\":\"%s\",\"abi\":%d,\"storage\":\"%s\"}\n",
+                         STOA_VERSION, STOA_ABI_MAJOR, the_app->store.p->name);
+        http_send_body(rc, 200, "application/json", "no-store", body, (size_t)n);
+        return 0;
+    }
+    default: break;
+    }
+    ready_task *r = (ready_task *)task_new(rc, sizeof(*r), ready_work, ready_cont, NULL);
+    if (r == NULL)
+        http_send_text(rc, 503, "out of memory");
+    else
+        task_start(&r->t);
+    return 0;
+}

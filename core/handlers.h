@@ -1,0 +1,20 @@
+/* Request handlers, one file each; each answers (now or later) and returns 0. */
+#ifndef STOA_HANDLERS_H
+#define STOA_HANDLERS_H
+
+#include "http.h"
+
+int handler_module(reqctx *rc);  /* .info .mod .zip   handler_module.c */
+int handler_list(reqctx *rc);    /* @v/list and @latest   handler_list.c */
+int handler_status(reqctx *rc);  /* healthz readyz version   handler_status.c */
+int handler_catalog(reqctx *rc); /* catalog index     handler_catalog.c */
+int handler_publish(reqctx *rc); /* PUT of .zip .mod .info   handler_publish.c */
+int handler_delete(reqctx *rc);  /* DELETE of a version      handler_delete.c */
+int handler_sumdb(reqctx *rc);   /* /sumdb/<name>/...        handler_sumdb.c */
+int handler_admin(reqctx *rc);   /* /admin/...               handler_admin.c */
+int handler_metrics(reqctx *rc); /* /metrics                 handler_metrics.c */
+
+/* Cache-Control values. */
+#define CACHE_IMMUTABLE "public, max-age=31536000, immutable"
+
+#endif

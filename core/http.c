@@ -1,0 +1,235 @@
+#include "http.h"
+
+#include "log.h"
+#include "metrics.h"
+#include "status.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define SEND_CHUNK (128 * 1024)
+
+int http_query_param(h2o_req_t *req, const char *name, char *out, size_t len)
+{
+    if (req->query_at == SIZE_MAX)
+        return 0;
+    const char *q = req->path.base + req->query_at + 1, *end = req->path.base + req->path.len;
+    size_t nl = strlen(name);
+    while (q < end) {
+        const char *amp = memchr(q, '&', (size_t)(end - q));
+        const char *e = amp != NULL ? amp : end;
+        if ((size_t)(e - q) > nl && memcmp(q, name, nl) == 0 && q[nl] == '=')
+            return route_percent_decode(q + nl + 1, (size_t)(e - q - nl - 1), out, len) == 0;
+        q = e + 1;
+    }
+    return 0;
+}
+
+double reqctx_elapsed_ms(const reqctx *rc)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - rc->start.tv_sec) * 1e3 + (double)(now.tv_nsec - rc->start.tv_nsec) / 1e6;
+}
+
+static void on_reqctx_dispose(void *p)
+{
+    reqctx *rc = p;
+    h2o_req_t *req = rc->req;
+    char path[512];
+    snprintf(path, sizeof(path), "%.*s", (int)req->path.len, req->path.base);
+    char method[16];
+    snprintf(method, sizeof(method), "%.*s", (int)req->method.len, req->method.base);
+    log_access a = {method, path, req->res.status, req->bytes_sent, reqctx_elapsed_ms(rc), rc->cache,
+                    rc->client, rc->identity, rc->error};
+    log_request(&a);
+    metrics_request(rc->r.type, req->res.status, req->bytes_sent, rc->cache, a.duration_ms);
+}
+
+static void peer_text(h2o_req_t *req, char *out, size_t len)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
+    out[0] = '\0';
+    if (sl == 0)
+        return;
+    if (ss.ss_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, (socklen_t)len);
+    else if (ss.ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, out, (socklen_t)len);
+}
+
+reqctx *reqctx_new(h2o_req_t *req)
+{
+    reqctx *rc = h2o_mem_alloc_shared(&req->pool, sizeof(*rc), on_reqctx_dispose);
+    memset(rc, 0, offsetof(reqctx, r));
+    rc->r.type = ROUTE_NONE;
+    rc->identity[0] = rc->client[0] = rc->error[0] = '\0';
+    rc->req = req;
+    rc->cache = "";
+    clock_gettime(CLOCK_MONOTONIC, &rc->start);
+    peer_text(req, rc->client, sizeof(rc->client));
+    return rc;
+}
+
+void http_set_header(reqctx *rc, const char *name, const char *value)
+{
+    h2o_req_t *req = rc->req;
+    size_t nl = strlen(name), vl = strlen(value);
+    h2o_add_header_by_str(&req->pool, &req->res.headers, h2o_strdup(&req->pool, name, nl).base, nl, 0, NULL,
+                          h2o_strdup(&req->pool, value, vl).base, vl);
+}
+
+const char *http_header(h2o_req_t *req, const char *name, size_t *len)
+{
+    ssize_t i = h2o_find_header_by_str(&req->headers, name, strlen(name), -1);
+    if (i < 0)
+        return NULL;
+    *len = req->headers.entries[i].value.len;
+    return req->headers.entries[i].value.base;
+}
+
+void http_send_body(reqctx *rc, int status, const char *content_type, const char *cache_control, const void *body,
+                    size_t len)
+{
+    h2o_req_t *req = rc->req;
+    req->res.status = status;
+    req->res.reason = status_reason(status);
+    req->res.content_length = len;
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type, strlen(content_type));
+    if (cache_control != NULL)
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, cache_control, strlen(cache_control));
+    if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"))) {
+        static h2o_generator_t none = {NULL, NULL};
+        h2o_start_response(req, &none);
+        h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
+        return;
+    }
+    h2o_iovec_t copy = h2o_strdup(&req->pool, body, len);
+    h2o_send_inline(req, copy.base, copy.len);
+}
+
+void http_send_text(reqctx *rc, int status, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(msg, sizeof(msg) - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        n = 0;
+    if ((size_t)n > sizeof(msg) - 2)
+        n = (int)sizeof(msg) - 2;
+    if (status >= 400 && rc->error[0] == '\0')
+        snprintf(rc->error, sizeof(rc->error), "%.*s", (int)sizeof(rc->error) - 1, msg);
+    msg[n++] = '\n';
+    http_send_body(rc, status, "text/plain; charset=utf-8", status >= 400 ? "no-store" : NULL, msg, (size_t)n);
+}
+
+void http_send_error(reqctx *rc, const stoa_error *err)
+{
+    http_send_text(rc, status_http(err->status), "%s", err->msg);
+}
+
+typedef struct fdsend {
+    h2o_generator_t super;
+    int fd;
+    uint64_t off, end;
+    char *buf;
+} fdsend;
+
+static void fdsend_dispose(void *p)
+{
+    fdsend *s = p;
+    if (s->fd >= 0)
+        close(s->fd);
+}
+
+static void fdsend_proceed(h2o_generator_t *g, h2o_req_t *req)
+{
+    fdsend *s = (fdsend *)g;
+    size_t want = s->end - s->off < SEND_CHUNK ? (size_t)(s->end - s->off) : SEND_CHUNK;
+    ssize_t n = want > 0 ? pread(s->fd, s->buf, want, (off_t)s->off) : 0;
+    if (n < 0 || (n == 0 && want > 0)) {
+        /* The file shrank or failed under us: abort rather than send a short body. */
+        h2o_send(req, NULL, 0, H2O_SEND_STATE_ERROR);
+        return;
+    }
+    s->off += (uint64_t)n;
+    h2o_iovec_t v = h2o_iovec_init(s->buf, (size_t)n);
+    h2o_send(req, &v, 1, s->off == s->end ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS);
+}
+
+static void fdsend_stop(h2o_generator_t *g, h2o_req_t *req)
+{
+}
+
+static int etag_of(const stoa_meta *m, char *out, size_t len)
+{
+    static const unsigned char zero[32];
+    if (memcmp(m->sha256, zero, 32) == 0)
+        return 0;
+    char *o = out;
+    *o++ = '"';
+    for (int i = 0; i < 16; ++i)
+        o += sprintf(o, "%02x", m->sha256[i]);
+    *o++ = '"';
+    *o = '\0';
+    (void)len;
+    return 1;
+}
+
+static int not_modified(h2o_req_t *req, const char *etag)
+{
+    size_t len;
+    const char *inm = http_header(req, "if-none-match", &len);
+    if (inm == NULL || etag[0] == '\0')
+        return 0;
+    size_t el = strlen(etag);
+    for (size_t i = 0; i + el <= len; ++i)
+        if (memcmp(inm + i, etag, el) == 0)
+            return 1;
+    return len == 1 && inm[0] == '*';
+}
+
+void http_send_fd(reqctx *rc, int fd, const stoa_meta *meta, const char *content_type, const char *cache_control)
+{
+    h2o_req_t *req = rc->req;
+    fdsend *s = h2o_mem_alloc_shared(&req->pool, sizeof(*s), fdsend_dispose);
+    *s = (fdsend){{fdsend_proceed, fdsend_stop}, fd, 0, meta->size, NULL};
+    char etag[40] = "";
+    if (etag_of(meta, etag, sizeof(etag)))
+        http_set_header(rc, "etag", etag);
+    if (meta->stored_at > 0) {
+        char lm[H2O_TIMESTR_RFC1123_LEN + 1];
+        time_t t = (time_t)meta->stored_at;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        h2o_time2str_rfc1123(lm, &tm);
+        http_set_header(rc, "last-modified", lm);
+    }
+    if (cache_control != NULL)
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, cache_control, strlen(cache_control));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type, strlen(content_type));
+    int head = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
+    if (not_modified(req, etag)) {
+        req->res.status = 304;
+        req->res.reason = status_reason(304);
+        head = 1;
+    } else {
+        req->res.status = 200;
+        req->res.reason = "OK";
+        req->res.content_length = meta->size;
+    }
+    h2o_start_response(req, &s->super);
+    if (head || meta->size == 0) {
+        h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
+        return;
+    }
+    s->buf = h2o_mem_alloc_pool(&req->pool, SEND_CHUNK);
+    fdsend_proceed(&s->super, req);
+}

@@ -1,0 +1,31 @@
+/*
+ * Process-wide logging to stderr: one line per event, text or JSON lines.
+ * Thread-safe (one write(2) per line). Configure once before threads start.
+ */
+#ifndef STOA_LOG_H
+#define STOA_LOG_H
+
+#include <stoa/stoa.h>
+
+void log_configure(int json, stoa_log_level level);
+int log_enabled(stoa_log_level level);
+
+/* who: the subsystem ("server", "upstream", a plugin's name). */
+void log_msg(stoa_log_level level, const char *who, const char *fmt, ...) STOA_PRINTF(3, 4);
+
+/* The access log line: one per request. Fields may be NULL/empty. */
+typedef struct log_access {
+    const char *method;
+    const char *path;
+    int status;
+    uint64_t bytes;
+    double duration_ms;
+    const char *cache;    /* HIT, MISS, STALE, or "" */
+    const char *client;
+    const char *identity;
+    const char *error;
+} log_access;
+
+void log_request(const log_access *a);
+
+#endif

@@ -1,0 +1,108 @@
+/* stoa's command line: serve, and the administrative subcommands. */
+#include "app.h"
+#include "cli.h"
+#include "log.h"
+#include "server.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern char **environ;
+
+static const char usage[] =
+    "stoa " STOA_VERSION " - a self-hosted Go module registry\n"
+    "\n"
+    "usage:\n"
+    "  stoa serve [--config FILE]     serve GOPROXY on the configured addresses\n"
+    "  stoa publish DIR --module PATH --version vX.Y.Z [--url URL] [--token T]\n"
+    "                                 build a module zip from DIR and publish it\n"
+    "  stoa token create|list|revoke  manage tokens of the token auth plugin\n"
+    "  stoa migrate [--dsn DSN]       apply database migrations (pgs3, audit)\n"
+    "  stoa --version                 print the version\n"
+    "  stoa --help                    this text\n"
+    "\n"
+    "With no config, stoa serves http://127.0.0.1:3000 with disk storage in ./stoa-data\n"
+    "and https://proxy.golang.org upstream. Every config key can be set by an\n"
+    "environment variable: STOA_LISTEN, STOA_STORAGE_OPTIONS_ROOT, STOA_UPSTREAMS_0_URL,\n"
+    "... (see docs/configuration.md). STOA_CONFIG names the config file.\n";
+
+/* Parses `--config FILE` / `--config=FILE` from argv; falls back to $STOA_CONFIG. */
+static const char *config_path(int argc, char **argv)
+{
+    for (int i = 0; i < argc; ++i) {
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            return argv[i + 1];
+        if (strncmp(argv[i], "--config=", 9) == 0)
+            return argv[i] + 9;
+    }
+    return getenv("STOA_CONFIG");
+}
+
+static struct conf *load_conf(int argc, char **argv)
+{
+    char err[4096];
+    struct conf *c = conf_load(config_path(argc, argv), environ, err, sizeof(err));
+    if (c == NULL)
+        fprintf(stderr, "stoa: configuration error:\n%s\n", err);
+    return c;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    for (int i = 0; i < argc; ++i) {
+        if (strcmp(argv[i], "--config") == 0) {
+            ++i;
+        } else if (strncmp(argv[i], "--config=", 9) != 0) {
+            fprintf(stderr, "stoa serve: unknown argument '%s'\n\n%s", argv[i], usage);
+            return 2;
+        }
+    }
+    struct conf *c = load_conf(argc, argv);
+    if (c == NULL)
+        return 2;
+    log_configure(c->log_format == CONF_LOG_JSON, (stoa_log_level)c->log_level);
+    app a;
+    char err[1024];
+    if (app_open(&a, c, err, sizeof(err)) != 0) {
+        log_msg(STOA_LOG_ERROR, "stoa", "%s", err);
+        app_close(&a);
+        return 1;
+    }
+    log_msg(STOA_LOG_INFO, "stoa", "stoa %s: storage %s, %zu upstream(s), %s, %u threads, %u workers", STOA_VERSION,
+            a.store.p->name, c->nupstreams, c->offline ? "offline" : "online", c->threads, c->workers);
+    int rc = server_run(&a);
+    app_close(&a);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("stoa %s (plugin ABI %d.%d)\n", STOA_VERSION, STOA_ABI_MAJOR, STOA_ABI_MINOR);
+        return 0;
+    }
+    if (strcmp(argv[1], "serve") == 0)
+        return cmd_serve(argc - 2, argv + 2);
+    if (strcmp(argv[1], "publish") == 0)
+        return cli_publish(argc - 2, argv + 2);
+    if (strcmp(argv[1], "token") == 0 || strcmp(argv[1], "migrate") == 0) {
+        struct conf *c = load_conf(argc, argv);
+        if (c == NULL)
+            return 2;
+        int n = argc - 2;
+        char **rest = argv + 2;
+        /* --config belongs to us, not to the subcommand */
+        if (n >= 2 && strcmp(rest[0], "--config") == 0)
+            n -= 2, rest += 2;
+        int rc = strcmp(argv[1], "token") == 0 ? cli_token(c, n, rest) : cli_migrate(c, n, rest);
+        conf_free(c);
+        return rc;
+    }
+    fprintf(stderr, "stoa: unknown command '%s'\n\n%s", argv[1], usage);
+    return 2;
+}

@@ -1,0 +1,220 @@
+#include "metrics.h"
+
+#include "app.h"
+#include "pool.h"
+#include "upstream.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NROUTES (ROUTE_SUMDB + 1)
+#define NSTATUS 600
+#define NUPSTREAMS 16
+#define NBUCKETS 14
+
+static const double buckets[NBUCKETS] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300};
+static const char *const route_names[NROUTES] = {
+    "none", "healthz", "readyz", "version", "metrics", "catalog", "index", "admin",
+    "info", "mod",     "zip",    "list",    "latest",  "sumdb",
+};
+
+typedef struct histogram {
+    atomic_ullong count[NBUCKETS + 1];
+    atomic_ullong sum_us;
+} histogram;
+
+static struct {
+    atomic_ullong requests[NROUTES][NSTATUS];
+    histogram duration[NROUTES];
+    atomic_ullong bytes;
+    atomic_ullong cache_hit, cache_miss, cache_stale;
+    atomic_ullong up_ok[NUPSTREAMS], up_notfound[NUPSTREAMS], up_timeout[NUPSTREAMS], up_error[NUPSTREAMS];
+    histogram up_latency[NUPSTREAMS];
+    atomic_ullong publishes, publish_noops;
+    atomic_ullong denied_401, denied_403, denied_429;
+    atomic_ullong fills_started, fills_joined;
+} m;
+
+static void observe(histogram *h, double seconds)
+{
+    size_t i = 0;
+    while (i < NBUCKETS && seconds > buckets[i])
+        ++i;
+    atomic_fetch_add(&h->count[i], 1);
+    atomic_fetch_add(&h->sum_us, (unsigned long long)(seconds * 1e6));
+}
+
+void metrics_request(route_type t, int status, uint64_t bytes, const char *cache, double ms)
+{
+    if ((unsigned)t >= NROUTES)
+        t = ROUTE_NONE;
+    atomic_fetch_add(&m.requests[t][status > 0 && status < NSTATUS ? status : 0], 1);
+    observe(&m.duration[t], ms / 1e3);
+    atomic_fetch_add(&m.bytes, bytes);
+    if (cache != NULL && strcmp(cache, "HIT") == 0)
+        atomic_fetch_add(&m.cache_hit, 1);
+    else if (cache != NULL && strcmp(cache, "MISS") == 0)
+        atomic_fetch_add(&m.cache_miss, 1);
+    else if (cache != NULL && strcmp(cache, "STALE") == 0)
+        atomic_fetch_add(&m.cache_stale, 1);
+}
+
+void metrics_upstream(size_t i, stoa_status st, double ms)
+{
+    if (i >= NUPSTREAMS)
+        return;
+    atomic_ullong *c = st == STOA_OK         ? &m.up_ok[i]
+                       : st == STOA_NOTFOUND ? &m.up_notfound[i]
+                       : st == STOA_TIMEOUT  ? &m.up_timeout[i]
+                                             : &m.up_error[i];
+    atomic_fetch_add(c, 1);
+    observe(&m.up_latency[i], ms / 1e3);
+}
+
+void metrics_publish(int created)
+{
+    atomic_fetch_add(created ? &m.publishes : &m.publish_noops, 1);
+}
+
+void metrics_auth_denial(stoa_status st)
+{
+    atomic_fetch_add(st == STOA_UNAUTHORIZED ? &m.denied_401 : st == STOA_THROTTLED ? &m.denied_429 : &m.denied_403, 1);
+}
+
+void metrics_fill(int started)
+{
+    atomic_fetch_add(started ? &m.fills_started : &m.fills_joined, 1);
+}
+
+typedef struct out {
+    char *buf;
+    size_t len, cap;
+    int oom;
+} out;
+
+static void put(out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(out *o, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = o->oom ? 0 : vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
+        va_end(ap);
+        if (o->oom || n < 0)
+            return;
+        if ((size_t)n < o->cap - o->len) {
+            o->len += (size_t)n;
+            return;
+        }
+        char *nb = realloc(o->buf, o->cap * 2 + (size_t)n);
+        if (nb == NULL) {
+            o->oom = 1;
+            return;
+        }
+        o->buf = nb;
+        o->cap = o->cap * 2 + (size_t)n;
+    }
+}
+
+static void put_histogram(out *o, const char *name, const char *labels, const histogram *h)
+{
+    unsigned long long cum = 0;
+    for (size_t i = 0; i <= NBUCKETS; ++i) {
+        cum += atomic_load(&h->count[i]);
+        if (i < NBUCKETS)
+            put(o, "%s_bucket{%s%sle=\"%g\"} %llu\n", name, labels, *labels ? "," : "", buckets[i], cum);
+        else
+            put(o, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, labels, *labels ? "," : "", cum);
+    }
+    put(o, "%s_sum{%s} %.6f\n%s_count{%s} %llu\n", name, labels, (double)atomic_load(&h->sum_us) / 1e6, name, labels, cum);
+}
+
+static void render_requests(out *o)
+{
+    put(o, "# HELP stoa_requests_total HTTP requests by route and status.\n# TYPE stoa_requests_total counter\n");
+    for (size_t r = 0; r < NROUTES; ++r)
+        for (size_t s = 0; s < NSTATUS; ++s) {
+            unsigned long long v = atomic_load(&m.requests[r][s]);
+            if (v)
+                put(o, "stoa_requests_total{route=\"%s\",code=\"%zu\"} %llu\n", route_names[r], s, v);
+        }
+    put(o, "# HELP stoa_request_duration_seconds Time to answer, by route.\n"
+           "# TYPE stoa_request_duration_seconds histogram\n");
+    for (size_t r = 0; r < NROUTES; ++r) {
+        char labels[64];
+        snprintf(labels, sizeof(labels), "route=\"%s\"", route_names[r]);
+        if (atomic_load(&m.duration[r].sum_us) || atomic_load(&m.duration[r].count[0]))
+            put_histogram(o, "stoa_request_duration_seconds", labels, &m.duration[r]);
+    }
+    put(o, "# HELP stoa_response_bytes_total Body bytes sent.\n# TYPE stoa_response_bytes_total counter\n"
+           "stoa_response_bytes_total %llu\n", atomic_load(&m.bytes));
+    put(o, "# HELP stoa_cache_results_total Module file answers by cache result.\n# TYPE stoa_cache_results_total counter\n"
+           "stoa_cache_results_total{result=\"hit\"} %llu\nstoa_cache_results_total{result=\"miss\"} %llu\n"
+           "stoa_cache_results_total{result=\"stale\"} %llu\n",
+        atomic_load(&m.cache_hit), atomic_load(&m.cache_miss), atomic_load(&m.cache_stale));
+}
+
+static void render_upstreams(out *o)
+{
+    const struct conf *c = the_app->conf;
+    put(o, "# HELP stoa_upstream_attempts_total Upstream fetch attempts by result.\n"
+           "# TYPE stoa_upstream_attempts_total counter\n");
+    for (size_t i = 0; i < c->nupstreams && i < NUPSTREAMS; ++i) {
+        const char *n = c->upstreams[i].name;
+        put(o, "stoa_upstream_attempts_total{upstream=\"%s\",result=\"ok\"} %llu\n", n, atomic_load(&m.up_ok[i]));
+        put(o, "stoa_upstream_attempts_total{upstream=\"%s\",result=\"not_found\"} %llu\n", n, atomic_load(&m.up_notfound[i]));
+        put(o, "stoa_upstream_attempts_total{upstream=\"%s\",result=\"timeout\"} %llu\n", n, atomic_load(&m.up_timeout[i]));
+        put(o, "stoa_upstream_attempts_total{upstream=\"%s\",result=\"error\"} %llu\n", n, atomic_load(&m.up_error[i]));
+    }
+    put(o, "# HELP stoa_upstream_latency_seconds Upstream fetch time.\n# TYPE stoa_upstream_latency_seconds histogram\n");
+    for (size_t i = 0; i < c->nupstreams && i < NUPSTREAMS; ++i) {
+        char labels[128];
+        snprintf(labels, sizeof(labels), "upstream=\"%s\"", c->upstreams[i].name);
+        put_histogram(o, "stoa_upstream_latency_seconds", labels, &m.up_latency[i]);
+    }
+    put(o, "# HELP stoa_upstream_circuit_open 1 while the upstream's circuit is open.\n"
+           "# TYPE stoa_upstream_circuit_open gauge\n");
+    for (size_t i = 0; i < c->nupstreams; ++i) {
+        upstream_health h;
+        upstream_health_of(i, &h);
+        put(o, "stoa_upstream_circuit_open{upstream=\"%s\"} %d\n", c->upstreams[i].name, h.open);
+    }
+}
+
+static void render_misc(out *o)
+{
+    put(o, "# HELP stoa_fills_total Cache fills started, and requests that joined a running fill.\n"
+           "# TYPE stoa_fills_total counter\nstoa_fills_total{kind=\"started\"} %llu\nstoa_fills_total{kind=\"joined\"} %llu\n",
+        atomic_load(&m.fills_started), atomic_load(&m.fills_joined));
+    put(o, "# HELP stoa_publishes_total Module files published (created) and identical re-publishes (noop).\n"
+           "# TYPE stoa_publishes_total counter\nstoa_publishes_total{result=\"created\"} %llu\n"
+           "stoa_publishes_total{result=\"noop\"} %llu\n", atomic_load(&m.publishes), atomic_load(&m.publish_noops));
+    put(o, "# HELP stoa_auth_denials_total Requests refused by the auth chain.\n# TYPE stoa_auth_denials_total counter\n"
+           "stoa_auth_denials_total{code=\"401\"} %llu\nstoa_auth_denials_total{code=\"403\"} %llu\n"
+           "stoa_auth_denials_total{code=\"429\"} %llu\n",
+        atomic_load(&m.denied_401), atomic_load(&m.denied_403), atomic_load(&m.denied_429));
+    put(o, "# HELP stoa_worker_queue_depth Blocking jobs waiting for a worker.\n# TYPE stoa_worker_queue_depth gauge\n"
+           "stoa_worker_queue_depth %u\n", pool_queued());
+    put(o, "# HELP stoa_build_info Build facts.\n# TYPE stoa_build_info gauge\n"
+           "stoa_build_info{version=\"%s\",abi=\"%d\",storage=\"%s\"} 1\n", STOA_VERSION, STOA_ABI_MAJOR,
+        the_app->store.p->name);
+}
+
+char *metrics_render(size_t *len)
+{
+    out o = {malloc(16384), 0, 16384, 0};
+    if (o.buf == NULL)
+        return NULL;
+    render_requests(&o);
+    render_upstreams(&o);
+    render_misc(&o);
+    if (o.oom) {
+        free(o.buf);
+        return NULL;
+    }
+    *len = o.len;
+    return o.buf;
+}

@@ -1,0 +1,21 @@
+/*
+ * Prometheus metrics: lock-free counters bumped from any thread, rendered in the text
+ * exposition format by /metrics. Names and labels are documented in docs/operations.md.
+ */
+#ifndef STOA_METRICS_H
+#define STOA_METRICS_H
+
+#include "route.h"
+
+#include <stoa/stoa.h>
+
+void metrics_request(route_type t, int status, uint64_t bytes, const char *cache, double ms);
+void metrics_upstream(size_t upstream, stoa_status st, double ms);
+void metrics_publish(int created);
+void metrics_auth_denial(stoa_status st);
+void metrics_fill(int started);
+
+/* Renders every metric into a malloc'd buffer (caller frees). NULL on OOM. */
+char *metrics_render(size_t *len);
+
+#endif

@@ -1,0 +1,19 @@
+/*
+ * Database migrations: numbered plain SQL files (NNNN_name.sql) in a directory,
+ * applied in order, each in its own transaction together with its row in
+ * schema_migrations. A transaction-scoped advisory lock serialises concurrent
+ * migrators (two replicas starting at once). Applying twice changes nothing.
+ */
+#ifndef STOA_MIGRATE_H
+#define STOA_MIGRATE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* Applies every missing migration; reports each to out. 0, or -1 with err. */
+int migrate_apply(const char *dsn, const char *dir, FILE *out, char *err, size_t errlen);
+
+/* 0 when every migration in dir is applied; else -1 with err saying what to run. */
+int migrate_check(const char *dsn, const char *dir, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,100 @@
+/* The one h2o handler: parses the route, maps the method to an operation, runs the
+ * auth chain, dispatches to the handler for the route. */
+#include "router.h"
+
+#include "app.h"
+#include "auth.h"
+#include "handlers.h"
+#include "status.h"
+
+#include <string.h>
+
+static int is_method(h2o_req_t *req, const char *m)
+{
+    return h2o_memis(req->method.base, req->method.len, m, strlen(m));
+}
+
+static int method_not_allowed(reqctx *rc, const char *allow)
+{
+    http_set_header(rc, "allow", allow);
+    http_send_text(rc, 405, "method %.*s not allowed here; allowed: %s", (int)rc->req->method.len,
+                   rc->req->method.base, allow);
+    return 0;
+}
+
+/* Routes anyone may reach: probes and build facts carry no module data. */
+static int is_open(route_type t)
+{
+    return t == ROUTE_HEALTHZ || t == ROUTE_READYZ || t == ROUTE_VERSION || t == ROUTE_METRICS;
+}
+
+static int is_file(route_type t)
+{
+    return t == ROUTE_INFO || t == ROUTE_MOD || t == ROUTE_ZIP;
+}
+
+/* The operation a request needs, or 0 when the method is not allowed on the route. */
+static stoa_op operation(reqctx *rc)
+{
+    h2o_req_t *req = rc->req;
+    route_type t = rc->r.type;
+    if (is_method(req, "GET") || is_method(req, "HEAD"))
+        return t == ROUTE_ADMIN ? STOA_OP_ADMIN : STOA_OP_READ;
+    if (is_method(req, "PUT") && is_file(t))
+        return STOA_OP_PUBLISH;
+    if (is_method(req, "DELETE") && is_file(t))
+        return STOA_OP_ADMIN;
+    return (stoa_op)0;
+}
+
+static int dispatch(reqctx *rc, stoa_op op)
+{
+    switch (rc->r.type) {
+    case ROUTE_INFO:
+    case ROUTE_MOD:
+    case ROUTE_ZIP:
+        if (op == STOA_OP_PUBLISH)
+            return handler_publish(rc);
+        if (op == STOA_OP_ADMIN)
+            return handler_delete(rc);
+        return handler_module(rc);
+    case ROUTE_LIST:
+    case ROUTE_LATEST: return handler_list(rc);
+    case ROUTE_HEALTHZ:
+    case ROUTE_READYZ:
+    case ROUTE_VERSION: return handler_status(rc);
+    case ROUTE_CATALOG:
+    case ROUTE_INDEX: return handler_catalog(rc);
+    case ROUTE_SUMDB: return handler_sumdb(rc);
+    case ROUTE_ADMIN: return handler_admin(rc);
+    case ROUTE_METRICS: return handler_metrics(rc);
+    default: http_send_text(rc, 404, "no such path"); return 0;
+    }
+}
+
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    reqctx *rc = reqctx_new(req);
+    char why[512];
+    const app *a = the_app;
+    stoa_status s = route_parse(req->path.base, req->path.len, a->repo_names, a->conf->nrepos, &rc->r, why, sizeof(why));
+    if (s != STOA_OK) {
+        http_send_text(rc, status_http(s), "%s", why);
+        return 0;
+    }
+    stoa_op op = operation(rc);
+    if (op == 0)
+        return method_not_allowed(rc, is_file(rc->r.type) ? "GET, HEAD, PUT, DELETE" : "GET, HEAD");
+    auth_decision d;
+    if (!is_open(rc->r.type) && auth_check(rc, op, &d) != STOA_OK) {
+        auth_send_denial(rc, &d);
+        return 0;
+    }
+    return dispatch(rc, op);
+}
+
+void router_register(h2o_pathconf_t *pathconf)
+{
+    h2o_handler_t *h = h2o_create_handler(pathconf, sizeof(*h));
+    h->on_req = on_req;
+}

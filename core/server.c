@@ -1,0 +1,237 @@
+#include "server.h"
+
+#include "app.h"
+#include "log.h"
+#include "router.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define SHUTDOWN_DEADLINE_MS 30000
+
+static h2o_globalconf_t globalconf;
+static SSL_CTX *ssl_ctx;
+static int *listen_fds;
+static size_t nlisten_fds;
+
+/* "host:port" or "[v6]:port" → bound, listening, non-blocking socket. */
+static int open_listener(const char *spec, char *err, size_t errlen)
+{
+    char host[256];
+    const char *colon = strrchr(spec, ':');
+    if (colon == NULL || colon == spec || (size_t)(colon - spec) >= sizeof(host))
+        return snprintf(err, errlen, "listen %s: expected host:port", spec), -1;
+    const char *h = spec;
+    size_t hl = (size_t)(colon - spec);
+    if (h[0] == '[' && hl >= 2 && h[hl - 1] == ']')
+        ++h, hl -= 2;
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    struct addrinfo hints = {.ai_flags = AI_NUMERICSERV | AI_PASSIVE, .ai_socktype = SOCK_STREAM}, *ai;
+    int rc = getaddrinfo(host, colon + 1, &hints, &ai);
+    if (rc != 0)
+        return snprintf(err, errlen, "listen %s: %s", spec, gai_strerror(rc)), -1;
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), on = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
+        bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, SOMAXCONN) != 0) {
+        snprintf(err, errlen, "listen %s: %s", spec, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(ai);
+    return fd;
+}
+
+static void log_listening(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    char addr[INET6_ADDRSTRLEN] = "?";
+    unsigned port = 0;
+    getsockname(fd, (struct sockaddr *)&ss, &sl);
+    if (ss.ss_family == AF_INET6) {
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, addr, sizeof(addr));
+        port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+        log_msg(STOA_LOG_INFO, "server", "listening on %s://[%s]:%u", ssl_ctx ? "https" : "http", addr, port);
+        return;
+    }
+    inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, addr, sizeof(addr));
+    port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    log_msg(STOA_LOG_INFO, "server", "listening on %s://%s:%u", ssl_ctx ? "https" : "http", addr, port);
+}
+
+static int setup_tls(const struct conf *c, char *err, size_t errlen)
+{
+    if (c->tls_cert == NULL)
+        return 0;
+    ssl_ctx = SSL_CTX_new(TLS_server_method());
+    SSL_CTX_set_min_proto_version(ssl_ctx, TLS1_2_VERSION);
+    SSL_CTX_set_options(ssl_ctx, SSL_OP_NO_COMPRESSION);
+    if (SSL_CTX_use_certificate_chain_file(ssl_ctx, c->tls_cert) != 1 ||
+        SSL_CTX_use_PrivateKey_file(ssl_ctx, c->tls_key, SSL_FILETYPE_PEM) != 1) {
+        snprintf(err, errlen, "tls: cannot load %s / %s: %s", c->tls_cert, c->tls_key,
+                 ERR_reason_error_string(ERR_get_error()));
+        return -1;
+    }
+    h2o_ssl_register_alpn_protocols(ssl_ctx, h2o_http2_alpn_protocols);
+    return 0;
+}
+
+static void setup_globalconf(const struct conf *c)
+{
+    h2o_config_init(&globalconf);
+    globalconf.server_name = h2o_iovec_init(H2O_STRLIT("stoa"));
+    globalconf.max_request_entity_size = c->max_body;
+    h2o_hostconf_t *host = h2o_config_register_host(&globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    router_register(h2o_config_register_path(host, "/", 0));
+}
+
+static void on_accept(h2o_socket_t *listener, const char *err)
+{
+    server_loop *l = listener->data;
+    if (err != NULL)
+        return;
+    for (int i = 0; i < 16; ++i) {
+        h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+        if (sock == NULL)
+            return;
+        h2o_accept(&l->accept, sock);
+    }
+}
+
+static void stop_listening(server_loop *l)
+{
+    for (size_t i = 0; i < l->nlisteners; ++i) {
+        h2o_socket_read_stop(l->listeners[i]);
+        h2o_socket_close(l->listeners[i]);
+    }
+    l->nlisteners = 0;
+}
+
+static void on_control(h2o_multithread_receiver_t *r, h2o_linklist_t *messages)
+{
+    server_loop *l = H2O_STRUCT_FROM_MEMBER(server_loop, control, r);
+    while (!h2o_linklist_is_empty(messages)) {
+        h2o_multithread_message_t *m = H2O_STRUCT_FROM_MEMBER(h2o_multithread_message_t, link, messages->next);
+        h2o_linklist_unlink(&m->link);
+        free(m);
+    }
+    l->stopping = 1;
+    stop_listening(l);
+    h2o_context_request_shutdown(&l->ctx);
+}
+
+static int busy(server_loop *l)
+{
+    return !h2o_linklist_is_empty(&l->ctx.http1._conns) || !h2o_linklist_is_empty(&l->ctx.http2._conns);
+}
+
+static void *loop_main(void *arg)
+{
+    server_loop *l = arg;
+    h2o_evloop_t *loop = h2o_evloop_create();
+    h2o_context_init(&l->ctx, loop, &globalconf);
+    pool_loop_init(&l->pool, l->ctx.queue);
+    h2o_multithread_register_receiver(l->ctx.queue, &l->control, on_control);
+    l->accept = (h2o_accept_ctx_t){.ctx = &l->ctx, .hosts = globalconf.hosts, .ssl_ctx = ssl_ctx};
+    l->listeners = calloc(nlisten_fds, sizeof(*l->listeners));
+    for (size_t i = 0; i < nlisten_fds; ++i) {
+        h2o_socket_t *s = h2o_evloop_socket_create(loop, listen_fds[i], H2O_SOCKET_FLAG_DONT_READ);
+        s->data = l;
+        h2o_socket_read_start(s, on_accept);
+        l->listeners[l->nlisteners++] = s;
+    }
+    while (!l->stopping)
+        h2o_evloop_run(loop, INT32_MAX);
+    uint64_t deadline = h2o_now(loop) + SHUTDOWN_DEADLINE_MS;
+    while (busy(l) && h2o_now(loop) < deadline)
+        h2o_evloop_run(loop, 100);
+    return NULL;
+}
+
+static int open_listeners(const struct conf *c)
+{
+    char err[512];
+    listen_fds = calloc(c->nlisten, sizeof(int));
+    for (size_t i = 0; i < c->nlisten; ++i) {
+        if ((listen_fds[i] = open_listener(c->listen[i], err, sizeof(err))) < 0) {
+            log_msg(STOA_LOG_ERROR, "server", "%s", err);
+            return -1;
+        }
+        ++nlisten_fds;
+        log_listening(listen_fds[i]);
+    }
+    return 0;
+}
+
+static int wait_for_signal(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    for (;;) {
+        int sig;
+        if (sigwait(&set, &sig) != 0)
+            return SIGTERM;
+        if (sig == SIGHUP) {
+            log_msg(STOA_LOG_WARN, "server", "SIGHUP: configuration reload is not supported yet; restart to apply changes");
+            continue;
+        }
+        return sig;
+    }
+}
+
+static void block_signals(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+int server_run(app *a)
+{
+    const struct conf *c = a->conf;
+    char err[512];
+    block_signals();
+    if (setup_tls(c, err, sizeof(err)) != 0) {
+        log_msg(STOA_LOG_ERROR, "server", "%s", err);
+        return 1;
+    }
+    setup_globalconf(c);
+    if (open_listeners(c) != 0 || pool_start(c->workers) != 0)
+        return 1;
+    server_loop *loops = calloc(c->threads, sizeof(*loops));
+    for (uint32_t i = 0; i < c->threads; ++i)
+        pthread_create(&loops[i].tid, NULL, loop_main, &loops[i]);
+    int sig = wait_for_signal();
+    log_msg(STOA_LOG_INFO, "server", "%s: finishing in-flight requests (up to %d s)", sig == SIGINT ? "SIGINT" : "SIGTERM",
+            SHUTDOWN_DEADLINE_MS / 1000);
+    for (uint32_t i = 0; i < c->threads; ++i)
+        h2o_multithread_send_message(&loops[i].control, calloc(1, sizeof(h2o_multithread_message_t)));
+    for (uint32_t i = 0; i < c->threads; ++i)
+        pthread_join(loops[i].tid, NULL);
+    pool_stop();
+    /* Deliver completions of jobs that outlived their loop's last turn (a fill whose
+     * client went away), so their memory is released. */
+    for (uint32_t i = 0; i < c->threads; ++i)
+        h2o_evloop_run(loops[i].ctx.loop, 0);
+    free(loops);
+    log_msg(STOA_LOG_INFO, "server", "stopped");
+    return 0;
+}

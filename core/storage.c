@@ -1,0 +1,70 @@
+#include "storage.h"
+
+#include <string.h>
+
+stoa_status storage_open(storage *s, const char *plugin_dir, const conf_plugin *cp, const char *tmp_dir, stoa_error *err)
+{
+    memset(s, 0, sizeof(*s));
+    if ((s->p = plugin_load(plugin_dir, cp->plugin, STOA_PLUGIN_STORAGE, err)) == NULL)
+        return err->status != STOA_OK ? err->status : STOA_INVALID;
+    s->p->host.tmp_dir = tmp_dir;
+    stoa_option items[cp->noptions + 1];
+    stoa_options opts;
+    plugin_options(&opts, items, cp->options, cp->noptions);
+    stoa_status st = s->p->m.storage.open(&s->p->host, &opts, &s->state, err);
+    if (st != STOA_OK) {
+        plugin_unload(s->p);
+        s->p = NULL;
+    }
+    return st;
+}
+
+void storage_close(storage *s)
+{
+    if (s->p == NULL)
+        return;
+    if (s->p->m.storage.close != NULL)
+        s->p->m.storage.close(s->state);
+    plugin_unload(s->p);
+    s->p = NULL;
+}
+
+int storage_fast(const storage *s)
+{
+    return (s->p->m.storage.caps & STOA_STORAGE_CAP_FAST_GET) != 0;
+}
+
+stoa_status storage_get(storage *s, const stoa_key *key, unsigned flags, stoa_object *out, stoa_error *err)
+{
+    return s->p->m.storage.get(s->state, key, flags, out, err);
+}
+
+stoa_status storage_put(storage *s, const char *module, const char *version, const stoa_put_file *files, size_t n,
+                        stoa_error *err)
+{
+    return s->p->m.storage.put(s->state, module, version, files, n, err);
+}
+
+stoa_status storage_list(storage *s, const char *module, stoa_version_cb cb, void *arg, stoa_error *err)
+{
+    return s->p->m.storage.list(s->state, module, cb, arg, err);
+}
+
+stoa_status storage_walk(storage *s, stoa_walk_cb cb, void *arg, stoa_error *err)
+{
+    if (s->p->m.storage.walk == NULL)
+        return stoa_fail(err, STOA_INVALID, "storage plugin %s cannot enumerate modules", s->p->name);
+    return s->p->m.storage.walk(s->state, cb, arg, err);
+}
+
+stoa_status storage_remove(storage *s, const char *module, const char *version, stoa_error *err)
+{
+    if (s->p->m.storage.remove == NULL)
+        return stoa_fail(err, STOA_INVALID, "storage plugin %s cannot delete", s->p->name);
+    return s->p->m.storage.remove(s->state, module, version, err);
+}
+
+stoa_status storage_health(storage *s, stoa_error *err)
+{
+    return s->p->m.storage.health != NULL ? s->p->m.storage.health(s->state, err) : STOA_OK;
+}

@@ -1,0 +1,31 @@
+/*
+ * A step of request handling that may block: work() runs inline on the loop thread
+ * when the storage plugin is local and fast (STOA_STORAGE_CAP_FAST_GET), otherwise on
+ * a worker; cont() then runs on the loop thread if the request is still alive; fini()
+ * (may be NULL) always runs last to release what work() acquired (fds, buffers).
+ *
+ * work() must only touch the task's own memory (never the request or its pool): copy
+ * what it needs into the task before starting it.
+ */
+#ifndef STOA_TASK_H
+#define STOA_TASK_H
+
+#include "http.h"
+#include "reqasync.h"
+
+typedef struct task task;
+
+struct task {
+    reqasync a;                              /* first */
+    reqctx *rc;                              /* valid in cont() only */
+    void (*work)(task *t);
+    void (*cont)(task *t, reqctx *rc);
+    void (*fini)(task *t);
+};
+
+/* Allocates size (>= sizeof(task)) zeroed bytes. NULL on OOM. */
+task *task_new(reqctx *rc, size_t size, void (*work)(task *), void (*cont)(task *, reqctx *), void (*fini)(task *));
+
+void task_start(task *t);
+
+#endif

@@ -1,0 +1,343 @@
+#include "upstream.h"
+
+#include "metrics.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct health {
+    atomic_uint consecutive;
+    atomic_llong open_until_ms;
+    atomic_ullong requests, failures;
+} health;
+
+static health *healths;
+static size_t nhealths;
+static pthread_key_t curl_key;
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void curl_dispose(void *h)
+{
+    curl_easy_cleanup(h);
+}
+
+int upstream_init(const struct conf *c)
+{
+    if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK || pthread_key_create(&curl_key, curl_dispose) != 0)
+        return -1;
+    nhealths = c->nupstreams;
+    healths = calloc(nhealths ? nhealths : 1, sizeof(*healths));
+    return healths != NULL ? 0 : -1;
+}
+
+void upstream_shutdown(void)
+{
+    CURL *h = pthread_getspecific(curl_key);
+    if (h != NULL) {
+        curl_easy_cleanup(h);
+        pthread_setspecific(curl_key, NULL);
+    }
+    free(healths);
+    healths = NULL;
+    curl_global_cleanup();
+}
+
+/* One easy handle per thread keeps connections to upstreams alive between fetches. */
+static CURL *thread_handle(void)
+{
+    CURL *h = pthread_getspecific(curl_key);
+    if (h == NULL) {
+        h = curl_easy_init();
+        pthread_setspecific(curl_key, h);
+    } else {
+        curl_easy_reset(h);
+    }
+    return h;
+}
+
+typedef struct xfer {
+    int fd;
+    uint64_t bytes;
+    int64_t content_length;
+    int64_t started_ms;
+    uint32_t first_byte_ms;
+    int first_byte_timeout;
+    int write_error;
+    upstream_progress_cb progress;
+    void *arg;
+    int aborted;
+    upstream_result *res;
+} xfer;
+
+static size_t on_body(char *data, size_t size, size_t n, void *p)
+{
+    xfer *x = p;
+    size_t len = size * n, off = 0;
+    while (off < len) {
+        ssize_t w = write(x->fd, data + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            x->write_error = errno != 0 ? errno : EIO;
+            return 0;
+        }
+        off += (size_t)w;
+    }
+    x->bytes += len;
+    if (x->progress != NULL && x->progress(x->arg, x->bytes, x->content_length) != 0) {
+        x->aborted = 1;
+        return 0;
+    }
+    return len;
+}
+
+static void copy_header_value(char *out, size_t outlen, const char *v, size_t len)
+{
+    while (len > 0 && (*v == ' ' || *v == '\t'))
+        ++v, --len;
+    while (len > 0 && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' '))
+        --len;
+    snprintf(out, outlen, "%.*s", (int)len, v);
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *p)
+{
+    xfer *x = p;
+    size_t len = size * n;
+    if (len > 15 && strncasecmp(data, "content-length:", 15) == 0) {
+        char buf[32];
+        copy_header_value(buf, sizeof(buf), data + 15, len - 15);
+        x->content_length = strtoll(buf, NULL, 10);
+    } else if (len > 5 && strncasecmp(data, "etag:", 5) == 0) {
+        copy_header_value(x->res->etag, sizeof(x->res->etag), data + 5, len - 5);
+    } else if (len > 13 && strncasecmp(data, "content-type:", 13) == 0) {
+        copy_header_value(x->res->content_type, sizeof(x->res->content_type), data + 13, len - 13);
+    } else if (len > 5 && strncmp(data, "HTTP/", 5) == 0) {
+        x->content_length = -1; /* a new response (after a redirect) */
+    }
+    return len;
+}
+
+static int on_xferinfo(void *p, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+    xfer *x = p;
+    if (x->bytes == 0 && now_ms() - x->started_ms > (int64_t)x->first_byte_ms) {
+        x->first_byte_timeout = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static void setup(CURL *h, const conf_upstream *u, const char *url, xfer *x)
+{
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "stoa/" STOA_VERSION);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)u->connect_ms);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)u->total_ms);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)((u->stall_ms + 999) / 1000));
+    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_xferinfo);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, x);
+}
+
+static stoa_status classify_curl(CURLcode rc, const xfer *x, char *why, size_t len)
+{
+    if (x->first_byte_timeout)
+        return snprintf(why, len, "no response within %u ms", x->first_byte_ms), STOA_TIMEOUT;
+    if (x->write_error)
+        return snprintf(why, len, "cannot write staging file: %s", strerror(x->write_error)),
+               x->write_error == ENOSPC ? STOA_NOSPACE : STOA_INTERNAL;
+    if (rc == CURLE_OPERATION_TIMEDOUT)
+        return snprintf(why, len, "timed out (%s)", curl_easy_strerror(rc)), STOA_TIMEOUT;
+    snprintf(why, len, "%s", curl_easy_strerror(rc));
+    return rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ? STOA_UNAVAILABLE : STOA_BADGATEWAY;
+}
+
+static stoa_status fetch_url(const conf_upstream *u, const char *url, int fd, upstream_progress_cb progress, void *arg,
+                             upstream_result *res, upstream_attempt *a);
+
+static stoa_status attempt_once(const conf_upstream *u, const char *relpath, int fd, upstream_progress_cb progress, void *arg,
+                                upstream_result *res, upstream_attempt *a)
+{
+    char url[4096 + 512];
+    snprintf(url, sizeof(url), "%s/%s", u->url, relpath);
+    return fetch_url(u, url, fd, progress, arg, res, a);
+}
+
+stoa_status upstream_get(const conf_upstream *u, const char *url, int fd, upstream_result *res, upstream_attempt *a)
+{
+    memset(res, 0, sizeof(*res));
+    memset(a, 0, sizeof(*a));
+    snprintf(a->name, sizeof(a->name), "%s", u->name);
+    return a->status = fetch_url(u, url, fd, NULL, NULL, res, a);
+}
+
+static stoa_status fetch_url(const conf_upstream *u, const char *url, int fd, upstream_progress_cb progress, void *arg,
+                             upstream_result *res, upstream_attempt *a)
+{
+    if (ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0)
+        return snprintf(a->why, sizeof(a->why), "cannot reset staging file: %s", strerror(errno)), STOA_INTERNAL;
+    CURL *h = thread_handle();
+    if (h == NULL)
+        return snprintf(a->why, sizeof(a->why), "out of memory"), STOA_INTERNAL;
+    xfer x = {fd, 0, -1, now_ms(), u->first_byte_ms, 0, 0, progress, arg, 0, res};
+    res->etag[0] = res->content_type[0] = '\0';
+    setup(h, u, url, &x);
+    CURLcode rc = curl_easy_perform(h);
+    res->bytes = x.bytes;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->http);
+    if (x.aborted)
+        return snprintf(a->why, sizeof(a->why), "aborted"), STOA_INTERNAL;
+    if (rc != CURLE_OK)
+        return classify_curl(rc, &x, a->why, sizeof(a->why));
+    if (a->http == 404 || a->http == 410)
+        return snprintf(a->why, sizeof(a->why), "%ld not found", a->http), STOA_NOTFOUND;
+    if (a->http != 200)
+        return snprintf(a->why, sizeof(a->why), "HTTP %ld", a->http), STOA_BADGATEWAY;
+    if (x.content_length >= 0 && (uint64_t)x.content_length != x.bytes)
+        return snprintf(a->why, sizeof(a->why), "body of %llu bytes, Content-Length said %lld",
+                        (unsigned long long)x.bytes, (long long)x.content_length), STOA_BADGATEWAY;
+    return STOA_OK;
+}
+
+static int circuit_open(size_t i, int64_t now)
+{
+    return i < nhealths && atomic_load(&healths[i].open_until_ms) > now;
+}
+
+static void record(size_t i, const conf_upstream *u, stoa_status st)
+{
+    if (i >= nhealths)
+        return;
+    health *h = &healths[i];
+    atomic_fetch_add(&h->requests, 1);
+    if (st == STOA_OK || st == STOA_NOTFOUND) {
+        atomic_store(&h->consecutive, 0);
+        atomic_store(&h->open_until_ms, 0);
+        return;
+    }
+    atomic_fetch_add(&h->failures, 1);
+    if (atomic_fetch_add(&h->consecutive, 1) + 1 >= u->max_fails)
+        atomic_store(&h->open_until_ms, now_ms() + u->fail_timeout_ms);
+}
+
+/* Whether upstream i takes part in this walk. */
+static int eligible(const struct conf *c, size_t i, int64_t now)
+{
+    int all_primaries_open = 1, all_open = 1;
+    for (size_t j = 0; j < c->nupstreams; ++j) {
+        if (!circuit_open(j, now)) {
+            all_open = 0;
+            if (!c->upstreams[j].backup)
+                all_primaries_open = 0;
+        }
+    }
+    if (all_open)
+        return 1;
+    if (c->upstreams[i].backup && !all_primaries_open)
+        return 0;
+    return !circuit_open(i, now);
+}
+
+static void backoff(unsigned attempt)
+{
+    unsigned base = 50u << (attempt < 5 ? attempt : 5);
+    unsigned jitter = (unsigned)(rand() % (int)base);
+    usleep((base + jitter) * 1000u);
+}
+
+static stoa_status try_upstream(const struct conf *c, size_t i, const char *relpath, int fd, upstream_progress_cb progress,
+                                void *arg, upstream_result *res)
+{
+    const conf_upstream *u = &c->upstreams[i];
+    stoa_status st = STOA_INTERNAL;
+    for (unsigned t = 0; t <= u->retries && res->nattempts < UPSTREAM_MAX_ATTEMPTS; ++t) {
+        upstream_attempt *a = &res->attempts[res->nattempts++];
+        memset(a, 0, sizeof(*a));
+        snprintf(a->name, sizeof(a->name), "%s", u->name);
+        int64_t t0 = now_ms();
+        st = a->status = attempt_once(u, relpath, fd, progress, arg, res, a);
+        a->ms = (double)(now_ms() - t0);
+        record(i, u, st);
+        metrics_upstream(i, st, a->ms);
+        /* Retry only transient failures, and only before a byte reached anyone. */
+        if (st == STOA_OK || st == STOA_NOTFOUND || (progress != NULL && res->bytes > 0) || st == STOA_INTERNAL || st == STOA_NOSPACE ||
+            (a->http >= 400 && a->http < 500) || t == u->retries)
+            break;
+        backoff(t);
+    }
+    return st;
+}
+
+stoa_status upstream_fetch(const struct conf *c, const char *relpath, int fd, upstream_progress_cb progress, void *arg,
+                           upstream_result *res)
+{
+    memset(res, 0, sizeof(*res));
+    res->served_by = -1;
+    stoa_status last = STOA_NOTFOUND;
+    int64_t now = now_ms();
+    for (size_t i = 0; i < c->nupstreams; ++i) {
+        if (!eligible(c, i, now))
+            continue;
+        stoa_status st = try_upstream(c, i, relpath, fd, progress, arg, res);
+        if (st == STOA_OK) {
+            res->served_by = (int)i;
+            return res->status = STOA_OK;
+        }
+        if (st != STOA_NOTFOUND)
+            last = st;
+        if (st != STOA_NOTFOUND && (c->upstreams[i].fallthrough != CONF_FALL_ON_ANY_ERROR || (progress != NULL && res->bytes > 0)))
+            break;
+    }
+    return res->status = last;
+}
+
+void upstream_describe(const upstream_result *res, char *out, size_t len)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < res->nattempts && n < len; ++i) {
+        int m = snprintf(out + n, len - n, "%s%s: %s", i ? "; " : "", res->attempts[i].name, res->attempts[i].why);
+        if (m < 0)
+            break;
+        n += (size_t)m;
+    }
+    if (res->nattempts == 0)
+        snprintf(out, len, "no upstream available");
+}
+
+void upstream_health_of(size_t i, upstream_health *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (i >= nhealths)
+        return;
+    out->consecutive_failures = atomic_load(&healths[i].consecutive);
+    out->open = circuit_open(i, now_ms());
+    out->requests = atomic_load(&healths[i].requests);
+    out->failures = atomic_load(&healths[i].failures);
+}

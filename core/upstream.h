@@ -1,0 +1,67 @@
+/*
+ * The upstream chain: GOPROXY-style ordered fetch with fall-through rules, timeouts and
+ * passive health (circuit breaking). Blocking: call from worker threads only.
+ *
+ * For each upstream in config order (backups only when every primary's circuit is
+ * open): fetch base_url/relpath into fd. 200 ends the walk. 404/410 always move to
+ * the next. Any other status, a timeout or a connection error moves on only when the
+ * upstream's fallthrough is on_any_error; otherwise the walk stops there.
+ * A failure that is not 404/410 counts against the upstream's health: after max_fails
+ * in a row its circuit opens for fail_timeout, during which it is skipped unless every
+ * upstream is open (then all are tried: better a slow answer than none).
+ */
+#ifndef STOA_UPSTREAM_H
+#define STOA_UPSTREAM_H
+
+#include "conf.h"
+
+#include <stoa/stoa.h>
+
+#define UPSTREAM_MAX_ATTEMPTS 16
+
+typedef struct upstream_attempt {
+    char name[64];
+    long http;              /* HTTP status, 0 if none */
+    stoa_status status;     /* OK, NOTFOUND, BADGATEWAY, TIMEOUT, UNAVAILABLE */
+    char why[160];          /* "connection refused", "503 Service Unavailable", ... */
+    double ms;
+} upstream_attempt;
+
+typedef struct upstream_result {
+    stoa_status status;     /* OK, NOTFOUND (every upstream said so), or the last failure */
+    int served_by;          /* index into conf->upstreams, -1 if none */
+    uint64_t bytes;         /* body bytes written to fd */
+    char etag[128];
+    char content_type[128];
+    size_t nattempts;
+    upstream_attempt attempts[UPSTREAM_MAX_ATTEMPTS];
+} upstream_result;
+
+/* Called as body bytes arrive (from the worker thread); non-zero aborts the transfer. */
+typedef int (*upstream_progress_cb)(void *arg, uint64_t bytes, int64_t content_length);
+
+/* Process-wide setup/teardown (curl_global_init, health table sized for c). */
+int upstream_init(const struct conf *c);
+void upstream_shutdown(void);
+
+/* Fetches relpath ("example.com/m/@v/v1.0.0.zip") through the chain into fd, which is
+ * truncated before each attempt. progress may be NULL. */
+stoa_status upstream_fetch(const struct conf *c, const char *relpath, int fd, upstream_progress_cb progress, void *arg,
+                           upstream_result *res);
+
+/* One GET of url into fd (truncated first) with u's timeouts, no chain, no retries;
+ * for the checksum-database proxy. Fills *a; returns its status. */
+stoa_status upstream_get(const conf_upstream *u, const char *url, int fd, upstream_result *res, upstream_attempt *a);
+
+/* "fixture: 503 Service Unavailable; backup: connection refused" */
+void upstream_describe(const upstream_result *res, char *out, size_t len);
+
+/* Health snapshot for /admin/upstreams and metrics. */
+typedef struct upstream_health {
+    unsigned consecutive_failures;
+    int open;               /* circuit open now */
+    uint64_t requests, failures;
+} upstream_health;
+void upstream_health_of(size_t i, upstream_health *out);
+
+#endif
