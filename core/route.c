@@ -165,6 +165,20 @@ static stoa_status parse_root_names(const char *p, route *r)
     return STOA_DECLINED;
 }
 
+/* No "." or ".." element and no empty element anywhere: nothing stoa serves has them,
+ * and rejecting them before any matching closes every traversal trick at once. */
+static stoa_status check_elements(const char *p, char *why, size_t whylen)
+{
+    for (const char *e = p; *e != '\0';) {
+        const char *end = strchr(e, '/');
+        size_t n = end != NULL ? (size_t)(end - e) : strlen(e);
+        if (n == 0 || (n == 1 && e[0] == '.') || (n == 2 && e[0] == '.' && e[1] == '.'))
+            return snprintf(why, whylen, "path has an empty, '.' or '..' element"), STOA_INVALID;
+        e += n + (end != NULL);
+    }
+    return STOA_OK;
+}
+
 static stoa_status split_base(char **p, char *const *repos, size_t nrepos, route *r, char *why, size_t whylen)
 {
     if (strncmp(*p, "api/go/", 7) != 0)
@@ -198,6 +212,8 @@ stoa_status route_parse(const char *path, size_t len, char *const *repos, size_t
     if (s != STOA_OK)
         return s;
     char *p = buf;
+    if ((s = check_elements(p, why, whylen)) != STOA_OK)
+        return s;
     if ((s = split_base(&p, repos, nrepos, r, why, whylen)) != STOA_OK)
         return s;
     if (strncmp(p, "sumdb/", 6) == 0) {

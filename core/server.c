@@ -21,6 +21,7 @@
 static h2o_globalconf_t globalconf;
 static SSL_CTX *ssl_ctx;
 static int *listen_fds;
+static server_loop *loops;
 static size_t nlisten_fds;
 
 /* "host:port" or "[v6]:port" → bound, listening, non-blocking socket. */
@@ -146,7 +147,8 @@ static void *loop_main(void *arg)
     l->accept = (h2o_accept_ctx_t){.ctx = &l->ctx, .hosts = globalconf.hosts, .ssl_ctx = ssl_ctx};
     l->listeners = calloc(nlisten_fds, sizeof(*l->listeners));
     for (size_t i = 0; i < nlisten_fds; ++i) {
-        h2o_socket_t *s = h2o_evloop_socket_create(loop, listen_fds[i], H2O_SOCKET_FLAG_DONT_READ);
+        /* Each loop owns a duplicate, so closing it at shutdown leaves the others' intact. */
+        h2o_socket_t *s = h2o_evloop_socket_create(loop, fcntl(listen_fds[i], F_DUPFD_CLOEXEC, 0), H2O_SOCKET_FLAG_DONT_READ);
         s->data = l;
         h2o_socket_read_start(s, on_accept);
         l->listeners[l->nlisteners++] = s;
@@ -216,7 +218,7 @@ int server_run(app *a)
     setup_globalconf(c);
     if (open_listeners(c) != 0 || pool_start(c->workers) != 0)
         return 1;
-    server_loop *loops = calloc(c->threads, sizeof(*loops));
+    loops = calloc(c->threads, sizeof(*loops));
     for (uint32_t i = 0; i < c->threads; ++i)
         pthread_create(&loops[i].tid, NULL, loop_main, &loops[i]);
     int sig = wait_for_signal();
@@ -229,9 +231,13 @@ int server_run(app *a)
     pool_stop();
     /* Deliver completions of jobs that outlived their loop's last turn (a fill whose
      * client went away), so their memory is released. */
+    /* h2o contexts are not disposed (h2o asserts on timers still armed by closing
+     * connections, and its own server never does): they stay reachable through `loops`
+     * until exit. */
     for (uint32_t i = 0; i < c->threads; ++i)
         h2o_evloop_run(loops[i].ctx.loop, 0);
-    free(loops);
+    for (size_t i = 0; i < nlisten_fds; ++i)
+        close(listen_fds[i]);
     log_msg(STOA_LOG_INFO, "server", "stopped");
     return 0;
 }

@@ -1,0 +1,124 @@
+# Shared harness for stoa's integration tests; sourced by test_*.sh.
+# Everything runs on 127.0.0.1, in a private temp dir removed on exit, and every
+# process started here is stopped by the EXIT trap. Waits poll readiness with a bound.
+set -euo pipefail
+
+: "${STOA_BIN:?STOA_BIN must point at the stoa binary (CTest sets it)}"
+: "${STOA_PLUGIN_DIR:?}" "${STOA_SRC:?}" "${STOA_BUILD:?}"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/stoa-test.XXXXXX")
+PIDS=()
+cleanup() {
+    local rc=$?
+    for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+    for p in "${PIDS[@]:-}"; do [ -n "$p" ] && wait "$p" 2>/dev/null || true; done
+    chmod -R u+w "$TMP" 2>/dev/null || true
+    if [ $rc -ne 0 ] && [ -n "${STOA_LOG:-}" ] && [ -f "$STOA_LOG" ]; then
+        echo "--- stoa log (last 40 lines) ---" >&2
+        tail -n 40 "$STOA_LOG" >&2
+    fi
+    rm -rf "$TMP"
+    exit $rc
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok - $*"; }
+assert_eq() { [ "$1" = "$2" ] || fail "${3:-values differ}: expected '$2', got '$1'"; }
+assert_contains() { printf '%s' "$1" | grep -qF -- "$2" || fail "${3:-missing text}: '$2' not in: $1"; }
+assert_not_contains() { if printf '%s' "$1" | grep -qF -- "$2"; then fail "${3:-unexpected text}: '$2' in: $1"; fi; }
+
+# wait_for CMD...: retries CMD for up to 15 s.
+wait_for() {
+    local i
+    for i in $(seq 1 150); do
+        if "$@" >/dev/null 2>&1; then return 0; fi
+        sleep 0.1
+    done
+    return 1
+}
+
+FIXTURES="$STOA_BUILD/fixtures-bin"
+build_fixtures() {
+    mkdir -p "$FIXTURES"
+    (
+        flock 9
+        if [ ! -x "$FIXTURES/upstream" ] || [ -n "$(find "$STOA_SRC/tests/fixtures" -newer "$FIXTURES/upstream" -name '*.go')" ]; then
+            cd "$STOA_SRC/tests/fixtures"
+            GOFLAGS=-mod=mod GOPROXY=off GOCACHE="$STOA_BUILD/gocache" GOPATH="$STOA_BUILD/gopath" \
+                go build -o "$FIXTURES/" ./upstream ./genmod
+        fi
+    ) 9>"$STOA_BUILD/fixtures.lock"
+}
+build_fixtures
+
+genmod() { "$FIXTURES/genmod" "$@"; }
+
+# start_upstream ROOT [ALT_ROOT] -> UPSTREAM_URL, UPSTREAM_LOG, UPSTREAM_PID
+start_upstream() {
+    local n=${#PIDS[@]}
+    UPSTREAM_LOG="$TMP/upstream.$n.log"
+    local pf="$TMP/upstream.$n.port"
+    "$FIXTURES/upstream" -root "$1" -alt-root "${2:-$1}" -port-file "$pf" -log "$UPSTREAM_LOG" 2>>"$TMP/upstream.$n.err" &
+    UPSTREAM_PID=$!
+    PIDS+=("$UPSTREAM_PID")
+    wait_for test -s "$pf" || fail "fixture upstream did not start"
+    UPSTREAM_URL="http://127.0.0.1:$(cat "$pf")"
+    touch "$UPSTREAM_LOG"
+}
+
+stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+
+fault() { # fault URL PATH MODE [COUNT]
+    curl -sf -X POST "$1/_control/fault" -d "path=$2" -d "mode=$3" -d "count=${4:-0}" >/dev/null
+}
+
+# start_stoa [VAR=value...] -> STOA_URL, STOA_PID, STOA_LOG
+# Defaults: ephemeral port, disk storage in ${DATA:-$TMP/data}, no fsync, 2 threads.
+# (Harness variables never start with STOA_: stoa rejects unknown STOA_* settings.)
+start_stoa() {
+    local n=${#PIDS[@]}
+    STOA_LOG="$TMP/stoa.$n.log"
+    DATA="${DATA:-$TMP/data}"
+    env STOA_LISTEN=127.0.0.1:0 STOA_STORAGE_OPTIONS_ROOT="$DATA" STOA_STORAGE_OPTIONS_FSYNC=false \
+        STOA_THREADS=2 STOA_CACHE_LIST_TTL=1s "$@" "$STOA_BIN" serve ${STOA_CONFIG_FILE:+--config "$STOA_CONFIG_FILE"} \
+        >"$STOA_LOG" 2>&1 &
+    STOA_PID=$!
+    PIDS+=("$STOA_PID")
+    wait_for started "$STOA_PID" "$STOA_LOG" || { cat "$STOA_LOG" >&2; fail "stoa did not start"; }
+    grep -q "listening on" "$STOA_LOG" || { cat "$STOA_LOG" >&2; fail "stoa exited at start"; }
+    STOA_URL=$(grep -o 'listening on https\?://[^ ]*' "$STOA_LOG" | head -1 | sed 's/listening on //')
+    wait_for curl -sfk "$STOA_URL/readyz" || fail "stoa did not become ready"
+}
+
+# started PID LOG: true once LOG says listening; fails fast if PID died.
+started() {
+    kill -0 "$1" 2>/dev/null || return 0 # dead: stop waiting, the caller checks the log
+    grep -q "listening on" "$2"
+}
+
+# stop_stoa: SIGTERM, and stoa must exit 0.
+stop_stoa() {
+    kill -TERM "$STOA_PID"
+    local rc=0
+    wait "$STOA_PID" || rc=$?
+    assert_eq "$rc" 0 "stoa exit status after SIGTERM"
+}
+
+# gocmd ARGS...: the real go command with a private GOPATH, module cache and HOME.
+GOHOME="$TMP/gohome"
+gocmd() {
+    mkdir -p "$GOHOME"
+    env -u GOPRIVATE -u GONOPROXY -u GONOSUMDB -u GOFLAGS \
+        HOME="$GOHOME" GOPATH="$GOHOME/go" GOMODCACHE="$GOHOME/modcache" GOCACHE="$GOHOME/cache" \
+        GOFLAGS=-mod=mod GOPROXY="${GOPROXY_URL:-$STOA_URL}" GOSUMDB="${GOSUMDB_VALUE:-off}" GOTOOLCHAIN=local \
+        CGO_ENABLED=0 GOENV=off ${GO_EXTRA_ENV:-} go "$@"
+}
+clean_modcache() { chmod -R u+w "$GOHOME" 2>/dev/null || true; rm -rf "$GOHOME/modcache" "$GOHOME/go"; }
+
+# http_status METHOD URL [curl args...]
+http_status() {
+    local m=$1 u=$2
+    shift 2
+    curl -sk -o /dev/null -w '%{http_code}' --path-as-is -X "$m" "$@" "$u"
+}
