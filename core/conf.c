@@ -528,7 +528,7 @@ static void walk_map(walk *w, yaml_node_t *node, const char *prefix, const table
         if (d != NULL) {
             set_node(w, d, v, base, w2);
         } else if (is_prefix(t, path) && v->type == YAML_MAPPING_NODE) {
-            walk_map(w, v, path, t, base, where);
+            walk_map(w, v, path, t, base, w2);
         } else {
             const char *s = suggest(t, path);
             err_add(w->e, "%s:%u: unknown key '%s'%s%s%s", w->file, line_of(k), w2, s ? " (did you mean '" : "",
@@ -729,13 +729,16 @@ static void check_upstreams(struct conf *c, errs *e)
 {
     for (size_t i = 0; i < c->nupstreams; ++i) {
         conf_upstream *u = &c->upstreams[i];
-        if (u->url == NULL || (strncmp(u->url, "http://", 7) != 0 && strncmp(u->url, "https://", 8) != 0) ||
-            strlen(u->url) < 9) {
+        const char *host = u->url == NULL                      ? NULL
+                           : strncmp(u->url, "http://", 7) == 0  ? u->url + 7
+                           : strncmp(u->url, "https://", 8) == 0 ? u->url + 8
+                                                                 : NULL;
+        if (host == NULL || *host == '\0' || *host == '/' || *host == ':') {
             err_add(e, "upstreams[%zu].url: expected http(s)://host[:port][/path], got '%s'", i, u->url ? u->url : "");
             continue;
         }
         size_t n = strlen(u->url);
-        while (n > 8 && u->url[n - 1] == '/')
+        while (n > (size_t)(host - u->url) + 1 && u->url[n - 1] == '/')
             u->url[--n] = '\0';
         if (u->name == NULL) {
             const char *h = strstr(u->url, "://") + 3;

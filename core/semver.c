@@ -206,35 +206,33 @@ int semver_major(const char *v, char *out, size_t outlen)
     return n > 0 && (size_t)n < outlen ? 0 : -1;
 }
 
-/* The pseudo-version suffix: "yyyymmddhhmmss-abcdef123456" (14 digits, '-', 12 hex). */
-static int pseudo_tail(const char *s, size_t n)
+static int all_digits(const char *s, size_t n)
 {
-    if (n != 27 || s[14] != '-')
-        return 0;
-    for (size_t i = 0; i < 14; ++i)
+    for (size_t i = 0; i < n; ++i)
         if (!isnum(s[i]))
-            return 0;
-    for (size_t i = 15; i < 27; ++i)
-        if (!(isnum(s[i]) || (s[i] >= 'a' && s[i] <= 'f')))
             return 0;
     return 1;
 }
 
+/* module.IsPseudoVersion: the prerelease ends in <14-digit time>-<revision>, after
+ * either nothing (vX.0.0-time-rev) or a "0." (vX.Y.Z-0.time-rev, vX.Y.Z-pre.0.time-rev). */
 int semver_is_pseudo(const char *v)
 {
     parsed p;
     if (parse(v, &p) != 0 || p.pre == NULL || p.short_form)
         return 0;
-    const char *pre = p.pre;
-    size_t n = p.lpre;
-    if (n < 28)
+    const char *pre = p.pre, *end = p.pre + p.lpre, *dash = end;
+    while (dash > pre && dash[-1] != '-')
+        --dash;
+    if (dash <= pre + 1 || dash == end) /* need "-<ts>-<rev>" with a non-empty rev */
         return 0;
-    const char *tail = pre + n - 27;
-    if (!pseudo_tail(tail, 27))
+    for (const char *r = dash; r < end; ++r)
+        if (!isident(*r) || *r == '-')
+            return 0;
+    const char *ts = dash - 1 - 14; /* dash[-1] is the '-' before rev */
+    if (ts <= pre || !all_digits(ts, 14))
         return 0;
-    if (tail - 1 == pre) /* vX.0.0-yyyymmddhhmmss-abcdefabcdef */
-        return 1;
-    if (tail[-1] != '.' || tail - 2 <= pre || tail[-2] != '0')
-        return 0;
-    return tail - 3 == pre || tail[-3] == '.'; /* vX.Y.Z-0.yyyy... or vX.Y.Z-pre.0.yyyy... */
+    if (ts - 1 == pre)
+        return p.lminor == 1 && p.minor[0] == '0' && p.lpatch == 1 && p.patch[0] == '0';
+    return ts[-1] == '.' && ts - 2 > pre && ts[-2] == '0' && (ts - 3 == pre || ts[-3] == '.');
 }
