@@ -81,7 +81,7 @@ start_stoa() {
     STOA_LOG="$TMP/stoa.$n.log"
     DATA="${DATA:-$TMP/data}"
     env STOA_LISTEN=127.0.0.1:0 STOA_STORAGE_OPTIONS_ROOT="$DATA" STOA_STORAGE_OPTIONS_FSYNC=false \
-        STOA_THREADS=2 STOA_CACHE_LIST_TTL=1s "$@" "$STOA_BIN" serve ${STOA_CONFIG_FILE:+--config "$STOA_CONFIG_FILE"} \
+        STOA_THREADS=2 STOA_CACHE_LIST_TTL=1s "$@" "$STOA_BIN" serve ${CONFIG_FILE:+--config "$CONFIG_FILE"} \
         >"$STOA_LOG" 2>&1 &
     STOA_PID=$!
     PIDS+=("$STOA_PID")
