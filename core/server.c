@@ -88,8 +88,14 @@ static int setup_tls(const struct conf *c, char *err, size_t errlen)
     return 0;
 }
 
-static void setup_globalconf(const struct conf *c)
+static void setup_globalconf(const struct conf *c, const char *tmp_dir)
 {
+    /* Large request bodies (publishes) spill to temp files in our staging area instead
+     * of RAM: h2o 2.2.5 has no streaming request bodies. */
+    char *tpl = h2o_socket_buffer_mmap_settings.fn_template;
+    size_t cap = sizeof(h2o_socket_buffer_mmap_settings.fn_template);
+    if (strlen(tmp_dir) + 14 < cap)
+        snprintf(tpl, cap, "%.*s/h2o.b.XXXXXX", (int)(cap - 14), tmp_dir);
     h2o_config_init(&globalconf);
     globalconf.server_name = h2o_iovec_init(H2O_STRLIT("stoa"));
     globalconf.max_request_entity_size = c->max_body;
@@ -215,7 +221,7 @@ int server_run(app *a)
         log_msg(STOA_LOG_ERROR, "server", "%s", err);
         return 1;
     }
-    setup_globalconf(c);
+    setup_globalconf(c, a->tmp_dir);
     if (open_listeners(c) != 0 || pool_start(c->workers) != 0)
         return 1;
     loops = calloc(c->threads, sizeof(*loops));

@@ -87,7 +87,7 @@ start_stoa() {
     PIDS+=("$STOA_PID")
     wait_for started "$STOA_PID" "$STOA_LOG" || { cat "$STOA_LOG" >&2; fail "stoa did not start"; }
     grep -q "listening on" "$STOA_LOG" || { cat "$STOA_LOG" >&2; fail "stoa exited at start"; }
-    STOA_URL=$(grep -o 'listening on https\?://[^ ]*' "$STOA_LOG" | head -1 | sed 's/listening on //')
+    STOA_URL=$(grep -o 'listening on https\?://[][0-9a-f.:]*' "$STOA_LOG" | head -1 | sed 's/listening on //')
     wait_for curl -sfk "$STOA_URL/readyz" || fail "stoa did not become ready"
 }
 

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# TLS: stoa with a self-signed certificate that the go command trusts through
+# SSL_CERT_FILE; HTTP/2 via ALPN; JSON access logs.
+. "$(dirname "$0")/lib.sh"
+
+# A throwaway CA and a server certificate for 127.0.0.1.
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=stoa-test-ca -keyout "$TMP/ca.key" -out "$TMP/ca.pem" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout "$TMP/server.key" -out "$TMP/server.csr" 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1\n' >"$TMP/san.ext"
+openssl x509 -req -in "$TMP/server.csr" -CA "$TMP/ca.pem" -CAkey "$TMP/ca.key" -CAcreateserial -days 2 \
+    -extfile "$TMP/san.ext" -out "$TMP/server.pem" 2>/dev/null
+
+genmod -out "$TMP/up" example.com/tls@v1.0.0
+start_upstream "$TMP/up"
+start_stoa STOA_UPSTREAMS_0_URL="$UPSTREAM_URL" STOA_TLS_CERT="$TMP/server.pem" STOA_TLS_KEY="$TMP/server.key" \
+    STOA_LOG_FORMAT=json
+case "$STOA_URL" in https://*) ;; *) fail "expected an https listener, got $STOA_URL" ;; esac
+
+sum=$(GO_EXTRA_ENV="SSL_CERT_FILE=$TMP/ca.pem" gocmd mod download -json example.com/tls@v1.0.0 | grep '"Sum"')
+assert_contains "$sum" '"Sum": "h1:'
+pass "go command downloads over https, trusting the test CA through SSL_CERT_FILE"
+
+if GO_EXTRA_ENV="SSL_CERT_FILE=/dev/null" gocmd mod download example.com/tls@v1.0.0 2>/dev/null; then
+    clean_modcache
+    GO_EXTRA_ENV="SSL_CERT_FILE=/dev/null" gocmd mod download example.com/tls@v1.0.0 2>"$TMP/untrusted.err" &&
+        fail "an untrusted certificate was accepted"
+fi
+pass "without the CA the go command refuses the certificate"
+
+proto=$(curl -s --cacert "$TMP/ca.pem" --http2 -o /dev/null -w '%{http_version}' "$STOA_URL/example.com/tls/@v/list")
+assert_eq "$proto" 2 "HTTP version negotiated over TLS"
+pass "HTTP/2 over TLS (ALPN h2)"
+
+line=$(grep '"who":"access"' "$STOA_LOG" | grep '/example.com/tls/@v/v1.0.0.zip' | head -1)
+assert_contains "$line" '"status":200'
+assert_contains "$line" '"cache":"MISS"'
+pass "JSON access log lines"
+stop_stoa
