@@ -77,29 +77,65 @@ static void commit(fill *f, stoa_kind kind)
     }
 }
 
+/* Walks the chain until an upstream's answer passes validation: a rejected answer
+ * (corrupt zip, wrong version) counts against that upstream like an error and, where
+ * its fall-through rule allows, the next one is asked. */
+static stoa_status fetch_valid(fill *f, stoa_kind kind, upstream_result *res)
+{
+    const struct conf *c = the_app->conf;
+    size_t from = 0;
+    for (;;) {
+        stoa_status st = upstream_fetch(c, from, f->key, f->staged_fd, NULL, NULL, res);
+        if (st != STOA_OK)
+            return st;
+        const conf_upstream *u = &c->upstreams[res->served_by];
+        snprintf(f->upstream, sizeof(f->upstream), "%s", u->name);
+        memset(&f->meta, 0, sizeof(f->meta));
+        snprintf(f->meta.origin, sizeof(f->meta.origin), "%s", u->name);
+        st = validate_staged(kind, f->r.module, f->r.version, f->r.canonical, f->staged_fd, &f->meta, &f->err);
+        if (st == STOA_OK || st == STOA_INTERNAL)
+            return st;
+        log_msg(STOA_LOG_WARN, "fill", "rejected %s from %s: %s", f->key, u->name, f->err.msg);
+        upstream_reject(c, (size_t)res->served_by, res, f->err.msg);
+        f->upstream[0] = '\0';
+        if (u->fallthrough != CONF_FALL_ON_ANY_ERROR || (size_t)res->served_by + 1 >= c->nupstreams)
+            return STOA_BADGATEWAY;
+        from = (size_t)res->served_by + 1;
+    }
+}
+
+/* A request that missed storage may join only after an earlier fill for the same
+ * file ended and left the table: look again before going upstream, so a stored
+ * immutable file is never fetched twice. */
+static int already_stored(fill *f, stoa_kind kind)
+{
+    if (!STOA_KIND_IS_IMMUTABLE(kind) || !f->r.canonical)
+        return 0;
+    stoa_key k = {f->r.module, f->r.version, kind};
+    stoa_object o;
+    stoa_error err = {0};
+    return storage_get(&the_app->store, &k, STOA_GET_META_ONLY, &o, &err) == STOA_OK;
+}
+
 static void fetch(fill *f)
 {
     app *a = the_app;
     stoa_kind kind = route_kind(f->r.type);
+    if (already_stored(f, kind)) {
+        f->outcome = FILL_STORED;
+        return;
+    }
     if ((f->staged_fd = staging_open(a->tmp_dir)) < 0) {
         stoa_fail(&f->err, errno == ENOSPC ? STOA_NOSPACE : STOA_INTERNAL, "cannot create staging file in %s: %s",
                   a->tmp_dir, strerror(errno));
         return;
     }
     upstream_result res;
-    stoa_status st = upstream_fetch(a->conf, f->key, f->staged_fd, NULL, NULL, &res);
-    if (res.served_by >= 0)
-        snprintf(f->upstream, sizeof(f->upstream), "%s", a->conf->upstreams[res.served_by].name);
+    stoa_status st = fetch_valid(f, kind, &res);
     if (st != STOA_OK) {
         char why[400];
         upstream_describe(&res, why, sizeof(why));
         stoa_fail(&f->err, st, "%s: %s", st == STOA_NOTFOUND ? "not found" : "upstream failure", why);
-        return;
-    }
-    snprintf(f->meta.origin, sizeof(f->meta.origin), "%s", f->upstream);
-    st = validate_staged(kind, f->r.module, f->r.version, f->r.canonical, f->staged_fd, &f->meta, &f->err);
-    if (st != STOA_OK) {
-        log_msg(STOA_LOG_WARN, "fill", "rejected %s from %s: %s", f->key, f->upstream, f->err.msg);
         return;
     }
     commit(f, kind);

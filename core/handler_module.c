@@ -58,6 +58,8 @@ static void on_filled(reqasync *a, h2o_req_t *req)
     fillwait *fw = (fillwait *)a;
     reqctx *rc = fw->rc;
     rc->cache = "MISS";
+    if (fill_upstream(fw->f)[0] != '\0')
+        http_set_header(rc, "x-upstream", fill_upstream(fw->f));
     switch (fill_result(fw->f)) {
     case FILL_STORED: start_lookup(rc, 1); return;
     case FILL_STAGED: {

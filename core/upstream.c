@@ -1,5 +1,6 @@
 #include "upstream.h"
 
+#include "log.h"
 #include "metrics.h"
 
 #include <curl/curl.h>
@@ -74,8 +75,11 @@ typedef struct xfer {
     uint64_t bytes;
     int64_t content_length;
     int64_t started_ms;
+    int64_t last_byte_ms;
     uint32_t first_byte_ms;
+    uint32_t stall_ms;
     int first_byte_timeout;
+    int stalled;
     int write_error;
     upstream_progress_cb progress;
     void *arg;
@@ -98,6 +102,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *p)
         off += (size_t)w;
     }
     x->bytes += len;
+    x->last_byte_ms = now_ms();
     if (x->progress != NULL && x->progress(x->arg, x->bytes, x->content_length) != 0) {
         x->aborted = 1;
         return 0;
@@ -135,10 +140,12 @@ static size_t on_header(char *data, size_t size, size_t n, void *p)
 static int on_xferinfo(void *p, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
 {
     xfer *x = p;
-    if (x->bytes == 0 && now_ms() - x->started_ms > (int64_t)x->first_byte_ms) {
-        x->first_byte_timeout = 1;
-        return 1;
-    }
+    int64_t now = now_ms();
+    /* Before the first byte the first_byte timeout governs; after it, the stall one. */
+    if (x->bytes == 0 && now - x->started_ms > (int64_t)x->first_byte_ms)
+        return x->first_byte_timeout = 1;
+    if (x->bytes > 0 && now - x->last_byte_ms > (int64_t)x->stall_ms)
+        return x->stalled = 1;
     return 0;
 }
 
@@ -153,8 +160,6 @@ static void setup(CURL *h, const conf_upstream *u, const char *url, xfer *x)
     curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)u->connect_ms);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)u->total_ms);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)((u->stall_ms + 999) / 1000));
     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
@@ -169,6 +174,8 @@ static stoa_status classify_curl(CURLcode rc, const xfer *x, char *why, size_t l
 {
     if (x->first_byte_timeout)
         return snprintf(why, len, "no response within %u ms", x->first_byte_ms), STOA_TIMEOUT;
+    if (x->stalled)
+        return snprintf(why, len, "stalled: no bytes for %u ms", x->stall_ms), STOA_TIMEOUT;
     if (x->write_error)
         return snprintf(why, len, "cannot write staging file: %s", strerror(x->write_error)),
                x->write_error == ENOSPC ? STOA_NOSPACE : STOA_INTERNAL;
@@ -205,7 +212,9 @@ static stoa_status fetch_url(const conf_upstream *u, const char *url, int fd, up
     CURL *h = thread_handle();
     if (h == NULL)
         return snprintf(a->why, sizeof(a->why), "out of memory"), STOA_INTERNAL;
-    xfer x = {fd, 0, -1, now_ms(), u->first_byte_ms, 0, 0, progress, arg, 0, res};
+    int64_t t0 = now_ms();
+    xfer x = {.fd = fd, .content_length = -1, .started_ms = t0, .last_byte_ms = t0, .first_byte_ms = u->first_byte_ms,
+              .stall_ms = u->stall_ms, .progress = progress, .arg = arg, .res = res};
     res->etag[0] = res->content_type[0] = '\0';
     setup(h, u, url, &x);
     CURLcode rc = curl_easy_perform(h);
@@ -285,6 +294,8 @@ static stoa_status try_upstream(const struct conf *c, size_t i, const char *relp
         a->ms = (double)(now_ms() - t0);
         record(i, u, st);
         metrics_upstream(i, st, a->ms);
+        if (st != STOA_OK && st != STOA_NOTFOUND)
+            log_msg(STOA_LOG_WARN, "upstream", "%s: %s/%s: %s after %.0f ms", u->name, u->url, relpath, a->why, a->ms);
         /* Retry only transient failures, and only before a byte reached anyone. */
         if (st == STOA_OK || st == STOA_NOTFOUND || (progress != NULL && res->bytes > 0) || st == STOA_INTERNAL || st == STOA_NOSPACE ||
             (a->http >= 400 && a->http < 500) || t == u->retries)
@@ -294,14 +305,17 @@ static stoa_status try_upstream(const struct conf *c, size_t i, const char *relp
     return st;
 }
 
-stoa_status upstream_fetch(const struct conf *c, const char *relpath, int fd, upstream_progress_cb progress, void *arg,
-                           upstream_result *res)
+stoa_status upstream_fetch(const struct conf *c, size_t from, const char *relpath, int fd, upstream_progress_cb progress,
+                           void *arg, upstream_result *res)
 {
-    memset(res, 0, sizeof(*res));
+    if (from == 0) {
+        memset(res, 0, sizeof(*res));
+        res->status = STOA_NOTFOUND;
+    }
     res->served_by = -1;
-    stoa_status last = STOA_NOTFOUND;
+    stoa_status last = res->status == STOA_OK ? STOA_NOTFOUND : res->status;
     int64_t now = now_ms();
-    for (size_t i = 0; i < c->nupstreams; ++i) {
+    for (size_t i = from; i < c->nupstreams; ++i) {
         if (!eligible(c, i, now))
             continue;
         stoa_status st = try_upstream(c, i, relpath, fd, progress, arg, res);
@@ -315,6 +329,20 @@ stoa_status upstream_fetch(const struct conf *c, const char *relpath, int fd, up
             break;
     }
     return res->status = last;
+}
+
+void upstream_reject(const struct conf *c, size_t i, upstream_result *res, const char *why)
+{
+    record(i, &c->upstreams[i], STOA_BADGATEWAY);
+    metrics_upstream(i, STOA_BADGATEWAY, 0);
+    res->status = STOA_BADGATEWAY;
+    for (size_t k = res->nattempts; k-- > 0;) {
+        if (strcmp(res->attempts[k].name, c->upstreams[i].name) == 0) {
+            res->attempts[k].status = STOA_BADGATEWAY;
+            snprintf(res->attempts[k].why, sizeof(res->attempts[k].why), "%s", why);
+            break;
+        }
+    }
 }
 
 void upstream_describe(const upstream_result *res, char *out, size_t len)

@@ -45,9 +45,14 @@ int upstream_init(const struct conf *c);
 void upstream_shutdown(void);
 
 /* Fetches relpath ("example.com/m/@v/v1.0.0.zip") through the chain into fd, which is
- * truncated before each attempt. progress may be NULL. */
-stoa_status upstream_fetch(const struct conf *c, const char *relpath, int fd, upstream_progress_cb progress, void *arg,
-                           upstream_result *res);
+ * truncated before each attempt, starting at upstream index `from` (0 for the whole
+ * chain; the caller passes served_by + 1 to move on after rejecting an answer).
+ * Attempts accumulate in res across calls. progress may be NULL. */
+stoa_status upstream_fetch(const struct conf *c, size_t from, const char *relpath, int fd, upstream_progress_cb progress,
+                           void *arg, upstream_result *res);
+
+/* Counts a rejected answer (failed validation) against upstream i's health. */
+void upstream_reject(const struct conf *c, size_t i, upstream_result *res, const char *why);
 
 /* One GET of url into fd (truncated first) with u's timeouts, no chain, no retries;
  * for the checksum-database proxy. Fills *a; returns its status. */

@@ -44,7 +44,8 @@ GO
 gocmd get example.com/alpha@latest example.com/beta/v2@latest 2>"$TMP/get.err" || { cat "$TMP/get.err"; fail "go get"; }
 assert_contains "$(cat go.mod)" "example.com/alpha v1.2.0" "go get @latest picks the highest release"
 assert_contains "$(cat go.mod)" "example.com/beta/v2 v2.1.0"
-gocmd build -o app . && out=$(./app)
+gocmd build -o app . || fail "go build through stoa"
+out=$(./app)
 assert_eq "$out" "$(printf 'example.com/alpha v1.2.0\nexample.com/beta/v2 v2.1.0')" "program output"
 pass "go get @latest and go build of a program importing two fixture modules"
 
@@ -76,7 +77,8 @@ pass "every immutable file fetched upstream at most once"
 stop_pid "$UPSTREAM_PID"
 clean_modcache
 gocmd mod download -json example.com/alpha@v1.1.0 >/dev/null
-gocmd build -o app2 . && assert_eq "$(./app2)" "$out" "program output from cache"
+gocmd build -o app2 . || fail "go build from cache"
+assert_eq "$(./app2)" "$out" "program output from cache"
 gocmd list -m -versions example.com/alpha >/dev/null
 pass "with the upstream down, go mod download and go build succeed from the cache"
 
