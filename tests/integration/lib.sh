@@ -10,6 +10,7 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/stoa-test.XXXXXX")
 PIDS=()
 cleanup() {
     local rc=$?
+    if declare -F _pg_cleanup >/dev/null; then _pg_cleanup; fi
     for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
     for p in "${PIDS[@]:-}"; do [ -n "$p" ] && wait "$p" 2>/dev/null || true; done
     chmod -R u+w "$TMP" 2>/dev/null || true

@@ -1,0 +1,62 @@
+# PostgreSQL and S3 (s3rver) for integration tests; source after lib.sh.
+# Both run on 127.0.0.1 in $TMP, as throw-away instances stopped by lib.sh's EXIT trap.
+
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+
+# start_postgres -> PG_DSN, PG_PORT, PG_DATA. PostgreSQL refuses to run as root: when
+# root, the cluster belongs to the 'postgres' system user (runuser).
+start_postgres() {
+    [ -x "$PG_BIN/initdb" ] || fail "PostgreSQL server binaries not found (apt-get install postgresql)"
+    PG_DATA="$TMP/pg"
+    mkdir -p "$PG_DATA"
+    local as=()
+    if [ "$(id -u)" = 0 ]; then
+        chown postgres "$PG_DATA"
+        chmod 755 "$TMP"
+        as=(runuser -u postgres --)
+    fi
+    "${as[@]}" "$PG_BIN/initdb" -D "$PG_DATA" -U stoa --auth=trust -E UTF8 >"$TMP/initdb.log" 2>&1 ||
+        { cat "$TMP/initdb.log" >&2; fail "initdb"; }
+    PG_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    PG_AS=("${as[@]}")
+    pg_ctl_start
+    PG_DSN="postgresql://stoa@127.0.0.1:$PG_PORT/postgres"
+}
+
+pg_ctl_start() {
+    "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_DATA/server.log" -w -t 30 \
+        -o "-h 127.0.0.1 -p $PG_PORT -k '' -c fsync=off -c full_page_writes=off" start >/dev/null ||
+        { cat "$PG_DATA/server.log" >&2; fail "postgres did not start"; }
+    PG_STARTED=1
+}
+pg_ctl_stop() { "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null; PG_STARTED=0; }
+psqlc() { psql "$PG_DSN" -v ON_ERROR_STOP=1 -qAtX "$@"; }
+
+# s3rver from npm, installed once per build tree (npm's cache serves later installs).
+S3RVER_DIR="$STOA_BUILD/node"
+install_s3rver() {
+    (
+        flock 9
+        if [ ! -x "$S3RVER_DIR/node_modules/.bin/s3rver" ]; then
+            mkdir -p "$S3RVER_DIR"
+            npm install --prefix "$S3RVER_DIR" --no-audit --no-fund --loglevel=error s3rver@3.7.1 >&2 ||
+                fail "npm install s3rver"
+        fi
+    ) 9>"$STOA_BUILD/s3rver.lock"
+}
+
+# start_s3 [BUCKET] -> S3_HOST (host:port), S3_BUCKET, S3_PID; credentials S3RVER/S3RVER.
+start_s3() {
+    install_s3rver
+    S3_BUCKET=${1:-stoa}
+    S3_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    mkdir -p "$TMP/s3"
+    "$S3RVER_DIR/node_modules/.bin/s3rver" -d "$TMP/s3" -a 127.0.0.1 -p "$S3_PORT" \
+        --configure-bucket "$S3_BUCKET" --silent >"$TMP/s3.log" 2>&1 &
+    S3_PID=$!
+    PIDS+=("$S3_PID")
+    S3_HOST="127.0.0.1:$S3_PORT"
+    wait_for curl -s -o /dev/null "http://$S3_HOST/" || { cat "$TMP/s3.log" >&2; fail "s3rver did not start"; }
+}
+
+_pg_cleanup() { [ "${PG_STARTED:-0}" = 1 ] && pg_ctl_stop 2>/dev/null || true; }
