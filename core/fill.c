@@ -29,7 +29,16 @@ struct fill {
     char upstream[64];
     int staged_fd;
     stoa_meta meta;
+    /* progress of the current attempt, for streaming waiters */
+    atomic_ullong avail;
+    atomic_uint gen;
+    atomic_llong expect;
+    atomic_int ended;
+    uint64_t poked_at;      /* avail at the last poke (fetch thread only) */
 };
+
+/* Streaming waiters are poked at most once per this many new bytes. */
+#define FILL_POKE_BYTES (64 * 1024)
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static fill *buckets[FILL_BUCKETS];
@@ -77,6 +86,43 @@ static void commit(fill *f, stoa_kind kind)
     }
 }
 
+/* Delivers w's job unless a delivery is already in flight. Caller holds the lock. */
+static void poke_locked(fill_waiter *w)
+{
+    if (!atomic_exchange(&w->queued, 1))
+        h2o_multithread_send_message(&w->job->loop->receiver, &w->job->_msg);
+}
+
+static void poke_streamers(fill *f)
+{
+    pthread_mutex_lock(&lock);
+    for (fill_waiter *w = f->waiters; w != NULL; w = w->next)
+        if (w->wants_progress)
+            poke_locked(w);
+    pthread_mutex_unlock(&lock);
+}
+
+/* upstream progress: bytes == 0 starts a new attempt (the staged file was truncated). */
+static int on_progress(void *arg, uint64_t bytes, int64_t content_length)
+{
+    fill *f = arg;
+    if (bytes == 0) {
+        atomic_store(&f->avail, 0);
+        atomic_store(&f->expect, -1);
+        atomic_fetch_add(&f->gen, 1);
+        f->poked_at = 0;
+        poke_streamers(f);
+        return 0;
+    }
+    atomic_store(&f->expect, content_length);
+    atomic_store(&f->avail, bytes);
+    if (bytes - f->poked_at >= FILL_POKE_BYTES || f->poked_at == 0) {
+        f->poked_at = bytes;
+        poke_streamers(f);
+    }
+    return 0;
+}
+
 /* Walks the chain until an upstream's answer passes validation: a rejected answer
  * (corrupt zip, wrong version) counts against that upstream like an error and, where
  * its fall-through rule allows, the next one is asked. */
@@ -85,7 +131,8 @@ static stoa_status fetch_valid(fill *f, stoa_kind kind, upstream_result *res)
     const struct conf *c = the_app->conf;
     size_t from = 0;
     for (;;) {
-        stoa_status st = upstream_fetch(c, from, f->key, f->staged_fd, NULL, NULL, res);
+        upstream_progress_cb progress = f->r.type == ROUTE_ZIP ? on_progress : NULL;
+        stoa_status st = upstream_fetch(c, from, f->key, f->staged_fd, progress, f, res);
         if (st != STOA_OK)
             return st;
         const conf_upstream *u = &c->upstreams[res->served_by];
@@ -100,6 +147,7 @@ static stoa_status fetch_valid(fill *f, stoa_kind kind, upstream_result *res)
         f->upstream[0] = '\0';
         if (u->fallthrough != CONF_FALL_ON_ANY_ERROR || (size_t)res->served_by + 1 >= c->nupstreams)
             return STOA_BADGATEWAY;
+        on_progress(f, 0, -1); /* streamers must drop what they have of the rejected bytes */
         from = (size_t)res->served_by + 1;
     }
 }
@@ -148,14 +196,20 @@ static void finish(fill *f)
     while (*pp != f)
         pp = &(*pp)->next_in_bucket;
     *pp = f->next_in_bucket;
+    atomic_store(&f->ended, 1);
     fill_waiter *w = f->waiters;
     f->waiters = NULL;
-    pthread_mutex_unlock(&lock);
+    /* Deliveries start under the lock, so a streamer leaving concurrently knows one is
+     * on its way and keeps its memory until it arrives. */
     while (w != NULL) {
         fill_waiter *next = w->next;
-        h2o_multithread_send_message(&w->job->loop->receiver, &w->job->_msg);
+        if (w->wants_progress)
+            poke_locked(w);
+        else
+            h2o_multithread_send_message(&w->job->loop->receiver, &w->job->_msg);
         w = next;
     }
+    pthread_mutex_unlock(&lock);
 }
 
 static void on_run(pool_job *job)
@@ -185,6 +239,7 @@ void fill_join(const route *r, fill_waiter *w, fill **out)
         snprintf(f->key, sizeof(f->key), "%s", key);
         f->r = *r;
         f->staged_fd = -1;
+        atomic_init(&f->expect, -1);
         atomic_init(&f->refs, 1); /* the fetch job's */
         f->job.run = on_run;
         f->next_in_bucket = buckets[b];
@@ -222,6 +277,36 @@ int fill_staged(const fill *f, stoa_meta *meta)
         return -1;
     *meta = f->meta;
     return fcntl(f->staged_fd, F_DUPFD_CLOEXEC, 0); /* senders read with pread: sharing the offset is fine */
+}
+
+void fill_leave(fill *f, fill_waiter *w)
+{
+    pthread_mutex_lock(&lock);
+    for (fill_waiter **pp = &f->waiters; *pp != NULL; pp = &(*pp)->next) {
+        if (*pp == w) {
+            *pp = w->next;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&lock);
+}
+
+void fill_progress_of(const fill *f, fill_progress *p)
+{
+    p->ended = atomic_load(&((fill *)f)->ended);
+    p->gen = atomic_load(&((fill *)f)->gen);
+    p->expect = atomic_load(&((fill *)f)->expect);
+    p->avail = atomic_load(&((fill *)f)->avail);
+}
+
+const stoa_meta *fill_meta(const fill *f)
+{
+    return &f->meta;
+}
+
+int fill_staged_fd(const fill *f)
+{
+    return f->staged_fd;
 }
 
 void fill_counts(uint64_t *started, uint64_t *joined)

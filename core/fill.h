@@ -19,6 +19,8 @@
 #include "route.h"
 #include "upstream.h"
 
+#include <stdatomic.h>
+
 typedef struct fill fill;
 
 typedef enum fill_outcome {
@@ -28,10 +30,17 @@ typedef enum fill_outcome {
 } fill_outcome;
 
 /* A waiter names a pool_job whose done() runs on job->loop when the fill ends. The
- * waiter's owner keeps it alive until then. */
+ * waiter's owner keeps it alive until then.
+ *
+ * A streaming waiter (wants_progress) is also poked while bytes arrive, so it can send
+ * them on (core/stream.c). Its job may be delivered many times: `queued` is set (under
+ * the fill's lock) whenever a delivery is in flight and cleared by the owner when it
+ * runs, and no delivery starts after fill_leave() returns. */
 typedef struct fill_waiter {
     pool_job *job;
     struct fill_waiter *next;
+    int wants_progress;
+    atomic_int queued;
 } fill_waiter;
 
 /* Joins the running fill for r or starts one; *out gets a reference the caller must
@@ -47,6 +56,28 @@ const char *fill_upstream(const fill *f); /* name of the upstream that served, o
 int fill_staged(const fill *f, stoa_meta *meta);
 
 void fill_release(fill *f);
+
+/* Streaming waiters, loop thread. fill_leave unsubscribes w (a no-op once the fill has
+ * ended); afterwards w->queued says whether one last delivery is still on its way. */
+void fill_leave(fill *f, fill_waiter *w);
+
+/* What a streamer may send now: bytes of the current upstream attempt written to the
+ * staged file so far. *gen changes when an attempt is abandoned (its bytes are void);
+ * *expect is the attempt's Content-Length, or -1. After the fill ended, fill_result()
+ * and fill_staged() tell the final state instead. */
+typedef struct fill_progress {
+    uint64_t avail;
+    unsigned gen;
+    int64_t expect;
+    int ended;
+} fill_progress;
+void fill_progress_of(const fill *f, fill_progress *p);
+
+/* The validated file's facts, once the fill ended with STORED or STAGED. */
+const stoa_meta *fill_meta(const fill *f);
+
+/* The staged file while the fill runs (streamers pread it); -1 before it exists. */
+int fill_staged_fd(const fill *f);
 
 /* Fills started and joined since start (for tests and metrics). */
 void fill_counts(uint64_t *started, uint64_t *joined);

@@ -4,6 +4,7 @@
 #include "fill.h"
 #include "handlers.h"
 #include "namespace.h"
+#include "stream.h"
 #include "task.h"
 
 #include <stdlib.h>
@@ -53,18 +54,17 @@ static void send_fill_failure(reqctx *rc, const stoa_error *err)
                    err->msg);
 }
 
-static void on_filled(reqasync *a, h2o_req_t *req)
+/* The fill ended: serve what it stored or staged, or say why not. */
+static void answer_filled(reqctx *rc, fill *f)
 {
-    fillwait *fw = (fillwait *)a;
-    reqctx *rc = fw->rc;
     rc->cache = "MISS";
-    if (fill_upstream(fw->f)[0] != '\0')
-        http_set_header(rc, "x-upstream", fill_upstream(fw->f));
-    switch (fill_result(fw->f)) {
+    if (fill_upstream(f)[0] != '\0')
+        http_set_header(rc, "x-upstream", fill_upstream(f));
+    switch (fill_result(f)) {
     case FILL_STORED: start_lookup(rc, 1); return;
     case FILL_STAGED: {
         stoa_meta meta;
-        int fd = fill_staged(fw->f, &meta);
+        int fd = fill_staged(f, &meta);
         if (fd < 0) {
             http_send_text(rc, 500, "cannot reopen staged file");
             return;
@@ -72,8 +72,14 @@ static void on_filled(reqasync *a, h2o_req_t *req)
         serve(rc, fd, &meta, rc->r.canonical ? CACHE_IMMUTABLE : "no-cache");
         return;
     }
-    case FILL_FAILED: send_fill_failure(rc, fill_error(fw->f)); return;
+    case FILL_FAILED: send_fill_failure(rc, fill_error(f)); return;
     }
+}
+
+static void on_filled(reqasync *a, h2o_req_t *req)
+{
+    fillwait *fw = (fillwait *)a;
+    answer_filled(fw->rc, fw->f);
 }
 
 static void on_fillwait_free(reqasync *a)
@@ -85,6 +91,11 @@ static void on_fillwait_free(reqasync *a)
 
 static void start_fill(reqctx *rc)
 {
+    /* Large zips go to the client while they download (core/stream.h). */
+    if (rc->r.type == ROUTE_ZIP && rc->r.canonical && h2o_memis(rc->req->method.base, rc->req->method.len, H2O_STRLIT("GET"))) {
+        stream_start(rc, answer_filled);
+        return;
+    }
     fillwait *fw = (fillwait *)reqasync_new(rc->req, sizeof(*fw), NULL, on_filled);
     if (fw == NULL) {
         http_send_text(rc, 503, "out of memory");

@@ -209,6 +209,8 @@ static stoa_status fetch_url(const conf_upstream *u, const char *url, int fd, up
 {
     if (ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0)
         return snprintf(a->why, sizeof(a->why), "cannot reset staging file: %s", strerror(errno)), STOA_INTERNAL;
+    if (progress != NULL)
+        progress(arg, 0, -1); /* a new attempt: whatever was written before is void */
     CURL *h = thread_handle();
     if (h == NULL)
         return snprintf(a->why, sizeof(a->why), "out of memory"), STOA_INTERNAL;
@@ -297,7 +299,7 @@ static stoa_status try_upstream(const struct conf *c, size_t i, const char *relp
         if (st != STOA_OK && st != STOA_NOTFOUND)
             log_msg(STOA_LOG_WARN, "upstream", "%s: %s/%s: %s after %.0f ms", u->name, u->url, relpath, a->why, a->ms);
         /* Retry only transient failures, and only before a byte reached anyone. */
-        if (st == STOA_OK || st == STOA_NOTFOUND || (progress != NULL && res->bytes > 0) || st == STOA_INTERNAL || st == STOA_NOSPACE ||
+        if (st == STOA_OK || st == STOA_NOTFOUND || st == STOA_INTERNAL || st == STOA_NOSPACE ||
             (a->http >= 400 && a->http < 500) || t == u->retries)
             break;
         backoff(t);
@@ -325,7 +327,7 @@ stoa_status upstream_fetch(const struct conf *c, size_t from, const char *relpat
         }
         if (st != STOA_NOTFOUND)
             last = st;
-        if (st != STOA_NOTFOUND && (c->upstreams[i].fallthrough != CONF_FALL_ON_ANY_ERROR || (progress != NULL && res->bytes > 0)))
+        if (st != STOA_NOTFOUND && c->upstreams[i].fallthrough != CONF_FALL_ON_ANY_ERROR)
             break;
     }
     return res->status = last;

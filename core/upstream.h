@@ -37,7 +37,9 @@ typedef struct upstream_result {
     upstream_attempt attempts[UPSTREAM_MAX_ATTEMPTS];
 } upstream_result;
 
-/* Called as body bytes arrive (from the worker thread); non-zero aborts the transfer. */
+/* Called as body bytes arrive (from the worker thread), with the attempt's byte count
+ * so far; also with bytes == 0 when an attempt starts on a truncated file. Non-zero
+ * aborts the transfer. */
 typedef int (*upstream_progress_cb)(void *arg, uint64_t bytes, int64_t content_length);
 
 /* Process-wide setup/teardown (curl_global_init, health table sized for c). */
