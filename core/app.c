@@ -29,6 +29,11 @@ static int make_dirs(const char *path)
     return mkdir(buf, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
+const struct conf *app_conf(void)
+{
+    return the_app->conf;
+}
+
 int app_open(app *a, struct conf *c, char *err, size_t errlen)
 {
     memset(a, 0, sizeof(*a));
@@ -42,9 +47,6 @@ int app_open(app *a, struct conf *c, char *err, size_t errlen)
         snprintf(a->plugin_dir, sizeof(a->plugin_dir), "%s", c->plugin_dir);
     else if (plugin_default_dir(a->plugin_dir, sizeof(a->plugin_dir)) != 0)
         return snprintf(err, errlen, "cannot find the plugin directory: set plugin_dir"), -1;
-    a->repo_names = calloc(c->nrepos + 1, sizeof(char *));
-    for (size_t i = 0; i < c->nrepos; ++i)
-        a->repo_names[i] = c->repos[i].name;
     stoa_error e = {0};
     if (storage_open(&a->store, a->plugin_dir, &c->storage, a->tmp_dir, &e) != STOA_OK)
         return snprintf(err, errlen, "storage: %s", e.msg), -1;
@@ -62,7 +64,9 @@ void app_close(app *a)
         upstream_shutdown();
     auth_close(a);
     storage_close(&a->store);
-    free(a->repo_names);
     conf_free(a->conf);
+    for (size_t i = 0; i < a->nretired; ++i)
+        conf_free(a->retired[i]);
+    free(a->retired);
     the_app = NULL;
 }

@@ -1,7 +1,12 @@
 /*
  * The running registry: configuration plus everything derived from it at start-up
- * (loaded plugins, upstream chain state). Built on the main thread before loops start;
- * read-only afterwards, so loop and worker threads read it without locks.
+ * (loaded plugins, upstream chain state). Built on the main thread before loops start.
+ *
+ * `conf` is the one member that changes while serving: a SIGHUP reload (core/reload.c)
+ * swaps in a new configuration atomically. Readers load the pointer once per use and
+ * never free it; a replaced configuration is retired, not freed, until exit (reloads
+ * are rare and a configuration is a few KB), so a request that still holds the old one
+ * stays safe.
  */
 #ifndef STOA_APP_H
 #define STOA_APP_H
@@ -14,12 +19,14 @@
 #include <time.h>
 
 typedef struct app {
-    struct conf *conf;
+    struct conf *_Atomic conf;
+    struct conf **retired;  /* configurations replaced by reloads, freed at close */
+    size_t nretired;
+    const char *config_path; /* what `stoa serve --config` named, or NULL */
     storage store;
     plugin **auth;          /* conf->nauth loaded auth plugins */
     void **auth_state;
     size_t nauth_open;      /* how many auth plugins opened successfully */
-    char **repo_names;      /* conf->nrepos names, for the router */
     char tmp_dir[PATH_MAX];
     char plugin_dir[PATH_MAX];
     time_t started;
@@ -28,6 +35,9 @@ typedef struct app {
 
 /* The process's app; valid between app_open and app_close. */
 extern app *the_app;
+
+/* The configuration in force (for callbacks that cannot see the_app). */
+const struct conf *app_conf(void);
 
 /* Loads plugins and opens storage for c (the app takes ownership of c). */
 int app_open(app *a, struct conf *c, char *err, size_t errlen);

@@ -64,7 +64,7 @@ static void upstream_init(void *p)
 {
     conf_upstream *u = p;
     *u = (conf_upstream){.connect_ms = 5000, .first_byte_ms = 30000, .total_ms = 600000, .stall_ms = 30000,
-                         .retries = 1, .max_fails = 3, .fail_timeout_ms = 30000};
+                         .retries = 1, .max_fails = 3, .fail_timeout_ms = 30000, .probe_interval_ms = 5000};
 }
 
 static void zero_init(void *p)
@@ -87,6 +87,7 @@ static const directive upstream_d[] = {
     {"retries", T_UINT, U(retries), NULL, "extra attempts on transient failures (1)"},
     {"max_fails", T_UINT, U(max_fails), NULL, "consecutive failures that open the circuit (3)"},
     {"fail_timeout", T_DURATION, U(fail_timeout_ms), NULL, "how long an open circuit is skipped (30s)"},
+    {"probe_interval", T_DURATION, U(probe_interval_ms), NULL, "how often an open circuit is probed (5s)"},
 };
 #undef U
 static const table upstream_t = {upstream_d, sizeof(upstream_d) / sizeof(upstream_d[0]), sizeof(conf_upstream),
@@ -131,6 +132,7 @@ static const directive top_d[] = {
     {"fail_status", T_UINT, C(fail_status), NULL, "status when no upstream can serve: 404 or 502"},
     {"limits.max_body", T_SIZE, C(max_body), NULL, "largest publish body (512MiB)"},
     {"limits.max_header", T_SIZE, C(max_header), NULL, "largest request header block (16KiB)"},
+    {"shutdown_timeout", T_DURATION, C(shutdown_timeout_ms), NULL, "SIGTERM: time in-flight requests get to finish (30s)"},
     {"storage.plugin", T_STR, C(storage.plugin), NULL, "disk | pgs3"},
     {"storage.options", T_OPTIONS, C(storage.options), NULL, "storage plugin options"},
     {"upstreams", T_LIST, C(upstreams), &upstream_t, "ordered upstream chain"},
@@ -698,6 +700,7 @@ static void defaults(struct conf *c)
     c->fail_status = 404;
     c->max_body = 512ull << 20;
     c->max_header = 16 << 10;
+    c->shutdown_timeout_ms = 30000;
     set_str(&c->storage.plugin, "disk");
     option_add((list *)&c->storage.options, "root", "./stoa-data");
     conf_upstream *u = list_append((list *)&c->upstreams, &upstream_t);

@@ -54,6 +54,7 @@ typedef struct conf_upstream {
     uint32_t retries;       /* extra attempts for idempotent fetches, default 1 */
     uint32_t max_fails;     /* consecutive failures that open the circuit, default 3 */
     uint32_t fail_timeout_ms; /* circuit cool-down, default 30000 */
+    uint32_t probe_interval_ms; /* active probing of an open circuit, default 5000 */
 } conf_upstream;
 
 typedef struct conf_sumdb {
@@ -99,6 +100,7 @@ typedef struct conf {
     uint32_t fail_status;    /* status when every upstream failed: 404 (default) or 502 */
     uint64_t max_body;       /* limits.max_body, bytes, default 512 MiB */
     uint32_t max_header;     /* limits.max_header, bytes, default 16 KiB */
+    uint32_t shutdown_timeout_ms; /* SIGTERM: how long in-flight requests may take, default 30 s */
 
     conf_plugin storage;     /* default {disk, {root: ./stoa-data}} */
 

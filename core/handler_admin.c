@@ -14,7 +14,7 @@ static json_t *upstreams_json(void)
     for (size_t i = 0; i < c->nupstreams; ++i) {
         const conf_upstream *u = &c->upstreams[i];
         upstream_health h;
-        upstream_health_of(i, &h);
+        upstream_health_of(u, &h);
         json_array_append_new(
             arr, json_pack("{s:s,s:s,s:s,s:b,s:s,s:I,s:I,s:I}", "name", u->name, "url", u->url, "fallthrough",
                            u->fallthrough == CONF_FALL_ON_ANY_ERROR ? "on_any_error" : "on_not_found", "backup", u->backup,

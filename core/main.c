@@ -69,6 +69,7 @@ static int cmd_serve(int argc, char **argv)
         app_close(&a);
         return 1;
     }
+    a.config_path = config_path(argc, argv);
     log_msg(STOA_LOG_INFO, "stoa", "stoa %s: storage %s, %zu upstream(s), %s, %u threads, %u workers", STOA_VERSION,
             a.store.p->name, c->nupstreams, c->offline ? "offline" : "online", c->threads, c->workers);
     int rc = server_run(&a);

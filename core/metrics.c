@@ -12,7 +12,7 @@
 
 #define NROUTES (ROUTE_SUMDB + 1)
 #define NSTATUS 600
-#define NUPSTREAMS 16
+#define NUPSTREAMS UPSTREAM_SLOTS
 #define NBUCKETS 14
 
 static const double buckets[NBUCKETS] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300};
@@ -162,24 +162,25 @@ static void render_upstreams(out *o)
     const struct conf *c = the_app->conf;
     put(o, "# HELP stoa_upstream_attempts_total Upstream fetch attempts by result.\n"
            "# TYPE stoa_upstream_attempts_total counter\n");
-    for (size_t i = 0; i < c->nupstreams && i < NUPSTREAMS; ++i) {
-        const char *n = c->upstreams[i].name;
+    for (size_t k = 0; k < c->nupstreams; ++k) {
+        const char *n = c->upstreams[k].name;
+        size_t i = upstream_slot(n);
         put(o, "stoa_upstream_attempts_total{upstream=\"%s\",result=\"ok\"} %llu\n", n, atomic_load(&m.up_ok[i]));
         put(o, "stoa_upstream_attempts_total{upstream=\"%s\",result=\"not_found\"} %llu\n", n, atomic_load(&m.up_notfound[i]));
         put(o, "stoa_upstream_attempts_total{upstream=\"%s\",result=\"timeout\"} %llu\n", n, atomic_load(&m.up_timeout[i]));
         put(o, "stoa_upstream_attempts_total{upstream=\"%s\",result=\"error\"} %llu\n", n, atomic_load(&m.up_error[i]));
     }
     put(o, "# HELP stoa_upstream_latency_seconds Upstream fetch time.\n# TYPE stoa_upstream_latency_seconds histogram\n");
-    for (size_t i = 0; i < c->nupstreams && i < NUPSTREAMS; ++i) {
+    for (size_t k = 0; k < c->nupstreams; ++k) {
         char labels[128];
-        snprintf(labels, sizeof(labels), "upstream=\"%s\"", c->upstreams[i].name);
-        put_histogram(o, "stoa_upstream_latency_seconds", labels, &m.up_latency[i]);
+        snprintf(labels, sizeof(labels), "upstream=\"%s\"", c->upstreams[k].name);
+        put_histogram(o, "stoa_upstream_latency_seconds", labels, &m.up_latency[upstream_slot(c->upstreams[k].name)]);
     }
     put(o, "# HELP stoa_upstream_circuit_open 1 while the upstream's circuit is open.\n"
            "# TYPE stoa_upstream_circuit_open gauge\n");
     for (size_t i = 0; i < c->nupstreams; ++i) {
         upstream_health h;
-        upstream_health_of(i, &h);
+        upstream_health_of(&c->upstreams[i], &h);
         put(o, "stoa_upstream_circuit_open{upstream=\"%s\"} %d\n", c->upstreams[i].name, h.open);
     }
 }

@@ -76,8 +76,11 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     reqctx *rc = reqctx_new(req);
     char why[512];
-    const app *a = the_app;
-    stoa_status s = route_parse(req->path.base, req->path.len, a->repo_names, a->conf->nrepos, &rc->r, why, sizeof(why));
+    const struct conf *c = the_app->conf;
+    char *repos[c->nrepos + 1];
+    for (size_t i = 0; i < c->nrepos; ++i)
+        repos[i] = c->repos[i].name;
+    stoa_status s = route_parse(req->path.base, req->path.len, repos, c->nrepos, &rc->r, why, sizeof(why));
     if (s != STOA_OK) {
         http_send_text(rc, status_http(s), "%s", why);
         return 0;

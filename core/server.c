@@ -2,6 +2,8 @@
 
 #include "app.h"
 #include "log.h"
+#include "prober.h"
+#include "reload.h"
 #include "router.h"
 
 #include <arpa/inet.h>
@@ -15,8 +17,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#define SHUTDOWN_DEADLINE_MS 30000
 
 static h2o_globalconf_t globalconf;
 static SSL_CTX *ssl_ctx;
@@ -161,7 +161,7 @@ static void *loop_main(void *arg)
     }
     while (!l->stopping)
         h2o_evloop_run(loop, INT32_MAX);
-    uint64_t deadline = h2o_now(loop) + SHUTDOWN_DEADLINE_MS;
+    uint64_t deadline = h2o_now(loop) + the_app->conf->shutdown_timeout_ms;
     while (busy(l) && h2o_now(loop) < deadline)
         h2o_evloop_run(loop, 100);
     return NULL;
@@ -182,7 +182,17 @@ static int open_listeners(const struct conf *c)
     return 0;
 }
 
-static int wait_for_signal(void)
+static void reload(app *a)
+{
+    char err[2048];
+    if (reload_config(a, err, sizeof(err)) != 0)
+        log_msg(STOA_LOG_ERROR, "server", "SIGHUP: configuration refused, the old one stays in force: %s", err);
+    else
+        log_msg(STOA_LOG_INFO, "server", "SIGHUP: configuration reloaded from %s",
+                a->config_path != NULL ? a->config_path : "defaults and environment");
+}
+
+static int wait_for_signal(app *a)
 {
     sigset_t set;
     sigemptyset(&set);
@@ -194,7 +204,7 @@ static int wait_for_signal(void)
         if (sigwait(&set, &sig) != 0)
             return SIGTERM;
         if (sig == SIGHUP) {
-            log_msg(STOA_LOG_WARN, "server", "SIGHUP: configuration reload is not supported yet; restart to apply changes");
+            reload(a);
             continue;
         }
         return sig;
@@ -227,13 +237,16 @@ int server_run(app *a)
     loops = calloc(c->threads, sizeof(*loops));
     for (uint32_t i = 0; i < c->threads; ++i)
         pthread_create(&loops[i].tid, NULL, loop_main, &loops[i]);
-    int sig = wait_for_signal();
-    log_msg(STOA_LOG_INFO, "server", "%s: finishing in-flight requests (up to %d s)", sig == SIGINT ? "SIGINT" : "SIGTERM",
-            SHUTDOWN_DEADLINE_MS / 1000);
+    if (prober_start(app_conf) != 0)
+        log_msg(STOA_LOG_WARN, "server", "cannot start the upstream prober: open circuits close only after fail_timeout");
+    int sig = wait_for_signal(a);
+    log_msg(STOA_LOG_INFO, "server", "%s: finishing in-flight requests (up to %u ms)", sig == SIGINT ? "SIGINT" : "SIGTERM",
+            a->conf->shutdown_timeout_ms);
     for (uint32_t i = 0; i < c->threads; ++i)
         h2o_multithread_send_message(&loops[i].control, calloc(1, sizeof(h2o_multithread_message_t)));
     for (uint32_t i = 0; i < c->threads; ++i)
         pthread_join(loops[i].tid, NULL);
+    prober_stop();
     pool_stop();
     /* Deliver completions of jobs that outlived their loop's last turn (a fill whose
      * client went away), so their memory is released. */

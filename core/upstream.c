@@ -14,14 +14,19 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Health lives in slots keyed by upstream name, so it survives a reload that reorders,
+ * adds or removes upstreams. A slot's name is written once, before `used` is set. */
 typedef struct health {
+    char name[64];
+    atomic_int used;
     atomic_uint consecutive;
     atomic_llong open_until_ms;
+    atomic_llong next_probe_ms;
     atomic_ullong requests, failures;
 } health;
 
-static health *healths;
-static size_t nhealths;
+static health slots[UPSTREAM_SLOTS];
+static pthread_mutex_t slot_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_key_t curl_key;
 
 static int64_t now_ms(void)
@@ -36,13 +41,40 @@ static void curl_dispose(void *h)
     curl_easy_cleanup(h);
 }
 
+static size_t find_slot(const char *name)
+{
+    for (size_t i = 0; i < UPSTREAM_SLOTS && atomic_load(&slots[i].used); ++i)
+        if (strcmp(slots[i].name, name) == 0)
+            return i;
+    return UPSTREAM_SLOTS;
+}
+
+size_t upstream_slot(const char *name)
+{
+    size_t i = find_slot(name);
+    if (i < UPSTREAM_SLOTS)
+        return i;
+    pthread_mutex_lock(&slot_lock);
+    if ((i = find_slot(name)) == UPSTREAM_SLOTS) {
+        for (i = 0; i < UPSTREAM_SLOTS - 1 && atomic_load(&slots[i].used); ++i)
+            ;
+        /* the last slot is shared by every name beyond the table: a config never has that many */
+        if (!atomic_load(&slots[i].used)) {
+            snprintf(slots[i].name, sizeof(slots[i].name), "%s", name);
+            atomic_store(&slots[i].used, 1);
+        }
+    }
+    pthread_mutex_unlock(&slot_lock);
+    return i;
+}
+
 int upstream_init(const struct conf *c)
 {
     if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK || pthread_key_create(&curl_key, curl_dispose) != 0)
         return -1;
-    nhealths = c->nupstreams;
-    healths = calloc(nhealths ? nhealths : 1, sizeof(*healths));
-    return healths != NULL ? 0 : -1;
+    for (size_t i = 0; i < c->nupstreams; ++i)
+        upstream_slot(c->upstreams[i].name);
+    return 0;
 }
 
 void upstream_shutdown(void)
@@ -52,8 +84,6 @@ void upstream_shutdown(void)
         curl_easy_cleanup(h);
         pthread_setspecific(curl_key, NULL);
     }
-    free(healths);
-    healths = NULL;
     curl_global_cleanup();
 }
 
@@ -236,16 +266,14 @@ static stoa_status fetch_url(const conf_upstream *u, const char *url, int fd, up
     return STOA_OK;
 }
 
-static int circuit_open(size_t i, int64_t now)
+static int circuit_open(const conf_upstream *u, int64_t now)
 {
-    return i < nhealths && atomic_load(&healths[i].open_until_ms) > now;
+    return atomic_load(&slots[upstream_slot(u->name)].open_until_ms) > now;
 }
 
-static void record(size_t i, const conf_upstream *u, stoa_status st)
+static void record(const conf_upstream *u, stoa_status st)
 {
-    if (i >= nhealths)
-        return;
-    health *h = &healths[i];
+    health *h = &slots[upstream_slot(u->name)];
     atomic_fetch_add(&h->requests, 1);
     if (st == STOA_OK || st == STOA_NOTFOUND) {
         atomic_store(&h->consecutive, 0);
@@ -253,8 +281,11 @@ static void record(size_t i, const conf_upstream *u, stoa_status st)
         return;
     }
     atomic_fetch_add(&h->failures, 1);
-    if (atomic_fetch_add(&h->consecutive, 1) + 1 >= u->max_fails)
-        atomic_store(&h->open_until_ms, now_ms() + u->fail_timeout_ms);
+    if (atomic_fetch_add(&h->consecutive, 1) + 1 >= u->max_fails) {
+        int64_t now = now_ms();
+        atomic_store(&h->open_until_ms, now + u->fail_timeout_ms);
+        atomic_store(&h->next_probe_ms, now + u->probe_interval_ms);
+    }
 }
 
 /* Whether upstream i takes part in this walk. */
@@ -262,7 +293,7 @@ static int eligible(const struct conf *c, size_t i, int64_t now)
 {
     int all_primaries_open = 1, all_open = 1;
     for (size_t j = 0; j < c->nupstreams; ++j) {
-        if (!circuit_open(j, now)) {
+        if (!circuit_open(&c->upstreams[j], now)) {
             all_open = 0;
             if (!c->upstreams[j].backup)
                 all_primaries_open = 0;
@@ -272,7 +303,7 @@ static int eligible(const struct conf *c, size_t i, int64_t now)
         return 1;
     if (c->upstreams[i].backup && !all_primaries_open)
         return 0;
-    return !circuit_open(i, now);
+    return !circuit_open(&c->upstreams[i], now);
 }
 
 static void backoff(unsigned attempt)
@@ -294,8 +325,8 @@ static stoa_status try_upstream(const struct conf *c, size_t i, const char *relp
         int64_t t0 = now_ms();
         st = a->status = attempt_once(u, relpath, fd, progress, arg, res, a);
         a->ms = (double)(now_ms() - t0);
-        record(i, u, st);
-        metrics_upstream(i, st, a->ms);
+        record(u, st);
+        metrics_upstream(upstream_slot(u->name), st, a->ms);
         if (st != STOA_OK && st != STOA_NOTFOUND)
             log_msg(STOA_LOG_WARN, "upstream", "%s: %s/%s: %s after %.0f ms", u->name, u->url, relpath, a->why, a->ms);
         /* Retry only transient failures, and only before a byte reached anyone. */
@@ -335,8 +366,8 @@ stoa_status upstream_fetch(const struct conf *c, size_t from, const char *relpat
 
 void upstream_reject(const struct conf *c, size_t i, upstream_result *res, const char *why)
 {
-    record(i, &c->upstreams[i], STOA_BADGATEWAY);
-    metrics_upstream(i, STOA_BADGATEWAY, 0);
+    record(&c->upstreams[i], STOA_BADGATEWAY);
+    metrics_upstream(upstream_slot(c->upstreams[i].name), STOA_BADGATEWAY, 0);
     res->status = STOA_BADGATEWAY;
     for (size_t k = res->nattempts; k-- > 0;) {
         if (strcmp(res->attempts[k].name, c->upstreams[i].name) == 0) {
@@ -361,13 +392,56 @@ void upstream_describe(const upstream_result *res, char *out, size_t len)
         snprintf(out, len, "no upstream available");
 }
 
-void upstream_health_of(size_t i, upstream_health *out)
+void upstream_health_of(const conf_upstream *u, upstream_health *out)
 {
     memset(out, 0, sizeof(*out));
-    if (i >= nhealths)
-        return;
-    out->consecutive_failures = atomic_load(&healths[i].consecutive);
-    out->open = circuit_open(i, now_ms());
-    out->requests = atomic_load(&healths[i].requests);
-    out->failures = atomic_load(&healths[i].failures);
+    health *h = &slots[upstream_slot(u->name)];
+    out->consecutive_failures = atomic_load(&h->consecutive);
+    out->open = circuit_open(u, now_ms());
+    out->requests = atomic_load(&h->requests);
+    out->failures = atomic_load(&h->failures);
+}
+
+int upstream_probe_due(const conf_upstream *u, int64_t now)
+{
+    health *h = &slots[upstream_slot(u->name)];
+    if (atomic_load(&h->open_until_ms) <= now || atomic_load(&h->next_probe_ms) > now)
+        return 0;
+    atomic_store(&h->next_probe_ms, now + u->probe_interval_ms);
+    return 1;
+}
+
+static size_t discard(char *data, size_t size, size_t n, void *p)
+{
+    size_t *total = p;
+    *total += size * n;
+    return *total > 65536 ? 0 : size * n; /* a probe needs a status line, not a page */
+}
+
+long upstream_probe(const conf_upstream *u)
+{
+    CURL *h = thread_handle();
+    if (h == NULL)
+        return 0;
+    char url[4096];
+    snprintf(url, sizeof(url), "%s/", u->url);
+    size_t total = 0;
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "stoa/" STOA_VERSION " (probe)");
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)u->connect_ms);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(u->first_byte_ms < 10000 ? u->first_byte_ms : 10000));
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &total);
+    long code = 0;
+    CURLcode rc = curl_easy_perform(h);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+    if (rc != CURLE_OK && rc != CURLE_WRITE_ERROR)
+        code = 0;
+    if (code > 0 && code < 500) {
+        health *hs = &slots[upstream_slot(u->name)];
+        atomic_store(&hs->consecutive, 0);
+        atomic_store(&hs->open_until_ms, 0);
+    }
+    return code;
 }

@@ -18,6 +18,7 @@
 #include <stoa/stoa.h>
 
 #define UPSTREAM_MAX_ATTEMPTS 16
+#define UPSTREAM_SLOTS 64 /* distinct upstream names tracked (health, metrics) */
 
 typedef struct upstream_attempt {
     char name[64];
@@ -63,12 +64,23 @@ stoa_status upstream_get(const conf_upstream *u, const char *url, int fd, upstre
 /* "fixture: 503 Service Unavailable; backup: connection refused" */
 void upstream_describe(const upstream_result *res, char *out, size_t len);
 
-/* Health snapshot for /admin/upstreams and metrics. */
+/* Health snapshot for /admin/upstreams and metrics. Health is kept per upstream name,
+ * so it survives a reload. */
 typedef struct upstream_health {
     unsigned consecutive_failures;
     int open;               /* circuit open now */
     uint64_t requests, failures;
 } upstream_health;
-void upstream_health_of(size_t i, upstream_health *out);
+void upstream_health_of(const conf_upstream *u, upstream_health *out);
+
+/* The slot (0..UPSTREAM_SLOTS-1) that holds name's health and metrics. Thread-safe. */
+size_t upstream_slot(const char *name);
+
+/* Active health checks (core/prober.c). upstream_probe_due says whether u's circuit is
+ * open and a probe is due now (and schedules the next one); upstream_probe GETs u's base
+ * URL and closes the circuit on any answer below 500. Returns the HTTP status, 0 when
+ * there was none. Blocking. */
+int upstream_probe_due(const conf_upstream *u, int64_t now_ms);
+long upstream_probe(const conf_upstream *u);
 
 #endif
