@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <unistd.h>
 
 #define NROUTES (ROUTE_SUMDB + 1)
 #define NSTATUS 600
@@ -21,6 +23,10 @@ static const char *const route_names[NROUTES] = {
     "info", "mod",     "zip",    "list",    "latest",  "sumdb",
 };
 
+/* storage wrapper operations, in the order core/storage.c names them */
+#define STORAGE_OPS 6
+static const char *const storage_ops[STORAGE_OPS] = {"get", "put", "list", "walk", "remove", "health"};
+
 typedef struct histogram {
     atomic_ullong count[NBUCKETS + 1];
     atomic_ullong sum_us;
@@ -31,12 +37,17 @@ static struct {
     histogram duration[NROUTES];
     atomic_ullong bytes;
     atomic_ullong cache_hit, cache_miss, cache_stale;
-    atomic_ullong up_ok[NUPSTREAMS], up_notfound[NUPSTREAMS], up_timeout[NUPSTREAMS], up_error[NUPSTREAMS];
+    atomic_ullong up_ok[NUPSTREAMS], up_notfound[NUPSTREAMS], up_timeout[NUPSTREAMS], up_connect[NUPSTREAMS],
+        up_bad[NUPSTREAMS], up_rejected[NUPSTREAMS], up_error[NUPSTREAMS];
     histogram up_latency[NUPSTREAMS];
     atomic_ullong publishes, publish_noops;
     atomic_ullong denied_401, denied_403, denied_429;
     atomic_ullong fills_started, fills_joined;
+    atomic_ullong storage_errors[STORAGE_OPS][2]; /* [op][unavailable?] */
+    atomic_ullong streams_completed, streams_aborted;
+    atomic_ullong reloads_ok, reloads_refused;
 } m;
+
 
 static void observe(histogram *h, double seconds)
 {
@@ -66,12 +77,37 @@ void metrics_upstream(size_t i, stoa_status st, double ms)
 {
     if (i >= NUPSTREAMS)
         return;
-    atomic_ullong *c = st == STOA_OK         ? &m.up_ok[i]
-                       : st == STOA_NOTFOUND ? &m.up_notfound[i]
-                       : st == STOA_TIMEOUT  ? &m.up_timeout[i]
-                                             : &m.up_error[i];
+    atomic_ullong *c = st == STOA_OK            ? &m.up_ok[i]
+                       : st == STOA_NOTFOUND    ? &m.up_notfound[i]
+                       : st == STOA_TIMEOUT     ? &m.up_timeout[i]
+                       : st == STOA_UNAVAILABLE ? &m.up_connect[i]
+                       : st == STOA_BADGATEWAY  ? &m.up_bad[i]
+                                                : &m.up_error[i];
     atomic_fetch_add(c, 1);
     observe(&m.up_latency[i], ms / 1e3);
+}
+
+void metrics_upstream_rejected(size_t i)
+{
+    if (i < NUPSTREAMS)
+        atomic_fetch_add(&m.up_rejected[i], 1);
+}
+
+void metrics_storage_error(const char *op, stoa_status st)
+{
+    for (size_t i = 0; i < STORAGE_OPS; ++i)
+        if (strcmp(op, storage_ops[i]) == 0)
+            atomic_fetch_add(&m.storage_errors[i][st == STOA_UNAVAILABLE], 1);
+}
+
+void metrics_stream(int completed)
+{
+    atomic_fetch_add(completed ? &m.streams_completed : &m.streams_aborted, 1);
+}
+
+void metrics_reload(int ok)
+{
+    atomic_fetch_add(ok ? &m.reloads_ok : &m.reloads_refused, 1);
 }
 
 void metrics_publish(int created)
@@ -168,7 +204,16 @@ static void render_upstreams(out *o)
         put(o, "stoa_upstream_attempts_total{upstream=\"%s\",result=\"ok\"} %llu\n", n, atomic_load(&m.up_ok[i]));
         put(o, "stoa_upstream_attempts_total{upstream=\"%s\",result=\"not_found\"} %llu\n", n, atomic_load(&m.up_notfound[i]));
         put(o, "stoa_upstream_attempts_total{upstream=\"%s\",result=\"timeout\"} %llu\n", n, atomic_load(&m.up_timeout[i]));
+        put(o, "stoa_upstream_attempts_total{upstream=\"%s\",result=\"connect_error\"} %llu\n", n,
+            atomic_load(&m.up_connect[i]));
+        put(o, "stoa_upstream_attempts_total{upstream=\"%s\",result=\"bad_answer\"} %llu\n", n, atomic_load(&m.up_bad[i]));
         put(o, "stoa_upstream_attempts_total{upstream=\"%s\",result=\"error\"} %llu\n", n, atomic_load(&m.up_error[i]));
+    }
+    put(o, "# HELP stoa_upstream_rejected_total Upstream answers that failed validation (corrupt zip, wrong version).\n"
+           "# TYPE stoa_upstream_rejected_total counter\n");
+    for (size_t k = 0; k < c->nupstreams; ++k) {
+        const char *n = c->upstreams[k].name;
+        put(o, "stoa_upstream_rejected_total{upstream=\"%s\"} %llu\n", n, atomic_load(&m.up_rejected[upstream_slot(n)]));
     }
     put(o, "# HELP stoa_upstream_latency_seconds Upstream fetch time.\n# TYPE stoa_upstream_latency_seconds histogram\n");
     for (size_t k = 0; k < c->nupstreams; ++k) {
@@ -185,6 +230,30 @@ static void render_upstreams(out *o)
     }
 }
 
+/* The process_* metrics every Prometheus client library exports. */
+static void render_process(out *o)
+{
+    long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f != NULL) {
+        if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+            resident = 0;
+        fclose(f);
+    }
+    unsigned fds = 0;
+    DIR *d = opendir("/proc/self/fd");
+    for (struct dirent *e; d != NULL && (e = readdir(d)) != NULL;)
+        fds += e->d_name[0] != '.';
+    if (d != NULL)
+        closedir(d);
+    put(o, "# HELP process_resident_memory_bytes Resident memory.\n# TYPE process_resident_memory_bytes gauge\n"
+           "process_resident_memory_bytes %ld\n"
+           "# HELP process_open_fds Open file descriptors.\n# TYPE process_open_fds gauge\nprocess_open_fds %u\n"
+           "# HELP process_start_time_seconds Start time since the epoch.\n# TYPE process_start_time_seconds gauge\n"
+           "process_start_time_seconds %lld\n",
+        resident * sysconf(_SC_PAGESIZE), fds > 0 ? fds - 1 : 0, (long long)the_app->started);
+}
+
 static void render_misc(out *o)
 {
     put(o, "# HELP stoa_fills_total Cache fills started, and requests that joined a running fill.\n"
@@ -197,6 +266,21 @@ static void render_misc(out *o)
            "stoa_auth_denials_total{code=\"401\"} %llu\nstoa_auth_denials_total{code=\"403\"} %llu\n"
            "stoa_auth_denials_total{code=\"429\"} %llu\n",
         atomic_load(&m.denied_401), atomic_load(&m.denied_403), atomic_load(&m.denied_429));
+    put(o, "# HELP stoa_storage_errors_total Storage plugin calls that failed, by operation and kind.\n"
+           "# TYPE stoa_storage_errors_total counter\n");
+    for (size_t i = 0; i < STORAGE_OPS; ++i)
+        put(o, "stoa_storage_errors_total{op=\"%s\",kind=\"unavailable\"} %llu\n"
+               "stoa_storage_errors_total{op=\"%s\",kind=\"error\"} %llu\n",
+            storage_ops[i], atomic_load(&m.storage_errors[i][1]), storage_ops[i], atomic_load(&m.storage_errors[i][0]));
+    put(o, "# HELP stoa_stream_through_total Uncached zips streamed while downloading, by outcome.\n"
+           "# TYPE stoa_stream_through_total counter\nstoa_stream_through_total{result=\"completed\"} %llu\n"
+           "stoa_stream_through_total{result=\"aborted\"} %llu\n",
+        atomic_load(&m.streams_completed), atomic_load(&m.streams_aborted));
+    put(o, "# HELP stoa_config_reloads_total SIGHUP reloads, applied or refused.\n"
+           "# TYPE stoa_config_reloads_total counter\nstoa_config_reloads_total{result=\"applied\"} %llu\n"
+           "stoa_config_reloads_total{result=\"refused\"} %llu\n",
+        atomic_load(&m.reloads_ok), atomic_load(&m.reloads_refused));
+    render_process(o);
     put(o, "# HELP stoa_worker_queue_depth Blocking jobs waiting for a worker.\n# TYPE stoa_worker_queue_depth gauge\n"
            "stoa_worker_queue_depth %u\n", pool_queued());
     put(o, "# HELP stoa_build_info Build facts.\n# TYPE stoa_build_info gauge\n"

@@ -2,6 +2,7 @@
 
 #include "app.h"
 #include "log.h"
+#include "metrics.h"
 #include "prober.h"
 #include "reload.h"
 #include "router.h"
@@ -185,7 +186,9 @@ static int open_listeners(const struct conf *c)
 static void reload(app *a)
 {
     char err[2048];
-    if (reload_config(a, err, sizeof(err)) != 0)
+    int ok = reload_config(a, err, sizeof(err)) == 0;
+    metrics_reload(ok);
+    if (!ok)
         log_msg(STOA_LOG_ERROR, "server", "SIGHUP: configuration refused, the old one stays in force: %s", err);
     else
         log_msg(STOA_LOG_INFO, "server", "SIGHUP: configuration reloaded from %s",

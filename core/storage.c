@@ -1,6 +1,16 @@
 #include "storage.h"
 
+#include "metrics.h"
+
 #include <string.h>
+
+/* Counts failures that are not answers (NOTFOUND and CONFLICT are). */
+static stoa_status counted(const char *op, stoa_status st)
+{
+    if (st != STOA_OK && st != STOA_NOTFOUND && st != STOA_CONFLICT)
+        metrics_storage_error(op, st);
+    return st;
+}
 
 stoa_status storage_open(storage *s, const char *plugin_dir, const conf_plugin *cp, const char *tmp_dir, stoa_error *err)
 {
@@ -36,35 +46,35 @@ int storage_fast(const storage *s)
 
 stoa_status storage_get(storage *s, const stoa_key *key, unsigned flags, stoa_object *out, stoa_error *err)
 {
-    return s->p->m.storage.get(s->state, key, flags, out, err);
+    return counted("get", s->p->m.storage.get(s->state, key, flags, out, err));
 }
 
 stoa_status storage_put(storage *s, const char *module, const char *version, const stoa_put_file *files, size_t n,
                         stoa_error *err)
 {
-    return s->p->m.storage.put(s->state, module, version, files, n, err);
+    return counted("put", s->p->m.storage.put(s->state, module, version, files, n, err));
 }
 
 stoa_status storage_list(storage *s, const char *module, stoa_version_cb cb, void *arg, stoa_error *err)
 {
-    return s->p->m.storage.list(s->state, module, cb, arg, err);
+    return counted("list", s->p->m.storage.list(s->state, module, cb, arg, err));
 }
 
 stoa_status storage_walk(storage *s, stoa_walk_cb cb, void *arg, stoa_error *err)
 {
     if (s->p->m.storage.walk == NULL)
         return stoa_fail(err, STOA_INVALID, "storage plugin %s cannot enumerate modules", s->p->name);
-    return s->p->m.storage.walk(s->state, cb, arg, err);
+    return counted("walk", s->p->m.storage.walk(s->state, cb, arg, err));
 }
 
 stoa_status storage_remove(storage *s, const char *module, const char *version, stoa_error *err)
 {
     if (s->p->m.storage.remove == NULL)
         return stoa_fail(err, STOA_INVALID, "storage plugin %s cannot delete", s->p->name);
-    return s->p->m.storage.remove(s->state, module, version, err);
+    return counted("remove", s->p->m.storage.remove(s->state, module, version, err));
 }
 
 stoa_status storage_health(storage *s, stoa_error *err)
 {
-    return s->p->m.storage.health != NULL ? s->p->m.storage.health(s->state, err) : STOA_OK;
+    return s->p->m.storage.health != NULL ? counted("health", s->p->m.storage.health(s->state, err)) : STOA_OK;
 }

@@ -1,6 +1,7 @@
 #include "stream.h"
 
 #include "handlers.h"
+#include "metrics.h"
 #include "reqasync.h"
 
 #include <stdio.h>
@@ -45,6 +46,7 @@ static void destroy(streamer *s)
 static void abort_stream(streamer *s, const char *why)
 {
     s->finished = 1;
+    metrics_stream(0);
     snprintf(s->rc->error, sizeof(s->rc->error), "stream-through aborted: %.200s", why);
     h2o_send(s->rc->req, NULL, 0, H2O_SEND_STATE_ERROR);
 }
@@ -112,6 +114,8 @@ static void pump(streamer *s)
         return abort_stream(s, "the staged file changed under the stream");
     s->sent += (uint64_t)n;
     int final = p.ended && (int64_t)s->sent == limit;
+    if (final)
+        metrics_stream(1);
     s->inflight = !final;
     s->finished = final;
     h2o_iovec_t v = h2o_iovec_init(s->buf, (size_t)n);

@@ -367,7 +367,7 @@ stoa_status upstream_fetch(const struct conf *c, size_t from, const char *relpat
 void upstream_reject(const struct conf *c, size_t i, upstream_result *res, const char *why)
 {
     record(&c->upstreams[i], STOA_BADGATEWAY);
-    metrics_upstream(upstream_slot(c->upstreams[i].name), STOA_BADGATEWAY, 0);
+    metrics_upstream_rejected(upstream_slot(c->upstreams[i].name));
     res->status = STOA_BADGATEWAY;
     for (size_t k = res->nattempts; k-- > 0;) {
         if (strcmp(res->attempts[k].name, c->upstreams[i].name) == 0) {

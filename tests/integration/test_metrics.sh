@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# /metrics parses with the reference Prometheus parser, every histogram is consistent,
+# and counters move exactly as scripted traffic predicts.
+. "$(dirname "$0")/lib.sh"
+
+genmod -out "$TMP/up" example.com/m@v1.0.0 example.com/m@v1.1.0 example.com/n@v1.0.0
+start_upstream "$TMP/up"; U1=$UPSTREAM_URL
+start_upstream "$TMP/up"; U2=$UPSTREAM_URL
+cat >"$TMP/stoa.yaml" <<YAML
+upstreams:
+  - {name: u1, url: "$U1", fallthrough: on_any_error, retries: 0, max_fails: 100}
+  - {name: u2, url: "$U2", retries: 0}
+YAML
+CONFIG_FILE="$TMP/stoa.yaml" start_stoa
+m() { curl -sf "$STOA_URL/metrics" | /usr/bin/python3 "$STOA_SRC/tests/integration/promq.py" "$@"; }
+m >/dev/null || fail "metrics do not parse"
+
+get() { curl -s -o /dev/null -w '%{http_code}' "$STOA_URL/$1"; }
+for v in v1.0.0 v1.1.0; do assert_eq "$(get example.com/m/@v/$v.info)" 200; done # 2 misses via u1
+for i in 1 2 3; do assert_eq "$(get example.com/m/@v/v1.0.0.info)" 200; done     # 3 hits
+assert_eq "$(get example.com/m/@v/v1.9.9.info)" 404                             # both upstreams 404
+fault "$U1" /example.com/n/@v/v1.0.0.mod status:503
+assert_eq "$(get example.com/n/@v/v1.0.0.mod)" 200                              # u1 503, u2 serves
+fault "$U1" /example.com/n/@v/v1.0.0.zip corrupt
+assert_eq "$(get example.com/n/@v/v1.0.0.zip)" 200                              # u1 rejected, u2 serves
+assert_eq "$(get example.com/n/@v/v1.0.0.zip)" 200                              # hit
+
+read -r info200 info404 hit miss u1ok u1nf u1bad u1rej u2ok u2nf fills modok zip200 <<<"$(m \
+    'stoa_requests_total{route="info",code="200"}' 'stoa_requests_total{route="info",code="404"}' \
+    'stoa_cache_results_total{result="hit"}' 'stoa_cache_results_total{result="miss"}' \
+    'stoa_upstream_attempts_total{upstream="u1",result="ok"}' 'stoa_upstream_attempts_total{upstream="u1",result="not_found"}' \
+    'stoa_upstream_attempts_total{upstream="u1",result="bad_answer"}' 'stoa_upstream_rejected_total{upstream="u1"}' \
+    'stoa_upstream_attempts_total{upstream="u2",result="ok"}' 'stoa_upstream_attempts_total{upstream="u2",result="not_found"}' \
+    'stoa_fills_total{kind="started"}' 'stoa_requests_total{route="mod",code="200"}' \
+    'stoa_requests_total{route="zip",code="200"}' | tr '\n' ' ')"
+assert_eq "$info200 $info404" "5 1" "info requests by status"
+assert_eq "$modok $zip200" "1 2" "mod and zip requests"
+assert_eq "$hit" 4 "cache hits (3 info + 1 zip)"
+assert_eq "$miss" 5 "cache misses (3 info, one of them a 404, + mod + zip)"
+assert_eq "$u1ok $u1nf $u1bad $u1rej" "3 1 1 1" "u1 attempts: ok (2 info + corrupt zip), 404, 503, rejected"
+assert_eq "$u2ok $u2nf" "2 1" "u2 attempts: ok (mod, zip), 404"
+assert_eq "$fills" 5 "fills started"
+assert_eq "$(m 'stoa_upstream_latency_seconds_count{upstream="u1"}')" 5 "u1 latency observations"
+pass "requests, cache results, upstream attempts by cause, rejections, fills and latency counts match the script"
+
+before=$(m 'stoa_response_bytes_total')
+curl -sf -o "$TMP/z" "$STOA_URL/example.com/n/@v/v1.0.0.zip"
+after=$(m 'stoa_response_bytes_total')
+[ $((after - before)) -ge "$(stat -c %s "$TMP/z")" ] || fail "bytes served moved by $((after - before)), body is $(stat -c %s "$TMP/z")"
+assert_eq "$(m 'stoa_build_info{version="0.1.0",abi="1",storage="disk"}')" 1 "build info"
+[ "$(m process_open_fds)" -gt 0 ] && [ "$(m process_resident_memory_bytes)" -gt 0 ] || fail "process metrics"
+pass "bytes served, build info and process metrics"
+stop_stoa
