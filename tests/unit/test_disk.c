@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -248,6 +249,42 @@ static void crash_mid_put(void **state)
     assert_int_equal(system(tmp), 0); /* ...and reopening removed it */
 }
 
+/* A temp file whose writer is alive (it holds the flock) survives another process
+ * opening the same root; once the writer is gone, the next open removes it. */
+static void live_temp_kept(void **state)
+{
+    fixture *f = *state;
+    char path[400];
+    snprintf(path, sizeof(path), "%s/.tmp/obj.live01", f->root);
+    int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+    assert_true(fd >= 0);
+    int locked[2], release[2];
+    assert_int_equal(pipe(locked), 0);
+    assert_int_equal(pipe(release), 0);
+    pid_t pid = fork();
+    if (pid == 0) { /* the writer: holds the lock until told to go */
+        char c;
+        if (flock(fd, LOCK_EX) != 0 || write(locked[1], "x", 1) != 1 || read(release[0], &c, 1) != 1)
+            _exit(1);
+        _exit(0);
+    }
+    char c;
+    assert_int_equal(read(locked[0], &c, 1), 1);
+    close(fd);
+    f->m->close(f->state);
+    open_store(f);
+    assert_int_equal(access(path, F_OK), 0); /* live: kept */
+    assert_int_equal(write(release[1], "x", 1), 1);
+    int st;
+    waitpid(pid, &st, 0);
+    assert_int_equal(WEXITSTATUS(st), 0);
+    for (int i = 0; i < 2; ++i)
+        close(locked[i]), close(release[i]);
+    f->m->close(f->state);
+    open_store(f);
+    assert_int_not_equal(access(path, F_OK), 0); /* orphaned: removed */
+}
+
 typedef struct racer {
     fixture *f;
     stoa_status st;
@@ -299,6 +336,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(list_walk_remove, setup, teardown),
         cmocka_unit_test_setup_teardown(no_escape, setup, teardown),
         cmocka_unit_test_setup_teardown(crash_mid_put, setup, teardown),
+        cmocka_unit_test_setup_teardown(live_temp_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(concurrent_same, setup, teardown),
         cmocka_unit_test_setup_teardown(health, setup, teardown),
     };

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sendfile.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,16 +26,36 @@ static stoa_status io_fail(stoa_error *err, const char *what, const char *path)
     return stoa_fail(err, st, "%s %s: %s", what, path, strerror(e));
 }
 
-/* Removes temp files a crash left behind. */
+int disk_tmp_create(char *tmpl)
+{
+    int fd = mkostemp(tmpl, O_CLOEXEC);
+    if (fd >= 0 && flock(fd, LOCK_EX) != 0) {
+        unlink(tmpl);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Removes temp files a crash left behind: those whose writer's lock is gone. Files of a
+ * live writer (another stoa process on the same root, e.g. `stoa gc` beside the server)
+ * are locked and left alone. */
 static int clean_tmp(const disk *d)
 {
     DIR *dir = opendir(d->tmp);
     int n = 0;
     if (dir == NULL)
         return 0;
-    for (struct dirent *e; (e = readdir(dir)) != NULL;)
-        if (e->d_name[0] != '.' && unlinkat(dirfd(dir), e->d_name, 0) == 0)
+    for (struct dirent *e; (e = readdir(dir)) != NULL;) {
+        if (e->d_name[0] == '.')
+            continue;
+        int fd = openat(dirfd(dir), e->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+            continue;
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0 && unlinkat(dirfd(dir), e->d_name, 0) == 0)
             ++n;
+        close(fd);
+    }
     closedir(dir);
     return n;
 }
@@ -138,14 +159,13 @@ static stoa_status write_one(disk *d, const char *path, const stoa_put_file *f, 
 {
     char tmp[PATH_MAX + 16];
     snprintf(tmp, sizeof(tmp), "%s/obj.XXXXXX", d->tmp);
-    int fd = mkostemp(tmp, O_CLOEXEC);
+    int fd = disk_tmp_create(tmp);
     if (fd < 0)
         return io_fail(err, "create temp file in", d->tmp);
     stoa_meta m = f->meta;
     m.stored_at = (int64_t)time(NULL);
     int ok = copy_fd(f->fd, fd, m.size) == 0 && (!d->fsync || fsync(fd) == 0) && fchmod(fd, 0644) == 0;
     stoa_status st = ok ? STOA_OK : io_fail(err, "write", tmp);
-    close(fd);
     if (st == STOA_OK && fault("before_rename"))
         _exit(99);
     if (st == STOA_OK && (disk_mkparent(path) != 0 || disk_meta_write(d, path, &m) != 0))
@@ -161,6 +181,7 @@ static stoa_status write_one(disk *d, const char *path, const stoa_put_file *f, 
         }
     }
     unlink(tmp); /* no-op after a successful rename */
+    close(fd);   /* holds the temp file's lock until here */
     return st;
 }
 

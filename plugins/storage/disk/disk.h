@@ -33,4 +33,8 @@ int disk_meta_write(const disk *d, const char *object, const stoa_meta *m);
 /* mkdir -p of path's parent directory. */
 int disk_mkparent(const char *path);
 
+/* mkostemp(tmpl) holding an exclusive flock until the caller closes the descriptor:
+ * the lock tells clean_tmp the file's writer is alive. -1 with errno on failure. */
+int disk_tmp_create(char *tmpl);
+
 #endif

@@ -66,17 +66,18 @@ int disk_meta_write(const disk *d, const char *object, const stoa_meta *m)
     int n = snprintf(line, sizeof(line), "stoa1 %llu %lld %s %s %s\n", (unsigned long long)m->size, (long long)m->stored_at,
                      sha, m->origin[0] && !strchr(m->origin, ' ') ? m->origin : "-", m->h1[0] ? m->h1 : "-");
     snprintf(tmp, sizeof(tmp), "%s/meta.XXXXXX", d->tmp);
-    int fd = mkostemp(tmp, O_CLOEXEC);
+    int fd = disk_tmp_create(tmp);
     if (fd < 0)
         return -1;
     int ok = write(fd, line, (size_t)n) == n && (!d->fsync || fsync(fd) == 0);
     int e = errno;
-    close(fd);
     if (!ok || rename(tmp, path) != 0) {
         e = ok ? errno : e;
         unlink(tmp);
+        close(fd);
         errno = e;
         return -1;
     }
+    close(fd); /* releases the lock only now: the cleaner never takes a live temp file */
     return 0;
 }
