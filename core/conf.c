@@ -138,6 +138,8 @@ static const directive top_d[] = {
     {"upstreams", T_LIST, C(upstreams), &upstream_t, "ordered upstream chain"},
     {"sumdbs", T_LIST, C(sumdbs), &sumdb_t, "checksum databases proxied under /sumdb/"},
     {"cache.list_ttl", T_DURATION, C(list_ttl_ms), NULL, "freshness of list and @latest (60s)"},
+    {"cache.max_size", T_SIZE, C(cache_max_size), NULL, "limit on proxied versions' bytes, LRU-evicted; published ones are kept (0 = none)"},
+    {"cache.evict_interval", T_DURATION, C(evict_interval_ms), NULL, "how often the cache limit is enforced (60s)"},
     {"repositories", T_LIST, C(repos), &repo_t, "JFrog-style bases /api/go/<name>/"},
     {"namespaces", T_LIST, C(namespaces), &ns_t, "first match wins; unmatched modules are proxied"},
     {"nosumdb", T_STR, C(nosumdb), NULL, "GONOSUMDB-style patterns exempt from checksum checks"},
@@ -711,6 +713,7 @@ static void defaults(struct conf *c)
     set_str(&s->url, "https://sum.golang.org");
     set_str(&s->key, "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ky18htTTzI1+ciYCU");
     c->list_ttl_ms = 60000;
+    c->evict_interval_ms = 60000;
     conf_namespace *ns = list_append((list *)&c->namespaces, &ns_t);
     set_str(&ns->pattern, "*");
     c->require_publish = 1;

@@ -110,6 +110,8 @@ typedef struct conf {
     size_t nsumdbs;
 
     uint32_t list_ttl_ms;    /* cache.list_ttl, default 60 s */
+    uint32_t evict_interval_ms; /* cache.evict_interval, default 60 s */
+    uint64_t cache_max_size; /* cache.max_size: bytes of proxied versions kept, 0 = no limit */
 
     conf_repo *repos;        /* repositories; default none */
     size_t nrepos;

@@ -4,6 +4,7 @@
 #include "fill.h"
 #include "handlers.h"
 #include "namespace.h"
+#include "quota.h"
 #include "stream.h"
 #include "task.h"
 
@@ -136,6 +137,7 @@ static void lookup_cont(task *t, reqctx *rc)
     if (l->st == STOA_OK) {
         if (!l->second)
             rc->cache = "HIT";
+        quota_touch(l->module, l->version);
         serve(rc, l->obj.fd, &l->obj.meta, CACHE_IMMUTABLE);
         l->obj.fd = -1; /* the response owns it now */
         return;

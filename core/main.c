@@ -19,6 +19,7 @@ static const char usage[] =
     "                                 build a module zip from DIR and publish it\n"
     "  stoa token create|list|revoke  manage tokens of the token auth plugin\n"
     "  stoa migrate [--dsn DSN]       apply database migrations (pgs3, audit)\n"
+    "  stoa gc [--dry-run]            enforce cache.max_size now (or show what would go)\n"
     "  stoa --version                 print the version\n"
     "  stoa --help                    this text\n"
     "\n"
@@ -91,7 +92,7 @@ int main(int argc, char **argv)
         return cmd_serve(argc - 2, argv + 2);
     if (strcmp(argv[1], "publish") == 0)
         return cli_publish(argc - 2, argv + 2);
-    if (strcmp(argv[1], "token") == 0 || strcmp(argv[1], "migrate") == 0) {
+    if (strcmp(argv[1], "token") == 0 || strcmp(argv[1], "migrate") == 0 || strcmp(argv[1], "gc") == 0) {
         struct conf *c = load_conf(argc, argv);
         if (c == NULL)
             return 2;
@@ -100,7 +101,9 @@ int main(int argc, char **argv)
         /* --config belongs to us, not to the subcommand */
         if (n >= 2 && strcmp(rest[0], "--config") == 0)
             n -= 2, rest += 2;
-        int rc = strcmp(argv[1], "token") == 0 ? cli_token(c, n, rest) : cli_migrate(c, n, rest);
+        int rc = strcmp(argv[1], "token") == 0 ? cli_token(c, n, rest)
+                 : strcmp(argv[1], "gc") == 0  ? cli_gc(c, n, rest)
+                                               : cli_migrate(c, n, rest);
         conf_free(c);
         return rc;
     }

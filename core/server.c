@@ -4,12 +4,14 @@
 #include "log.h"
 #include "metrics.h"
 #include "prober.h"
+#include "quota.h"
 #include "reload.h"
 #include "router.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -240,6 +242,10 @@ int server_run(app *a)
     loops = calloc(c->threads, sizeof(*loops));
     for (uint32_t i = 0; i < c->threads; ++i)
         pthread_create(&loops[i].tid, NULL, loop_main, &loops[i]);
+    char recency[PATH_MAX + 16];
+    snprintf(recency, sizeof(recency), "%s/recency", a->tmp_dir);
+    if (quota_start(&a->store, c->cache_max_size, c->evict_interval_ms, recency) != 0)
+        log_msg(STOA_LOG_WARN, "server", "cannot start the cache evictor: cache.max_size is not enforced");
     if (prober_start(app_conf) != 0)
         log_msg(STOA_LOG_WARN, "server", "cannot start the upstream prober: open circuits close only after fail_timeout");
     int sig = wait_for_signal(a);
@@ -251,6 +257,7 @@ int server_run(app *a)
         pthread_join(loops[i].tid, NULL);
     prober_stop();
     pool_stop();
+    quota_stop();
     /* Deliver completions of jobs that outlived their loop's last turn (a fill whose
      * client went away), so their memory is released. */
     /* h2o contexts are not disposed (h2o asserts on timers still armed by closing

@@ -1,0 +1,55 @@
+/* stoa gc [--dry-run]: enforces cache.max_size once (core/quota.h) against the
+ * configured storage, with the recency the server saved; --dry-run only lists what
+ * would go. Safe beside a running server: eviction removes whole versions through the
+ * storage plugin, whose removals are atomic. */
+#include "cli.h"
+#include "conf.h"
+#include "plugin.h"
+#include "quota.h"
+#include "storage.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+int cli_gc(struct conf *c, int argc, char **argv)
+{
+    int dry_run = 0;
+    for (int i = 0; i < argc; ++i) {
+        if (strcmp(argv[i], "--dry-run") == 0)
+            dry_run = 1;
+        else
+            return fprintf(stderr, "usage: stoa gc [--dry-run] [--config FILE]\n"), 2;
+    }
+    char plugin_dir[PATH_MAX], recency[PATH_MAX + 16];
+    if (c->plugin_dir != NULL)
+        snprintf(plugin_dir, sizeof(plugin_dir), "%s", c->plugin_dir);
+    else if (plugin_default_dir(plugin_dir, sizeof(plugin_dir)) != 0)
+        return fprintf(stderr, "stoa gc: cannot find the plugin directory: set plugin_dir\n"), 1;
+    const char *tmp = c->tmp_dir != NULL ? c->tmp_dir : "./stoa-data/tmp";
+    snprintf(recency, sizeof(recency), "%s/recency", tmp);
+    if (quota_load(recency) != 0)
+        fprintf(stderr, "stoa gc: ignoring unreadable %s\n", recency);
+    storage s;
+    stoa_error err = {0};
+    if (storage_open(&s, plugin_dir, &c->storage, tmp, &err) != STOA_OK)
+        return fprintf(stderr, "stoa gc: storage: %s\n", err.msg), 1;
+    int rc = 0;
+    if (c->cache_max_size == 0) {
+        printf("no cache.max_size configured: nothing to evict\n");
+    } else {
+        quota_report rep;
+        if (quota_enforce(&s, c->cache_max_size, dry_run, stdout, &rep, &err) != STOA_OK) {
+            fprintf(stderr, "stoa gc: %s\n", err.msg);
+            rc = 1;
+        } else {
+            printf("%s %zu of %zu version(s), %llu bytes; proxied content %llu bytes, limit %llu; published %llu bytes "
+                   "(never evicted)\n",
+                   dry_run ? "would evict" : "evicted", rep.evicted, rep.versions, (unsigned long long)rep.evicted_bytes,
+                   (unsigned long long)rep.proxied_bytes, (unsigned long long)c->cache_max_size,
+                   (unsigned long long)rep.published_bytes);
+        }
+    }
+    storage_close(&s);
+    return rc;
+}

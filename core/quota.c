@@ -1,0 +1,345 @@
+#include "quota.h"
+
+#include "log.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- recency: module@version hash -> last use, in sharded open-addressing tables ---- */
+
+#define SHARDS 64
+
+typedef struct slot {
+    uint64_t key;   /* 0 = empty */
+    int64_t used;
+} slot;
+
+typedef struct shard {
+    pthread_mutex_t lock;
+    slot *slots;
+    size_t cap, n;
+} shard;
+
+static shard shards[SHARDS];
+static pthread_once_t shards_once = PTHREAD_ONCE_INIT;
+
+static void shards_init(void)
+{
+    for (size_t i = 0; i < SHARDS; ++i)
+        pthread_mutex_init(&shards[i].lock, NULL);
+}
+
+static uint64_t key_of(const char *module, const char *version)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (const char *p = module; *p; ++p)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    h = (h ^ '@') * 1099511628211ull;
+    for (const char *p = version; *p; ++p)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    return h ? h : 1;
+}
+
+static slot *find(shard *sh, uint64_t key)
+{
+    for (size_t i = (size_t)(key >> 8) & (sh->cap - 1);; i = (i + 1) & (sh->cap - 1))
+        if (sh->slots[i].key == key || sh->slots[i].key == 0)
+            return &sh->slots[i];
+}
+
+static int grow(shard *sh)
+{
+    size_t cap = sh->cap ? sh->cap * 2 : 256;
+    slot *old = sh->slots, *ns = calloc(cap, sizeof(*ns));
+    if (ns == NULL)
+        return -1;
+    size_t oldcap = sh->cap;
+    sh->slots = ns;
+    sh->cap = cap;
+    for (size_t i = 0; i < oldcap; ++i)
+        if (old[i].key != 0)
+            *find(sh, old[i].key) = old[i];
+    free(old);
+    return 0;
+}
+
+static void record(uint64_t key, int64_t used)
+{
+    pthread_once(&shards_once, shards_init);
+    shard *sh = &shards[key % SHARDS];
+    pthread_mutex_lock(&sh->lock);
+    if (sh->n * 2 >= sh->cap && grow(sh) != 0) {
+        pthread_mutex_unlock(&sh->lock);
+        return;
+    }
+    slot *s = find(sh, key);
+    if (s->key == 0) {
+        s->key = key;
+        ++sh->n;
+    }
+    if (used > s->used)
+        s->used = used;
+    pthread_mutex_unlock(&sh->lock);
+}
+
+static int64_t last_used(uint64_t key)
+{
+    pthread_once(&shards_once, shards_init);
+    shard *sh = &shards[key % SHARDS];
+    pthread_mutex_lock(&sh->lock);
+    int64_t t = sh->cap ? find(sh, key)->used : 0;
+    pthread_mutex_unlock(&sh->lock);
+    return t;
+}
+
+/* Milliseconds since the epoch: quick successive uses must stay ordered. */
+void quota_touch(const char *module, const char *version)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    record(key_of(module, version), (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/* ---- recency file: "stoa-recency 1\n" then binary slots ---- */
+
+static const char magic[16] = "stoa-recency 1\n";
+
+int quota_save(const char *path)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
+        return errno = ENAMETOOLONG, -1;
+    int fd = mkstemp(tmp);
+    if (fd < 0)
+        return -1;
+    FILE *f = fdopen(fd, "wb");
+    int ok = f != NULL && fwrite(magic, sizeof(magic), 1, f) == 1;
+    pthread_once(&shards_once, shards_init);
+    for (size_t i = 0; ok && i < SHARDS; ++i) {
+        pthread_mutex_lock(&shards[i].lock);
+        for (size_t j = 0; ok && j < shards[i].cap; ++j)
+            if (shards[i].slots[j].key != 0)
+                ok = fwrite(&shards[i].slots[j], sizeof(slot), 1, f) == 1;
+        pthread_mutex_unlock(&shards[i].lock);
+    }
+    ok = ok && fflush(f) == 0;
+    if (f != NULL ? fclose(f) != 0 : close(fd) != 0)
+        ok = 0;
+    if (!ok || rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return errno = e, -1;
+    }
+    return 0;
+}
+
+int quota_load(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return errno == ENOENT ? 0 : -1;
+    char head[sizeof(magic)];
+    int ok = fread(head, sizeof(head), 1, f) == 1 && memcmp(head, magic, sizeof(magic)) == 0;
+    for (slot s; ok && fread(&s, sizeof(s), 1, f) == 1;)
+        if (s.key != 0)
+            record(s.key, s.used);
+    fclose(f);
+    return ok ? 0 : (errno = EINVAL, -1);
+}
+
+/* ---- enforcement ---- */
+
+typedef struct entry {
+    char *module, *version;
+    int64_t used; /* ms since the epoch */
+    uint64_t bytes;
+    int published;
+} entry;
+
+typedef struct entries {
+    entry *v;
+    size_t n, cap;
+} entries;
+
+static int collect(void *arg, const char *module, const char *version, int64_t stored_at)
+{
+    entries *es = arg;
+    if (es->n == es->cap) {
+        size_t cap = es->cap ? es->cap * 2 : 256;
+        entry *nv = realloc(es->v, cap * sizeof(*nv));
+        if (nv == NULL)
+            return 1;
+        es->v = nv;
+        es->cap = cap;
+    }
+    entry *e = &es->v[es->n];
+    *e = (entry){strdup(module), strdup(version), stored_at * 1000, 0, 0};
+    if (e->module == NULL || e->version == NULL) {
+        free(e->module);
+        free(e->version);
+        return 1;
+    }
+    ++es->n;
+    return 0;
+}
+
+/* Sizes and origin of one version's files. */
+static void measure(storage *s, entry *e)
+{
+    static const stoa_kind kinds[] = {STOA_KIND_INFO, STOA_KIND_MOD, STOA_KIND_ZIP};
+    for (size_t k = 0; k < 3; ++k) {
+        stoa_key key = {e->module, e->version, kinds[k]};
+        stoa_object o;
+        stoa_error err = {0};
+        if (storage_get(s, &key, STOA_GET_META_ONLY, &o, &err) != STOA_OK)
+            continue;
+        e->bytes += o.meta.size;
+        e->published |= strcmp(o.meta.origin, "published") == 0;
+    }
+    int64_t used = last_used(key_of(e->module, e->version));
+    if (used > e->used)
+        e->used = used;
+}
+
+static int by_use(const void *a, const void *b)
+{
+    const entry *x = a, *y = b;
+    return (x->used > y->used) - (x->used < y->used);
+}
+
+static void free_entries(entries *es)
+{
+    for (size_t i = 0; i < es->n; ++i) {
+        free(es->v[i].module);
+        free(es->v[i].version);
+    }
+    free(es->v);
+}
+
+static void report(FILE *out, int dry_run, const entry *e)
+{
+    char when[32] = "never";
+    time_t t = (time_t)(e->used / 1000);
+    struct tm tm;
+    if (t > 0 && gmtime_r(&t, &tm) != NULL)
+        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    fprintf(out, "%s %s@%s (%llu bytes, last used %s)\n", dry_run ? "would evict" : "evicted", e->module, e->version,
+            (unsigned long long)e->bytes, when);
+}
+
+stoa_status quota_enforce(storage *s, uint64_t max_bytes, int dry_run, FILE *out, quota_report *rep, stoa_error *err)
+{
+    memset(rep, 0, sizeof(*rep));
+    entries es = {0};
+    stoa_status st = storage_walk(s, collect, &es, err);
+    if (st != STOA_OK) {
+        free_entries(&es);
+        return st;
+    }
+    for (size_t i = 0; i < es.n; ++i) {
+        measure(s, &es.v[i]);
+        *(es.v[i].published ? &rep->published_bytes : &rep->proxied_bytes) += es.v[i].bytes;
+    }
+    rep->versions = es.n;
+    qsort(es.v, es.n, sizeof(*es.v), by_use);
+    uint64_t left = rep->proxied_bytes, target = max_bytes / 10 * 9;
+    for (size_t i = 0; i < es.n && left > max_bytes && st == STOA_OK; ++i) {
+        entry *e = &es.v[i];
+        if (e->published)
+            continue;
+        if (!dry_run && (st = storage_remove(s, e->module, e->version, err)) != STOA_OK)
+            break;
+        if (out != NULL)
+            report(out, dry_run, e);
+        left -= e->bytes;
+        rep->evicted_bytes += e->bytes;
+        ++rep->evicted;
+        if (left <= target)
+            break;
+    }
+    free_entries(&es);
+    return st;
+}
+
+/* ---- the eviction thread ---- */
+
+static struct {
+    pthread_t tid;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    int running, stopping;
+    storage *s;
+    uint64_t max_bytes;
+    uint32_t interval_ms;
+    const char *path;
+} ev = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
+
+static void round_once(void)
+{
+    quota_report rep;
+    stoa_error err = {0};
+    if (quota_enforce(ev.s, ev.max_bytes, 0, NULL, &rep, &err) != STOA_OK)
+        log_msg(STOA_LOG_ERROR, "quota", "eviction round failed: %s", err.msg);
+    else if (rep.evicted > 0)
+        log_msg(STOA_LOG_INFO, "quota", "evicted %zu version(s), %llu bytes: proxied content was %llu of %llu bytes allowed",
+                rep.evicted, (unsigned long long)rep.evicted_bytes, (unsigned long long)rep.proxied_bytes,
+                (unsigned long long)ev.max_bytes);
+    if (ev.path != NULL && quota_save(ev.path) != 0)
+        log_msg(STOA_LOG_WARN, "quota", "cannot save %s: %s", ev.path, strerror(errno));
+}
+
+static void *evictor_main(void *arg)
+{
+    pthread_mutex_lock(&ev.lock);
+    while (!ev.stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += ev.interval_ms / 1000;
+        until.tv_nsec += (long)(ev.interval_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L)
+            until.tv_sec += 1, until.tv_nsec -= 1000000000L;
+        pthread_cond_timedwait(&ev.wake, &ev.lock, &until);
+        if (ev.stopping)
+            break;
+        pthread_mutex_unlock(&ev.lock);
+        round_once();
+        pthread_mutex_lock(&ev.lock);
+    }
+    pthread_mutex_unlock(&ev.lock);
+    return NULL;
+}
+
+int quota_start(storage *s, uint64_t max_bytes, uint32_t interval_ms, const char *path)
+{
+    ev.s = s;
+    ev.max_bytes = max_bytes;
+    ev.interval_ms = interval_ms ? interval_ms : 60000;
+    ev.path = path;
+    ev.stopping = 0;
+    if (path != NULL && quota_load(path) != 0)
+        log_msg(STOA_LOG_WARN, "quota", "ignoring unreadable %s: %s", path, strerror(errno));
+    if (max_bytes == 0)
+        return 0; /* recency is still kept and saved at stop, for `stoa gc` */
+    if (pthread_create(&ev.tid, NULL, evictor_main, NULL) != 0)
+        return -1;
+    ev.running = 1;
+    return 0;
+}
+
+void quota_stop(void)
+{
+    if (ev.running) {
+        pthread_mutex_lock(&ev.lock);
+        ev.stopping = 1;
+        pthread_cond_signal(&ev.wake);
+        pthread_mutex_unlock(&ev.lock);
+        pthread_join(ev.tid, NULL);
+        ev.running = 0;
+    }
+    if (ev.path != NULL && quota_save(ev.path) != 0)
+        log_msg(STOA_LOG_WARN, "quota", "cannot save %s: %s", ev.path, strerror(errno));
+}

@@ -1,0 +1,43 @@
+/*
+ * Cache quota: an optional limit on the bytes of proxied module versions, kept by
+ * evicting the least recently used ones. Published versions are never evicted and do
+ * not count against the limit: the registry is their only copy.
+ *
+ * Recency comes from quota_touch(), called on every served module file; it is kept in
+ * memory, saved to a file each eviction round and at exit, and read back at start, so
+ * `stoa gc --dry-run` in another process sees the same order. A version never touched
+ * counts as used when it was stored. Eviction removes whole versions (storage remove)
+ * down to 90% of the limit, so rounds do not thrash at the boundary.
+ */
+#ifndef STOA_QUOTA_H
+#define STOA_QUOTA_H
+
+#include "storage.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+/* Records that module@version was used now. Any thread; cheap (a sharded lock). */
+void quota_touch(const char *module, const char *version);
+
+/* Recency file. 0 or -1 (errno). A missing file loads as empty. */
+int quota_save(const char *path);
+int quota_load(const char *path);
+
+typedef struct quota_report {
+    uint64_t proxied_bytes;   /* before eviction */
+    uint64_t published_bytes; /* never evicted */
+    uint64_t evicted_bytes;
+    size_t versions, evicted;
+} quota_report;
+
+/* Walks storage and evicts (or, with dry_run, only lists) proxied versions until they
+ * fit in 90% of max_bytes, least recently used first. Each victim is reported to out
+ * (may be NULL) as one line. Blocking: worker or main thread. */
+stoa_status quota_enforce(storage *s, uint64_t max_bytes, int dry_run, FILE *out, quota_report *rep, stoa_error *err);
+
+/* A thread that enforces the quota every interval_ms and saves the recency file. */
+int quota_start(storage *s, uint64_t max_bytes, uint32_t interval_ms, const char *path);
+void quota_stop(void);
+
+#endif

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Cache quota: proxied versions beyond cache.max_size are evicted least recently used
+# first; published versions are never evicted; `stoa gc --dry-run` shows the plan and
+# changes nothing; an evicted version is fetched again on demand.
+. "$(dirname "$0")/lib.sh"
+
+MiB=$((1024 * 1024))
+genmod -out "$TMP/up" -pad $MiB example.com/q1@v1.0.0 example.com/q2@v1.0.0 example.com/q3@v1.0.0 \
+    example.com/q4@v1.0.0 example.com/q5@v1.0.0
+genmod -out "$TMP/priv" -pad $MiB corp.example.com/p@v1.0.0
+start_upstream "$TMP/up"
+cat >"$TMP/stoa.yaml" <<YAML
+upstreams: [{name: up, url: "$UPSTREAM_URL"}]
+namespaces: [{pattern: corp.example.com, mode: private}, {pattern: "*", mode: proxy}]
+cache: {max_size: $((3 * MiB + MiB / 2)), evict_interval: 1h}
+storage: {plugin: disk, options: {root: "$TMP/data", fsync: false}}
+tmp_dir: "$TMP/data/tmp"
+YAML
+CONFIG_FILE="$TMP/stoa.yaml" start_stoa
+fetch() { for f in info mod zip; do curl -sf -o /dev/null "$STOA_URL/$1/@v/v1.0.0.$f" || fail "fetch $1 .$f"; done; }
+assert_eq "$(curl -s -o /dev/null -w '%{http_code}' -X PUT --data-binary @"$TMP/priv/corp.example.com/p/@v/v1.0.0.zip" \
+    "$STOA_URL/corp.example.com/p/@v/v1.0.0.zip")" 201 "publish"
+for m in q1 q2 q3 q4 q5; do fetch example.com/$m; done
+fetch example.com/q1 # q1 is now the most recently used; q2 the least
+stored() { # the modules whose v1.0.0 is stored
+    for m in q1 q2 q3 q4 q5; do [ -e "$TMP/data/example.com/$m/@v/v1.0.0.info" ] && printf '%s ' $m; done
+}
+assert_eq "$(stored)" "q1 q2 q3 q4 q5 " "all five cached"
+stop_stoa # saves the recency the CLI reads
+
+gc() { STOA_CONFIG="$TMP/stoa.yaml" "$STOA_BIN" gc "$@"; }
+plan=$(gc --dry-run) || fail "gc --dry-run"
+assert_contains "$plan" "would evict example.com/q2@v1.0.0"
+assert_contains "$plan" "would evict example.com/q3@v1.0.0"
+assert_not_contains "$plan" "q1@"
+assert_not_contains "$plan" "corp.example.com"
+assert_eq "$(stored)" "q1 q2 q3 q4 q5 " "dry run deleted nothing"
+pass "gc --dry-run lists the least recently used proxied versions, never the published one, and deletes nothing"
+
+gc >"$TMP/gc.out" || fail "gc"
+assert_eq "$(stored)" "q1 q4 q5 " "after gc"
+[ -e "$TMP/data/corp.example.com/p/@v/v1.0.0.zip" ] || fail "the published version was evicted"
+pass "gc evicts down to 90% of the limit, LRU first: q2 and q3 went, q1 (used again) stayed"
+
+# The server enforces the limit by itself too, and an evicted version comes back on demand.
+sed -i 's/evict_interval: 1h/evict_interval: 200ms/' "$TMP/stoa.yaml"
+CONFIG_FILE="$TMP/stoa.yaml" start_stoa
+hdr=$(curl -s -D - -o /dev/null "$STOA_URL/example.com/q2/@v/v1.0.0.zip" | tr -d '\r')
+assert_contains "$hdr" "x-cache: MISS"
+for m in q2 q3; do fetch example.com/$m; done
+under() { [ "$(du -sb "$TMP/data/example.com" | cut -f1)" -le $((3 * MiB + MiB / 2)) ]; }
+wait_for under || fail "the server did not enforce cache.max_size: $(du -sb "$TMP/data/example.com")"
+assert_eq "$(curl -s -D - -o /dev/null "$STOA_URL/corp.example.com/p/@v/v1.0.0.zip" | tr -d '\r' | grep -c 'x-cache: HIT')" 1 "published"
+assert_contains "$(grep 'quota' "$STOA_LOG")" "evicted"
+pass "the server evicts on its own schedule; evicted versions are re-fetched (MISS); published ones stay"
+stop_stoa
