@@ -19,6 +19,12 @@ static const char usage[] =
     "                                 build a module zip from DIR and publish it\n"
     "  stoa token create|list|revoke  manage tokens of the token auth plugin\n"
     "  stoa migrate [--dsn DSN]       apply database migrations (pgs3, audit)\n"
+    "  stoa prefetch [--url URL] [--token T] [--jobs N] FILE...\n"
+    "                                 warm a running stoa's cache from go.sum, go.mod\n"
+    "                                 or `go list -m all` output\n"
+    "  stoa check-config [--config FILE]\n"
+    "                                 load the config (file + STOA_* env) and report errors\n"
+    "  stoa config-reference          print every config key and env variable (Markdown)\n"
     "  stoa --version                 print the version\n"
     "  stoa --help                    this text\n"
     "\n"
@@ -77,6 +83,27 @@ static int cmd_serve(int argc, char **argv)
     return rc;
 }
 
+/* Loads the config exactly as serve would; exit 0 when it is valid, 2 with the error. */
+static int cmd_check_config(int argc, char **argv)
+{
+    for (int i = 0; i < argc; ++i) {
+        if (strcmp(argv[i], "--config") == 0) {
+            ++i;
+        } else if (strncmp(argv[i], "--config=", 9) != 0) {
+            fprintf(stderr, "stoa check-config: unknown argument '%s'\n", argv[i]);
+            return 2;
+        }
+    }
+    struct conf *c = load_conf(argc, argv);
+    if (c == NULL)
+        return 2;
+    printf("stoa: configuration OK (%s): storage %s, %zu upstream(s), %zu namespace rule(s), %zu auth plugin(s)\n",
+           c->source ? c->source : "defaults and environment", c->storage.plugin, c->nupstreams, c->nnamespaces,
+           c->nauth);
+    conf_free(c);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
@@ -91,6 +118,14 @@ int main(int argc, char **argv)
         return cmd_serve(argc - 2, argv + 2);
     if (strcmp(argv[1], "publish") == 0)
         return cli_publish(argc - 2, argv + 2);
+    if (strcmp(argv[1], "prefetch") == 0)
+        return cli_prefetch(argc - 2, argv + 2);
+    if (strcmp(argv[1], "check-config") == 0)
+        return cmd_check_config(argc - 2, argv + 2);
+    if (strcmp(argv[1], "config-reference") == 0 && argc == 2) {
+        conf_dump_reference(stdout);
+        return 0;
+    }
     if (strcmp(argv[1], "token") == 0 || strcmp(argv[1], "migrate") == 0) {
         struct conf *c = load_conf(argc, argv);
         if (c == NULL)
