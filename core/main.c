@@ -122,7 +122,9 @@ int main(int argc, char **argv)
         return cli_prefetch(argc - 2, argv + 2);
     if (strcmp(argv[1], "check-config") == 0)
         return cmd_check_config(argc - 2, argv + 2);
-    if (strcmp(argv[1], "config-reference") == 0 && argc == 2) {
+    if (strcmp(argv[1], "config-reference") == 0) {
+        if (argc != 2)
+            return fprintf(stderr, "usage: stoa config-reference (prints the Markdown reference table)\n"), 2;
         conf_dump_reference(stdout);
         return 0;
     }
