@@ -12,7 +12,7 @@ cd "$STOA_SRC"
 sed -n '/^<!-- BEGIN stoa config-reference -->$/,/^<!-- END stoa config-reference -->$/p' docs/configuration.md |
     sed '1d;$d' >"$TMP/doc.md"
 diff -u "$TMP/doc.md" "$TMP/ref.md" >"$TMP/ref.diff" ||
-    fail "docs/configuration.md's reference differs from the binary; regenerate it (see docs/configuration.md):
+    fail "docs/configuration.md's reference differs from the binary; run docs/update-config-reference.sh:
 $(cat "$TMP/ref.diff")"
 pass "docs/configuration.md reference table == stoa config-reference"
 
