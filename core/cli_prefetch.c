@@ -7,6 +7,10 @@
  * one libcurl multi handle on this thread. The server fills its storage as for any
  * client, so a later build finds everything even when upstreams are gone.
  *
+ * Credentials: --token (or $STOA_TOKEN) as a bearer token, else ~/.netrc ($NETRC) as the
+ * go command uses it; a private CA is trusted through $SSL_CERT_FILE, as by the go
+ * command.
+ *
  * Progress goes to stderr: a bar when stderr is a terminal, a line per tenth otherwise.
  * Exit 0 when every file was fetched, 1 listing what could not be, 2 on bad usage or a
  * malformed input file (named with its line).
@@ -251,6 +255,14 @@ static int start(run *r, CURLM *m, job *j)
     /* a fill from a slow upstream may take a while; give up only on a long silence */
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 120L);
+    /* trust and credentials as the go command finds them */
+    if (getenv("SSL_CERT_FILE") != NULL && getenv("SSL_CERT_FILE")[0] != '\0')
+        curl_easy_setopt(h, CURLOPT_CAINFO, getenv("SSL_CERT_FILE"));
+    if (r->a->token == NULL) {
+        curl_easy_setopt(h, CURLOPT_NETRC, (long)CURL_NETRC_OPTIONAL);
+        if (getenv("NETRC") != NULL)
+            curl_easy_setopt(h, CURLOPT_NETRC_FILE, getenv("NETRC"));
+    }
     curl_multi_add_handle(m, h);
     return 0;
 }

@@ -111,3 +111,38 @@ assert_eq "$rc" 1 "exit status with the server down"
 assert_contains "$(cat "$TMP/dead.err")" "example.com/a@v1.1.0 .zip:"
 pass "malformed line exits 2 with file:line; unreachable server exits 1"
 stop_stoa
+
+# 7. An authenticated https stoa: the CA through SSL_CERT_FILE, credentials from
+# --token or ~/.netrc as the go command would send them. The auth plugin is the docs'
+# example, checking the Authorization header; the upstream is gone, so offline mode
+# serves what prefetch stored.
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=stoa-test-ca -keyout "$TMP/ca.key" -out "$TMP/ca.pem" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout "$TMP/server.key" -out "$TMP/server.csr" 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1\n' >"$TMP/san.ext"
+openssl x509 -req -in "$TMP/server.csr" -CA "$TMP/ca.pem" -CAkey "$TMP/ca.key" -CAcreateserial -days 2 \
+    -extfile "$TMP/san.ext" -out "$TMP/server.pem" 2>/dev/null
+mkdir -p "$TMP/plugins" && cp "$STOA_PLUGIN_DIR"/*.so "$TMP/plugins/"
+cc -std=c17 -shared -fPIC -I "$STOA_SRC/include" -o "$TMP/plugins/hello_auth.so" "$STOA_SRC/docs/examples/hello_auth.c" ||
+    fail "build hello_auth"
+start_stoa STOA_MODE=offline STOA_PLUGIN_DIR="$TMP/plugins" STOA_TLS_CERT="$TMP/server.pem" STOA_TLS_KEY="$TMP/server.key" \
+    STOA_AUTH_REQUIRE_READ=true STOA_AUTH_PLUGINS_0_PLUGIN=hello_auth STOA_AUTH_PLUGINS_0_OPTIONS_HEADER=Authorization \
+    "STOA_AUTH_PLUGINS_0_OPTIONS_VALUE=Bearer s3cret"
+rc=0
+SSL_CERT_FILE=/dev/null "$STOA_BIN" prefetch --url "$STOA_URL" --token s3cret go.sum 2>"$TMP/untrusted.err" || rc=$?
+assert_eq "$rc" 1 "prefetch against an untrusted certificate"
+rc=0
+SSL_CERT_FILE="$TMP/ca.pem" NETRC=/dev/null "$STOA_BIN" prefetch --url "$STOA_URL" go.sum 2>"$TMP/noauth.err" || rc=$?
+assert_eq "$rc" 1 "prefetch without credentials"
+assert_contains "$(cat "$TMP/noauth.err")" "HTTP 401: send the Authorization header"
+SSL_CERT_FILE="$TMP/ca.pem" "$STOA_BIN" prefetch --url "$STOA_URL" --token s3cret go.sum 2>"$TMP/tls.err" ||
+    { cat "$TMP/tls.err"; fail "prefetch over https with a token"; }
+assert_contains "$(cat "$TMP/tls.err")" "$want_files of $want_files files fetched"
+stop_stoa
+start_stoa STOA_MODE=offline STOA_PLUGIN_DIR="$TMP/plugins" STOA_TLS_CERT="$TMP/server.pem" STOA_TLS_KEY="$TMP/server.key" \
+    STOA_AUTH_REQUIRE_READ=true STOA_AUTH_PLUGINS_0_PLUGIN=hello_auth STOA_AUTH_PLUGINS_0_OPTIONS_HEADER=Authorization \
+    "STOA_AUTH_PLUGINS_0_OPTIONS_VALUE=Basic $(printf 'ci:s3cret' | base64)"
+printf 'machine 127.0.0.1\nlogin ci\npassword s3cret\n' >"$TMP/netrc"
+SSL_CERT_FILE="$TMP/ca.pem" NETRC="$TMP/netrc" "$STOA_BIN" prefetch --url "$STOA_URL" go.sum 2>"$TMP/netrc.err" ||
+    { cat "$TMP/netrc.err"; fail "prefetch over https with .netrc credentials"; }
+pass "https with SSL_CERT_FILE; --token and .netrc credentials; 401 named without them; offline mode serves the prefetched files"
+stop_stoa
