@@ -910,8 +910,11 @@ void conf_dump_reference(FILE *out)
             const directive *d = &tables[k].t->d[i];
             char en[128];
             env_name(d->path, en, sizeof(en));
-            fprintf(out, "| `%s%s` | `STOA_%s%s%s` | %s |\n", tables[k].prefix, d->path, tables[k].env, en,
-                    d->type == T_OPTIONS ? "_<KEY>" : "", d->help);
+            fprintf(out, "| `%s%s` | `STOA_%s%s%s` | ", tables[k].prefix, d->path, tables[k].env, en,
+                    d->type == T_OPTIONS ? "_<KEY>" : d->type == T_LIST ? "_<N>_..." : "");
+            for (const char *h = d->help; *h; ++h) /* a bare | would end the Markdown cell */
+                fputs(*h == '|' ? "\\|" : (char[]){*h, '\0'}, out);
+            fputs(" |\n", out);
         }
     }
 }

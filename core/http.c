@@ -5,6 +5,7 @@
 #include "status.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -86,7 +87,13 @@ void http_set_header(reqctx *rc, const char *name, const char *value)
 
 const char *http_header(h2o_req_t *req, const char *name, size_t *len)
 {
-    ssize_t i = h2o_find_header_by_str(&req->headers, name, strlen(name), -1);
+    char lower[256]; /* h2o stores names lower-cased and compares them exactly */
+    size_t n = strlen(name);
+    if (n >= sizeof(lower))
+        return NULL;
+    for (size_t k = 0; k < n; ++k)
+        lower[k] = (char)tolower((unsigned char)name[k]);
+    ssize_t i = h2o_find_header_by_str(&req->headers, lower, n, -1);
     if (i < 0)
         return NULL;
     *len = req->headers.entries[i].value.len;

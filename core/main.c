@@ -20,6 +20,12 @@ static const char usage[] =
     "  stoa token create|list|revoke  manage tokens of the token auth plugin\n"
     "  stoa migrate [--dsn DSN]       apply database migrations (pgs3, audit)\n"
     "  stoa gc [--dry-run]            enforce cache.max_size now (or show what would go)\n"
+    "  stoa prefetch [--url URL] [--token T] [--jobs N] FILE...\n"
+    "                                 warm a running stoa's cache from go.sum, go.mod\n"
+    "                                 or `go list -m all` output\n"
+    "  stoa check-config [--config FILE]\n"
+    "                                 load the config (file + STOA_* env) and report errors\n"
+    "  stoa config-reference          print every config key and env variable (Markdown)\n"
     "  stoa --version                 print the version\n"
     "  stoa --help                    this text\n"
     "\n"
@@ -78,6 +84,66 @@ static int cmd_serve(int argc, char **argv)
     return rc;
 }
 
+/* Loads the config exactly as serve would; exit 0 when it is valid, 2 with the error. */
+static int cmd_check_config(int argc, char **argv)
+{
+    for (int i = 0; i < argc; ++i) {
+        if (strcmp(argv[i], "--config") == 0) {
+            ++i;
+        } else if (strncmp(argv[i], "--config=", 9) != 0) {
+            fprintf(stderr, "stoa check-config: unknown argument '%s'\n", argv[i]);
+            return 2;
+        }
+    }
+    struct conf *c = load_conf(argc, argv);
+    if (c == NULL)
+        return 2;
+    printf("stoa: configuration OK (%s): storage %s, %zu upstream(s), %zu namespace rule(s), %zu auth plugin(s)\n",
+           c->source ? c->source : "defaults and environment", c->storage.plugin, c->nupstreams, c->nnamespaces,
+           c->nauth);
+    conf_free(c);
+    return 0;
+}
+
+static int cmd_config_reference(int argc, char **argv)
+{
+    if (argc != 0)
+        return fprintf(stderr, "usage: stoa config-reference (prints the Markdown reference table)\n"), 2;
+    conf_dump_reference(stdout);
+    return 0;
+}
+
+/* A subcommand runs either on its own arguments, or with the loaded configuration and
+ * the arguments after an optional leading --config FILE (which is ours, not its). */
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    int (*run_conf)(struct conf *c, int argc, char **argv);
+} command;
+
+static const command commands[] = {
+    {"serve", cmd_serve, NULL},
+    {"publish", cli_publish, NULL},
+    {"prefetch", cli_prefetch, NULL},
+    {"check-config", cmd_check_config, NULL},
+    {"config-reference", cmd_config_reference, NULL},
+    {"token", NULL, cli_token},
+    {"migrate", NULL, cli_migrate},
+    {"gc", NULL, cli_gc},
+};
+
+static int run_with_conf(const command *cmd, int argc, char **argv)
+{
+    struct conf *c = load_conf(argc, argv);
+    if (c == NULL)
+        return 2;
+    if (argc >= 2 && strcmp(argv[0], "--config") == 0)
+        argc -= 2, argv += 2;
+    int rc = cmd->run_conf(c, argc, argv);
+    conf_free(c);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
@@ -88,24 +154,10 @@ int main(int argc, char **argv)
         printf("stoa %s (plugin ABI %d.%d)\n", STOA_VERSION, STOA_ABI_MAJOR, STOA_ABI_MINOR);
         return 0;
     }
-    if (strcmp(argv[1], "serve") == 0)
-        return cmd_serve(argc - 2, argv + 2);
-    if (strcmp(argv[1], "publish") == 0)
-        return cli_publish(argc - 2, argv + 2);
-    if (strcmp(argv[1], "token") == 0 || strcmp(argv[1], "migrate") == 0 || strcmp(argv[1], "gc") == 0) {
-        struct conf *c = load_conf(argc, argv);
-        if (c == NULL)
-            return 2;
-        int n = argc - 2;
-        char **rest = argv + 2;
-        /* --config belongs to us, not to the subcommand */
-        if (n >= 2 && strcmp(rest[0], "--config") == 0)
-            n -= 2, rest += 2;
-        int rc = strcmp(argv[1], "token") == 0 ? cli_token(c, n, rest)
-                 : strcmp(argv[1], "gc") == 0  ? cli_gc(c, n, rest)
-                                               : cli_migrate(c, n, rest);
-        conf_free(c);
-        return rc;
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); ++i) {
+        const command *cmd = &commands[i];
+        if (strcmp(argv[1], cmd->name) == 0)
+            return cmd->run != NULL ? cmd->run(argc - 2, argv + 2) : run_with_conf(cmd, argc - 2, argv + 2);
     }
     fprintf(stderr, "stoa: unknown command '%s'\n\n%s", argv[1], usage);
     return 2;

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The documentation says what the binary does: docs/configuration.md's reference table
+# is the output of `stoa config-reference`, every metric docs/operations.md names is
+# exported by a running stoa, every command docs/ shows as `stoa SUBCOMMAND` exists,
+# and relative links in README.md and docs/ point at files that exist.
+. "$(dirname "$0")/lib.sh"
+cd "$STOA_SRC"
+
+# 1. The generated config reference.
+"$STOA_BIN" config-reference >"$TMP/ref.md" || fail "stoa config-reference"
+[ "$(wc -l <"$TMP/ref.md")" -gt 20 ] || fail "config-reference printed too little"
+sed -n '/^<!-- BEGIN stoa config-reference -->$/,/^<!-- END stoa config-reference -->$/p' docs/configuration.md |
+    sed '1d;$d' >"$TMP/doc.md"
+diff -u "$TMP/doc.md" "$TMP/ref.md" >"$TMP/ref.diff" ||
+    fail "docs/configuration.md's reference differs from the binary; run docs/update-config-reference.sh:
+$(cat "$TMP/ref.diff")"
+pass "docs/configuration.md reference table == stoa config-reference"
+
+# 2. Metric names in docs/operations.md exist in /metrics.
+genmod -out "$TMP/up" example.com/m@v1.0.0
+start_upstream "$TMP/up"
+start_stoa STOA_UPSTREAMS_0_URL="$UPSTREAM_URL" STOA_UPSTREAMS_0_NAME=fixture
+curl -sf "$STOA_URL/example.com/m/@v/v1.0.0.info" >/dev/null || fail "fill through the fixture"
+curl -sf "$STOA_URL/metrics" >"$TMP/metrics.txt" || fail "GET /metrics"
+names=$(grep -o '\bstoa_[a-z0-9_]*' docs/operations.md | sort -u)
+[ "$(printf '%s\n' "$names" | wc -l)" -ge 8 ] || fail "docs/operations.md names too few metrics"
+for n in $names; do
+    grep -qE "^$n(\{| |_bucket|_sum|_count)" "$TMP/metrics.txt" || fail "docs/operations.md names $n, which /metrics does not export"
+done
+pass "every metric docs/operations.md names is exported ($(printf '%s\n' "$names" | wc -l) names)"
+
+# 3. Subcommands the docs show exist (each answers --help or usage, not 'unknown command').
+# Commands are looked for in code: fenced blocks and `inline code`.
+cmds=$(python3 - README.md docs/*.md <<'PY'
+import re, sys
+found = set()
+for path in sys.argv[1:]:
+    fenced = False
+    for line in open(path):
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+            continue
+        code = [line] if fenced else re.findall(r"`([^`]+)`", line)
+        for c in code:
+            found.update(re.findall(r"(?:^\s*(?:\$ )?|\|\s*|&&\s*)stoa ([a-z][a-z-]+)", c))
+print("\n".join(sorted(found)))
+PY
+)
+[ -n "$cmds" ] || fail "found no stoa commands in the docs"
+for cmd in $cmds; do
+    out=$("$STOA_BIN" "$cmd" --help 2>&1 || true)
+    assert_not_contains "$out" "unknown command" "docs mention 'stoa $cmd'"
+done
+pass "every 'stoa SUBCOMMAND' in README.md and docs/ code exists: $(echo $cmds)"
+
+# 4. Relative links resolve. auth.md and storage-pgs3.md come from other branches:
+# until they are merged a link to them is reported, not failed.
+pending="docs/auth.md docs/storage-pgs3.md"
+bad=0
+for f in README.md docs/*.md; do
+    dir=$(dirname "$f")
+    for link in $(grep -oE '\]\([^)#[:space:]]+' "$f" | sed 's/^](//' | grep -vE '^[a-z]+:' || true); do
+        target=$(realpath -m --relative-to=. "$dir/$link")
+        [ -e "$target" ] && continue
+        case " $pending " in *" $target "*) echo "note: $f links $target (written on another branch)"; continue ;; esac
+        echo "broken link in $f: $link" >&2
+        bad=1
+    done
+done
+[ $bad = 0 ] || fail "broken relative links"
+pass "relative links in README.md and docs/ resolve"
