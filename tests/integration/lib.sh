@@ -13,6 +13,15 @@ cleanup() {
     if declare -F _pg_cleanup >/dev/null; then _pg_cleanup; fi
     for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
     for p in "${PIDS[@]:-}"; do [ -n "$p" ] && wait "$p" 2>/dev/null || true; done
+    # A sanitizer report from any stoa this test ran fails the test, even one that
+    # came at exit (leaks) after the assertions passed.
+    local san
+    san=$(grep -l -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$TMP"/stoa.*.log 2>/dev/null || true)
+    if [ -n "$san" ]; then
+        echo "FAIL: sanitizer report in $san:" >&2
+        grep -h -A30 -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' $san | head -60 >&2
+        rc=1
+    fi
     chmod -R u+w "$TMP" 2>/dev/null || true
     if [ $rc -ne 0 ] && [ -n "${STOA_LOG:-}" ] && [ -f "$STOA_LOG" ]; then
         echo "--- stoa log (last 40 lines) ---" >&2
