@@ -15,7 +15,7 @@
 #include <yaml.h>
 
 typedef enum dtype {
-    T_STR, T_BOOL, T_UINT, T_DURATION, T_SIZE, T_STRLIST, T_OPTIONS, T_LIST, T_MODE, T_FALL, T_NSMODE, T_LOGFMT, T_LOGLVL,
+    T_STR, T_BOOL, T_UINT, T_DURATION, T_SIZE, T_STRLIST, T_OPTIONS, T_LIST, T_MODE, T_FALL, T_NSMODE, T_LOGFMT, T_LOGLVL, T_SUMCHECK,
 } dtype;
 
 typedef struct table table;
@@ -143,6 +143,8 @@ static const directive top_d[] = {
     {"repositories", T_LIST, C(repos), &repo_t, "JFrog-style bases /api/go/<name>/"},
     {"namespaces", T_LIST, C(namespaces), &ns_t, "first match wins; unmatched modules are proxied"},
     {"nosumdb", T_STR, C(nosumdb), NULL, "GONOSUMDB-style patterns exempt from checksum checks"},
+    {"sumdb_check", T_SUMCHECK, C(sumdb_check), NULL,
+     "lenient | strict | off: check fetched modules against the first sumdb with a key (lenient)"},
     {"auth.require.read", T_BOOL, C(require_read), NULL, "reads need an allow (false)"},
     {"auth.require.publish", T_BOOL, C(require_publish), NULL, "publishes need an allow (true)"},
     {"auth.require.admin", T_BOOL, C(require_admin), NULL, "admin operations need an allow (true)"},
@@ -218,6 +220,7 @@ static const char *const fall_names[] = {"on_not_found", "on_any_error", NULL};
 static const char *const ns_names[] = {"proxy", "private", "deny", NULL};
 static const char *const fmt_names[] = {"text", "json", NULL};
 static const char *const lvl_names[] = {"error", "warn", "info", "debug", NULL};
+static const char *const sumcheck_names[] = {"lenient", "strict", "off", NULL};
 static const char *const bool_true[] = {"true", "yes", "on", "1", NULL};
 static const char *const bool_false[] = {"false", "no", "off", "0", NULL};
 
@@ -229,6 +232,7 @@ static const char *const *enum_names(dtype t)
     case T_NSMODE: return ns_names;
     case T_LOGFMT: return fmt_names;
     case T_LOGLVL: return lvl_names;
+    case T_SUMCHECK: return sumcheck_names;
     default: return NULL;
     }
 }

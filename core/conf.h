@@ -76,6 +76,12 @@ typedef struct conf_namespace {
     char *repo;      /* applies only under /api/go/<repo>/, NULL = everywhere */
 } conf_namespace;
 
+typedef enum conf_sumcheck {
+    CONF_SUMCHECK_LENIENT = 0, /* refuse mismatches; pass what the database cannot answer */
+    CONF_SUMCHECK_STRICT = 1,  /* refuse anything the database does not confirm */
+    CONF_SUMCHECK_OFF = 2,
+} conf_sumcheck;
+
 typedef struct conf_repo {
     char *name;      /* served under /api/go/<name>/ */
 } conf_repo;
@@ -118,6 +124,7 @@ typedef struct conf {
     conf_namespace *namespaces; /* default one: {"*", proxy} */
     size_t nnamespaces;
     char *nosumdb;           /* GONOSUMDB-style patterns that skip checksum checks */
+    int sumdb_check;         /* conf_sumcheck: fills checked against the checksum database */
 
     int require_read;        /* auth.require.read, default 0 */
     int require_publish;     /* auth.require.publish, default 1 */

@@ -4,6 +4,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "staging.h"
+#include "sumcheck.h"
 #include "validate.h"
 
 #include <errno.h>
@@ -140,6 +141,8 @@ static stoa_status fetch_valid(fill *f, stoa_kind kind, upstream_result *res)
         memset(&f->meta, 0, sizeof(f->meta));
         snprintf(f->meta.origin, sizeof(f->meta.origin), "%s", u->name);
         st = validate_staged(kind, f->r.module, f->r.version, f->r.canonical, f->staged_fd, &f->meta, &f->err);
+        if (st == STOA_OK)
+            st = sumcheck_fill(&f->r, kind, &f->meta, &f->err);
         if (st == STOA_OK || st == STOA_INTERNAL)
             return st;
         log_msg(STOA_LOG_WARN, "fill", "rejected %s from %s: %s", f->key, u->name, f->err.msg);

@@ -24,7 +24,7 @@ typedef struct upstream_attempt {
     char name[64];
     long http;              /* HTTP status, 0 if none */
     stoa_status status;     /* OK, NOTFOUND, BADGATEWAY, TIMEOUT, UNAVAILABLE */
-    char why[160];          /* "connection refused", "503 Service Unavailable", ... */
+    char why[320];          /* "connection refused", "503 Service Unavailable", a rejection */
     double ms;
 } upstream_attempt;
 

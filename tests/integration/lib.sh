@@ -53,10 +53,10 @@ build_fixtures() {
     mkdir -p "$FIXTURES"
     (
         flock 9
-        if [ ! -x "$FIXTURES/upstream" ] || [ -n "$(find "$STOA_SRC/tests/fixtures" -newer "$FIXTURES/upstream" -name '*.go')" ]; then
+        if [ ! -x "$FIXTURES/upstream" ] || [ ! -x "$FIXTURES/sumdb" ] || [ -n "$(find "$STOA_SRC/tests/fixtures" -newer "$FIXTURES/upstream" -name '*.go')" ]; then
             cd "$STOA_SRC/tests/fixtures"
             GOFLAGS=-mod=mod GOPROXY=off GOCACHE="$STOA_BUILD/gocache" GOPATH="$STOA_BUILD/gopath" \
-                go build -o "$FIXTURES/" ./upstream ./genmod
+                go build -o "$FIXTURES/" ./upstream ./genmod ./sumdb
         fi
     ) 9>"$STOA_BUILD/fixtures.lock"
 }

@@ -1,0 +1,225 @@
+#include "sumcheck.h"
+
+#include "app.h"
+#include "log.h"
+#include "modpath.h"
+#include "namespace.h"
+#include "sumdb_fetch.h"
+#include "tlog.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_LOOKUP (64u << 10)
+#define DOWN_BACKOFF_S 30 /* after a failure, the database is not asked for this long */
+#define VERIFIED_SLOTS 64
+
+/* Records verified recently: the .mod and .zip fills of one version need one lookup. */
+typedef struct verified {
+    char key[MODPATH_MAX + 160];
+    char record[2 * (MODPATH_MAX + 200)];
+} verified;
+
+static pthread_mutex_t verified_lock = PTHREAD_MUTEX_INITIALIZER;
+static verified recent[VERIFIED_SLOTS];
+static unsigned recent_next;
+static atomic_llong down_until; /* time(NULL) */
+
+static int recall(const char *key, char *record, size_t len)
+{
+    int found = 0;
+    pthread_mutex_lock(&verified_lock);
+    for (unsigned i = 0; i < VERIFIED_SLOTS && !found; ++i)
+        if (strcmp(recent[i].key, key) == 0) {
+            snprintf(record, len, "%s", recent[i].record);
+            found = 1;
+        }
+    pthread_mutex_unlock(&verified_lock);
+    return found;
+}
+
+static void remember(const char *key, const char *record)
+{
+    pthread_mutex_lock(&verified_lock);
+    verified *v = &recent[recent_next++ % VERIFIED_SLOTS];
+    snprintf(v->key, sizeof(v->key), "%s", key);
+    snprintf(v->record, sizeof(v->record), "%s", record);
+    pthread_mutex_unlock(&verified_lock);
+}
+
+static int resting(void)
+{
+    return atomic_load(&down_until) > (long long)time(NULL);
+}
+
+static const conf_sumdb *checking_db(void)
+{
+    const struct conf *c = the_app->conf;
+    for (size_t i = 0; i < c->nsumdbs; ++i)
+        if (c->sumdbs[i].key != NULL && c->sumdbs[i].key[0] != '\0')
+            return &c->sumdbs[i];
+    return NULL;
+}
+
+/* Reads a fetched answer whole (NUL-terminated, caller frees); NULL if too large. */
+static char *slurp(sumdb_answer *a, size_t max, size_t *len)
+{
+    char *buf = a->meta.size <= max ? malloc(a->meta.size + 1) : NULL;
+    if (buf != NULL && pread(a->fd, buf, a->meta.size, 0) != (ssize_t)a->meta.size) {
+        free(buf);
+        buf = NULL;
+    }
+    if (buf != NULL) {
+        buf[a->meta.size] = '\0';
+        *len = a->meta.size;
+    }
+    close(a->fd);
+    a->fd = -1;
+    return buf;
+}
+
+static int read_tile(void *arg, int level, int64_t n, int width, unsigned char *out, char *why, size_t whylen)
+{
+    const conf_sumdb *db = arg;
+    char sub[128];
+    tlog_tile_path(level, n, width, sub, sizeof(sub));
+    sumdb_answer a;
+    stoa_error e;
+    if (sumdb_fetch(db, sub, &a, &e) != STOA_OK)
+        return snprintf(why, whylen, "%s: %s", sub, e.msg), -1;
+    size_t len = 0;
+    char *data = slurp(&a, (size_t)width * 32, &len);
+    int ok = data != NULL && len == (size_t)width * 32;
+    if (ok)
+        memcpy(out, data, len);
+    else
+        snprintf(why, whylen, "%s: not %d hashes", sub, width);
+    free(data);
+    return ok ? 0 : -1;
+}
+
+/* A lookup answer: "<id>\n<record text>\n<signed tree note>". Verifies the note's
+ * signature and the record's inclusion; copies the record text out. */
+static stoa_status verify_lookup(const conf_sumdb *db, const char *body, size_t len, char *record, size_t rlen,
+                                 stoa_error *err)
+{
+    tlog_key key;
+    tlog_tree tree;
+    char why[300];
+    char *end;
+    long long id = strtoll(body, &end, 10);
+    const char *text = end + 1, *blank = memmem(body, len, "\n\n", 2);
+    if (end == body || *end != '\n' || blank == NULL || blank < text || (size_t)(blank + 1 - text) >= rlen)
+        return stoa_fail(err, STOA_BADGATEWAY, "checksum database %s: malformed lookup answer", db->name);
+    size_t textlen = (size_t)(blank + 1 - text), notelen;
+    const char *note = blank + 2;
+    if (tlog_parse_key(db->key, &key, why, sizeof(why)) != 0 ||
+        tlog_verify_note(&key, note, len - (size_t)(note - body), &notelen, why, sizeof(why)) != 0 ||
+        tlog_parse_tree(note, notelen, &tree, why, sizeof(why)) != 0)
+        return stoa_fail(err, STOA_BADGATEWAY, "checksum database %s: %s", db->name, why);
+    unsigned char leaf[32];
+    tlog_record_hash(text, textlen, leaf);
+    if (tlog_prove_record(&tree, id, leaf, read_tile, (void *)db, why, sizeof(why)) != 0)
+        return stoa_fail(err, STOA_BADGATEWAY, "checksum database %s: %s", db->name, why);
+    memcpy(record, text, textlen);
+    record[textlen] = '\0';
+    return STOA_OK;
+}
+
+/* Looks module@version up and verifies the answer: OK, BADGATEWAY (the answer does
+ * not verify), NOTFOUND (the database does not know it), UNAVAILABLE (it could not
+ * answer; then it is not asked again for DOWN_BACKOFF_S). */
+static stoa_status lookup(const conf_sumdb *db, const char *module, const char *version, char *record, size_t rlen,
+                          stoa_error *err)
+{
+    if (resting())
+        return stoa_fail(err, STOA_UNAVAILABLE, "checksum database %s failed recently; retrying later", db->name);
+    char esc[MODPATH_MAX * 2 + 1], sub[MODPATH_MAX * 2 + 200];
+    if (modpath_escape(module, esc, sizeof(esc), NULL, 0) != 0)
+        return stoa_fail(err, STOA_INTERNAL, "cannot escape %s", module);
+    snprintf(sub, sizeof(sub), "lookup/%s@%s", esc, version);
+    sumdb_answer a;
+    stoa_status st = sumdb_fetch(db, sub, &a, err);
+    if (st == STOA_NOTFOUND)
+        return st;
+    if (st != STOA_OK) {
+        atomic_store(&down_until, (long long)time(NULL) + DOWN_BACKOFF_S);
+        return err->status = STOA_UNAVAILABLE;
+    }
+    size_t len = 0;
+    char *body = slurp(&a, MAX_LOOKUP, &len);
+    if (body == NULL)
+        return stoa_fail(err, STOA_BADGATEWAY, "checksum database %s: lookup answer unreadable or over %u bytes", db->name,
+                         MAX_LOOKUP);
+    st = verify_lookup(db, body, len, record, rlen, err);
+    free(body);
+    return st;
+}
+
+/* The record's h1 for the file ("<module> <version>[/go.mod] h1:..."), or NULL. */
+static const char *record_hash(const char *record, const char *module, const char *version, stoa_kind kind, size_t *len)
+{
+    char prefix[MODPATH_MAX + 160];
+    int n = snprintf(prefix, sizeof(prefix), "%s %s%s ", module, version, kind == STOA_KIND_MOD ? "/go.mod" : "");
+    for (const char *line = record; *line != '\0';) {
+        const char *nl = strchr(line, '\n');
+        size_t ll = nl != NULL ? (size_t)(nl - line) : strlen(line);
+        if (ll > (size_t)n && strncmp(line, prefix, (size_t)n) == 0) {
+            *len = ll - (size_t)n;
+            return line + n;
+        }
+        line += ll + (nl != NULL);
+    }
+    return NULL;
+}
+
+static int exempt(const route *r, stoa_kind kind)
+{
+    const struct conf *c = the_app->conf;
+    return (kind != STOA_KIND_MOD && kind != STOA_KIND_ZIP) || !r->canonical || c->offline ||
+           c->sumdb_check == CONF_SUMCHECK_OFF || namespace_mode(c, r->repo, r->module) != CONF_NS_PROXY ||
+           (c->nosumdb != NULL && modpath_match_patterns(c->nosumdb, r->module));
+}
+
+stoa_status sumcheck_fill(const route *r, stoa_kind kind, const stoa_meta *meta, stoa_error *err)
+{
+    const conf_sumdb *db = checking_db();
+    if (db == NULL || exempt(r, kind))
+        return STOA_OK;
+    char key[sizeof(recent[0].key)], record[sizeof(recent[0].record)];
+    snprintf(key, sizeof(key), "%s@%s", r->module, r->version);
+    if (!recall(key, record, sizeof(record))) {
+        stoa_error e = {0};
+        int was_resting = resting();
+        stoa_status st = lookup(db, r->module, r->version, record, sizeof(record), &e);
+        int strict = the_app->conf->sumdb_check == CONF_SUMCHECK_STRICT;
+        if (st == STOA_NOTFOUND || st == STOA_UNAVAILABLE) {
+            const char *why = st == STOA_NOTFOUND ? "unknown to it" : e.msg;
+            if (strict)
+                return stoa_fail(err, STOA_BADGATEWAY, "%s@%s not confirmed by checksum database %s (sumdb_check: strict): %s",
+                                 r->module, r->version, db->name, why);
+            /* Lenient: the database cannot speak; a warning per miss, quieter while it is down. */
+            log_msg(was_resting ? STOA_LOG_INFO : STOA_LOG_WARN, "sumcheck",
+                    "%s@%s cached unverified by checksum database %s: %s", r->module, r->version, db->name, why);
+            return STOA_OK;
+        }
+        if (st != STOA_OK)
+            return stoa_fail(err, STOA_BADGATEWAY, "%s", e.msg);
+        remember(key, record);
+    }
+    size_t hlen = 0;
+    const char *h = record_hash(record, r->module, r->version, kind, &hlen);
+    const char *file = kind == STOA_KIND_MOD ? "/go.mod" : "";
+    if (h == NULL)
+        return stoa_fail(err, STOA_BADGATEWAY, "checksum database %s: its record for %s@%s has no line for %s%s", db->name,
+                         r->module, r->version, r->version, file);
+    if (hlen != strlen(meta->h1) || memcmp(h, meta->h1, hlen) != 0)
+        return stoa_fail(err, STOA_BADGATEWAY, "checksum mismatch for %s@%s%s: checksum database %s has %.*s, upstream sent %s",
+                         r->module, r->version, file, db->name, (int)hlen, h, meta->h1);
+    return STOA_OK;
+}

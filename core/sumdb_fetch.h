@@ -1,0 +1,32 @@
+/*
+ * One GET from a configured checksum database, with stoa's caching rules: full tiles
+ * ("tile/H/L/NNN", no ".p/") never change, so they are served from storage when
+ * present and stored after a fetch; "latest" is stored after every fetch and its last
+ * good copy answers when the database is unreachable; lookups and partial tiles are
+ * always fetched. Used by the /sumdb/ proxy (handler_sumdb.c) and by the fill's
+ * checksum check (sumcheck.c), so both share one tile cache.
+ *
+ * Blocking (network, storage): worker threads only.
+ */
+#ifndef STOA_SUMDB_FETCH_H
+#define STOA_SUMDB_FETCH_H
+
+#include "conf.h"
+
+#include <stoa/storage.h>
+
+#define SUMDB_MAX_BODY (4u << 20)
+
+typedef struct sumdb_answer {
+    int fd;            /* readable from offset 0 with pread; the caller closes it */
+    stoa_meta meta;    /* size and sha256 */
+    const char *cache; /* "HIT", "MISS" or "STALE" (a stored latest; database down) */
+} sumdb_answer;
+
+/* sub is the path under the database: "latest", "lookup/<m>@<v>", "tile/8/0/000".
+ * STOA_OK with *out filled; STOA_NOTFOUND (the database said 404/410), or the
+ * failure (BADGATEWAY, TIMEOUT, UNAVAILABLE, INTERNAL) with a message naming the
+ * database in err. */
+stoa_status sumdb_fetch(const conf_sumdb *db, const char *sub, sumdb_answer *out, stoa_error *err);
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * The checksum database's transparency log, as golang.org/x/mod/sumdb/{note,tlog}
+ * define it: verifier keys, signed notes, tree notes and record inclusion proofs
+ * from hash tiles. Pure computation; the caller fetches (tlog_tile_reader).
+ *
+ * - Verifier key "<name>+<8 hex id>+<base64(0x01 || Ed25519 public key)>"; the id is
+ *   the first 4 bytes (big-endian) of SHA-256("<name>\n" || 0x01 || key).
+ * - Signed note: text (ending in '\n', no blank line), a blank line, then lines
+ *   "\u2014 <name> <base64(id || signature)>\n"; the signature covers the text.
+ * - Tree note text: "go.sum database tree\n<N>\n<base64 root hash>\n".
+ * - Merkle tree of RFC 6962: leaf SHA-256(0x00 || record), node SHA-256(0x01 || l || r).
+ * - Hash tiles of height 8: tile (L, n) holds the hashes of the complete subtrees at
+ *   tree level 8L with indices n*256 .. n*256+W-1, W = 256 (full, path
+ *   "tile/8/L/NNN") or less (partial, "tile/8/L/NNN.p/W"); NNN is n in groups of three
+ *   digits, all but the last prefixed with "x" ("x001/234").
+ *
+ * Functions return 0 or -1 with a one-line reason in why. Thread-safe (no state).
+ */
+#ifndef STOA_TLOG_H
+#define STOA_TLOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TLOG_TILE_HEIGHT 8
+
+typedef struct tlog_key {
+    char name[256];
+    uint32_t id;
+    unsigned char pub[32];
+} tlog_key;
+
+typedef struct tlog_tree {
+    int64_t n;
+    unsigned char hash[32];
+} tlog_tree;
+
+int tlog_parse_key(const char *vkey, tlog_key *k, char *why, size_t whylen);
+
+/* Checks that note (len bytes) carries a valid signature by k; *textlen gets the
+ * length of the signed text (which starts at note). */
+int tlog_verify_note(const tlog_key *k, const char *note, size_t len, size_t *textlen, char *why, size_t whylen);
+
+int tlog_parse_tree(const char *text, size_t len, tlog_tree *t, char *why, size_t whylen);
+
+void tlog_record_hash(const void *data, size_t len, unsigned char out[32]);
+
+/* "tile/8/<level>/<NNN>[.p/<width>]" into out. */
+void tlog_tile_path(int level, int64_t n, int width, char *out, size_t len);
+
+/* Reads tile (level, n) of exactly width hashes (width * 32 bytes) into out. 0 or -1
+ * with a reason in why. */
+typedef int (*tlog_tile_reader)(void *arg, int level, int64_t n, int width, unsigned char *out, char *why, size_t whylen);
+
+/* Proves that the record with hash leaf is record id of tree t: recomputes t's root
+ * from leaf and the tiles' hashes. */
+int tlog_prove_record(const tlog_tree *t, int64_t id, const unsigned char leaf[32], tlog_tile_reader rd, void *arg, char *why,
+                      size_t whylen);
+
+#endif
