@@ -3,6 +3,7 @@
 #include "app.h"
 #include "log.h"
 #include "metrics.h"
+#include "revalidate.h"
 #include "staging.h"
 #include "sumcheck.h"
 #include "validate.h"
@@ -36,6 +37,7 @@ struct fill {
     atomic_llong expect;
     atomic_int ended;
     uint64_t poked_at;      /* avail at the last poke (fetch thread only) */
+    upstream_cond cond;     /* list/@latest: revalidate the stored copy */
 };
 
 /* Streaming waiters are poked at most once per this many new bytes. */
@@ -133,13 +135,15 @@ static stoa_status fetch_valid(fill *f, stoa_kind kind, upstream_result *res)
     size_t from = 0;
     for (;;) {
         upstream_progress_cb progress = f->r.type == ROUTE_ZIP ? on_progress : NULL;
-        stoa_status st = upstream_fetch(c, from, f->key, f->staged_fd, progress, f, res);
+        stoa_status st = upstream_fetch_cond(c, from, f->key, f->staged_fd, &f->cond, progress, f, res);
         if (st != STOA_OK)
             return st;
         const conf_upstream *u = &c->upstreams[res->served_by];
         snprintf(f->upstream, sizeof(f->upstream), "%s", u->name);
         memset(&f->meta, 0, sizeof(f->meta));
         snprintf(f->meta.origin, sizeof(f->meta.origin), "%s", u->name);
+        if (res->not_modified)
+            return STOA_OK;
         st = validate_staged(kind, f->r.module, f->r.version, f->r.canonical, f->staged_fd, &f->meta, &f->err);
         if (st == STOA_OK)
             st = sumcheck_fill(&f->r, kind, &f->meta, &f->err);
@@ -182,6 +186,7 @@ static void fetch(fill *f)
         return;
     }
     upstream_result res;
+    revalidate_prepare(&f->r, kind, f->key, &f->cond);
     stoa_status st = fetch_valid(f, kind, &res);
     if (st != STOA_OK) {
         char why[400];
@@ -189,7 +194,13 @@ static void fetch(fill *f)
         stoa_fail(&f->err, st, "%s: %s", st == STOA_NOTFOUND ? "not found" : "upstream failure", why);
         return;
     }
+    if (res.not_modified) {
+        f->outcome = revalidate_touch(&f->r, kind, &f->err) == STOA_OK ? FILL_STORED : FILL_FAILED;
+        return;
+    }
     commit(f, kind);
+    if (f->outcome == FILL_STORED)
+        revalidate_remember(f->key, kind, f->upstream, res.etag, f->meta.sha256);
 }
 
 static void finish(fill *f)

@@ -190,11 +190,28 @@ static int etag_of(const stoa_meta *m, char *out, size_t len)
     return 1;
 }
 
-static int not_modified(h2o_req_t *req, const char *etag)
+/* If-Modified-Since counts only without If-None-Match (RFC 9110 13.1.3). */
+static int unmodified_since(h2o_req_t *req, int64_t stored_at)
+{
+    size_t len;
+    const char *ims = http_header(req, "if-modified-since", &len);
+    char buf[64];
+    struct tm tm = {0};
+    if (ims == NULL || stored_at <= 0 || len >= sizeof(buf))
+        return 0;
+    memcpy(buf, ims, len);
+    buf[len] = '\0';
+    const char *end = strptime(buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    return end != NULL && *end == '\0' && (int64_t)timegm(&tm) >= stored_at;
+}
+
+static int not_modified(h2o_req_t *req, const char *etag, int64_t stored_at)
 {
     size_t len;
     const char *inm = http_header(req, "if-none-match", &len);
-    if (inm == NULL || etag[0] == '\0')
+    if (inm == NULL)
+        return unmodified_since(req, stored_at);
+    if (etag[0] == '\0')
         return 0;
     size_t el = strlen(etag);
     for (size_t i = 0; i + el <= len; ++i)
@@ -223,7 +240,7 @@ void http_send_fd(reqctx *rc, int fd, const stoa_meta *meta, const char *content
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, cache_control, strlen(cache_control));
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type, strlen(content_type));
     int head = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
-    if (not_modified(req, etag)) {
+    if (not_modified(req, etag, meta->stored_at)) {
         req->res.status = 304;
         req->res.reason = status_reason(304);
         head = 1;

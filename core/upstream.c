@@ -215,15 +215,16 @@ static stoa_status classify_curl(CURLcode rc, const xfer *x, char *why, size_t l
     return rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ? STOA_UNAVAILABLE : STOA_BADGATEWAY;
 }
 
-static stoa_status fetch_url(const conf_upstream *u, const char *url, int fd, upstream_progress_cb progress, void *arg,
-                             upstream_result *res, upstream_attempt *a);
+static stoa_status fetch_url(const conf_upstream *u, const char *url, const char *inm, int fd, upstream_progress_cb progress,
+                             void *arg, upstream_result *res, upstream_attempt *a);
 
-static stoa_status attempt_once(const conf_upstream *u, const char *relpath, int fd, upstream_progress_cb progress, void *arg,
-                                upstream_result *res, upstream_attempt *a)
+static stoa_status attempt_once(const conf_upstream *u, const char *relpath, const upstream_cond *cond, int fd,
+                                upstream_progress_cb progress, void *arg, upstream_result *res, upstream_attempt *a)
 {
     char url[4096 + 512];
     snprintf(url, sizeof(url), "%s/%s", u->url, relpath);
-    return fetch_url(u, url, fd, progress, arg, res, a);
+    const char *inm = cond != NULL && cond->etag[0] != '\0' && strcmp(cond->upstream, u->name) == 0 ? cond->etag : NULL;
+    return fetch_url(u, url, inm, fd, progress, arg, res, a);
 }
 
 stoa_status upstream_get(const conf_upstream *u, const char *url, int fd, upstream_result *res, upstream_attempt *a)
@@ -231,11 +232,11 @@ stoa_status upstream_get(const conf_upstream *u, const char *url, int fd, upstre
     memset(res, 0, sizeof(*res));
     memset(a, 0, sizeof(*a));
     snprintf(a->name, sizeof(a->name), "%s", u->name);
-    return a->status = fetch_url(u, url, fd, NULL, NULL, res, a);
+    return a->status = fetch_url(u, url, NULL, fd, NULL, NULL, res, a);
 }
 
-static stoa_status fetch_url(const conf_upstream *u, const char *url, int fd, upstream_progress_cb progress, void *arg,
-                             upstream_result *res, upstream_attempt *a)
+static stoa_status fetch_url(const conf_upstream *u, const char *url, const char *inm, int fd, upstream_progress_cb progress,
+                             void *arg, upstream_result *res, upstream_attempt *a)
 {
     if (ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0)
         return snprintf(a->why, sizeof(a->why), "cannot reset staging file: %s", strerror(errno)), STOA_INTERNAL;
@@ -248,14 +249,27 @@ static stoa_status fetch_url(const conf_upstream *u, const char *url, int fd, up
     xfer x = {.fd = fd, .content_length = -1, .started_ms = t0, .last_byte_ms = t0, .first_byte_ms = u->first_byte_ms,
               .stall_ms = u->stall_ms, .progress = progress, .arg = arg, .res = res};
     res->etag[0] = res->content_type[0] = '\0';
+    res->not_modified = 0;
     setup(h, u, url, &x);
+    struct curl_slist *hdrs = NULL;
+    char line[160];
+    if (inm != NULL) {
+        snprintf(line, sizeof(line), "If-None-Match: %s", inm);
+        hdrs = curl_slist_append(NULL, line);
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    }
     CURLcode rc = curl_easy_perform(h);
+    curl_slist_free_all(hdrs);
     res->bytes = x.bytes;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->http);
     if (x.aborted)
         return snprintf(a->why, sizeof(a->why), "aborted"), STOA_INTERNAL;
     if (rc != CURLE_OK)
         return classify_curl(rc, &x, a->why, sizeof(a->why));
+    if (a->http == 304 && inm != NULL && x.bytes == 0) {
+        res->not_modified = 1;
+        return snprintf(a->why, sizeof(a->why), "304 not modified"), STOA_OK;
+    }
     if (a->http == 404 || a->http == 410)
         return snprintf(a->why, sizeof(a->why), "%ld not found", a->http), STOA_NOTFOUND;
     if (a->http != 200)
@@ -313,8 +327,8 @@ static void backoff(unsigned attempt)
     usleep((base + jitter) * 1000u);
 }
 
-static stoa_status try_upstream(const struct conf *c, size_t i, const char *relpath, int fd, upstream_progress_cb progress,
-                                void *arg, upstream_result *res)
+static stoa_status try_upstream(const struct conf *c, size_t i, const char *relpath, const upstream_cond *cond, int fd,
+                                upstream_progress_cb progress, void *arg, upstream_result *res)
 {
     const conf_upstream *u = &c->upstreams[i];
     stoa_status st = STOA_INTERNAL;
@@ -323,7 +337,7 @@ static stoa_status try_upstream(const struct conf *c, size_t i, const char *relp
         memset(a, 0, sizeof(*a));
         snprintf(a->name, sizeof(a->name), "%s", u->name);
         int64_t t0 = now_ms();
-        st = a->status = attempt_once(u, relpath, fd, progress, arg, res, a);
+        st = a->status = attempt_once(u, relpath, cond, fd, progress, arg, res, a);
         a->ms = (double)(now_ms() - t0);
         record(u, st);
         metrics_upstream(upstream_slot(u->name), st, a->ms);
@@ -341,6 +355,12 @@ static stoa_status try_upstream(const struct conf *c, size_t i, const char *relp
 stoa_status upstream_fetch(const struct conf *c, size_t from, const char *relpath, int fd, upstream_progress_cb progress,
                            void *arg, upstream_result *res)
 {
+    return upstream_fetch_cond(c, from, relpath, fd, NULL, progress, arg, res);
+}
+
+stoa_status upstream_fetch_cond(const struct conf *c, size_t from, const char *relpath, int fd, const upstream_cond *cond,
+                                upstream_progress_cb progress, void *arg, upstream_result *res)
+{
     if (from == 0) {
         memset(res, 0, sizeof(*res));
         res->status = STOA_NOTFOUND;
@@ -351,7 +371,7 @@ stoa_status upstream_fetch(const struct conf *c, size_t from, const char *relpat
     for (size_t i = from; i < c->nupstreams; ++i) {
         if (!eligible(c, i, now))
             continue;
-        stoa_status st = try_upstream(c, i, relpath, fd, progress, arg, res);
+        stoa_status st = try_upstream(c, i, relpath, cond, fd, progress, arg, res);
         if (st == STOA_OK) {
             res->served_by = (int)i;
             return res->status = STOA_OK;

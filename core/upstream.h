@@ -34,6 +34,7 @@ typedef struct upstream_result {
     uint64_t bytes;         /* body bytes written to fd */
     char etag[128];
     char content_type[128];
+    int not_modified;       /* the conditional upstream answered 304 (nothing in fd) */
     size_t nattempts;
     upstream_attempt attempts[UPSTREAM_MAX_ATTEMPTS];
 } upstream_result;
@@ -53,6 +54,18 @@ void upstream_shutdown(void);
  * Attempts accumulate in res across calls. progress may be NULL. */
 stoa_status upstream_fetch(const struct conf *c, size_t from, const char *relpath, int fd, upstream_progress_cb progress,
                            void *arg, upstream_result *res);
+
+/* A conditional fetch: the upstream named `upstream` (only that one: validators are
+ * per server) is asked with If-None-Match: etag. Its 304 ends the walk with STOA_OK,
+ * served_by set and res->not_modified = 1; fd is left empty. */
+typedef struct upstream_cond {
+    char upstream[64];
+    char etag[128];
+} upstream_cond;
+
+/* upstream_fetch, conditional when cond != NULL and cond->etag is not empty. */
+stoa_status upstream_fetch_cond(const struct conf *c, size_t from, const char *relpath, int fd, const upstream_cond *cond,
+                                upstream_progress_cb progress, void *arg, upstream_result *res);
 
 /* Counts a rejected answer (failed validation) against upstream i's health. */
 void upstream_reject(const struct conf *c, size_t i, upstream_result *res, const char *why);
