@@ -15,7 +15,8 @@
 #include <yaml.h>
 
 typedef enum dtype {
-    T_STR, T_BOOL, T_UINT, T_DURATION, T_SIZE, T_STRLIST, T_OPTIONS, T_LIST, T_MODE, T_FALL, T_NSMODE, T_LOGFMT, T_LOGLVL, T_SUMCHECK,
+    T_STR, T_BOOL, T_UINT, T_DURATION, T_SIZE, T_STRLIST, T_OPTIONS, T_LIST, T_MODE, T_FALL, T_NSMODE, T_LOGFMT, T_LOGLVL,
+    T_SUMCHECK,
 } dtype;
 
 typedef struct table table;
