@@ -5,6 +5,8 @@
  */
 #include "conf.h"
 
+#include "tlog.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -716,7 +718,7 @@ static void defaults(struct conf *c)
     conf_sumdb *s = list_append((list *)&c->sumdbs, &sumdb_t);
     set_str(&s->name, "sum.golang.org");
     set_str(&s->url, "https://sum.golang.org");
-    set_str(&s->key, "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ky18htTTzI1+ciYCU");
+    set_str(&s->key, "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8");
     c->list_ttl_ms = 60000;
     c->evict_interval_ms = 60000;
     conf_namespace *ns = list_append((list *)&c->namespaces, &ns_t);
@@ -725,6 +727,17 @@ static void defaults(struct conf *c)
     c->require_admin = 1;
     set_str(&c->audit_sink, "file");
     c->log_level = 2;
+}
+
+/* A verifier key that cannot verify anything would refuse every fill at run time. */
+static void check_sumdb_key(errs *e, size_t i, const conf_sumdb *db)
+{
+    tlog_key k;
+    char why[160];
+    if (tlog_parse_key(db->key, &k, why, sizeof(why)) != 0)
+        err_add(e, "sumdbs[%zu].key: %s", i, why);
+    else if (strcmp(k.name, db->name) != 0)
+        err_add(e, "sumdbs[%zu].key: the key is for %s, not %s", i, k.name, db->name);
 }
 
 static int valid_listen(const char *s)
@@ -779,6 +792,8 @@ static void check_lists(struct conf *c, errs *e)
     for (size_t i = 0; i < c->nsumdbs; ++i)
         if (c->sumdbs[i].name == NULL || c->sumdbs[i].url == NULL)
             err_add(e, "sumdbs[%zu]: name and url are required", i);
+        else if (c->sumdbs[i].key != NULL && c->sumdbs[i].key[0] != '\0')
+            check_sumdb_key(e, i, &c->sumdbs[i]);
     for (size_t i = 0; i < c->nnamespaces; ++i)
         if (c->namespaces[i].pattern == NULL || c->namespaces[i].pattern[0] == '\0')
             err_add(e, "namespaces[%zu].pattern: required (e.g. corp.example.com or *)", i);

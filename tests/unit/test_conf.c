@@ -161,6 +161,10 @@ static void errors(void **state)
     expect_error("a: [unclosed\n", none, "YAML syntax error");
     expect_error("- just\n- a list\n", none, "must be a mapping");
     expect_error("upstreams: []\n", none, "upstreams: empty");
+    expect_error("sumdbs: [{name: a.test, url: 'http://a', key: 'a.test+01020304+AAAA'}]\n", none, "sumdbs[0].key: verifier key");
+    expect_error("sumdbs: [{name: a.test, url: 'http://a', key: 'sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8'}]\n",
+                 none, "sumdbs[0].key: the key is for sum.golang.org, not a.test");
+    expect_error("sumdb_check: sometimes\n", none, "sumdb_check: expected lenient or strict or off");
     char *bad_env[] = {"STOA_THREDS=2", NULL};
     expect_error(NULL, bad_env, "STOA_THREDS: not a configuration setting (did you mean STOA_THREADS?)");
     char *bad_val[] = {"STOA_LIMITS_MAX_BODY=lots", NULL};
