@@ -51,10 +51,12 @@ assert_eq "$(http_status GET "$STOA_URL/api/go/nope/sumdb/$DB/supported")" 404 "
 pass "/sumdb/<name>/supported answers 200 only for configured databases"
 
 # 2. Private module paths are never looked up upstream, whatever their spelling.
-for p in corp.example.com/secret@v1.0.0 corp.example.com/secret/sub@v1.0.0 c!orp.example.com@v1.0.0; do
+# (raw upper case and odd escapes do not parse as module paths: refused, not forwarded)
+for p in corp.example.com/secret@v1.0.0 corp.example.com/secret/sub@v1.0.0 c!orp.example.com@v1.0.0 \
+    corp.example.com/Secret@v1.0.0 corp.example.com/secret@latest corp.example.com/secret; do
     assert_eq "$(http_status GET "$STOA_URL/sumdb/$DB/lookup/$p")" 404 "private lookup $p"
 done
-assert_eq "$(count corp "$SUMDB_LOG")" 0 "private lookups forwarded to the database"
+assert_eq "$(count "orp.example" "$SUMDB_LOG")" 0 "private lookups forwarded to the database"
 pass "lookups of private modules answer 404 without contacting the database"
 
 # 3. The go command verifies through stoa: download, then get in a module.
