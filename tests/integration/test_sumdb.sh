@@ -62,6 +62,9 @@ pass "lookups of private modules answer 404 without contacting the database"
 # 3. The go command verifies through stoa: download, then get in a module.
 gocmd mod download -json example.com/alpha@v1.0.0 >"$TMP/dl.json" 2>"$TMP/dl.err" || fail "go mod download: $(cat "$TMP/dl.err")"
 [ "$(count "GET /lookup/example.com/alpha@v1.0.0" "$SUMDB_LOG")" -ge 1 ] || fail "alpha was not looked up at the database"
+# The go command found the database through GOPROXY: /supported, then lookups via stoa.
+[ "$(count "GET /sumdb/$DB/supported 200" "$STOA_LOG")" -ge 2 ] || fail "the go command did not ask stoa's /supported"
+[ "$(count "GET /sumdb/$DB/lookup/example.com/alpha@v1.0.0 200" "$STOA_LOG")" -ge 1 ] || fail "no lookup through stoa"
 mkdir -p "$TMP/app" && cd "$TMP/app"
 printf 'module example.com/app\n\ngo 1.19\n' >go.mod
 gocmd get example.com/beta@v1.1.0 2>"$TMP/get.err" || fail "go get: $(cat "$TMP/get.err")"
