@@ -46,6 +46,7 @@ static struct {
     atomic_ullong storage_errors[STORAGE_OPS][2]; /* [op][unavailable?] */
     atomic_ullong streams_completed, streams_aborted;
     atomic_ullong reloads_ok, reloads_refused;
+    atomic_ullong sumchecks[3]; /* verified, refused, unverified */
 } m;
 
 
@@ -103,6 +104,12 @@ void metrics_storage_error(const char *op, stoa_status st)
 void metrics_stream(int completed)
 {
     atomic_fetch_add(completed ? &m.streams_completed : &m.streams_aborted, 1);
+}
+
+void metrics_sumcheck(int result)
+{
+    if (result >= 0 && result < 3)
+        atomic_fetch_add(&m.sumchecks[result], 1);
 }
 
 void metrics_reload(int ok)
@@ -280,6 +287,10 @@ static void render_misc(out *o)
            "# TYPE stoa_config_reloads_total counter\nstoa_config_reloads_total{result=\"applied\"} %llu\n"
            "stoa_config_reloads_total{result=\"refused\"} %llu\n",
         atomic_load(&m.reloads_ok), atomic_load(&m.reloads_refused));
+    put(o, "# HELP stoa_sumdb_checks_total Fetched modules checked against the checksum database, by outcome.\n"
+           "# TYPE stoa_sumdb_checks_total counter\nstoa_sumdb_checks_total{result=\"verified\"} %llu\n"
+           "stoa_sumdb_checks_total{result=\"refused\"} %llu\nstoa_sumdb_checks_total{result=\"unverified\"} %llu\n",
+        atomic_load(&m.sumchecks[0]), atomic_load(&m.sumchecks[1]), atomic_load(&m.sumchecks[2]));
     render_process(o);
     put(o, "# HELP stoa_worker_queue_depth Blocking jobs waiting for a worker.\n# TYPE stoa_worker_queue_depth gauge\n"
            "stoa_worker_queue_depth %u\n", pool_queued());

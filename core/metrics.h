@@ -18,6 +18,8 @@ void metrics_upstream_rejected(size_t upstream);   /* an answer failed validatio
 void metrics_storage_error(const char *op, stoa_status st);
 void metrics_stream(int completed);               /* a stream-through response ended */
 void metrics_reload(int ok);
+/* A fill's checksum-database check: 0 verified, 1 refused, 2 passed unverified. */
+void metrics_sumcheck(int result);
 
 /* Renders every metric into a malloc'd buffer (caller frees). NULL on OOM. */
 char *metrics_render(size_t *len);

@@ -2,6 +2,7 @@
 
 #include "app.h"
 #include "log.h"
+#include "metrics.h"
 #include "modpath.h"
 #include "namespace.h"
 #include "sumdb_fetch.h"
@@ -186,30 +187,34 @@ static int exempt(const route *r, stoa_kind kind)
            (c->nosumdb != NULL && modpath_match_patterns(c->nosumdb, r->module));
 }
 
-stoa_status sumcheck_fill(const route *r, stoa_kind kind, const stoa_meta *meta, stoa_error *err)
+/* The database could not confirm the version (st NOTFOUND or UNAVAILABLE): strict
+ * refuses (1), lenient passes it unverified (2) with a warning, quieter while the
+ * database is known to be down. */
+static int unconfirmed(const conf_sumdb *db, const route *r, stoa_status st, const stoa_error *e, int was_resting,
+                       stoa_error *err)
 {
-    const conf_sumdb *db = checking_db();
-    if (db == NULL || exempt(r, kind))
-        return STOA_OK;
+    const char *why = st == STOA_NOTFOUND ? "unknown to it" : e->msg;
+    if (the_app->conf->sumdb_check == CONF_SUMCHECK_STRICT)
+        return stoa_fail(err, STOA_BADGATEWAY, "%s@%s not confirmed by checksum database %s (sumdb_check: strict): %s",
+                         r->module, r->version, db->name, why), 1;
+    log_msg(was_resting ? STOA_LOG_INFO : STOA_LOG_WARN, "sumcheck", "%s@%s cached unverified by checksum database %s: %s",
+            r->module, r->version, db->name, why);
+    return 2;
+}
+
+/* 0 verified, 1 refused, 2 passed unverified (as metrics_sumcheck counts them). */
+static int check(const conf_sumdb *db, const route *r, stoa_kind kind, const stoa_meta *meta, stoa_error *err)
+{
     char key[sizeof(recent[0].key)], record[sizeof(recent[0].record)];
     snprintf(key, sizeof(key), "%s@%s", r->module, r->version);
     if (!recall(key, record, sizeof(record))) {
         stoa_error e = {0};
         int was_resting = resting();
         stoa_status st = lookup(db, r->module, r->version, record, sizeof(record), &e);
-        int strict = the_app->conf->sumdb_check == CONF_SUMCHECK_STRICT;
-        if (st == STOA_NOTFOUND || st == STOA_UNAVAILABLE) {
-            const char *why = st == STOA_NOTFOUND ? "unknown to it" : e.msg;
-            if (strict)
-                return stoa_fail(err, STOA_BADGATEWAY, "%s@%s not confirmed by checksum database %s (sumdb_check: strict): %s",
-                                 r->module, r->version, db->name, why);
-            /* Lenient: the database cannot speak; a warning per miss, quieter while it is down. */
-            log_msg(was_resting ? STOA_LOG_INFO : STOA_LOG_WARN, "sumcheck",
-                    "%s@%s cached unverified by checksum database %s: %s", r->module, r->version, db->name, why);
-            return STOA_OK;
-        }
+        if (st == STOA_NOTFOUND || st == STOA_UNAVAILABLE)
+            return unconfirmed(db, r, st, &e, was_resting, err);
         if (st != STOA_OK)
-            return stoa_fail(err, STOA_BADGATEWAY, "%s", e.msg);
+            return stoa_fail(err, STOA_BADGATEWAY, "%s", e.msg), 1;
         remember(key, record);
     }
     size_t hlen = 0;
@@ -217,9 +222,19 @@ stoa_status sumcheck_fill(const route *r, stoa_kind kind, const stoa_meta *meta,
     const char *file = kind == STOA_KIND_MOD ? "/go.mod" : "";
     if (h == NULL)
         return stoa_fail(err, STOA_BADGATEWAY, "checksum database %s: its record for %s@%s has no line for %s%s", db->name,
-                         r->module, r->version, r->version, file);
+                         r->module, r->version, r->version, file), 1;
     if (hlen != strlen(meta->h1) || memcmp(h, meta->h1, hlen) != 0)
         return stoa_fail(err, STOA_BADGATEWAY, "checksum mismatch for %s@%s%s: checksum database %s has %.*s, upstream sent %s",
-                         r->module, r->version, file, db->name, (int)hlen, h, meta->h1);
-    return STOA_OK;
+                         r->module, r->version, file, db->name, (int)hlen, h, meta->h1), 1;
+    return 0;
+}
+
+stoa_status sumcheck_fill(const route *r, stoa_kind kind, const stoa_meta *meta, stoa_error *err)
+{
+    const conf_sumdb *db = checking_db();
+    if (db == NULL || exempt(r, kind))
+        return STOA_OK;
+    int result = check(db, r, kind, meta, err);
+    metrics_sumcheck(result);
+    return result == 1 ? STOA_BADGATEWAY : STOA_OK;
 }

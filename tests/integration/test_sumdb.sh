@@ -120,6 +120,10 @@ curl -sf -X POST "$SUMDB_URL/_control/reset" >/dev/null
 curl -sf -X POST "$UPSTREAM_URL/_control/reset" >/dev/null
 clean_modcache
 gocmd mod download example.com/tamper@v1.0.0 2>"$TMP/t2.err" || fail "honest module refused: $(cat "$TMP/t2.err")"
+metrics=$(curl -sf "$STOA_URL/metrics") || fail "/metrics"
+assert_contains "$metrics" 'stoa_sumdb_checks_total{result="refused"} '
+assert_not_contains "$metrics" 'stoa_sumdb_checks_total{result="refused"} 0'
+assert_not_contains "$metrics" 'stoa_sumdb_checks_total{result="verified"} 0'
 pass "stoa refuses a tampered module itself (GOSUMDB=off client), naming the database; a forged record fails its proof; honest bytes pass"
 
 # 7. A module the database does not know: served unverified by default (lenient),
