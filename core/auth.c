@@ -4,6 +4,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "status.h"
+#include "throttle.h"
 
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@ int auth_open(app *a, char *err, size_t errlen)
             return snprintf(err, errlen, "auth plugin %s: %s", p->name, e.msg), -1;
         a->nauth_open = i + 1;
     }
+    throttle_configure(c->throttle_failures, c->throttle_window_ms);
     return 0;
 }
 
@@ -46,9 +48,44 @@ void auth_close(app *a)
     a->auth_state = NULL;
 }
 
+/* Repeated header lines come back joined with ", ", so a plugin reading a list header
+ * (X-Forwarded-For) sees every hop, not just the first line a client may have forged. */
 static const char *req_header(const stoa_auth_request *r, const char *name, size_t *len)
 {
-    return http_header(((reqctx *)r->_core)->req, name, len);
+    h2o_req_t *req = ((reqctx *)r->_core)->req;
+    size_t nl = strlen(name), total = 0, count = 0;
+    ssize_t i = -1, first = -1;
+    while ((i = h2o_find_header_by_str(&req->headers, name, nl, i)) >= 0) {
+        total += req->headers.entries[i].value.len + 2;
+        first = first < 0 ? i : first;
+        ++count;
+    }
+    if (count <= 1)
+        return count == 1 ? (*len = req->headers.entries[first].value.len, req->headers.entries[first].value.base) : NULL;
+    char *buf = h2o_mem_alloc_pool(&req->pool, total), *p = buf;
+    for (i = -1; (i = h2o_find_header_by_str(&req->headers, name, nl, i)) >= 0;) {
+        if (p != buf)
+            *p++ = ',', *p++ = ' ';
+        memcpy(p, req->headers.entries[i].value.base, req->headers.entries[i].value.len);
+        p += req->headers.entries[i].value.len;
+    }
+    *len = (size_t)(p - buf);
+    return buf;
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Credentials were sent (and so, on a 401, were wrong): only these count as failed
+ * authentication for throttling; a client that sent none was merely asked for some. */
+static int has_credentials(h2o_req_t *req)
+{
+    size_t len;
+    return http_header(req, "authorization", &len) != NULL || http_header(req, "x-jfrog-art-api", &len) != NULL;
 }
 
 static int is_loopback(const char *addr)
@@ -62,9 +99,34 @@ static int is_loopback(const char *addr)
     return 0;
 }
 
-static int required(const struct conf *c, stoa_op op)
+static int is_status_route(route_type t)
 {
-    return op == STOA_OP_READ ? c->require_read : op == STOA_OP_PUBLISH ? c->require_publish : c->require_admin;
+    return t == ROUTE_HEALTHZ || t == ROUTE_READYZ || t == ROUTE_VERSION;
+}
+
+int auth_exempt(const reqctx *rc)
+{
+    const struct conf *c = the_app->conf;
+    if (is_status_route(rc->r.type))
+        return !c->require_health;
+    return rc->r.type == ROUTE_METRICS && !c->require_metrics;
+}
+
+/* Health and metrics routes reach the chain only when their setting requires it. A
+ * repository's own require.* overrides the global one. */
+static int required(const struct conf *c, const route *r, stoa_op op)
+{
+    if (is_status_route(r->type) || r->type == ROUTE_METRICS)
+        return 1;
+    int v = op == STOA_OP_READ ? c->require_read : op == STOA_OP_PUBLISH ? c->require_publish : c->require_admin;
+    for (size_t i = 0; r->repo[0] != '\0' && i < c->nrepos; ++i) {
+        if (strcmp(c->repos[i].name, r->repo) != 0)
+            continue;
+        const conf_repo *p = &c->repos[i];
+        int o = op == STOA_OP_READ ? p->require_read : op == STOA_OP_PUBLISH ? p->require_publish : p->require_admin;
+        v = o >= 0 ? o : v;
+    }
+    return v;
 }
 
 static const char *op_name(stoa_op op)
@@ -72,15 +134,16 @@ static const char *op_name(stoa_op op)
     return op == STOA_OP_READ ? "read" : op == STOA_OP_PUBLISH ? "publish" : "admin";
 }
 
-stoa_status auth_check(reqctx *rc, stoa_op op, auth_decision *d)
+/* Runs the plugins in order; returns OK (allowed, or nothing required) or a deny. */
+static stoa_status run_chain(reqctx *rc, stoa_op op, int req, auth_decision *d)
 {
     app *a = the_app;
-    memset(d, 0, sizeof(*d));
-    char path[1024], method[16];
+    char path[1024], method[16], peer[64];
     snprintf(path, sizeof(path), "%.*s", (int)rc->req->path.len, rc->req->path.base);
     snprintf(method, sizeof(method), "%.*s", (int)rc->req->method.len, rc->req->method.base);
+    snprintf(peer, sizeof(peer), "%s", rc->client);
     stoa_auth_request r = {sizeof(r), op, method, path, rc->r.repo, rc->r.module[0] ? rc->r.module : NULL,
-                           rc->client, req_header, rc};
+                           peer, req_header, rc, req};
     int allowed = 0;
     for (size_t i = 0; i < a->nauth_open; ++i) {
         stoa_auth_result res;
@@ -88,8 +151,12 @@ stoa_status auth_check(reqctx *rc, stoa_op op, auth_decision *d)
         stoa_status st = a->auth[i]->m.auth.decide(a->auth_state[i], &r, &res);
         if (res.client_addr[0] != '\0')
             snprintf(rc->client, sizeof(rc->client), "%s", res.client_addr);
-        if (st == STOA_DECLINED)
+        if (st == STOA_DECLINED) {
+            /* An abstainer may still have recognised someone: keep it for the audit. */
+            if (rc->identity[0] == '\0' && res.identity[0] != '\0')
+                snprintf(rc->identity, sizeof(rc->identity), "%s", res.identity);
             continue;
+        }
         if (st == STOA_OK) {
             if (!allowed && res.identity[0] != '\0')
                 snprintf(rc->identity, sizeof(rc->identity), "%s", res.identity);
@@ -103,7 +170,7 @@ stoa_status auth_check(reqctx *rc, stoa_op op, auth_decision *d)
             snprintf(rc->identity, sizeof(rc->identity), "%s", res.identity);
         return d->status;
     }
-    if (allowed || !required(a->conf, op))
+    if (allowed || !req)
         return d->status = STOA_OK;
     if (a->nauth_open == 0 && is_loopback(rc->client)) {
         snprintf(rc->identity, sizeof(rc->identity), "loopback");
@@ -114,6 +181,27 @@ stoa_status auth_check(reqctx *rc, stoa_op op, auth_decision *d)
              a->nauth_open == 0 ? "%s needs authentication, and no auth plugins are configured (only loopback may %s)"
                                 : "%s needs credentials: send a token (Authorization: Bearer, or Basic with the token as password)",
              op_name(op), op_name(op));
+    return d->status;
+}
+
+stoa_status auth_check(reqctx *rc, stoa_op op, auth_decision *d)
+{
+    memset(d, 0, sizeof(*d));
+    stoa_status st = run_chain(rc, op, required(the_app->conf, &rc->r, op), d);
+    uint64_t now = now_ms();
+    if (st == STOA_UNAUTHORIZED && has_credentials(rc->req))
+        throttle_failure(rc->client, now);
+    /* Checked after the chain, on the address it established (a trusted proxy's
+     * client), and whatever the chain said: a blocked guesser learns nothing. */
+    uint32_t wait = throttle_blocked(rc->client, now);
+    if (wait > 0) {
+        d->status = STOA_THROTTLED;
+        d->retry_after = wait;
+        snprintf(d->reason, sizeof(d->reason), "too many failed authentication attempts from %s; retry in %u s",
+                 rc->client, wait);
+    }
+    if (d->status != STOA_OK)
+        snprintf(rc->error, sizeof(rc->error), "%s", d->reason);
     return d->status;
 }
 

@@ -24,8 +24,15 @@ typedef struct auth_decision {
 int auth_open(struct app *a, char *err, size_t errlen);
 void auth_close(struct app *a);
 
-/* Decides for rc (fills rc->identity and, if a plugin derived it, rc->client). */
+/* Decides for rc: fills rc->identity, rc->client (if a plugin derived the client from
+ * a trusted proxy's header) and, on a deny, rc->error with the reason, for the access
+ * log and the audit event. A 401 for a request that carried credentials counts as a
+ * failed authentication (core/throttle.h); a throttled address gets THROTTLED. */
 stoa_status auth_check(reqctx *rc, stoa_op op, auth_decision *d);
+
+/* 1 when rc's route skips the chain: /healthz, /readyz, /version unless
+ * auth.require.health, /metrics unless auth.require.metrics. */
+int auth_exempt(const reqctx *rc);
 
 /* Sends the answer for a deny: 401 with WWW-Authenticate, 403, or 429 with Retry-After. */
 void auth_send_denial(reqctx *rc, const auth_decision *d);

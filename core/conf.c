@@ -103,10 +103,20 @@ static const directive sumdb_d[] = {
 };
 static const table sumdb_t = {sumdb_d, 3, sizeof(conf_sumdb), zero_init};
 
+static void repo_init(void *p)
+{
+    conf_repo *r = p;
+    r->require_read = r->require_publish = r->require_admin = -1;
+}
+
 static const directive repo_d[] = {
     {"name", T_STR, offsetof(conf_repo, name), NULL, "served under /api/go/<name>/"},
+    {"require.read", T_BOOL, offsetof(conf_repo, require_read), NULL, "reads here need an allow (auth.require.read)"},
+    {"require.publish", T_BOOL, offsetof(conf_repo, require_publish), NULL,
+     "publishes here need an allow (auth.require.publish)"},
+    {"require.admin", T_BOOL, offsetof(conf_repo, require_admin), NULL, "admin here needs an allow (auth.require.admin)"},
 };
-static const table repo_t = {repo_d, 1, sizeof(conf_repo), zero_init};
+static const table repo_t = {repo_d, 4, sizeof(conf_repo), repo_init};
 
 static const directive ns_d[] = {
     {"pattern", T_STR, offsetof(conf_namespace, pattern), NULL, "GOPRIVATE-style comma-separated globs"},
@@ -151,6 +161,11 @@ static const directive top_d[] = {
     {"auth.require.read", T_BOOL, C(require_read), NULL, "reads need an allow (false)"},
     {"auth.require.publish", T_BOOL, C(require_publish), NULL, "publishes need an allow (true)"},
     {"auth.require.admin", T_BOOL, C(require_admin), NULL, "admin operations need an allow (true)"},
+    {"auth.require.health", T_BOOL, C(require_health), NULL, "/healthz, /readyz, /version need an allow (false)"},
+    {"auth.require.metrics", T_BOOL, C(require_metrics), NULL, "/metrics needs an allow (false)"},
+    {"auth.throttle.failures", T_UINT, C(throttle_failures), NULL,
+     "failed authentications per address and window before 429 (10; 0 = off)"},
+    {"auth.throttle.window", T_DURATION, C(throttle_window_ms), NULL, "counting window and block time (60s)"},
     {"auth.plugins", T_LIST, C(auth), &plugin_t, "auth chain, in order"},
     {"audit.sink", T_STR, C(audit_sink), NULL, "file | postgres | none"},
     {"audit.path", T_STR, C(audit_path), NULL, "JSON lines file for the file sink (<data root>/audit.jsonl)"},
@@ -725,6 +740,8 @@ static void defaults(struct conf *c)
     set_str(&ns->pattern, "*");
     c->require_publish = 1;
     c->require_admin = 1;
+    c->throttle_failures = 10;
+    c->throttle_window_ms = 60000;
     set_str(&c->audit_sink, "file");
     c->log_level = 2;
 }

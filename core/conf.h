@@ -84,6 +84,9 @@ typedef enum conf_sumcheck {
 
 typedef struct conf_repo {
     char *name;      /* served under /api/go/<name>/ */
+    int require_read;    /* require.read: -1 (default) = as auth.require.read */
+    int require_publish; /* require.publish: -1 = as auth.require.publish */
+    int require_admin;   /* require.admin: -1 = as auth.require.admin */
 } conf_repo;
 
 typedef enum conf_log_format {
@@ -129,6 +132,10 @@ typedef struct conf {
     int require_read;        /* auth.require.read, default 0 */
     int require_publish;     /* auth.require.publish, default 1 */
     int require_admin;       /* auth.require.admin, default 1 */
+    int require_health;      /* auth.require.health: /healthz, /readyz, /version; default 0 */
+    int require_metrics;     /* auth.require.metrics: /metrics; default 0 */
+    uint32_t throttle_failures; /* auth.throttle.failures per address and window, default 10 */
+    uint32_t throttle_window_ms; /* auth.throttle.window, default 60 s; also the block time */
     conf_plugin *auth;       /* auth.plugins, in order */
     size_t nauth;
 

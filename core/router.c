@@ -22,12 +22,6 @@ static int method_not_allowed(reqctx *rc, const char *allow)
     return 0;
 }
 
-/* Routes anyone may reach: probes and build facts carry no module data. */
-static int is_open(route_type t)
-{
-    return t == ROUTE_HEALTHZ || t == ROUTE_READYZ || t == ROUTE_VERSION || t == ROUTE_METRICS;
-}
-
 static int is_file(route_type t)
 {
     return t == ROUTE_INFO || t == ROUTE_MOD || t == ROUTE_ZIP;
@@ -45,6 +39,15 @@ static stoa_op operation(reqctx *rc)
     if (is_method(req, "DELETE") && is_file(t))
         return STOA_OP_ADMIN;
     return (stoa_op)0;
+}
+
+/* limits.max_header: h2o's own bound (about 400 KiB for HTTP/1) is far above ours. */
+static size_t header_bytes(const h2o_req_t *req)
+{
+    size_t n = req->method.len + req->path.len + req->authority.len;
+    for (size_t i = 0; i < req->headers.size; ++i)
+        n += req->headers.entries[i].name->len + req->headers.entries[i].value.len + 4;
+    return n;
 }
 
 static int dispatch(reqctx *rc, stoa_op op)
@@ -77,6 +80,10 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     reqctx *rc = reqctx_new(req);
     char why[512];
     const struct conf *c = the_app->conf;
+    if (header_bytes(req) > c->max_header) {
+        http_send_text(rc, 431, "request line and headers exceed limits.max_header (%u bytes)", c->max_header);
+        return 0;
+    }
     char *repos[c->nrepos + 1];
     for (size_t i = 0; i < c->nrepos; ++i)
         repos[i] = c->repos[i].name;
@@ -89,7 +96,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     if (op == 0)
         return method_not_allowed(rc, is_file(rc->r.type) ? "GET, HEAD, PUT, DELETE" : "GET, HEAD");
     auth_decision d;
-    if (!is_open(rc->r.type) && auth_check(rc, op, &d) != STOA_OK) {
+    if (!auth_exempt(rc) && auth_check(rc, op, &d) != STOA_OK) {
         auth_send_denial(rc, &d);
         return 0;
     }

@@ -34,11 +34,17 @@ typedef struct stoa_auth_request {
     const char *path;       /* raw request path, without query */
     const char *repo;       /* repository name, "" for the root base */
     const char *module;     /* decoded module path, or NULL when the route has none */
-    const char *peer_addr;  /* direct peer's IP address as text ("127.0.0.1", "::1") */
+    const char *peer_addr;  /* direct peer's IP address as text ("127.0.0.1", "::1"),
+                               never an address derived from forwarding headers */
     /* Value of the named request header (case-insensitive), or NULL. *len gets its
-     * length; values are not NUL-terminated. */
+     * length; values are not NUL-terminated. A header sent more than once comes back
+     * as one value, the lines joined with ", " in order (RFC 9110 list syntax). */
     const char *(*header)(const struct stoa_auth_request *req, const char *name, size_t *len);
     void *_core;
+    /* ABI 1.1: 1 when the config requires an allow for this request, else 0. A plugin
+     * can then abstain instead of denying when, say, a valid token lacks the scope for
+     * a read that anonymous clients may do anyway. Check struct_size before reading. */
+    int required;
 } stoa_auth_request;
 
 typedef struct stoa_auth_result {

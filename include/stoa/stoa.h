@@ -24,7 +24,7 @@ extern "C" {
 #endif
 
 #define STOA_ABI_MAJOR 1
-#define STOA_ABI_MINOR 0
+#define STOA_ABI_MINOR 1 /* 1.1: stoa_auth_request.required */
 
 #if defined(__GNUC__)
 #define STOA_EXPORT __attribute__((visibility("default")))

@@ -1,0 +1,162 @@
+/*
+ * The ipallow auth plugin: allow and deny lists of IPv4/IPv6 CIDRs, optionally per
+ * operation, with the client address taken from X-Forwarded-For / Forwarded only when
+ * the direct peer is a trusted proxy.
+ *
+ * Options (each list key may repeat, and a value may hold several CIDRs separated by
+ * commas or spaces):
+ *   allow, deny               for every operation
+ *   read.allow, read.deny, publish.allow, ... admin.deny
+ *                             an OP.allow replaces allow for OP; deny lists add up
+ *   trusted_proxies           peers whose forwarding headers are believed
+ *   sufficient                true: an address on the allow list counts as an allow
+ *                             (network trust, no token needed); default false, so
+ *                             ipallow only filters and another plugin authenticates
+ * A denied address gets 403. Otherwise the plugin abstains (or allows, if sufficient).
+ */
+#include "ipallow.h"
+
+#include <stoa/auth.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ANY 0 /* list index: 0 = every op, else the stoa_op */
+#define OPS 4
+
+typedef struct ipallow_state {
+    ipallow_list allow[OPS], deny[OPS];
+    ipallow_list trusted;
+    int sufficient;
+} ipallow_state;
+
+static const char *const op_names[OPS] = {"", "read", "publish", "admin"};
+
+static void ipallow_close(void *state)
+{
+    ipallow_state *s = state;
+    if (s == NULL)
+        return;
+    for (int i = 0; i < OPS; ++i) {
+        ipallow_list_free(&s->allow[i]);
+        ipallow_list_free(&s->deny[i]);
+    }
+    ipallow_list_free(&s->trusted);
+    free(s);
+}
+
+/* The list an option key names, or NULL. */
+static ipallow_list *list_for(ipallow_state *s, const char *key)
+{
+    if (strcmp(key, "trusted_proxies") == 0)
+        return &s->trusted;
+    for (int op = 0; op < OPS; ++op) {
+        char a[32], d[32];
+        snprintf(a, sizeof(a), "%s%sallow", op_names[op], op ? "." : "");
+        snprintf(d, sizeof(d), "%s%sdeny", op_names[op], op ? "." : "");
+        if (strcmp(key, a) == 0)
+            return &s->allow[op];
+        if (strcmp(key, d) == 0)
+            return &s->deny[op];
+    }
+    return NULL;
+}
+
+static stoa_status ipallow_open(const stoa_host *host, const stoa_options *opts, void **state, stoa_error *err)
+{
+    ipallow_state *s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return stoa_fail(err, STOA_INTERNAL, "out of memory");
+    for (size_t i = 0; i < opts->count; ++i) {
+        const stoa_option *o = &opts->items[i];
+        ipallow_list *l = list_for(s, o->key);
+        char why[256];
+        if (strcmp(o->key, "sufficient") == 0) {
+            s->sufficient = strcmp(o->value, "true") == 0 || strcmp(o->value, "yes") == 0 || strcmp(o->value, "1") == 0;
+            if (!s->sufficient && strcmp(o->value, "false") != 0 && strcmp(o->value, "no") != 0 && strcmp(o->value, "0") != 0) {
+                ipallow_close(s);
+                return stoa_fail(err, STOA_INVALID, "sufficient: expected true or false, got '%s'", o->value);
+            }
+        } else if (l == NULL) {
+            ipallow_close(s);
+            return stoa_fail(err, STOA_INVALID, "unknown option '%s' (known: allow, deny, read.allow, read.deny, "
+                             "publish.allow, publish.deny, admin.allow, admin.deny, trusted_proxies, sufficient)", o->key);
+        } else if (ipallow_list_add(l, o->value, why, sizeof(why)) != 0) {
+            ipallow_close(s);
+            return stoa_fail(err, STOA_INVALID, "%s: %s", o->key, why);
+        }
+    }
+    *state = s;
+    return STOA_OK;
+}
+
+/* The client address; -1 (reason set) when a trusted proxy's header is unusable. */
+static int client_of(const ipallow_state *s, const stoa_auth_request *req, const ipallow_net *peer, ipallow_net *out,
+                     stoa_auth_result *res)
+{
+    *out = *peer;
+    if (s->trusted.n == 0 || !ipallow_list_match(&s->trusted, peer))
+        return 0; /* forwarding headers from anyone else are ignored */
+    ipallow_net hops[IPALLOW_MAX_HOPS];
+    size_t len;
+    const char *v = req->header(req, "forwarded", &len);
+    int n = v != NULL ? ipallow_forwarded_parse(v, len, hops) : 0;
+    if (v == NULL && (v = req->header(req, "x-forwarded-for", &len)) != NULL)
+        n = ipallow_xff_parse(v, len, hops);
+    if (ipallow_client(peer, hops, n, &s->trusted, out) != 0) {
+        snprintf(res->reason, sizeof(res->reason), "%s from trusted proxy %s names a hop that is not an IP address",
+                 req->header(req, "forwarded", &len) != NULL ? "Forwarded" : "X-Forwarded-For", req->peer_addr);
+        return -1;
+    }
+    return 0;
+}
+
+static stoa_status ipallow_decide(void *state, const stoa_auth_request *req, stoa_auth_result *res)
+{
+    const ipallow_state *s = state;
+    ipallow_net peer, client;
+    if (req->peer_addr == NULL || ipallow_addr_parse(req->peer_addr, strlen(req->peer_addr), &peer) != 0) {
+        snprintf(res->reason, sizeof(res->reason), "the client address is unknown");
+        return STOA_DENIED;
+    }
+    if (client_of(s, req, &peer, &client, res) != 0)
+        return STOA_DENIED;
+    char addr[64];
+    ipallow_addr_text(&client, addr, sizeof(addr));
+    if (memcmp(&client, &peer, sizeof(client)) != 0)
+        snprintf(res->client_addr, sizeof(res->client_addr), "%s", addr);
+    int op = (int)req->op > 0 && (int)req->op < OPS ? (int)req->op : ANY;
+    const char *name = op_names[op];
+    if (ipallow_list_match(&s->deny[ANY], &client) || ipallow_list_match(&s->deny[op], &client)) {
+        snprintf(res->reason, sizeof(res->reason), "address %s is on the deny list for %s", addr, name);
+        return STOA_DENIED;
+    }
+    const ipallow_list *allow = s->allow[op].n > 0 ? &s->allow[op] : &s->allow[ANY];
+    if (allow->n > 0 && !ipallow_list_match(allow, &client)) {
+        snprintf(res->reason, sizeof(res->reason), "address %s may not %s here (not in %s%sallow)", addr, name,
+                 allow == &s->allow[ANY] ? "" : name, allow == &s->allow[ANY] ? "" : ".");
+        return STOA_DENIED;
+    }
+    if (s->sufficient && allow->n > 0) {
+        snprintf(res->identity, sizeof(res->identity), "ip:%s", addr);
+        snprintf(res->reason, sizeof(res->reason), "address %s is trusted for %s", addr, name);
+        return STOA_OK;
+    }
+    return STOA_DECLINED;
+}
+
+static const stoa_auth_methods methods = {
+    .struct_size = sizeof(stoa_auth_methods),
+    .open = ipallow_open,
+    .close = ipallow_close,
+    .decide = ipallow_decide,
+};
+
+static const stoa_plugin descriptor = {STOA_ABI_MAJOR, sizeof(stoa_plugin), STOA_PLUGIN_AUTH, "ipallow", "1.0",
+                                       &methods};
+
+STOA_EXPORT const stoa_plugin *stoa_plugin_entry(void)
+{
+    return &descriptor;
+}
