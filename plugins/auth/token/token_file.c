@@ -165,17 +165,6 @@ int token_file_save(const char *path, const token_set *s, stoa_error *err)
     if (text == NULL)
         return stoa_fail(err, STOA_INTERNAL, "out of memory"), -1;
     int fd = mkstemp(tmp);
-    if (fd < 0 && errno == ENOENT) { /* first token of a fresh data directory */
-        char dir[4096];
-        snprintf(dir, sizeof(dir), "%s", path);
-        char *slash = strrchr(dir, '/');
-        if (slash != NULL && slash != dir) {
-            *slash = '\0';
-            mkdir(dir, 0700);
-            snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
-            fd = mkstemp(tmp);
-        }
-    }
     if (fd < 0) {
         free(text);
         return stoa_fail(err, STOA_UNAVAILABLE, "cannot create a file next to %s: %s", path, strerror(errno)), -1;

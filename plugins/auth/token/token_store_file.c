@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -55,6 +56,13 @@ static stoa_status locked_edit(file_store *f, stoa_status (*edit)(token_set *, c
     char lock[4096];
     snprintf(lock, sizeof(lock), "%s.lock", f->path);
     int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == ENOENT) { /* the first token of a fresh data directory */
+        char dir[4096];
+        snprintf(dir, sizeof(dir), "%s", f->path);
+        char *slash = strrchr(dir, '/');
+        if (slash != NULL && slash != dir && (*slash = '\0', mkdir(dir, 0700)) == 0)
+            fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    }
     if (fd < 0)
         return stoa_fail(err, STOA_UNAVAILABLE, "cannot open %s: %s", lock, strerror(errno));
     while (flock(fd, LOCK_EX) != 0 && errno == EINTR)
