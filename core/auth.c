@@ -31,7 +31,6 @@ int auth_open(app *a, char *err, size_t errlen)
             return snprintf(err, errlen, "auth plugin %s: %s", p->name, e.msg), -1;
         a->nauth_open = i + 1;
     }
-    throttle_configure(c->throttle_failures, c->throttle_window_ms);
     return 0;
 }
 
@@ -186,14 +185,15 @@ static stoa_status run_chain(reqctx *rc, stoa_op op, int req, auth_decision *d)
 
 stoa_status auth_check(reqctx *rc, stoa_op op, auth_decision *d)
 {
+    const struct conf *c = the_app->conf;
     memset(d, 0, sizeof(*d));
-    stoa_status st = run_chain(rc, op, required(the_app->conf, &rc->r, op), d);
+    stoa_status st = run_chain(rc, op, required(c, &rc->r, op), d);
     uint64_t now = now_ms();
     if (st == STOA_UNAUTHORIZED && has_credentials(rc->req))
-        throttle_failure(rc->client, now);
+        throttle_failure(rc->client, now, c->throttle_failures, c->throttle_window_ms);
     /* Checked after the chain, on the address it established (a trusted proxy's
      * client), and whatever the chain said: a blocked guesser learns nothing. */
-    uint32_t wait = throttle_blocked(rc->client, now);
+    uint32_t wait = c->throttle_failures ? throttle_blocked(rc->client, now) : 0;
     if (wait > 0) {
         d->status = STOA_THROTTLED;
         d->retry_after = wait;

@@ -18,16 +18,8 @@ typedef struct slot {
 
 static slot slots[THROTTLE_SLOTS];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static uint32_t max_failures;
-static uint64_t window;
 /* Latest blocked_until of any address: lets throttle_blocked skip the lock. */
 static _Atomic uint64_t any_blocked_until;
-
-void throttle_configure(uint32_t failures, uint32_t window_ms)
-{
-    max_failures = failures;
-    window = window_ms ? window_ms : 1;
-}
 
 void throttle_reset(void)
 {
@@ -66,10 +58,11 @@ static slot *find(const char *addr, int create)
     return victim;
 }
 
-void throttle_failure(const char *addr, uint64_t now_ms)
+void throttle_failure(const char *addr, uint64_t now_ms, uint32_t failures, uint32_t window_ms)
 {
-    if (max_failures == 0 || addr == NULL || addr[0] == '\0')
+    if (failures == 0 || addr == NULL || addr[0] == '\0')
         return;
+    uint64_t window = window_ms ? window_ms : 1;
     pthread_mutex_lock(&lock);
     slot *s = find(addr, 1);
     s->last_seen = now_ms;
@@ -77,7 +70,7 @@ void throttle_failure(const char *addr, uint64_t now_ms)
         s->window_start = now_ms;
         s->count = 0;
     }
-    if (++s->count >= max_failures && s->blocked_until <= now_ms) {
+    if (++s->count >= failures && s->blocked_until <= now_ms) {
         s->blocked_until = now_ms + window;
         s->count = 0;
         s->window_start = now_ms;
@@ -90,7 +83,7 @@ void throttle_failure(const char *addr, uint64_t now_ms)
 
 uint32_t throttle_blocked(const char *addr, uint64_t now_ms)
 {
-    if (max_failures == 0 || atomic_load(&any_blocked_until) <= now_ms)
+    if (atomic_load(&any_blocked_until) <= now_ms)
         return 0;
     uint32_t secs = 0;
     pthread_mutex_lock(&lock);

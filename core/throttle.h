@@ -7,19 +7,17 @@
  * addresses are unaffected. State is a fixed-size table (oldest entries are evicted),
  * so memory stays bounded under address churn.
  *
- * Threads: configure on the main thread before loops start; the rest from any thread
- * (one short mutex; throttle_blocked skips it while nothing is blocked).
+ * The limits come with each call, so a configuration reload applies at once.
+ * Threads: any (one short mutex; throttle_blocked skips it while nothing is blocked).
  */
 #ifndef STOA_THROTTLE_H
 #define STOA_THROTTLE_H
 
 #include <stdint.h>
 
-/* failures == 0 turns throttling off. */
-void throttle_configure(uint32_t failures, uint32_t window_ms);
-
-/* Records one failed authentication from addr (textual IP) at now_ms (monotonic). */
-void throttle_failure(const char *addr, uint64_t now_ms);
+/* Records one failed authentication from addr (textual IP) at now_ms (monotonic); the
+ * failures-th within window_ms blocks addr for window_ms. failures == 0: no-op. */
+void throttle_failure(const char *addr, uint64_t now_ms, uint32_t failures, uint32_t window_ms);
 
 /* 0 if addr may proceed, else the seconds until it may (>= 1). */
 uint32_t throttle_blocked(const char *addr, uint64_t now_ms);

@@ -84,6 +84,21 @@ assert_eq "$(from 127.0.0.2 -T "$zip" /corp.example.com/a/@v/v1.0.0.zip)" 201 "p
 assert_eq "$(from 127.0.0.2 /corp.example.com/a/@v/list)" 200 "read from the CI address"
 pass "per-operation allow list: publish only from the CI address"
 
+# SIGHUP: new lists apply at once; a bad list is refused and the old ones stay.
+reloads() { grep -c "configuration reloaded" "$STOA_LOG" || true; }
+reloaded() { [ "$(reloads)" = "$1" ]; }
+sed -i 's|allow: \["127.0.0.1", |allow: ["127.0.0.4", "127.0.0.1", |' "$TMP/stoa.yaml"
+kill -HUP "$STOA_PID"
+wait_for reloaded 1 || fail "no reload after SIGHUP"
+assert_eq "$(from 127.0.0.4 "$list")" 200 "address added by a reload"
+sed -i 's|"127.0.0.4", |"127.0.0.4/8", |' "$TMP/stoa.yaml"
+kill -HUP "$STOA_PID"
+wait_for grep -q "host bits are set" "$STOA_LOG" || fail "a bad reload was not reported"
+assert_eq "$(reloads)" 1 "reloads counted after a refused one"
+assert_eq "$(from 127.0.0.4 "$list")" 200 "rules after a refused reload"
+assert_eq "$(from 127.0.0.5 "$list")" 403 "rules after a refused reload"
+pass "SIGHUP replaces the lists; a bad list is refused and the old rules stay"
+
 # Bad options stop the server with a clear message.
 cat >"$TMP/bad.yaml" <<YAML
 auth: {plugins: [{plugin: ipallow, options: {allow: ["10.1.2.3/8"]}}]}

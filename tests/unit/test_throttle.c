@@ -10,7 +10,6 @@
 
 static int setup(void **state)
 {
-    throttle_configure(3, 10000);
     throttle_reset();
     return 0;
 }
@@ -18,10 +17,10 @@ static int setup(void **state)
 static void blocks_after_n(void **state)
 {
     uint64_t t = 1000000;
-    throttle_failure("10.0.0.1", t);
-    throttle_failure("10.0.0.1", t + 1);
+    throttle_failure("10.0.0.1", t, 3, 10000);
+    throttle_failure("10.0.0.1", t + 1, 3, 10000);
     assert_int_equal(throttle_blocked("10.0.0.1", t + 2), 0);
-    throttle_failure("10.0.0.1", t + 2);
+    throttle_failure("10.0.0.1", t + 2, 3, 10000);
     assert_int_equal(throttle_blocked("10.0.0.1", t + 2), 10);
     assert_int_equal(throttle_blocked("10.0.0.1", t + 8500), 2);
     assert_int_equal(throttle_blocked("10.0.0.2", t + 3), 0);
@@ -32,9 +31,9 @@ static void blocks_after_n(void **state)
 static void window_resets(void **state)
 {
     uint64_t t = 2000000;
-    throttle_failure("10.0.0.3", t);
-    throttle_failure("10.0.0.3", t + 1);
-    throttle_failure("10.0.0.3", t + 10001); /* a new window: count 1 */
+    throttle_failure("10.0.0.3", t, 3, 10000);
+    throttle_failure("10.0.0.3", t + 1, 3, 10000);
+    throttle_failure("10.0.0.3", t + 10001, 3, 10000); /* a new window: count 1 */
     assert_int_equal(throttle_blocked("10.0.0.3", t + 10002), 0);
 }
 
@@ -42,20 +41,19 @@ static void churn_keeps_blocks(void **state)
 {
     uint64_t t = 3000000;
     for (int i = 0; i < 3; ++i)
-        throttle_failure("192.0.2.1", t);
+        throttle_failure("192.0.2.1", t, 3, 10000);
     char a[64];
     for (int i = 0; i < 20000; ++i) { /* many other failing addresses */
         snprintf(a, sizeof(a), "2001:db8::%x", i);
-        throttle_failure(a, t + 1);
+        throttle_failure(a, t + 1, 3, 10000);
     }
     assert_true(throttle_blocked("192.0.2.1", t + 2) > 0);
 }
 
 static void off(void **state)
 {
-    throttle_configure(0, 10000);
     for (int i = 0; i < 10; ++i)
-        throttle_failure("10.0.0.9", 5000000);
+        throttle_failure("10.0.0.9", 5000000, 0, 10000);
     assert_int_equal(throttle_blocked("10.0.0.9", 5000001), 0);
 }
 

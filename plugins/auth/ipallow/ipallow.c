@@ -13,11 +13,13 @@
  *                             (network trust, no token needed); default false, so
  *                             ipallow only filters and another plugin authenticates
  * A denied address gets 403. Otherwise the plugin abstains (or allows, if sufficient).
+ * reload() (SIGHUP) replaces every list at once; a bad option keeps the old ones.
  */
 #include "ipallow.h"
 
 #include <stoa/auth.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,29 +27,44 @@
 #define ANY 0 /* list index: 0 = every op, else the stoa_op */
 #define OPS 4
 
-typedef struct ipallow_state {
+typedef struct ipallow_rules {
     ipallow_list allow[OPS], deny[OPS];
     ipallow_list trusted;
     int sufficient;
+} ipallow_rules;
+
+/* reload() swaps rules under the write lock while decide() reads under the read lock. */
+typedef struct ipallow_state {
+    pthread_rwlock_t lock;
+    ipallow_rules *rules;
 } ipallow_state;
 
 static const char *const op_names[OPS] = {"", "read", "publish", "admin"};
+
+static void rules_free(ipallow_rules *r)
+{
+    if (r == NULL)
+        return;
+    for (int i = 0; i < OPS; ++i) {
+        ipallow_list_free(&r->allow[i]);
+        ipallow_list_free(&r->deny[i]);
+    }
+    ipallow_list_free(&r->trusted);
+    free(r);
+}
 
 static void ipallow_close(void *state)
 {
     ipallow_state *s = state;
     if (s == NULL)
         return;
-    for (int i = 0; i < OPS; ++i) {
-        ipallow_list_free(&s->allow[i]);
-        ipallow_list_free(&s->deny[i]);
-    }
-    ipallow_list_free(&s->trusted);
+    rules_free(s->rules);
+    pthread_rwlock_destroy(&s->lock);
     free(s);
 }
 
 /* The list an option key names, or NULL. */
-static ipallow_list *list_for(ipallow_state *s, const char *key)
+static ipallow_list *list_for(ipallow_rules *s, const char *key)
 {
     if (strcmp(key, "trusted_proxies") == 0)
         return &s->trusted;
@@ -63,36 +80,73 @@ static ipallow_list *list_for(ipallow_state *s, const char *key)
     return NULL;
 }
 
+static int parse_bool(const char *v, int *out)
+{
+    if (strcmp(v, "true") == 0 || strcmp(v, "yes") == 0 || strcmp(v, "1") == 0)
+        return *out = 1, 0;
+    if (strcmp(v, "false") == 0 || strcmp(v, "no") == 0 || strcmp(v, "0") == 0)
+        return *out = 0, 0;
+    return -1;
+}
+
+/* Builds rules from the options; NULL with err set on a bad option. */
+static ipallow_rules *rules_new(const stoa_options *opts, stoa_error *err)
+{
+    ipallow_rules *r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        return stoa_fail(err, STOA_INTERNAL, "out of memory"), NULL;
+    for (size_t i = 0; i < opts->count; ++i) {
+        const stoa_option *o = &opts->items[i];
+        ipallow_list *l = list_for(r, o->key);
+        char why[256];
+        if (strcmp(o->key, "sufficient") == 0) {
+            if (parse_bool(o->value, &r->sufficient) == 0)
+                continue;
+            stoa_fail(err, STOA_INVALID, "sufficient: expected true or false, got '%s'", o->value);
+        } else if (l == NULL) {
+            stoa_fail(err, STOA_INVALID, "unknown option '%s' (known: allow, deny, read.allow, read.deny, "
+                      "publish.allow, publish.deny, admin.allow, admin.deny, trusted_proxies, sufficient)", o->key);
+        } else if (ipallow_list_add(l, o->value, why, sizeof(why)) == 0) {
+            continue;
+        } else {
+            stoa_fail(err, STOA_INVALID, "%s: %s", o->key, why);
+        }
+        rules_free(r);
+        return NULL;
+    }
+    return r;
+}
+
 static stoa_status ipallow_open(const stoa_host *host, const stoa_options *opts, void **state, stoa_error *err)
 {
     ipallow_state *s = calloc(1, sizeof(*s));
     if (s == NULL)
         return stoa_fail(err, STOA_INTERNAL, "out of memory");
-    for (size_t i = 0; i < opts->count; ++i) {
-        const stoa_option *o = &opts->items[i];
-        ipallow_list *l = list_for(s, o->key);
-        char why[256];
-        if (strcmp(o->key, "sufficient") == 0) {
-            s->sufficient = strcmp(o->value, "true") == 0 || strcmp(o->value, "yes") == 0 || strcmp(o->value, "1") == 0;
-            if (!s->sufficient && strcmp(o->value, "false") != 0 && strcmp(o->value, "no") != 0 && strcmp(o->value, "0") != 0) {
-                ipallow_close(s);
-                return stoa_fail(err, STOA_INVALID, "sufficient: expected true or false, got '%s'", o->value);
-            }
-        } else if (l == NULL) {
-            ipallow_close(s);
-            return stoa_fail(err, STOA_INVALID, "unknown option '%s' (known: allow, deny, read.allow, read.deny, "
-                             "publish.allow, publish.deny, admin.allow, admin.deny, trusted_proxies, sufficient)", o->key);
-        } else if (ipallow_list_add(l, o->value, why, sizeof(why)) != 0) {
-            ipallow_close(s);
-            return stoa_fail(err, STOA_INVALID, "%s: %s", o->key, why);
-        }
+    pthread_rwlock_init(&s->lock, NULL);
+    if ((s->rules = rules_new(opts, err)) == NULL) {
+        ipallow_close(s);
+        return err->status;
     }
     *state = s;
     return STOA_OK;
 }
 
+static stoa_status ipallow_reload(void *state, const stoa_options *opts, stoa_error *err)
+{
+    ipallow_state *s = state;
+    ipallow_rules *r = rules_new(opts, err), *old;
+    if (r == NULL)
+        return err->status;
+    pthread_rwlock_wrlock(&s->lock);
+    old = s->rules;
+    s->rules = r;
+    pthread_rwlock_unlock(&s->lock);
+    rules_free(old);
+    return STOA_OK;
+}
+
 /* The client address; -1 (reason set) when a trusted proxy's header is unusable. */
-static int client_of(const ipallow_state *s, const stoa_auth_request *req, const ipallow_net *peer, ipallow_net *out,
+static int client_of(const ipallow_rules *s, const stoa_auth_request *req, const ipallow_net *peer, ipallow_net *out,
                      stoa_auth_result *res)
 {
     *out = *peer;
@@ -112,9 +166,8 @@ static int client_of(const ipallow_state *s, const stoa_auth_request *req, const
     return 0;
 }
 
-static stoa_status ipallow_decide(void *state, const stoa_auth_request *req, stoa_auth_result *res)
+static stoa_status judge(const ipallow_rules *s, const stoa_auth_request *req, stoa_auth_result *res)
 {
-    const ipallow_state *s = state;
     ipallow_net peer, client;
     if (req->peer_addr == NULL || ipallow_addr_parse(req->peer_addr, strlen(req->peer_addr), &peer) != 0) {
         snprintf(res->reason, sizeof(res->reason), "the client address is unknown");
@@ -146,11 +199,21 @@ static stoa_status ipallow_decide(void *state, const stoa_auth_request *req, sto
     return STOA_DECLINED;
 }
 
+static stoa_status ipallow_decide(void *state, const stoa_auth_request *req, stoa_auth_result *res)
+{
+    ipallow_state *s = state;
+    pthread_rwlock_rdlock(&s->lock);
+    stoa_status st = judge(s->rules, req, res);
+    pthread_rwlock_unlock(&s->lock);
+    return st;
+}
+
 static const stoa_auth_methods methods = {
     .struct_size = sizeof(stoa_auth_methods),
     .open = ipallow_open,
     .close = ipallow_close,
     .decide = ipallow_decide,
+    .reload = ipallow_reload,
 };
 
 static const stoa_plugin descriptor = {STOA_ABI_MAJOR, sizeof(stoa_plugin), STOA_PLUGIN_AUTH, "ipallow", "1.0",

@@ -7,11 +7,14 @@
  *
  * decide() reads an in-memory snapshot under a read lock and never touches the store;
  * a refresher thread checks the store every `refresh` and swaps in a new snapshot, so
- * created and revoked tokens take effect without a restart.
+ * created and revoked tokens take effect without a restart. reload() (SIGHUP) takes a
+ * new refresh interval; moving the store needs a restart.
  */
 #include "token.h"
 
 #include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +25,8 @@ typedef struct token_state {
     pthread_mutex_t store_lock; /* one caller of the store at a time */
     pthread_rwlock_t lock;      /* guards set */
     token_set set;
-    uint64_t refresh_ms;
+    _Atomic uint64_t refresh_ms;
+    char where[1024]; /* "store path-or-dsn" the store was opened with */
     pthread_t thread;
     int thread_started;
     pthread_mutex_t stop_lock;
@@ -83,8 +87,9 @@ static void *refresher(void *arg)
     while (!s->stopping) {
         struct timespec until;
         clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec += (time_t)(s->refresh_ms / 1000);
-        until.tv_nsec += (long)(s->refresh_ms % 1000) * 1000000;
+        uint64_t ms = atomic_load(&s->refresh_ms);
+        until.tv_sec += (time_t)(ms / 1000);
+        until.tv_nsec += (long)(ms % 1000) * 1000000;
         if (until.tv_nsec >= 1000000000)
             until.tv_sec += 1, until.tv_nsec -= 1000000000;
         while (!s->stopping && pthread_cond_timedwait(&s->stop_cond, &s->stop_lock, &until) != ETIMEDOUT)
@@ -135,34 +140,40 @@ static stoa_status check_options(const stoa_options *opts, stoa_error *err)
     return STOA_OK;
 }
 
-static token_store *open_store(const stoa_host *host, const stoa_options *opts, uint64_t *refresh_ms, stoa_error *err)
+/* Reads store, path/dsn and refresh; where gets "KIND LOCATION". */
+static stoa_status store_options(const stoa_host *host, const stoa_options *opts, char *where, size_t wlen,
+                                 uint64_t *refresh_ms, stoa_error *err)
 {
+    if (check_options(opts, err) != STOA_OK)
+        return err->status;
     const char *kind = host->option(opts, "store", "file");
     const char *r = host->option(opts, "refresh", NULL);
     int pg = strcmp(kind, "postgres") == 0;
-    if (!pg && strcmp(kind, "file") != 0) {
-        stoa_fail(err, STOA_INVALID, "store: expected file or postgres, got '%s'", kind);
-        return NULL;
-    }
+    if (!pg && strcmp(kind, "file") != 0)
+        return stoa_fail(err, STOA_INVALID, "store: expected file or postgres, got '%s'", kind);
     *refresh_ms = pg ? 5000 : 1000;
-    if (r != NULL && parse_ms(r, refresh_ms) != 0) {
-        stoa_fail(err, STOA_INVALID, "refresh: expected a duration like 500ms, 2s, 1m, got '%s'", r);
+    if (r != NULL && parse_ms(r, refresh_ms) != 0)
+        return stoa_fail(err, STOA_INVALID, "refresh: expected a duration like 500ms, 2s, 1m, got '%s'", r);
+    const char *loc = pg ? host->option(opts, "dsn", NULL) : host->option(opts, "path", "./stoa-data/tokens");
+    if (loc == NULL)
+        return stoa_fail(err, STOA_INVALID, "store: postgres needs the dsn option (postgresql://user@host/db)");
+    snprintf(where, wlen, "%s %s", kind, loc);
+    return STOA_OK;
+}
+
+static token_store *open_store(const stoa_host *host, const stoa_options *opts, token_state *s, stoa_error *err)
+{
+    uint64_t refresh_ms;
+    if (store_options(host, opts, s->where, sizeof(s->where), &refresh_ms, err) != STOA_OK)
         return NULL;
-    }
-    if (!pg)
-        return token_store_file_open(host->option(opts, "path", "./stoa-data/tokens"), err);
-    const char *dsn = host->option(opts, "dsn", NULL);
-    if (dsn == NULL) {
-        stoa_fail(err, STOA_INVALID, "store: postgres needs the dsn option (postgresql://user@host/db)");
-        return NULL;
-    }
-    return token_store_pg_open(dsn, err);
+    atomic_store(&s->refresh_ms, refresh_ms);
+    if (strncmp(s->where, "file ", 5) == 0)
+        return token_store_file_open(s->where + 5, err);
+    return token_store_pg_open(s->where + strlen("postgres "), err);
 }
 
 static stoa_status token_open(const stoa_host *host, const stoa_options *opts, void **state, stoa_error *err)
 {
-    if (check_options(opts, err) != STOA_OK)
-        return err->status;
     token_state *s = calloc(1, sizeof(*s));
     if (s == NULL)
         return stoa_fail(err, STOA_INTERNAL, "out of memory");
@@ -175,7 +186,7 @@ static stoa_status token_open(const stoa_host *host, const stoa_options *opts, v
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&s->stop_cond, &ca);
     pthread_condattr_destroy(&ca);
-    s->store = open_store(host, opts, &s->refresh_ms, err);
+    s->store = open_store(host, opts, s, err);
     stoa_status rc = s->store == NULL ? err->status : s->store->ops->load(s->store, &s->set, err);
     if (rc == STOA_OK && pthread_create(&s->thread, NULL, refresher, s) != 0)
         rc = stoa_fail(err, STOA_INTERNAL, "cannot start the token refresher thread");
@@ -256,12 +267,25 @@ static stoa_status token_command(void *state, int argc, char **argv, FILE *out, 
     return rc;
 }
 
+static stoa_status token_reload(void *state, const stoa_options *opts, stoa_error *err)
+{
+    token_state *s = state;
+    char where[sizeof(s->where)];
+    uint64_t refresh_ms;
+    if (store_options(s->host, opts, where, sizeof(where), &refresh_ms, err) != STOA_OK)
+        return err->status;
+    if (strcmp(where, s->where) != 0)
+        return stoa_fail(err, STOA_INVALID, "moving the token store (store, path, dsn) needs a restart");
+    atomic_store(&s->refresh_ms, refresh_ms);
+    return STOA_OK;
+}
+
 static const stoa_auth_methods methods = {
     .struct_size = sizeof(stoa_auth_methods),
     .open = token_open,
     .close = token_close,
     .decide = token_decide,
-    .reload = NULL,
+    .reload = token_reload,
     .command = token_command,
 };
 
