@@ -122,7 +122,12 @@ static stoa_status ipallow_open(const stoa_host *host, const stoa_options *opts,
     ipallow_state *s = calloc(1, sizeof(*s));
     if (s == NULL)
         return stoa_fail(err, STOA_INTERNAL, "out of memory");
-    pthread_rwlock_init(&s->lock, NULL);
+    /* Writers (a reload swapping a pointer) must not starve behind a stream of readers. */
+    pthread_rwlockattr_t ra;
+    pthread_rwlockattr_init(&ra);
+    pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&s->lock, &ra);
+    pthread_rwlockattr_destroy(&ra);
     if ((s->rules = rules_new(opts, err)) == NULL) {
         ipallow_close(s);
         return err->status;

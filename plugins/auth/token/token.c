@@ -179,7 +179,12 @@ static stoa_status token_open(const stoa_host *host, const stoa_options *opts, v
         return stoa_fail(err, STOA_INTERNAL, "out of memory");
     s->host = host;
     pthread_mutex_init(&s->store_lock, NULL);
-    pthread_rwlock_init(&s->lock, NULL);
+    /* Writers (a reload swapping a pointer) must not starve behind a stream of readers. */
+    pthread_rwlockattr_t ra;
+    pthread_rwlockattr_init(&ra);
+    pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&s->lock, &ra);
+    pthread_rwlockattr_destroy(&ra);
     pthread_mutex_init(&s->stop_lock, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
