@@ -11,7 +11,9 @@ void token_set_free(token_set *s)
     if (s == NULL)
         return;
     free(s->items);
+    free(s->hashes);
     s->items = NULL;
+    s->hashes = NULL;
     s->n = 0;
 }
 
@@ -21,6 +23,11 @@ int token_set_add(token_set *s, const token_entry *e)
     if (items == NULL)
         return -1;
     s->items = items;
+    unsigned char(*hashes)[32] = realloc(s->hashes, (s->n + 1) * sizeof(*hashes));
+    if (hashes == NULL)
+        return -1;
+    s->hashes = hashes;
+    memcpy(hashes[s->n], e->hash, 32);
     items[s->n++] = *e;
     return 0;
 }

@@ -30,7 +30,7 @@ long token_lookup(const token_set *s, const unsigned char h[32])
     long found = -1;
     for (size_t i = 0; i < s->n; ++i) {
         /* No early exit, no data-dependent branch on the comparison. */
-        long eq = CRYPTO_memcmp(s->items[i].hash, h, 32) == 0;
+        long eq = CRYPTO_memcmp(s->hashes[i], h, 32) == 0;
         found = eq * (long)i + (1 - eq) * found;
     }
     return found;
