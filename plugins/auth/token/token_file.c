@@ -133,11 +133,14 @@ int token_file_load(const char *path, token_set *out, stoa_error *err)
     FILE *f = fopen(path, "rb");
     if (f == NULL)
         return errno == ENOENT ? 0 : (stoa_fail(err, STOA_UNAVAILABLE, "%s: %s", path, strerror(errno)), -1);
-    char *text = malloc(TOKEN_FILE_MAX);
-    size_t len = text != NULL ? fread(text, 1, TOKEN_FILE_MAX, f) : 0;
-    int bad = text == NULL || ferror(f) || len == TOKEN_FILE_MAX;
+    struct stat st;
+    size_t cap = fstat(fileno(f), &st) == 0 && st.st_size >= 0 && (uint64_t)st.st_size < TOKEN_FILE_MAX
+                     ? (size_t)st.st_size + 1 : TOKEN_FILE_MAX;
+    char *text = malloc(cap);
+    size_t len = text != NULL ? fread(text, 1, cap, f) : 0;
+    int bad = text == NULL || ferror(f) || len == cap; /* len == cap: larger than it was, or too large */
     fclose(f);
-    int rc = bad ? (stoa_fail(err, STOA_UNAVAILABLE, "%s: read error or larger than 16 MiB", path), -1)
+    int rc = bad ? (stoa_fail(err, STOA_UNAVAILABLE, "%s: read error, changing while read, or larger than 16 MiB", path), -1)
                  : token_file_parse(path, text, len, out, err);
     free(text);
     return rc;
