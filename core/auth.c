@@ -7,6 +7,7 @@
 #include "throttle.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,13 +49,19 @@ void auth_close(app *a)
 }
 
 /* Repeated header lines come back joined with ", ", so a plugin reading a list header
- * (X-Forwarded-For) sees every hop, not just the first line a client may have forged. */
+ * (X-Forwarded-For) sees every hop, not just the first line a client may have forged.
+ * Names match case-insensitively (h2o keeps them lower-cased). */
 static const char *req_header(const stoa_auth_request *r, const char *name, size_t *len)
 {
     h2o_req_t *req = ((reqctx *)r->_core)->req;
+    char lower[256];
     size_t nl = strlen(name), total = 0, count = 0;
+    if (nl >= sizeof(lower))
+        return NULL;
+    for (size_t k = 0; k < nl; ++k)
+        lower[k] = (char)tolower((unsigned char)name[k]);
     ssize_t i = -1, first = -1;
-    while ((i = h2o_find_header_by_str(&req->headers, name, nl, i)) >= 0) {
+    while ((i = h2o_find_header_by_str(&req->headers, lower, nl, i)) >= 0) {
         total += req->headers.entries[i].value.len + 2;
         first = first < 0 ? i : first;
         ++count;
@@ -62,7 +69,7 @@ static const char *req_header(const stoa_auth_request *r, const char *name, size
     if (count <= 1)
         return count == 1 ? (*len = req->headers.entries[first].value.len, req->headers.entries[first].value.base) : NULL;
     char *buf = h2o_mem_alloc_pool(&req->pool, total), *p = buf;
-    for (i = -1; (i = h2o_find_header_by_str(&req->headers, name, nl, i)) >= 0;) {
+    for (i = -1; (i = h2o_find_header_by_str(&req->headers, lower, nl, i)) >= 0;) {
         if (p != buf)
             *p++ = ',', *p++ = ' ';
         memcpy(p, req->headers.entries[i].value.base, req->headers.entries[i].value.len);
