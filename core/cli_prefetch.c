@@ -16,6 +16,7 @@
  * malformed input file (named with its line).
  */
 #include "cli.h"
+#include "client.h"
 #include "modlist.h"
 #include "modpath.h"
 
@@ -244,25 +245,16 @@ static int start(run *r, CURLM *m, job *j)
     CURL *h = x->h;
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, r->hdr);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "stoa-prefetch/" STOA_VERSION);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf);
     curl_easy_setopt(h, CURLOPT_PRIVATE, x);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
     /* a fill from a slow upstream may take a while; give up only on a long silence */
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 120L);
-    /* trust and credentials as the go command finds them */
-    if (getenv("SSL_CERT_FILE") != NULL && getenv("SSL_CERT_FILE")[0] != '\0')
-        curl_easy_setopt(h, CURLOPT_CAINFO, getenv("SSL_CERT_FILE"));
-    if (r->a->token == NULL) {
-        curl_easy_setopt(h, CURLOPT_NETRC, (long)CURL_NETRC_OPTIONAL);
-        if (getenv("NETRC") != NULL)
-            curl_easy_setopt(h, CURLOPT_NETRC_FILE, getenv("NETRC"));
-    }
+    client_setup(h, r->a->token); /* trust and credentials as the go command finds them */
     curl_multi_add_handle(m, h);
     return 0;
 }
@@ -370,11 +362,7 @@ int cli_prefetch(int argc, char **argv)
         fprintf(stderr, "stoa prefetch: out of memory\n");
         goto out;
     }
-    if (a.token != NULL) {
-        char auth[1024];
-        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", a.token);
-        r.hdr = curl_slist_append(NULL, auth);
-    }
+    r.hdr = client_auth_header(a.token);
     transfer_all(&r);
     progress(&r, 1);
     rc = report(&r, &l);

@@ -7,6 +7,7 @@
  * .info from the zip. Prints the server's JSON answer (with the h1 hashes).
  */
 #include "cli.h"
+#include "client.h"
 #include "modpath.h"
 #include "semver.h"
 #include "staging.h"
@@ -81,12 +82,8 @@ static int upload(const publish_args *a, int fd, off_t size)
     snprintf(url, sizeof(url), "%s/%s/@v/%s.zip", a->url, esc, a->version);
     FILE *body = fdopen(dup(fd), "rb");
     CURL *h = curl_easy_init();
-    struct curl_slist *hdr = NULL;
-    char auth[1024];
-    if (a->token != NULL) {
-        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", a->token);
-        hdr = curl_slist_append(hdr, auth);
-    }
+    struct curl_slist *hdr = client_auth_header(a->token);
+    client_setup(h, a->token);
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(h, CURLOPT_READDATA, body);

@@ -139,6 +139,8 @@ static int run_with_conf(const command *cmd, int argc, char **argv)
         return 2;
     if (argc >= 2 && strcmp(argv[0], "--config") == 0)
         argc -= 2, argv += 2;
+    else if (argc >= 1 && strncmp(argv[0], "--config=", 9) == 0)
+        argc -= 1, argv += 1;
     int rc = cmd->run_conf(c, argc, argv);
     conf_free(c);
     return rc;

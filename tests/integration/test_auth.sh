@@ -44,6 +44,17 @@ code=$(c -T "$TMP/priv/other.example.com/x/@v/v1.0.0.zip" -H "X-JFrog-Art-Api: $
 assert_eq "$code" 403 "publish outside the token's namespace"
 pass "publish token publishes (Basic); read token gets 403 naming the missing scope; other namespace 403"
 
+# stoa publish over https: the private CA from SSL_CERT_FILE, the token from --token
+# or from .netrc, as the go command finds them.
+mkdir -p "$TMP/src/b" && printf 'module corp.example.com/b\n\ngo 1.19\n' >"$TMP/src/b/go.mod"
+printf 'package b\n' >"$TMP/src/b/b.go"
+SSL_CERT_FILE="$TLS_CA" "$STOA_BIN" publish "$TMP/src/b" --module corp.example.com/b --version v1.0.0 \
+    --url "$STOA_URL" --token "$PUB" >"$TMP/pub.out" 2>&1 || { cat "$TMP/pub.out"; fail "stoa publish over https with --token"; }
+printf 'machine 127.0.0.1\nlogin ci\npassword %s\n' "$PUB" >"$TMP/pub.netrc"
+NETRC="$TMP/pub.netrc" SSL_CERT_FILE="$TLS_CA" "$STOA_BIN" publish "$TMP/src/b" --module corp.example.com/b \
+    --version v1.0.1 --url "$STOA_URL" >"$TMP/pub.out" 2>&1 || { cat "$TMP/pub.out"; fail "stoa publish with .netrc"; }
+pass "stoa publish over https trusts SSL_CERT_FILE and takes the token from --token or .netrc"
+
 # The real go command: .netrc, then credentials in GOPROXY.
 printf 'machine 127.0.0.1\nlogin ci-user\npassword %s\n' "$READ" >"$TMP/netrc"
 mkdir -p "$GOHOME" && cp "$TMP/netrc" "$GOHOME/.netrc"
