@@ -24,7 +24,8 @@ extern "C" {
 #endif
 
 #define STOA_ABI_MAJOR 1
-#define STOA_ABI_MINOR 0
+/* Minor 1: storage lease/release/gc (include/stoa/storage.h). */
+#define STOA_ABI_MINOR 1
 
 #if defined(__GNUC__)
 #define STOA_EXPORT __attribute__((visibility("default")))
