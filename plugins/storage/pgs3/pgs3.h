@@ -105,13 +105,8 @@ stoa_status pgs3_s3_get(pgs3_s3 *s3, const char *key, int out, uint64_t size, co
 /* Size and last-modified time of key; NOTFOUND when absent. */
 stoa_status pgs3_s3_head(pgs3_s3 *s3, const char *key, uint64_t *size, int64_t *mtime, stoa_error *err);
 stoa_status pgs3_s3_delete(pgs3_s3 *s3, const char *key, stoa_error *err);
-/* Calls cb for every key under prefix (any order); non-zero from cb stops. */
-typedef int (*pgs3_s3_list_cb)(void *arg, const char *key, uint64_t size, int64_t mtime);
-stoa_status pgs3_s3_list(pgs3_s3 *s3, const char *prefix, pgs3_s3_list_cb cb, void *arg, stoa_error *err);
-
-/* blobs/sha256/ab/cdef... for a digest; pgs3_blob_hex parses it back (0 or -1). */
+/* blobs/sha256/ab/cdef... for a digest. */
 void pgs3_blob_key(const unsigned char sha256[32], char out[PGS3_KEY_MAX]);
-int pgs3_blob_hex(const char *key, char hex[65]);
 void pgs3_hex(const unsigned char sha256[32], char out[65]);
 int pgs3_unhex(const char *hex, unsigned char sha256[32]);
 

@@ -1,53 +1,71 @@
 /*
- * `stoa gc` for pgs3: removes S3 bodies that no storage_files row refers to and that
- * no put touched within gc_grace. Safe beside running servers (docs/storage-pgs3.md):
- *  - put() touches the body's storage_blobs row before uploading, and its commit
- *    inserts rows whose foreign key needs that blobs row;
- *  - gc locks the blobs row (creating a placeholder for a body without one), checks
- *    for references in a later statement (so it sees every committed put), deletes
- *    the row, then the S3 object, then commits. A put racing with it either waits for
- *    the lock and uploads again, or fails its foreign key check: never a row without
- *    a body.
+ * `stoa gc` for pgs3: removes bodies that no storage_files row refers to and that no
+ * put touched within gc_grace. Candidates come from storage_blobs, not from an S3
+ * listing: put() inserts a body's row before uploading it, and gc deletes a row only
+ * together with its body, so every body stoa wrote has a row. (libs3 2.0's bucket
+ * listing also fails signature checks on s3rver.)
+ *
+ * Safe beside running servers (docs/storage-pgs3.md): gc locks the blobs row, checks
+ * for references in a later statement (so it sees every put that committed while it
+ * waited), deletes the row, then the S3 object, then commits. A racing put either
+ * waits for the row lock and uploads again, or fails its foreign key check: never a
+ * row without a body.
  */
 #include "pgs3.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#define BATCH "200"
 
 typedef struct sweep {
     pgs3 *p;
     stoa_gc_stats *stats;
-    int64_t cutoff;  /* unix seconds: bodies modified after this are kept */
-    stoa_status st;
-    stoa_error *err;
-    /* current candidate, for collect() */
-    const char *key;
-    char hex[65], size[24], grace[24];
+    char grace[24];
+    char last[65];         /* candidates are walked in sha256 order */
+    char (*batch)[65];
+    uint64_t *sizes;
+    int n;
+    const char *hex;       /* the candidate collect() looks at */
     int removed;
 } sweep;
 
-static stoa_status locked_check(PGconn *c, sweep *s, int *orphan, stoa_error *err)
+static stoa_status candidates(PGconn *c, void *arg, stoa_error *err)
 {
-    const char *touch[2] = {s->hex, s->size};
+    sweep *s = arg;
+    const char *params[2] = {s->grace, s->last};
     PGresult *r = pgs3_db_exec(c,
-                               "INSERT INTO storage_blobs (sha256, size, touched_at) VALUES ($1, $2, '-infinity') "
-                               "ON CONFLICT (sha256) DO NOTHING",
-                               2, touch);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        return pgs3_db_fail(c, r, "gc placeholder", err);
+                               "SELECT sha256, size FROM storage_blobs b "
+                               "WHERE touched_at < now() - make_interval(secs => $1::int) AND sha256 > $2 "
+                               "AND NOT EXISTS (SELECT 1 FROM storage_files f WHERE f.sha256 = b.sha256) "
+                               "ORDER BY sha256 LIMIT " BATCH,
+                               2, params);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        return pgs3_db_fail(c, r, "gc candidates", err);
+    s->n = PQntuples(r);
+    for (int i = 0; i < s->n; ++i) {
+        snprintf(s->batch[i], 65, "%s", PQgetvalue(r, i, 0));
+        s->sizes[i] = strtoull(PQgetvalue(r, i, 1), NULL, 10);
+    }
     PQclear(r);
-    const char *lock[2] = {s->hex, s->grace};
-    r = pgs3_db_exec(c,
-                     "SELECT touched_at < now() - make_interval(secs => $2::int) FROM storage_blobs "
-                     "WHERE sha256 = $1 FOR UPDATE",
-                     2, lock);
+    return STOA_OK;
+}
+
+/* Inside the transaction: 1 when the body is still an orphan, with its row locked. */
+static stoa_status still_orphan(PGconn *c, sweep *s, int *orphan, stoa_error *err)
+{
+    const char *params[2] = {s->hex, s->grace};
+    PGresult *r = pgs3_db_exec(c,
+                               "SELECT touched_at < now() - make_interval(secs => $2::int) FROM storage_blobs "
+                               "WHERE sha256 = $1 FOR UPDATE",
+                               2, params);
     if (PQresultStatus(r) != PGRES_TUPLES_OK)
         return pgs3_db_fail(c, r, "gc lock", err);
     int old = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
     PQclear(r);
     /* A new statement, a new snapshot: sees puts that committed while we waited. */
-    r = pgs3_db_exec(c, "SELECT EXISTS (SELECT 1 FROM storage_files WHERE sha256 = $1)", 1, lock);
+    r = pgs3_db_exec(c, "SELECT EXISTS (SELECT 1 FROM storage_files WHERE sha256 = $1)", 1, params);
     if (PQresultStatus(r) != PGRES_TUPLES_OK)
         return pgs3_db_fail(c, r, "gc reference check", err);
     *orphan = old && strcmp(PQgetvalue(r, 0, 0), "f") == 0;
@@ -62,13 +80,17 @@ static stoa_status collect(PGconn *c, void *arg, stoa_error *err)
     s->removed = 0;
     stoa_status st = pgs3_db_simple(c, "BEGIN", err);
     if (st == STOA_OK)
-        st = locked_check(c, s, &orphan, err);
+        st = still_orphan(c, s, &orphan, err);
     if (st == STOA_OK && orphan) {
-        const char *del[1] = {s->hex};
-        PGresult *r = pgs3_db_exec(c, "DELETE FROM storage_blobs WHERE sha256 = $1", 1, del);
+        const char *params[1] = {s->hex};
+        PGresult *r = pgs3_db_exec(c, "DELETE FROM storage_blobs WHERE sha256 = $1", 1, params);
         st = PQresultStatus(r) == PGRES_COMMAND_OK ? (PQclear(r), STOA_OK) : pgs3_db_fail(c, r, "gc delete", err);
-        if (st == STOA_OK)
-            st = pgs3_s3_delete(&s->p->s3, s->key, err);
+        unsigned char sha[32];
+        char key[PGS3_KEY_MAX];
+        if (st == STOA_OK && pgs3_unhex(s->hex, sha) == 0) {
+            pgs3_blob_key(sha, key);
+            st = pgs3_s3_delete(&s->p->s3, key, err); /* an absent object is fine */
+        }
     }
     if (st == STOA_OK)
         st = pgs3_db_simple(c, orphan ? "COMMIT" : "ROLLBACK", err);
@@ -78,36 +100,40 @@ static stoa_status collect(PGconn *c, void *arg, stoa_error *err)
     return st;
 }
 
-static int on_object(void *arg, const char *key, uint64_t size, int64_t mtime)
+static stoa_status sweep_all(sweep *s, stoa_error *err)
 {
-    sweep *s = arg;
-    if (pgs3_blob_hex(key, s->hex) != 0 || mtime > s->cutoff)
-        return 0; /* not ours, or too young to judge */
-    ++s->stats->examined;
-    s->key = key;
-    snprintf(s->size, sizeof(s->size), "%llu", (unsigned long long)size);
-    s->st = pgs3_db_run(&s->p->db, collect, s, s->err);
-    if (s->st != STOA_OK)
-        return 1;
-    if (s->removed) {
-        ++s->stats->removed;
-        s->stats->removed_bytes += size;
-        s->p->host->log(s->p->host, STOA_LOG_INFO, "gc: removed unreferenced body %s (%llu bytes)", key,
-                        (unsigned long long)size);
+    for (;;) {
+        stoa_status st = pgs3_db_run(&s->p->db, candidates, s, err);
+        if (st != STOA_OK || s->n == 0)
+            return st;
+        for (int i = 0; i < s->n; ++i) {
+            s->hex = s->batch[i];
+            ++s->stats->examined;
+            if ((st = pgs3_db_run(&s->p->db, collect, s, err)) != STOA_OK)
+                return st;
+            if (s->removed) {
+                ++s->stats->removed;
+                s->stats->removed_bytes += s->sizes[i];
+            }
+        }
+        snprintf(s->last, sizeof(s->last), "%s", s->batch[s->n - 1]);
     }
-    return 0;
 }
 
 stoa_status pgs3_gc(void *state, stoa_gc_stats *stats, stoa_error *err)
 {
     pgs3 *p = state;
-    sweep s = {.p = p, .stats = stats, .err = err, .st = STOA_OK};
-    s.cutoff = (int64_t)time(NULL) - (int64_t)p->o.gc_grace_s;
+    sweep s = {.p = p, .stats = stats};
     snprintf(s.grace, sizeof(s.grace), "%u", p->o.gc_grace_s);
-    stoa_status st = pgs3_s3_list(&p->s3, "blobs/", on_object, &s, err);
-    if (st == STOA_OK)
-        st = s.st;
+    s.batch = calloc(atoi(BATCH), sizeof(*s.batch));
+    s.sizes = calloc(atoi(BATCH), sizeof(*s.sizes));
+    stoa_status st = s.batch != NULL && s.sizes != NULL ? sweep_all(&s, err) : stoa_fail(err, STOA_INTERNAL, "out of memory");
+    free(s.batch);
+    free(s.sizes);
     if (st != STOA_OK)
         pgs3_scrub(p, err);
+    else if (stats->removed > 0)
+        p->host->log(p->host, STOA_LOG_INFO, "gc: removed %llu unreferenced bodies (%llu bytes)",
+                     (unsigned long long)stats->removed, (unsigned long long)stats->removed_bytes);
     return st;
 }

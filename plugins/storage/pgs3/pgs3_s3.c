@@ -31,13 +31,9 @@ typedef struct call {
     uint64_t size, offset;
     int io_errno;
     EVP_MD_CTX *md;
-    /* head / list */
+    /* head */
     uint64_t length;
     int64_t mtime;
-    pgs3_s3_list_cb list_cb;
-    void *list_arg;
-    int list_stop, truncated;
-    char marker[PGS3_KEY_MAX * 2];
 } call;
 
 static int64_t now_ms(void)
@@ -245,7 +241,7 @@ stoa_status pgs3_s3_get(pgs3_s3 *s3, const char *key, int out, uint64_t size, co
     return STOA_OK;
 }
 
-/* ---- head, delete, list ---- */
+/* ---- head, delete ---- */
 
 static void start_head(const S3BucketContext *b, const char *key, S3RequestContext *rc, call *c, void *arg)
 {
@@ -273,42 +269,6 @@ stoa_status pgs3_s3_delete(pgs3_s3 *s3, const char *key, stoa_error *err)
     call c = {0};
     stoa_status st = perform(s3, "DELETE", key, start_delete, NULL, &c, err);
     return st == STOA_NOTFOUND ? STOA_OK : st;
-}
-
-static S3Status list_data(int truncated, const char *next, int n, const S3ListBucketContent *items, int nprefixes,
-                          const char **prefixes, void *data)
-{
-    call *c = data;
-    c->truncated = truncated;
-    for (int i = 0; i < n && !c->list_stop; ++i) {
-        c->list_stop = c->list_cb(c->list_arg, items[i].key, items[i].size, items[i].lastModified) != 0;
-        snprintf(c->marker, sizeof(c->marker), "%s", items[i].key);
-    }
-    if (next != NULL && *next)
-        snprintf(c->marker, sizeof(c->marker), "%s", next);
-    c->moved += (uint64_t)n + 1;
-    return S3StatusOK;
-}
-
-static void start_list(const S3BucketContext *b, const char *prefix, S3RequestContext *rc, call *c, void *arg)
-{
-    static const S3ListBucketHandler h = {{on_props, on_complete}, list_data};
-    S3_list_bucket(b, prefix, c->marker[0] ? c->marker : NULL, NULL, 1000, rc, &h, c);
-}
-
-stoa_status pgs3_s3_list(pgs3_s3 *s3, const char *prefix, pgs3_s3_list_cb cb, void *arg, stoa_error *err)
-{
-    call c = {0};
-    c.list_cb = cb;
-    c.list_arg = arg;
-    do {
-        c.truncated = 0;
-        c.done = 0;
-        stoa_status st = perform(s3, "LIST", prefix, start_list, NULL, &c, err);
-        if (st != STOA_OK)
-            return st;
-    } while (c.truncated && !c.list_stop && c.marker[0]);
-    return STOA_OK;
 }
 
 /* ---- keys ---- */
@@ -343,15 +303,6 @@ void pgs3_blob_key(const unsigned char sha256[32], char out[PGS3_KEY_MAX])
     char hex[65];
     pgs3_hex(sha256, hex);
     snprintf(out, PGS3_KEY_MAX, "blobs/sha256/%.2s/%s", hex, hex + 2);
-}
-
-int pgs3_blob_hex(const char *key, char hex[65])
-{
-    unsigned char sha[32];
-    if (strncmp(key, "blobs/sha256/", 13) != 0 || strlen(key) != 13 + 2 + 1 + 62 || key[15] != '/')
-        return -1;
-    snprintf(hex, 65, "%.2s%s", key + 13, key + 16);
-    return pgs3_unhex(hex, sha);
 }
 
 /* ---- lifetime ---- */
