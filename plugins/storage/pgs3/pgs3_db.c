@@ -5,6 +5,7 @@
 #include "pgs3.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -90,6 +91,44 @@ void pgs3_db_close(pgs3_db *db)
     pthread_cond_destroy(&db->cv);
 }
 
+/* An idle connection has nothing to read unless the server closed it (a restart
+ * sends a FATAL message and EOF): reading then marks it broken. */
+static int alive(PGconn *c)
+{
+    struct pollfd p = {PQsocket(c), POLLIN, 0};
+    if (p.fd < 0)
+        return 0;
+    if (poll(&p, 1, 0) == 1)
+        PQconsumeInput(c);
+    return PQstatus(c) == CONNECTION_OK;
+}
+
+/* Takes an idle connection that still looks alive; closes dead ones. NULL if none. */
+static PGconn *take_idle(pgs3_db *db)
+{
+    while (db->nidle > 0) {
+        PGconn *c = db->idle[--db->nidle];
+        if (alive(c))
+            return c;
+        PQfinish(c);
+        --db->total;
+    }
+    return NULL;
+}
+
+/* Closes every idle connection: after one turned out dead, the others (to the same
+ * server) are suspect. */
+static void flush_idle(pgs3_db *db)
+{
+    pthread_mutex_lock(&db->mu);
+    while (db->nidle > 0) {
+        PQfinish(db->idle[--db->nidle]);
+        --db->total;
+    }
+    pthread_cond_broadcast(&db->cv);
+    pthread_mutex_unlock(&db->mu);
+}
+
 stoa_status pgs3_db_acquire(pgs3_db *db, PGconn **out, stoa_error *err)
 {
     struct timespec until;
@@ -102,8 +141,9 @@ stoa_status pgs3_db_acquire(pgs3_db *db, PGconn **out, stoa_error *err)
             return stoa_fail(err, STOA_UNAVAILABLE, "all %zu PostgreSQL connections stayed busy for %d s", db->max,
                              ACQUIRE_WAIT_S);
         }
-    if (db->nidle > 0) {
-        *out = db->idle[--db->nidle];
+    PGconn *idle = take_idle(db);
+    if (idle != NULL) {
+        *out = idle;
         pthread_mutex_unlock(&db->mu);
         return STOA_OK;
     }
@@ -147,7 +187,8 @@ stoa_status pgs3_db_run(pgs3_db *db, pgs3_db_fn fn, void *arg, stoa_error *err)
         pgs3_db_release(db, c);
         if (st == STOA_OK || !lost || attempt == 1)
             return st;
-        /* An idle pooled connection learns that the server restarted only when used. */
+        /* A pooled connection may learn that the server restarted only when used. */
+        flush_idle(db);
     }
 }
 
