@@ -51,6 +51,8 @@ typedef struct pgs3_db {
     pthread_cond_t cv;
     PGconn **idle;
     size_t nidle, total, max;
+    int64_t down_until;      /* monotonic ms: connects fail fast until then */
+    char down_msg[sizeof(((stoa_error *)0)->msg)]; /* why the last connect failed */
 } pgs3_db;
 
 /* Validates dsn (without echoing it) and connects once to prove it works. */

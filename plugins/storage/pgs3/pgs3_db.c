@@ -11,6 +11,15 @@
 #include <time.h>
 
 #define ACQUIRE_WAIT_S 10
+#define DOWN_MS 1000 /* after a slow failed connect, others fail at once for this long */
+#define SLOW_MS 500  /* a refused connect is instant and needs no such shield */
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void quiet(void *arg, const char *msg)
 {
@@ -147,12 +156,24 @@ stoa_status pgs3_db_acquire(pgs3_db *db, PGconn **out, stoa_error *err)
         pthread_mutex_unlock(&db->mu);
         return STOA_OK;
     }
+    if (now_ms() < db->down_until) {
+        /* An unreachable (not refusing) server costs each attempt up to
+         * connect_timeout: do not make every request wait for that. */
+        stoa_fail(err, STOA_UNAVAILABLE, "%s", db->down_msg);
+        pthread_mutex_unlock(&db->mu);
+        return STOA_UNAVAILABLE;
+    }
     ++db->total; /* reserve a slot, connect outside the lock */
     pthread_mutex_unlock(&db->mu);
+    int64_t started = now_ms();
     PGconn *c = connect_one(db, err);
     if (c == NULL) {
         pthread_mutex_lock(&db->mu);
         --db->total;
+        if (now_ms() - started >= SLOW_MS) {
+            db->down_until = now_ms() + DOWN_MS;
+            snprintf(db->down_msg, sizeof(db->down_msg), "%s", err->msg);
+        }
         pthread_cond_signal(&db->cv);
         pthread_mutex_unlock(&db->mu);
         return STOA_UNAVAILABLE;
