@@ -235,10 +235,11 @@ static void *lease(fill *f)
     stoa_kind kind = route_kind(f->r.type);
     if (!STOA_KIND_IS_IMMUTABLE(kind) || !f->r.canonical)
         return NULL;
-    uint32_t wait_ms = 0;
-    for (size_t i = 0; i < the_app->conf->nupstreams; ++i)
-        if (the_app->conf->upstreams[i].total_ms > wait_ms)
-            wait_ms = the_app->conf->upstreams[i].total_ms;
+    const struct conf *c = the_app->conf;
+    uint32_t wait_ms = 0; /* as long as the slowest fill another replica may run */
+    for (size_t i = 0; i < c->nupstreams; ++i)
+        if (c->upstreams[i].total_ms > wait_ms)
+            wait_ms = c->upstreams[i].total_ms;
     stoa_key k = {f->r.module, f->r.version, kind};
     stoa_error err = {0};
     void *h;
