@@ -2,6 +2,7 @@
 
 #include "auth.h"
 #include "log.h"
+#include "migrate.h"
 #include "upstream.h"
 
 #include <errno.h>
@@ -34,6 +35,24 @@ const struct conf *app_conf(void)
     return the_app->conf;
 }
 
+/* A storage backend with a database (pgs3) must not run on a schema older than the
+ * migrations this binary ships: refuse to start and say what to run. */
+static int check_schema(const struct conf *c, char *err, size_t errlen)
+{
+    const char *dsn = conf_option(&c->storage, "dsn", NULL);
+    char buf[PATH_MAX + 32], why[1024];
+    if (dsn == NULL)
+        return 0;
+    const char *dir = migrate_find_dir(buf, sizeof(buf));
+    if (dir == NULL) {
+        log_msg(STOA_LOG_WARN, "stoa", "no migrations directory found: cannot check the database schema");
+        return 0;
+    }
+    if (migrate_check(dsn, dir, why, sizeof(why)) != 0)
+        return snprintf(err, errlen, "storage: %s", why), -1;
+    return 0;
+}
+
 int app_open(app *a, struct conf *c, char *err, size_t errlen)
 {
     memset(a, 0, sizeof(*a));
@@ -47,6 +66,8 @@ int app_open(app *a, struct conf *c, char *err, size_t errlen)
         snprintf(a->plugin_dir, sizeof(a->plugin_dir), "%s", c->plugin_dir);
     else if (plugin_default_dir(a->plugin_dir, sizeof(a->plugin_dir)) != 0)
         return snprintf(err, errlen, "cannot find the plugin directory: set plugin_dir"), -1;
+    if (check_schema(c, err, errlen) != 0)
+        return -1;
     stoa_error e = {0};
     if (storage_open(&a->store, a->plugin_dir, &c->storage, a->tmp_dir, &e) != STOA_OK)
         return snprintf(err, errlen, "storage: %s", e.msg), -1;

@@ -1,7 +1,10 @@
 /* stoa gc [--dry-run]: enforces cache.max_size once (core/quota.h) against the
  * configured storage, with the recency the server saved; --dry-run only lists what
- * would go. Safe beside a running server: eviction removes whole versions through the
- * storage plugin, whose removals are atomic. */
+ * would go. Then, unless --dry-run, asks the storage plugin to remove its own garbage
+ * (storage_gc: for pgs3, S3 bodies no row refers to, such as a crash between upload
+ * and commit leaves, or eviction just unreferenced). Safe beside a running server:
+ * eviction removes whole versions through the storage plugin, whose removals are
+ * atomic, and the plugin's gc never removes what a put is committing. */
 #include "cli.h"
 #include "conf.h"
 #include "plugin.h"
@@ -11,6 +14,17 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+
+static int collect(storage *s)
+{
+    stoa_gc_stats stats;
+    stoa_error err = {0};
+    if (storage_gc(s, &stats, &err) != STOA_OK)
+        return fprintf(stderr, "stoa gc: %s\n", err.msg), 1;
+    printf("storage garbage: examined %llu, removed %llu object(s), %llu bytes\n", (unsigned long long)stats.examined,
+           (unsigned long long)stats.removed, (unsigned long long)stats.removed_bytes);
+    return 0;
+}
 
 int cli_gc(struct conf *c, int argc, char **argv)
 {
@@ -50,6 +64,8 @@ int cli_gc(struct conf *c, int argc, char **argv)
                    (unsigned long long)rep.published_bytes);
         }
     }
+    if (rc == 0 && !dry_run)
+        rc = collect(&s);
     storage_close(&s);
     return rc;
 }

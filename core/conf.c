@@ -725,8 +725,7 @@ static void defaults(struct conf *c)
     c->max_body = 512ull << 20;
     c->max_header = 16 << 10;
     c->shutdown_timeout_ms = 30000;
-    set_str(&c->storage.plugin, "disk");
-    option_add((list *)&c->storage.options, "root", "./stoa-data");
+    set_str(&c->storage.plugin, "disk"); /* its default root is added in finish(): other plugins must not get it */
     conf_upstream *u = list_append((list *)&c->upstreams, &upstream_t);
     set_str(&u->name, "golang");
     set_str(&u->url, "https://proxy.golang.org");
@@ -834,8 +833,10 @@ static void finish(struct conf *c, errs *e)
         c->workers = c->threads * 2 > 4 ? c->threads * 2 : 4;
     if (c->storage.plugin == NULL)
         err_add(e, "storage.plugin: required (disk or pgs3)");
-    const char *root = c->storage.plugin && strcmp(c->storage.plugin, "disk") == 0
-                           ? conf_option(&c->storage, "root", "./stoa-data") : "./stoa-data";
+    int disk = c->storage.plugin && strcmp(c->storage.plugin, "disk") == 0;
+    if (disk && conf_option(&c->storage, "root", NULL) == NULL)
+        option_add((list *)&c->storage.options, "root", "./stoa-data");
+    const char *root = disk ? conf_option(&c->storage, "root", "./stoa-data") : "./stoa-data";
     char buf[4096];
     if (c->tmp_dir == NULL && snprintf(buf, sizeof(buf), "%s/tmp", root) < (int)sizeof(buf))
         c->tmp_dir = strdup(buf);

@@ -226,11 +226,35 @@ static void finish(fill *f)
     pthread_mutex_unlock(&lock);
 }
 
+/* Replicas sharing one storage (pgs3) fetch a cold immutable file once: the first
+ * takes the storage's lease, the others wait for it and then find the file stored
+ * (fetch() re-checks storage first). Without a lease (none, timed out, backend down)
+ * the fill goes ahead: a duplicate fetch is better than no answer. */
+static void *lease(fill *f)
+{
+    stoa_kind kind = route_kind(f->r.type);
+    if (!STOA_KIND_IS_IMMUTABLE(kind) || !f->r.canonical)
+        return NULL;
+    const struct conf *c = the_app->conf;
+    uint32_t wait_ms = 0; /* as long as the slowest fill another replica may run */
+    for (size_t i = 0; i < c->nupstreams; ++i)
+        if (c->upstreams[i].total_ms > wait_ms)
+            wait_ms = c->upstreams[i].total_ms;
+    stoa_key k = {f->r.module, f->r.version, kind};
+    stoa_error err = {0};
+    void *h;
+    if (storage_lease(&the_app->store, &k, wait_ms, &h, &err) != STOA_OK)
+        log_msg(STOA_LOG_WARN, "fill", "fetching %s without a cross-process lease: %s", f->key, err.msg);
+    return h;
+}
+
 static void on_run(pool_job *job)
 {
     fill *f = (fill *)job;
     f->outcome = FILL_FAILED;
+    void *h = lease(f);
     fetch(f);
+    storage_release(&the_app->store, h);
     finish(f);
     fill_release(f);
 }

@@ -1,9 +1,14 @@
 #include "migrate.h"
 
+#include "plugin.h"
+
+#include <ctype.h>
 #include <dirent.h>
 #include <libpq-fe.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define MIGRATE_LOCK 0x73746f61 /* "stoa" */
 #define MAX_MIGRATIONS 256
@@ -25,12 +30,17 @@ static int scan(const char *dir, migration *m, char *err, size_t errlen)
     if (dp == NULL)
         return snprintf(err, errlen, "cannot read migrations directory %s", dir), -1;
     int n = 0;
-    for (struct dirent *e; (e = readdir(dp)) != NULL && n < MAX_MIGRATIONS;) {
+    for (struct dirent *e; (e = readdir(dp)) != NULL;) {
         size_t l = strlen(e->d_name);
         char *end;
         long num = strtol(e->d_name, &end, 10);
-        if (l < 6 || strcmp(e->d_name + l - 4, ".sql") != 0 || end == e->d_name || *end != '_' || num <= 0)
+        if (l < 6 || strcmp(e->d_name + l - 4, ".sql") != 0 || !isdigit((unsigned char)e->d_name[0]) || *end != '_' ||
+            num <= 0 || num > INT_MAX)
             continue;
+        if (n == MAX_MIGRATIONS) {
+            closedir(dp);
+            return snprintf(err, errlen, "more than %d migrations in %s", MAX_MIGRATIONS, dir), -1;
+        }
         m[n].number = (int)num;
         snprintf(m[n].name, sizeof(m[n].name), "%s", e->d_name);
         ++n;
@@ -64,35 +74,67 @@ static char *slurp(const char *dir, const char *name)
     return buf;
 }
 
+/* libpq's messages end in a newline; ours are embedded in longer lines. */
+static void pq_error(PGconn *c, char *err, size_t errlen)
+{
+    snprintf(err, errlen, "%s", PQerrorMessage(c));
+    size_t n = strlen(err);
+    while (n > 0 && (err[n - 1] == '\n' || err[n - 1] == ' '))
+        err[--n] = '\0';
+}
+
 static int exec_ok(PGconn *c, const char *sql, char *err, size_t errlen)
 {
     PGresult *r = PQexec(c, sql);
-    int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+    ExecStatusType s = PQresultStatus(r);
+    int ok = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK || s == PGRES_EMPTY_QUERY; /* an empty file is fine */
     if (!ok)
-        snprintf(err, errlen, "%s", PQerrorMessage(c));
+        pq_error(c, err, errlen);
     PQclear(r);
     return ok ? 0 : -1;
 }
 
+/* PostgreSQL's NOTICEs ("relation ... already exists, skipping") are not for users.
+ * (PQsetNoticeProcessor with a NULL function changes nothing.) */
+static void quiet(void *arg, const char *msg)
+{
+    (void)arg;
+    (void)msg;
+}
+
 static PGconn *connect_db(const char *dsn, char *err, size_t errlen)
 {
+    /* Refuse a malformed DSN without echoing it: libpq's parse errors quote it,
+     * password included. */
+    PQconninfoOption *parsed = PQconninfoParse(dsn, NULL);
+    if (parsed == NULL) {
+        snprintf(err, errlen, "the database DSN is not a valid PostgreSQL connection string or URI");
+        return NULL;
+    }
+    PQconninfoFree(parsed);
     PGconn *c = PQconnectdb(dsn);
     if (PQstatus(c) != CONNECTION_OK) {
-        snprintf(err, errlen, "cannot connect to PostgreSQL: %s", PQerrorMessage(c));
+        char why[512];
+        pq_error(c, why, sizeof(why));
+        snprintf(err, errlen, "cannot connect to PostgreSQL: %s", why);
         PQfinish(c);
         return NULL;
     }
-    PQsetNoticeProcessor(c, NULL, NULL);
+    PQsetNoticeProcessor(c, quiet, NULL);
     return c;
 }
 
-static int applied(PGconn *c, int number)
+/* 1 applied, 0 not (or no bookkeeping table yet), -1 query failed (err set). */
+static int applied(PGconn *c, int number, char *err, size_t errlen)
 {
     char num[16];
     snprintf(num, sizeof(num), "%d", number);
     const char *params[1] = {num};
     PGresult *r = PQexecParams(c, "SELECT 1 FROM schema_migrations WHERE version = $1", 1, NULL, params, NULL, NULL, 0);
-    int yes = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    int yes = PQresultStatus(r) == PGRES_TUPLES_OK ? PQntuples(r) == 1
+              : state != NULL && strcmp(state, "42P01") == 0 ? 0
+                                                               : (pq_error(c, err, errlen), -1);
     PQclear(r);
     return yes;
 }
@@ -102,16 +144,9 @@ static int apply_one(PGconn *c, const char *dir, const migration *m, FILE *out, 
     char *sql = slurp(dir, m->name);
     if (sql == NULL)
         return snprintf(err, errlen, "cannot read %s/%s", dir, m->name), -1;
-    char lock[64], num[16];
-    snprintf(lock, sizeof(lock), "SELECT pg_advisory_xact_lock(%d)", MIGRATE_LOCK);
+    char num[16];
     snprintf(num, sizeof(num), "%d", m->number);
     int rc = exec_ok(c, "BEGIN", err, errlen);
-    if (rc == 0)
-        rc = exec_ok(c, lock, err, errlen);
-    if (rc == 0 && applied(c, m->number)) { /* another migrator got here first */
-        free(sql);
-        return exec_ok(c, "COMMIT", err, errlen);
-    }
     if (rc == 0 && (rc = exec_ok(c, sql, err, errlen)) != 0) {
         char inner[512];
         snprintf(inner, sizeof(inner), "%s", err);
@@ -121,7 +156,7 @@ static int apply_one(PGconn *c, const char *dir, const migration *m, FILE *out, 
         const char *params[2] = {num, m->name};
         PGresult *r = PQexecParams(c, "INSERT INTO schema_migrations(version, name) VALUES ($1, $2)", 2, NULL, params, NULL,
                                    NULL, 0);
-        rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : (snprintf(err, errlen, "%s", PQerrorMessage(c)), -1);
+        rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : (pq_error(c, err, errlen), -1);
         PQclear(r);
     }
     free(sql);
@@ -149,10 +184,21 @@ int migrate_apply(const char *dsn, const char *dir, FILE *out, char *err, size_t
     PGconn *c = connect_db(dsn, err, errlen);
     if (c == NULL)
         return -1;
-    int rc = exec_ok(c, create_table, err, errlen), count = 0;
+    /* One session-level lock for the whole run, taken before the bookkeeping table
+     * is created: two replicas migrating at once would otherwise race on CREATE TABLE
+     * IF NOT EXISTS (a unique violation in pg_type). The second waits, then finds
+     * everything applied. */
+    char lock[64];
+    snprintf(lock, sizeof(lock), "SELECT pg_advisory_lock(%d)", MIGRATE_LOCK);
+    int rc = exec_ok(c, lock, err, errlen), count = 0;
+    if (rc == 0)
+        rc = exec_ok(c, create_table, err, errlen);
     for (int i = 0; rc == 0 && i < n; ++i) {
-        if (applied(c, m[i].number))
+        int done = applied(c, m[i].number, err, errlen);
+        if (done != 0) {
+            rc = done < 0 ? -1 : 0;
             continue;
+        }
         rc = apply_one(c, dir, &m[i], out, err, errlen);
         count += rc == 0;
     }
@@ -172,9 +218,34 @@ int migrate_check(const char *dsn, const char *dir, char *err, size_t errlen)
     if (c == NULL)
         return -1;
     int rc = 0;
-    for (int i = 0; i < n && rc == 0; ++i)
-        if (!applied(c, m[i].number))
-            rc = (snprintf(err, errlen, "database schema is missing migration %s: run `stoa migrate`", m[i].name), -1);
+    for (int i = 0; i < n && rc == 0; ++i) {
+        int done = applied(c, m[i].number, err, errlen);
+        if (done == 0)
+            snprintf(err, errlen, "the database schema is behind: migration %s is not applied; run `stoa migrate`",
+                     m[i].name);
+        rc = done == 1 ? 0 : -1;
+    }
     PQfinish(c);
     return rc;
+}
+
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+const char *migrate_find_dir(char *buf, size_t len)
+{
+    /* Next to the binary first (a build tree, an unpacked release), then the packaged
+     * location, then the working directory. */
+    char plugins[PATH_MAX];
+    static const char *const rel[] = {"../../migrations", "../migrations"};
+    for (size_t i = 0; i < 2; ++i)
+        if (plugin_default_dir(plugins, sizeof(plugins)) == 0 &&
+            snprintf(buf, len, "%s/%s", plugins, rel[i]) < (int)len && is_dir(buf))
+            return buf;
+    if (is_dir("/usr/share/stoa/migrations"))
+        return "/usr/share/stoa/migrations";
+    return is_dir("migrations") ? "migrations" : NULL;
 }

@@ -1,8 +1,9 @@
 /*
  * Database migrations: numbered plain SQL files (NNNN_name.sql) in a directory,
  * applied in order, each in its own transaction together with its row in
- * schema_migrations. A transaction-scoped advisory lock serialises concurrent
- * migrators (two replicas starting at once). Applying twice changes nothing.
+ * schema_migrations. A session advisory lock serialises concurrent migrators (two
+ * replicas starting at once). Applying twice changes nothing. A migration file must
+ * not contain its own BEGIN/COMMIT (it would end the surrounding transaction).
  */
 #ifndef STOA_MIGRATE_H
 #define STOA_MIGRATE_H
@@ -15,5 +16,10 @@ int migrate_apply(const char *dsn, const char *dir, FILE *out, char *err, size_t
 
 /* 0 when every migration in dir is applied; else -1 with err saying what to run. */
 int migrate_check(const char *dsn, const char *dir, char *err, size_t errlen);
+
+/* The migrations shipped with this binary: the first directory that exists of
+ * <binary dir>/../migrations (a build tree), <binary dir>/migrations (an unpacked
+ * release), /usr/share/stoa/migrations, ./migrations. NULL when there is none. */
+const char *migrate_find_dir(char *buf, size_t len);
 
 #endif

@@ -78,3 +78,27 @@ stoa_status storage_health(storage *s, stoa_error *err)
 {
     return s->p->m.storage.health != NULL ? counted("health", s->p->m.storage.health(s->state, err)) : STOA_OK;
 }
+
+stoa_status storage_lease(storage *s, const stoa_key *key, uint32_t wait_ms, void **handle, stoa_error *err)
+{
+    *handle = NULL;
+    if (s->p->m.storage.lease == NULL || s->p->m.storage.release == NULL)
+        return STOA_OK;
+    void *h = NULL;
+    stoa_status st = s->p->m.storage.lease(s->state, key, wait_ms, &h, err);
+    if (st == STOA_OK)
+        *handle = h;
+    return st;
+}
+
+void storage_release(storage *s, void *handle)
+{
+    if (handle != NULL)
+        s->p->m.storage.release(s->state, handle);
+}
+
+stoa_status storage_gc(storage *s, stoa_gc_stats *stats, stoa_error *err)
+{
+    memset(stats, 0, sizeof(*stats));
+    return s->p->m.storage.gc != NULL ? s->p->m.storage.gc(s->state, stats, err) : STOA_OK;
+}

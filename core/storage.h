@@ -27,4 +27,12 @@ stoa_status storage_walk(storage *s, stoa_walk_cb cb, void *arg, stoa_error *err
 stoa_status storage_remove(storage *s, const char *module, const char *version, stoa_error *err);
 stoa_status storage_health(storage *s, stoa_error *err);
 
+/* Cross-process fill lease (ABI 1.1). Worker threads. *handle is NULL when the plugin
+ * has no leases (OK then too) or on failure; pass it to storage_release either way. */
+stoa_status storage_lease(storage *s, const stoa_key *key, uint32_t wait_ms, void **handle, stoa_error *err);
+void storage_release(storage *s, void *handle);
+
+/* `stoa gc` (ABI 1.1). OK with zero stats when the plugin has nothing to collect. */
+stoa_status storage_gc(storage *s, stoa_gc_stats *stats, stoa_error *err);
+
 #endif

@@ -24,7 +24,9 @@ extern "C" {
 #endif
 
 #define STOA_ABI_MAJOR 1
-#define STOA_ABI_MINOR 1 /* 1.1: stoa_auth_request.required */
+/* Minor 1: stoa_auth_request.required (auth.h); storage lease, release and gc
+ * (storage.h). Members a minor adds are marked with it where they are declared. */
+#define STOA_ABI_MINOR 1
 
 #if defined(__GNUC__)
 #define STOA_EXPORT __attribute__((visibility("default")))

@@ -82,6 +82,13 @@ typedef int (*stoa_walk_cb)(void *arg, const char *module, const char *version, 
 
 #define STOA_STORAGE_CAP_FAST_GET 0x1u
 
+/* What gc() did (ABI 1.1). */
+typedef struct stoa_gc_stats {
+    uint64_t examined;      /* candidates looked at */
+    uint64_t removed;       /* objects removed */
+    uint64_t removed_bytes; /* their size */
+} stoa_gc_stats;
+
 typedef struct stoa_storage_methods {
     uint32_t struct_size; /* sizeof(stoa_storage_methods) the plugin was built with */
     uint32_t caps;        /* STOA_STORAGE_CAP_* */
@@ -114,6 +121,27 @@ typedef struct stoa_storage_methods {
 
     /* Cheap liveness probe for /readyz. OK or UNAVAILABLE. May be NULL (always ready). */
     stoa_status (*health)(void *state, stoa_error *err);
+
+    /* ---- ABI 1.1: members below read as NULL in plugins built for 1.0 ---- */
+
+    /* Cross-process lease around a cache fill, so that replicas sharing one backend
+     * fetch a cold file upstream once. Worker thread; blocks up to wait_ms while
+     * another process holds the lease for key. OK sets *handle (released with
+     * release(), on any thread); TIMEOUT when the wait ran out; UNAVAILABLE when the
+     * backend cannot lease now. On any status but OK the core fetches without a lease.
+     * May be NULL (single-process storage: the core's in-process single-flight is
+     * enough). (ABI 1.1) */
+    stoa_status (*lease)(void *state, const stoa_key *key, uint32_t wait_ms, void **handle, stoa_error *err);
+    /* Ends a lease lease() granted. Never fails visibly: a lease whose backend
+     * connection is gone has already ended. NULL exactly when lease is. (ABI 1.1) */
+    void (*release)(void *state, void *handle);
+
+    /* Removes garbage a crash can leave (for pgs3: bodies no metadata row refers to,
+     * older than the plugin's grace period) and fills *stats. Called by `stoa gc`
+     * from its main thread, possibly while servers use the same backend: it must
+     * never remove anything a committed or committing put() refers to. OK,
+     * UNAVAILABLE, INTERNAL. May be NULL (nothing to collect). (ABI 1.1) */
+    stoa_status (*gc)(void *state, stoa_gc_stats *stats, stoa_error *err);
 } stoa_storage_methods;
 
 #ifdef __cplusplus

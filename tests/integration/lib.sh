@@ -87,12 +87,15 @@ fault() { # fault URL PATH MODE [COUNT]
 
 # start_stoa [VAR=value...] -> STOA_URL, STOA_PID, STOA_LOG
 # Defaults: ephemeral port, disk storage in ${DATA:-$TMP/data}, no fsync, 2 threads.
+# A test may set the array STORAGE_ENV to other storage settings (lib_pg.sh use_pgs3).
 # (Harness variables never start with STOA_: stoa rejects unknown STOA_* settings.)
 start_stoa() {
     local n=${#PIDS[@]}
     STOA_LOG="$TMP/stoa.$n.log"
     DATA="${DATA:-$TMP/data}"
-    env STOA_LISTEN=127.0.0.1:0 STOA_STORAGE_OPTIONS_ROOT="$DATA" STOA_STORAGE_OPTIONS_FSYNC=false \
+    local storage=(STOA_STORAGE_OPTIONS_ROOT="$DATA" STOA_STORAGE_OPTIONS_FSYNC=false)
+    [ -z "${STORAGE_ENV+x}" ] || storage=("${STORAGE_ENV[@]}")
+    env STOA_LISTEN=127.0.0.1:0 "${storage[@]}" \
         STOA_THREADS=2 STOA_CACHE_LIST_TTL=1s "$@" "$STOA_BIN" serve ${CONFIG_FILE:+--config "$CONFIG_FILE"} \
         >"$STOA_LOG" 2>&1 &
     STOA_PID=$!

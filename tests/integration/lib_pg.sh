@@ -59,4 +59,19 @@ start_s3() {
     wait_for curl -s -o /dev/null "http://$S3_HOST/" || { cat "$TMP/s3.log" >&2; fail "s3rver did not start"; }
 }
 
+# use_pgs3: PostgreSQL + s3rver, the schema migrated, and STORAGE_ENV set so that
+# start_stoa uses the pgs3 plugin on them (PGS3_ENV: the same settings for other stoa
+# commands, e.g. env "${PGS3_ENV[@]}" "$STOA_BIN" gc).
+use_pgs3() {
+    start_postgres
+    start_s3 stoa
+    "$STOA_BIN" migrate --dsn "$PG_DSN" --dir "$STOA_SRC/migrations" >"$TMP/migrate.log" 2>&1 ||
+        { cat "$TMP/migrate.log" >&2; fail "stoa migrate"; }
+    mkdir -p "$TMP/stoa-tmp"
+    PGS3_ENV=(STOA_STORAGE_PLUGIN=pgs3 STOA_STORAGE_OPTIONS_DSN="$PG_DSN" STOA_STORAGE_OPTIONS_S3_HOST="$S3_HOST"
+        STOA_STORAGE_OPTIONS_BUCKET="$S3_BUCKET" STOA_STORAGE_OPTIONS_ACCESS_KEY=S3RVER
+        STOA_STORAGE_OPTIONS_SECRET_KEY=S3RVER STOA_STORAGE_OPTIONS_PROTOCOL=http STOA_TMP_DIR="$TMP/stoa-tmp")
+    STORAGE_ENV=("${PGS3_ENV[@]}")
+}
+
 _pg_cleanup() { [ "${PG_STARTED:-0}" = 1 ] && pg_ctl_stop 2>/dev/null || true; }

@@ -2,7 +2,13 @@
 # Foundation acceptance: the real go command downloads, lists, gets and builds through
 # stoa with a fixture upstream, and keeps working from the cache once the upstream is
 # gone. h1 sums through stoa equal those straight from the upstream.
+# TEST_STORAGE=pgs3 runs the same on PostgreSQL + S3 (test_goproxy_pgs3.sh).
 . "$(dirname "$0")/lib.sh"
+TEST_STORAGE=${TEST_STORAGE:-disk}
+if [ "$TEST_STORAGE" = pgs3 ]; then
+    . "$(dirname "$0")/lib_pg.sh"
+    use_pgs3
+fi
 
 genmod -out "$TMP/up" example.com/alpha@v1.0.0 example.com/alpha@v1.1.0 example.com/alpha@v1.2.0 \
     example.com/beta/v2@v2.0.0 example.com/beta/v2@v2.1.0 example.com/Upper/mod@v1.0.0
@@ -88,7 +94,7 @@ assert_contains "$cat" '"modules":[{"module":"example.com/Upper/mod","version":"
 assert_contains "$cat" '"next":"'
 idx=$(curl -sf "$STOA_URL/index")
 assert_contains "$idx" '"Path":"example.com/alpha","Version":"v1.2.0"'
-assert_contains "$(curl -sf "$STOA_URL/version")" '"storage":"disk"'
+assert_contains "$(curl -sf "$STOA_URL/version")" "\"storage\":\"$TEST_STORAGE\""
 pass "/catalog (paginated), /index, /version"
 
 stop_stoa

@@ -1,0 +1,524 @@
+/*
+ * The pgs3 storage plugin: metadata rows in PostgreSQL (migrations/0001_storage.sql),
+ * bodies in S3 under content-addressed keys. put() touches and uploads each body,
+ * then commits all rows of the set in one transaction: the commit is the moment the
+ * files become visible (S1, S2); a crash before it leaves only an unreferenced body
+ * for `stoa gc`. get() spools the body into an unlinked temp file in tmp_dir and
+ * hands the core its descriptor.
+ */
+#include "pgs3.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *const kind_names[] = {
+    [STOA_KIND_INFO] = "info", [STOA_KIND_MOD] = "mod", [STOA_KIND_ZIP] = "zip", [STOA_KIND_LIST] = "list",
+    [STOA_KIND_LATEST] = "latest", [STOA_KIND_SUMDB_TILE] = "sumdb_tile", [STOA_KIND_SUMDB_LATEST] = "sumdb_latest",
+};
+
+const char *pgs3_kind_name(stoa_kind k)
+{
+    return (unsigned)k < sizeof(kind_names) / sizeof(kind_names[0]) && kind_names[k] != NULL ? kind_names[k] : NULL;
+}
+
+void pgs3_crash_point(const char *point)
+{
+    const char *at = getenv("STOA_PGS3_CRASH_AT");
+    if (at != NULL && strcmp(at, point) == 0)
+        _exit(99);
+}
+
+static void redact(char *msg, const char *secret)
+{
+    size_t n = strlen(secret);
+    if (n < 3) /* too short to search for without mangling ordinary words */
+        return;
+    for (char *at; (at = strstr(msg, secret)) != NULL;) {
+        memmove(at + 3, at + n, strlen(at + n) + 1);
+        memcpy(at, "***", 3);
+    }
+}
+
+void pgs3_scrub(const pgs3 *p, stoa_error *err)
+{
+    redact(err->msg, p->o.secret_key);
+    PQconninfoOption *opts = PQconninfoParse(p->o.dsn, NULL);
+    for (PQconninfoOption *o = opts; o != NULL && o->keyword != NULL; ++o)
+        if (strcmp(o->keyword, "password") == 0 && o->val != NULL)
+            redact(err->msg, o->val);
+    PQconninfoFree(opts);
+}
+
+/* Statement and lock waits on query connections are bounded; lease connections wait
+ * on purpose (their lock_timeout is set per lease). */
+#define QUERY_SETTINGS "SET statement_timeout = '60s'; SET lock_timeout = '30s'"
+#define LEASE_SETTINGS "SET statement_timeout = 0"
+
+static stoa_status check_schema(PGconn *c, void *arg, stoa_error *err)
+{
+    PGresult *r = PQexec(c, "SELECT 1 FROM storage_files LIMIT 0");
+    if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+        PQclear(r);
+        return STOA_OK;
+    }
+    return pgs3_db_fail(c, r, "schema check", err);
+}
+
+static void pgs3_close(void *state)
+{
+    pgs3 *p = state;
+    if (p == NULL)
+        return;
+    pgs3_db_close(&p->leases);
+    pgs3_db_close(&p->db);
+    pgs3_memo_free(&p->memo);
+    explicit_bzero(&p->o, sizeof(p->o));
+    free(p);
+}
+
+static stoa_status pgs3_open(const stoa_host *host, const stoa_options *opts, void **state, stoa_error *err)
+{
+    pgs3 *p = calloc(1, sizeof(*p));
+    if (p == NULL)
+        return stoa_fail(err, STOA_INTERNAL, "out of memory");
+    p->host = host;
+    stoa_status st = pgs3_opts_parse(host, opts, &p->o, err);
+    if (st == STOA_OK && pgs3_memo_init(&p->memo, p->o.memo) != 0)
+        st = stoa_fail(err, STOA_INTERNAL, "out of memory");
+    if (st == STOA_OK)
+        st = pgs3_s3_open(&p->s3, &p->o, err);
+    if (st != STOA_OK) {
+        pgs3_scrub(p, err);
+        pgs3_close(p);
+        return st;
+    }
+    st = pgs3_db_open(&p->db, host, p->o.dsn, QUERY_SETTINGS, p->o.pool, err);
+    if (st == STOA_OK)
+        st = pgs3_db_run(&p->db, check_schema, NULL, err);
+    if (st == STOA_OK)
+        st = pgs3_db_open(&p->leases, host, p->o.dsn, LEASE_SETTINGS, p->o.lease_pool, err);
+    if (st != STOA_OK) {
+        pgs3_scrub(p, err);
+        pgs3_s3_close(&p->s3);
+        pgs3_close(p);
+        return st;
+    }
+    host->log(host, STOA_LOG_INFO, "metadata in PostgreSQL (pool %u), bodies in %s://%s/%s", p->o.pool,
+              p->o.https ? "https" : "http", p->o.s3_host, p->o.bucket);
+    *state = p;
+    return STOA_OK;
+}
+
+static void pgs3_close_all(void *state)
+{
+    pgs3 *p = state;
+    pgs3_s3_close(&p->s3);
+    pgs3_close(p);
+}
+
+/* ---- get ---- */
+
+typedef struct lookup {
+    const stoa_key *key;
+    const char *kind;
+    stoa_meta meta;
+    int found;
+} lookup;
+
+static stoa_status find_row(PGconn *c, void *arg, stoa_error *err)
+{
+    lookup *l = arg;
+    const char *params[3] = {l->key->module, l->key->version != NULL ? l->key->version : "", l->kind};
+    PGresult *r = pgs3_db_exec(c,
+                               "SELECT size, sha256, h1, origin, extract(epoch FROM created_at)::bigint "
+                               "FROM storage_files WHERE module = $1 AND version = $2 AND kind = $3",
+                               3, params);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        return pgs3_db_fail(c, r, "lookup", err);
+    l->found = PQntuples(r) == 1;
+    if (l->found) {
+        memset(&l->meta, 0, sizeof(l->meta));
+        l->meta.size = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+        l->found = pgs3_unhex(PQgetvalue(r, 0, 1), l->meta.sha256) == 0;
+        snprintf(l->meta.h1, sizeof(l->meta.h1), "%s", PQgetvalue(r, 0, 2));
+        snprintf(l->meta.origin, sizeof(l->meta.origin), "%s", PQgetvalue(r, 0, 3));
+        l->meta.stored_at = strtoll(PQgetvalue(r, 0, 4), NULL, 10);
+    }
+    PQclear(r);
+    return STOA_OK;
+}
+
+static int spool_open(const char *dir)
+{
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
+        return fd;
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/pgs3.XXXXXX", dir);
+    fd = mkostemp(path, O_CLOEXEC);
+    if (fd >= 0)
+        unlink(path);
+    return fd;
+}
+
+static stoa_status fetch_body(pgs3 *p, const stoa_meta *m, int *out, stoa_error *err)
+{
+    char key[PGS3_KEY_MAX];
+    pgs3_blob_key(m->sha256, key);
+    int fd = spool_open(p->host->tmp_dir);
+    if (fd < 0)
+        return stoa_fail(err, errno == ENOSPC ? STOA_NOSPACE : STOA_INTERNAL, "cannot create a temp file in %s: %s",
+                         p->host->tmp_dir, strerror(errno));
+    stoa_status st = pgs3_s3_get(&p->s3, key, fd, m->size, m->sha256, err);
+    if (st == STOA_NOTFOUND)
+        st = stoa_fail(err, STOA_UNAVAILABLE, "the body of this file (%s) is missing from S3", key);
+    if (st != STOA_OK) {
+        close(fd);
+        return st;
+    }
+    *out = fd;
+    return STOA_OK;
+}
+
+static stoa_status get_impl(pgs3 *p, const stoa_key *key, unsigned flags, stoa_object *out, stoa_error *err)
+{
+    lookup l = {key, pgs3_kind_name(key->kind), {0}, 0};
+    if (l.kind == NULL || key->module == NULL)
+        return stoa_fail(err, STOA_INVALID, "pgs3: bad key");
+    stoa_status st = pgs3_db_run(&p->db, find_row, &l, err);
+    if (st == STOA_UNAVAILABLE && pgs3_memo_get(&p->memo, key, &l.meta)) {
+        l.found = 1; /* the database is down, but this immutable file's row is known */
+        st = STOA_OK;
+    }
+    if (st != STOA_OK)
+        return st;
+    if (!l.found)
+        return stoa_fail(err, STOA_NOTFOUND, "not stored");
+    pgs3_memo_put(&p->memo, key, &l.meta);
+    int fd = -1;
+    if (!(flags & STOA_GET_META_ONLY) && (st = fetch_body(p, &l.meta, &fd, err)) != STOA_OK)
+        return st;
+    out->fd = fd;
+    out->meta = l.meta;
+    return STOA_OK;
+}
+
+static stoa_status pgs3_get(void *state, const stoa_key *key, unsigned flags, stoa_object *out, stoa_error *err)
+{
+    stoa_status st = get_impl(state, key, flags, out, err);
+    if (st != STOA_OK)
+        pgs3_scrub(state, err);
+    return st;
+}
+
+/* ---- put ---- */
+
+typedef struct putset {
+    pgs3 *p;
+    const char *module, *version;
+    const stoa_put_file *files;
+    size_t n;
+    int skip[4];
+    char hex[4][65];
+    const char *conflict; /* kind that differs from what is stored */
+} putset;
+
+/* Stored sha256 of one file: 1 same, 0 different (CONFLICT), -1 absent. */
+static stoa_status compare(PGconn *c, putset *s, size_t i, int *same, stoa_error *err)
+{
+    const char *params[3] = {s->module, s->version != NULL ? s->version : "", pgs3_kind_name(s->files[i].kind)};
+    PGresult *r = pgs3_db_exec(c, "SELECT sha256 FROM storage_files WHERE module = $1 AND version = $2 AND kind = $3", 3,
+                               params);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        return pgs3_db_fail(c, r, "lookup", err);
+    *same = PQntuples(r) == 0 ? -1 : strcmp(PQgetvalue(r, 0, 0), s->hex[i]) == 0;
+    PQclear(r);
+    return STOA_OK;
+}
+
+static stoa_status conflict(putset *s, size_t i, stoa_error *err)
+{
+    return stoa_fail(err, STOA_CONFLICT, "%s@%s: %s already exists with different content; versions are immutable",
+                     s->module, s->version != NULL ? s->version : "", pgs3_kind_name(s->files[i].kind));
+}
+
+/* Before uploading anything: refuse a set that changes an immutable file (S3), and
+ * skip files stored already with the same bytes. */
+static stoa_status precheck(PGconn *c, void *arg, stoa_error *err)
+{
+    putset *s = arg;
+    for (size_t i = 0; i < s->n; ++i) {
+        int same = -1;
+        s->skip[i] = 0;
+        if (!STOA_KIND_IS_IMMUTABLE(s->files[i].kind))
+            continue;
+        stoa_status st = compare(c, s, i, &same, err);
+        if (st != STOA_OK)
+            return st;
+        if (same == 0)
+            return conflict(s, i, err);
+        s->skip[i] = same == 1;
+    }
+    return STOA_OK;
+}
+
+typedef struct touch {
+    const char *hex;
+    char size[24];
+} touch;
+
+/* Marks the body as in use now, so gc leaves it alone while it is uploaded and
+ * committed; waits while a gc holds the row. */
+static stoa_status touch_blob(PGconn *c, void *arg, stoa_error *err)
+{
+    touch *t = arg;
+    const char *params[2] = {t->hex, t->size};
+    PGresult *r = pgs3_db_exec(c,
+                               "INSERT INTO storage_blobs (sha256, size) VALUES ($1, $2) "
+                               "ON CONFLICT (sha256) DO UPDATE SET touched_at = now()",
+                               2, params);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        return pgs3_db_fail(c, r, "touch", err);
+    PQclear(r);
+    return STOA_OK;
+}
+
+static stoa_status upload(pgs3 *p, const stoa_put_file *f, const char *hex, stoa_error *err)
+{
+    touch t = {hex, ""};
+    snprintf(t.size, sizeof(t.size), "%llu", (unsigned long long)f->meta.size);
+    stoa_status st = pgs3_db_run(&p->db, touch_blob, &t, err);
+    if (st != STOA_OK)
+        return st;
+    char key[PGS3_KEY_MAX];
+    pgs3_blob_key(f->meta.sha256, key);
+    uint64_t size = 0;
+    int64_t mtime;
+    st = pgs3_s3_head(&p->s3, key, &size, &mtime, err);
+    if (st == STOA_OK && size == f->meta.size)
+        return STOA_OK; /* same content already there (content-addressed) */
+    if (st != STOA_OK && st != STOA_NOTFOUND)
+        return st;
+    return pgs3_s3_put(&p->s3, key, f->fd, f->meta.size, err);
+}
+
+static stoa_status insert_row(PGconn *c, putset *s, size_t i, stoa_error *err)
+{
+    const stoa_put_file *f = &s->files[i];
+    char size[24];
+    snprintf(size, sizeof(size), "%llu", (unsigned long long)f->meta.size);
+    const char *params[7] = {s->module, s->version != NULL ? s->version : "", pgs3_kind_name(f->kind), size, s->hex[i],
+                             f->meta.h1, f->meta.origin};
+    const char *sql = STOA_KIND_IS_IMMUTABLE(f->kind)
+                          ? "INSERT INTO storage_files (module, version, kind, size, sha256, h1, origin) "
+                            "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING"
+                          : "INSERT INTO storage_files (module, version, kind, size, sha256, h1, origin) "
+                            "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (module, version, kind) DO UPDATE SET "
+                            "size = EXCLUDED.size, sha256 = EXCLUDED.sha256, h1 = EXCLUDED.h1, origin = EXCLUDED.origin, "
+                            "created_at = now()";
+    PGresult *r = pgs3_db_exec(c, sql, 7, params);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        const char *code = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        if (code != NULL && strcmp(code, "23503") == 0) { /* gc took the body meanwhile */
+            PQclear(r);
+            return stoa_fail(err, STOA_UNAVAILABLE, "the uploaded body was garbage-collected before the commit; retry");
+        }
+        return pgs3_db_fail(c, r, "insert", err);
+    }
+    int inserted = strcmp(PQcmdTuples(r), "1") == 0;
+    PQclear(r);
+    int same = 1;
+    stoa_status st = inserted ? STOA_OK : compare(c, s, i, &same, err); /* another writer won the race */
+    return st != STOA_OK ? st : same == 1 ? STOA_OK : conflict(s, i, err);
+}
+
+/* One transaction for the whole set: all rows or none. */
+static stoa_status commit(PGconn *c, void *arg, stoa_error *err)
+{
+    putset *s = arg;
+    stoa_status st = pgs3_db_simple(c, "BEGIN", err);
+    for (size_t i = 0; st == STOA_OK && i < s->n; ++i)
+        if (!s->skip[i])
+            st = insert_row(c, s, i, err);
+    if (st == STOA_OK)
+        st = pgs3_db_simple(c, "COMMIT", err);
+    if (st != STOA_OK)
+        pgs3_db_rollback(c);
+    return st;
+}
+
+static stoa_status check_set(const putset *s, stoa_error *err)
+{
+    if (s->n == 0 || s->n > 4 || s->module == NULL || *s->module == '\0')
+        return stoa_fail(err, STOA_INVALID, "pgs3: put of %zu files", s->n);
+    for (size_t i = 0; i < s->n; ++i) {
+        stoa_kind k = s->files[i].kind;
+        if (pgs3_kind_name(k) == NULL || (STOA_KIND_IS_IMMUTABLE(k) && (s->version == NULL || *s->version == '\0')))
+            return stoa_fail(err, STOA_INVALID, "pgs3: put of kind %d without a version", (int)k);
+    }
+    return STOA_OK;
+}
+
+static stoa_status put_impl(pgs3 *p, putset *s, stoa_error *err)
+{
+    stoa_status st = check_set(s, err);
+    for (size_t i = 0; st == STOA_OK && i < s->n; ++i)
+        pgs3_hex(s->files[i].meta.sha256, s->hex[i]);
+    if (st == STOA_OK)
+        st = pgs3_db_run(&p->db, precheck, s, err);
+    size_t todo = 0;
+    for (size_t i = 0; st == STOA_OK && i < s->n; ++i)
+        if (!s->skip[i] && ++todo)
+            st = upload(p, &s->files[i], s->hex[i], err);
+    if (st != STOA_OK || todo == 0)
+        return st;
+    pgs3_crash_point("before_commit");
+    return pgs3_db_run(&p->db, commit, s, err);
+}
+
+static stoa_status pgs3_put(void *state, const char *module, const char *version, const stoa_put_file *files, size_t n,
+                            stoa_error *err)
+{
+    putset s = {.p = state, .module = module, .version = version, .files = files, .n = n};
+    stoa_status st = put_impl(state, &s, err);
+    if (st != STOA_OK)
+        pgs3_scrub(state, err);
+    return st;
+}
+
+/* ---- list, walk, remove, health ---- */
+
+typedef struct rows {
+    const char *sql;
+    const char *params[1];
+    int nparams;
+    stoa_version_cb vcb;
+    stoa_walk_cb wcb;
+    void *arg;
+} rows;
+
+/* Streams rows one at a time (single-row mode): a registry's catalog need not fit in
+ * memory. */
+static stoa_status each_row(PGconn *c, void *arg, stoa_error *err)
+{
+    rows *q = arg;
+    if (!PQsendQueryParams(c, q->sql, q->nparams, NULL, q->params, NULL, NULL, 0) || !PQsetSingleRowMode(c))
+        return pgs3_db_fail(c, NULL, "query", err);
+    stoa_status st = STOA_OK;
+    int stop = 0;
+    for (PGresult *r; (r = PQgetResult(c)) != NULL;) {
+        ExecStatusType rs = PQresultStatus(r);
+        if (rs == PGRES_SINGLE_TUPLE && !stop && st == STOA_OK) {
+            int64_t at = strtoll(PQgetvalue(r, 0, q->wcb != NULL ? 2 : 1), NULL, 10);
+            stop = q->wcb != NULL ? q->wcb(q->arg, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), at) != 0
+                                  : q->vcb(q->arg, PQgetvalue(r, 0, 0), at) != 0;
+        } else if (rs != PGRES_SINGLE_TUPLE && rs != PGRES_TUPLES_OK && st == STOA_OK) {
+            st = pgs3_db_fail(c, r, "query", err);
+            continue; /* pgs3_db_fail cleared r */
+        }
+        PQclear(r); /* drain: the connection must be idle before it goes back */
+    }
+    return st;
+}
+
+static stoa_status pgs3_list(void *state, const char *module, stoa_version_cb cb, void *arg, stoa_error *err)
+{
+    rows q = {"SELECT version, extract(epoch FROM created_at)::bigint FROM storage_files "
+              "WHERE module = $1 AND kind = 'info'",
+              {module}, 1, cb, NULL, arg};
+    stoa_status st = pgs3_db_run(&((pgs3 *)state)->db, each_row, &q, err);
+    if (st != STOA_OK)
+        pgs3_scrub(state, err);
+    return st;
+}
+
+static stoa_status pgs3_walk(void *state, stoa_walk_cb cb, void *arg, stoa_error *err)
+{
+    rows q = {"SELECT module, version, extract(epoch FROM created_at)::bigint FROM storage_files WHERE kind = 'info'",
+              {NULL}, 0, NULL, cb, arg};
+    stoa_status st = pgs3_db_run(&((pgs3 *)state)->db, each_row, &q, err);
+    if (st != STOA_OK)
+        pgs3_scrub(state, err);
+    return st;
+}
+
+typedef struct removal {
+    const char *module, *version;
+    int found;
+} removal;
+
+static stoa_status delete_rows(PGconn *c, void *arg, stoa_error *err)
+{
+    removal *rm = arg;
+    const char *params[2] = {rm->module, rm->version};
+    PGresult *r = pgs3_db_exec(c,
+                               "DELETE FROM storage_files WHERE module = $1 AND version = $2 "
+                               "AND kind IN ('info', 'mod', 'zip')",
+                               2, params);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        return pgs3_db_fail(c, r, "delete", err);
+    rm->found = strcmp(PQcmdTuples(r), "0") != 0;
+    PQclear(r);
+    return STOA_OK;
+}
+
+/* Rows go; the bodies stay until `stoa gc` finds them unreferenced. */
+static stoa_status pgs3_remove(void *state, const char *module, const char *version, stoa_error *err)
+{
+    pgs3 *p = state;
+    removal rm = {module, version != NULL ? version : "", 0};
+    pgs3_memo_forget(&p->memo, module, version);
+    stoa_status st = pgs3_db_run(&p->db, delete_rows, &rm, err);
+    if (st == STOA_OK && !rm.found)
+        st = stoa_fail(err, STOA_NOTFOUND, "%s@%s is not stored", module, rm.version);
+    if (st != STOA_OK)
+        pgs3_scrub(p, err);
+    return st;
+}
+
+static stoa_status ping(PGconn *c, void *arg, stoa_error *err)
+{
+    return pgs3_db_simple(c, "SELECT 1", err);
+}
+
+static stoa_status pgs3_health(void *state, stoa_error *err)
+{
+    pgs3 *p = state;
+    uint64_t size;
+    int64_t mtime;
+    stoa_status st = pgs3_db_run(&p->db, ping, NULL, err);
+    if (st == STOA_OK) {
+        st = pgs3_s3_head(&p->s3, "health-probe", &size, &mtime, err);
+        st = st == STOA_NOTFOUND ? STOA_OK : st;
+    }
+    if (st != STOA_OK)
+        pgs3_scrub(p, err);
+    return st == STOA_OK ? STOA_OK : STOA_UNAVAILABLE;
+}
+
+static const stoa_storage_methods methods = {
+    .struct_size = sizeof(stoa_storage_methods),
+    .caps = 0,
+    .open = pgs3_open,
+    .close = pgs3_close_all,
+    .get = pgs3_get,
+    .put = pgs3_put,
+    .list = pgs3_list,
+    .remove = pgs3_remove,
+    .walk = pgs3_walk,
+    .health = pgs3_health,
+    .lease = pgs3_lease,
+    .release = pgs3_release,
+    .gc = pgs3_gc,
+};
+
+static const stoa_plugin descriptor = {STOA_ABI_MAJOR, sizeof(stoa_plugin), STOA_PLUGIN_STORAGE, "pgs3", "1.0", &methods};
+
+STOA_EXPORT const stoa_plugin *stoa_plugin_entry(void)
+{
+    return &descriptor;
+}

@@ -1,0 +1,153 @@
+/*
+ * The pgs3 storage plugin's internals: metadata in PostgreSQL (libpq), bodies in S3
+ * (libs3 2.0) under content-addressed keys blobs/sha256/<2 hex>/<62 hex>.
+ *
+ *   pgs3.c        the method table: get, put, list, remove, walk, health
+ *   pgs3_opts.c   options and their checks
+ *   pgs3_db.c     the PostgreSQL connection pool (lazy connect, reconnect, retry)
+ *   pgs3_s3.c     S3 calls with a no-progress timeout, bodies streamed from/to fds
+ *   pgs3_memo.c   remembered metadata of immutable files, for PostgreSQL outages
+ *   pgs3_lease.c  cross-replica fill leases (PostgreSQL advisory locks)
+ *   pgs3_gc.c     removal of bodies no row refers to
+ *
+ * Threads: every function here may be called from several worker threads at once
+ * unless it says otherwise. Secrets (the DSN's password, secret_key) never reach a
+ * message: pgs3_scrub() runs over every error a method returns.
+ */
+#ifndef STOA_PGS3_H
+#define STOA_PGS3_H
+
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stoa/storage.h>
+
+#define PGS3_KEY_MAX 96 /* "blobs/sha256/ab/" + 62 hex + NUL */
+
+typedef struct pgs3_opts {
+    char dsn[2048];          /* secret: may hold a password */
+    char s3_host[256];       /* host:port */
+    char bucket[64];
+    char access_key[256];
+    char secret_key[256];    /* secret */
+    int https;               /* protocol: https | http */
+    unsigned pool;           /* PostgreSQL connections for queries */
+    unsigned lease_pool;     /* PostgreSQL connections that hold fill leases */
+    uint32_t s3_timeout_ms;  /* an S3 call without progress for this long fails */
+    uint32_t gc_grace_s;     /* gc keeps unreferenced bodies younger than this */
+    unsigned memo;           /* remembered immutable metadata entries */
+} pgs3_opts;
+
+/* Parses opts (with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY as fallbacks).
+ * STOA_OK or STOA_INVALID with a message naming the option. Main thread. */
+stoa_status pgs3_opts_parse(const stoa_host *host, const stoa_options *opts, pgs3_opts *o, stoa_error *err);
+
+/* ---- PostgreSQL pool ---- */
+
+typedef struct pgs3_db {
+    const stoa_host *host;
+    const char *dsn;
+    const char *settings;    /* SQL run on every new connection */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    PGconn **idle;
+    size_t nidle, total, max;
+    int64_t down_until;      /* monotonic ms: connects fail fast until then */
+    char down_msg[sizeof(((stoa_error *)0)->msg)]; /* why the last connect failed */
+} pgs3_db;
+
+/* Validates dsn (without echoing it) and connects once to prove it works. */
+stoa_status pgs3_db_open(pgs3_db *db, const stoa_host *host, const char *dsn, const char *settings, unsigned max,
+                         stoa_error *err);
+void pgs3_db_close(pgs3_db *db);
+
+/* Takes a connection (waits up to 10 s when all are busy). UNAVAILABLE when the
+ * server cannot be reached. */
+stoa_status pgs3_db_acquire(pgs3_db *db, PGconn **out, stoa_error *err);
+/* Gives it back; a broken one is closed, so the next acquire reconnects. */
+void pgs3_db_release(pgs3_db *db, PGconn *c);
+
+/* Runs fn on a pooled connection; when fn fails because the connection broke (the
+ * server restarted), runs it once more on a fresh one. fn must therefore be
+ * repeatable: a failed fn leaves no open transaction and no partial effect. */
+typedef stoa_status (*pgs3_db_fn)(PGconn *c, void *arg, stoa_error *err);
+stoa_status pgs3_db_run(pgs3_db *db, pgs3_db_fn fn, void *arg, stoa_error *err);
+
+/* Status for a failed result: UNAVAILABLE for lost connections and server
+ * shutdown/overload, INTERNAL otherwise (with a hint for a missing table). Fills
+ * err with "what: server message". Clears r. */
+stoa_status pgs3_db_fail(PGconn *c, PGresult *r, const char *what, stoa_error *err);
+
+/* PQexecParams with text parameters; NULL only on out of memory. */
+PGresult *pgs3_db_exec(PGconn *c, const char *sql, int n, const char *const *params);
+
+/* Runs sql expecting COMMAND_OK/TUPLES_OK. */
+stoa_status pgs3_db_simple(PGconn *c, const char *sql, stoa_error *err);
+
+/* ROLLBACK, ignoring errors (the connection may be gone). */
+void pgs3_db_rollback(PGconn *c);
+
+/* ---- S3 ---- */
+
+typedef struct pgs3_s3 {
+    char host[256], bucket[64], access[256], secret[256];
+    int https;
+    uint32_t timeout_ms;
+} pgs3_s3;
+
+/* Main thread. S3_initialize once per process (reference-counted). */
+stoa_status pgs3_s3_open(pgs3_s3 *s3, const pgs3_opts *o, stoa_error *err);
+void pgs3_s3_close(pgs3_s3 *s3);
+
+/* Uploads size bytes of fd (read with pread from 0) to key. */
+stoa_status pgs3_s3_put(pgs3_s3 *s3, const char *key, int fd, uint64_t size, stoa_error *err);
+/* Downloads key into out (written at its offset); fails unless exactly size bytes
+ * with the given sha256 arrive (libs3 reports a truncated GET as success). */
+stoa_status pgs3_s3_get(pgs3_s3 *s3, const char *key, int out, uint64_t size, const unsigned char sha256[32],
+                        stoa_error *err);
+/* Size and last-modified time of key; NOTFOUND when absent. */
+stoa_status pgs3_s3_head(pgs3_s3 *s3, const char *key, uint64_t *size, int64_t *mtime, stoa_error *err);
+stoa_status pgs3_s3_delete(pgs3_s3 *s3, const char *key, stoa_error *err);
+/* blobs/sha256/ab/cdef... for a digest. */
+void pgs3_blob_key(const unsigned char sha256[32], char out[PGS3_KEY_MAX]);
+void pgs3_hex(const unsigned char sha256[32], char out[65]);
+int pgs3_unhex(const char *hex, unsigned char sha256[32]);
+
+/* ---- remembered metadata ---- */
+
+typedef struct pgs3_memo_entry pgs3_memo_entry;
+typedef struct pgs3_memo {
+    pthread_mutex_t mu;
+    pgs3_memo_entry *slots;
+    size_t n;
+} pgs3_memo;
+
+int pgs3_memo_init(pgs3_memo *m, size_t n);
+void pgs3_memo_free(pgs3_memo *m);
+void pgs3_memo_put(pgs3_memo *m, const stoa_key *key, const stoa_meta *meta);
+int pgs3_memo_get(pgs3_memo *m, const stoa_key *key, stoa_meta *meta); /* 1 found */
+void pgs3_memo_forget(pgs3_memo *m, const char *module, const char *version);
+
+/* ---- the plugin state ---- */
+
+typedef struct pgs3 {
+    const stoa_host *host;
+    pgs3_opts o;
+    pgs3_db db;
+    pgs3_db leases;
+    pgs3_s3 s3;
+    pgs3_memo memo;
+} pgs3;
+
+stoa_status pgs3_lease(void *state, const stoa_key *key, uint32_t wait_ms, void **handle, stoa_error *err);
+void pgs3_release(void *state, void *handle);
+stoa_status pgs3_gc(void *state, stoa_gc_stats *stats, stoa_error *err);
+
+/* Replaces every occurrence of the configured secrets in err->msg. */
+void pgs3_scrub(const pgs3 *p, stoa_error *err);
+
+const char *pgs3_kind_name(stoa_kind k);
+
+/* Test hook: STOA_PGS3_CRASH_AT=point makes the process _exit(99) there. */
+void pgs3_crash_point(const char *point);
+
+#endif

@@ -1,0 +1,94 @@
+/* Metadata of immutable files this process has looked up, so that cache hits keep
+ * working from S3 while PostgreSQL is down. Only consulted when the database cannot
+ * answer: immutable rows never change, and a version removed meanwhile on another
+ * replica is the only thing it can get wrong (documented). Direct-mapped: a new
+ * entry simply replaces whatever hashed to its slot. */
+#include "pgs3.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct pgs3_memo_entry {
+    char *name; /* "kind module@version", NULL when empty */
+    stoa_meta meta;
+};
+
+static char *name_of(const stoa_key *k)
+{
+    char *s = NULL;
+    if (asprintf(&s, "%d %s@%s", (int)k->kind, k->module, k->version != NULL ? k->version : "") < 0)
+        return NULL;
+    return s;
+}
+
+static size_t slot_of(const pgs3_memo *m, const char *name)
+{
+    size_t h = 14695981039346656037ull;
+    for (; *name; ++name)
+        h = (h ^ (unsigned char)*name) * 1099511628211ull;
+    return h % m->n;
+}
+
+int pgs3_memo_init(pgs3_memo *m, size_t n)
+{
+    m->n = n;
+    m->slots = n > 0 ? calloc(n, sizeof(*m->slots)) : NULL;
+    pthread_mutex_init(&m->mu, NULL);
+    return n > 0 && m->slots == NULL ? -1 : 0;
+}
+
+void pgs3_memo_free(pgs3_memo *m)
+{
+    for (size_t i = 0; i < m->n && m->slots != NULL; ++i)
+        free(m->slots[i].name);
+    free(m->slots);
+    m->slots = NULL;
+    pthread_mutex_destroy(&m->mu);
+}
+
+void pgs3_memo_put(pgs3_memo *m, const stoa_key *key, const stoa_meta *meta)
+{
+    char *name;
+    if (m->n == 0 || !STOA_KIND_IS_IMMUTABLE(key->kind) || (name = name_of(key)) == NULL)
+        return;
+    pthread_mutex_lock(&m->mu);
+    pgs3_memo_entry *e = &m->slots[slot_of(m, name)];
+    free(e->name);
+    e->name = name;
+    e->meta = *meta;
+    pthread_mutex_unlock(&m->mu);
+}
+
+int pgs3_memo_get(pgs3_memo *m, const stoa_key *key, stoa_meta *meta)
+{
+    char *name;
+    if (m->n == 0 || !STOA_KIND_IS_IMMUTABLE(key->kind) || (name = name_of(key)) == NULL)
+        return 0;
+    pthread_mutex_lock(&m->mu);
+    pgs3_memo_entry *e = &m->slots[slot_of(m, name)];
+    int found = e->name != NULL && strcmp(e->name, name) == 0;
+    if (found)
+        *meta = e->meta;
+    pthread_mutex_unlock(&m->mu);
+    free(name);
+    return found;
+}
+
+void pgs3_memo_forget(pgs3_memo *m, const char *module, const char *version)
+{
+    static const stoa_kind kinds[] = {STOA_KIND_INFO, STOA_KIND_MOD, STOA_KIND_ZIP};
+    for (size_t i = 0; i < 3 && m->n > 0; ++i) {
+        stoa_key k = {module, version, kinds[i]};
+        char *name = name_of(&k);
+        if (name == NULL)
+            continue;
+        pthread_mutex_lock(&m->mu);
+        pgs3_memo_entry *e = &m->slots[slot_of(m, name)];
+        if (e->name != NULL && strcmp(e->name, name) == 0) {
+            free(e->name);
+            e->name = NULL;
+        }
+        pthread_mutex_unlock(&m->mu);
+        free(name);
+    }
+}

@@ -1,0 +1,109 @@
+/* Options of the pgs3 plugin. Unknown keys are errors (a typo like "bukcet" should
+ * not silently fall back to a default); messages never echo secret values. */
+#include "pgs3.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const known[] = {"dsn",  "s3_host", "bucket", "access_key", "secret_key", "protocol",
+                                    "pool", "lease_pool", "s3_timeout", "gc_grace", "memo", NULL};
+
+static int is_known(const char *key)
+{
+    for (int i = 0; known[i] != NULL; ++i)
+        if (strcmp(known[i], key) == 0)
+            return 1;
+    return 0;
+}
+
+/* "30s", "500ms", "2m", "1h", "0" or bare seconds → ms. 0 or -1. */
+static int parse_duration(const char *s, uint64_t *ms)
+{
+    char *end;
+    if (!isdigit((unsigned char)*s))
+        return -1;
+    unsigned long long v = strtoull(s, &end, 10);
+    uint64_t mult = strcmp(end, "ms") == 0 ? 1
+                    : strcmp(end, "s") == 0 || *end == '\0' ? 1000
+                    : strcmp(end, "m") == 0 ? 60000
+                    : strcmp(end, "h") == 0 ? 3600000
+                    : strcmp(end, "d") == 0 ? 86400000
+                                            : 0;
+    if (mult == 0 || v > UINT32_MAX)
+        return -1;
+    *ms = v * mult;
+    return 0;
+}
+
+static int parse_count(const char *s, unsigned lo, unsigned hi, unsigned *out)
+{
+    char *end;
+    if (!isdigit((unsigned char)*s))
+        return -1;
+    unsigned long v = strtoul(s, &end, 10);
+    if (*end != '\0' || v < lo || v > hi)
+        return -1;
+    *out = (unsigned)v;
+    return 0;
+}
+
+static int copy(char *dst, size_t len, const char *src)
+{
+    return snprintf(dst, len, "%s", src != NULL ? src : "") < (int)len ? 0 : -1;
+}
+
+static stoa_status parse_numbers(const stoa_host *h, const stoa_options *opts, pgs3_opts *o, stoa_error *err)
+{
+    uint64_t ms;
+    const char *v;
+    if (parse_count(v = h->option(opts, "pool", "4"), 1, 256, &o->pool) != 0)
+        return stoa_fail(err, STOA_INVALID, "pgs3: option pool: expected 1..256 connections, got '%s'", v);
+    if (parse_count(v = h->option(opts, "lease_pool", "8"), 1, 256, &o->lease_pool) != 0)
+        return stoa_fail(err, STOA_INVALID, "pgs3: option lease_pool: expected 1..256 connections, got '%s'", v);
+    if (parse_count(v = h->option(opts, "memo", "4096"), 0, 1u << 24, &o->memo) != 0)
+        return stoa_fail(err, STOA_INVALID, "pgs3: option memo: expected a number of entries, got '%s'", v);
+    if (parse_duration(v = h->option(opts, "s3_timeout", "30s"), &ms) != 0 || ms < 100 || ms > 3600000)
+        return stoa_fail(err, STOA_INVALID, "pgs3: option s3_timeout: expected a duration from 100ms to 1h, got '%s'", v);
+    o->s3_timeout_ms = (uint32_t)ms;
+    if (parse_duration(v = h->option(opts, "gc_grace", "1h"), &ms) != 0)
+        return stoa_fail(err, STOA_INVALID, "pgs3: option gc_grace: expected a duration such as 1h, got '%s'", v);
+    o->gc_grace_s = (uint32_t)(ms / 1000);
+    return STOA_OK;
+}
+
+stoa_status pgs3_opts_parse(const stoa_host *h, const stoa_options *opts, pgs3_opts *o, stoa_error *err)
+{
+    memset(o, 0, sizeof(*o));
+    for (size_t i = 0; i < opts->count; ++i)
+        if (!is_known(opts->items[i].key))
+            return stoa_fail(err, STOA_INVALID,
+                             "pgs3: unknown option '%s' (known: dsn, s3_host, bucket, access_key, secret_key, protocol, "
+                             "pool, lease_pool, s3_timeout, gc_grace, memo)",
+                             opts->items[i].key);
+    const char *dsn = h->option(opts, "dsn", NULL), *host = h->option(opts, "s3_host", NULL);
+    const char *bucket = h->option(opts, "bucket", NULL), *proto = h->option(opts, "protocol", "https");
+    const char *ak = h->option(opts, "access_key", getenv("AWS_ACCESS_KEY_ID"));
+    const char *sk = h->option(opts, "secret_key", getenv("AWS_SECRET_ACCESS_KEY"));
+    if (dsn == NULL || *dsn == '\0')
+        return stoa_fail(err, STOA_INVALID, "pgs3: option dsn (PostgreSQL connection string) is required");
+    if (host == NULL || *host == '\0' || strchr(host, '/') != NULL)
+        return stoa_fail(err, STOA_INVALID, "pgs3: option s3_host is required, as host or host:port (no scheme, no path)");
+    if (bucket == NULL || *bucket == '\0')
+        return stoa_fail(err, STOA_INVALID, "pgs3: option bucket is required");
+    if (ak == NULL || *ak == '\0' || sk == NULL || *sk == '\0')
+        return stoa_fail(err, STOA_INVALID,
+                         "pgs3: S3 credentials missing: set options access_key and secret_key (or AWS_ACCESS_KEY_ID and "
+                         "AWS_SECRET_ACCESS_KEY)");
+    if (strcmp(proto, "http") != 0 && strcmp(proto, "https") != 0)
+        return stoa_fail(err, STOA_INVALID, "pgs3: option protocol: expected http or https, got '%s'", proto);
+    o->https = strcmp(proto, "https") == 0;
+    if (copy(o->dsn, sizeof(o->dsn), dsn) != 0)
+        return stoa_fail(err, STOA_INVALID, "pgs3: option dsn is too long");
+    if (copy(o->s3_host, sizeof(o->s3_host), host) != 0 || copy(o->bucket, sizeof(o->bucket), bucket) != 0)
+        return stoa_fail(err, STOA_INVALID, "pgs3: option s3_host or bucket is too long");
+    if (copy(o->access_key, sizeof(o->access_key), ak) != 0 || copy(o->secret_key, sizeof(o->secret_key), sk) != 0)
+        return stoa_fail(err, STOA_INVALID, "pgs3: access_key or secret_key is too long");
+    return parse_numbers(h, opts, o, err);
+}

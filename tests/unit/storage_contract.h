@@ -1,0 +1,206 @@
+/*
+ * The storage contract (include/stoa/storage.h S1-S5) as cmocka tests shared by every
+ * storage plugin's unit test (test_disk.c, test_pgs3.c). Each test's *state points at
+ * a struct whose first member is a contract_store holding an opened plugin. Modules
+ * used: x.y/Z, x.y/none, a.b/c, m.n/o, q.r/S, r.s/t.
+ */
+#ifndef STOA_TEST_STORAGE_CONTRACT_H
+#define STOA_TEST_STORAGE_CONTRACT_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "plugin.h"
+#include "staging.h"
+#include "validate.h"
+
+typedef struct contract_store {
+    plugin *p;
+    void *state;
+    const stoa_storage_methods *m;
+} contract_store;
+
+static stoa_put_file staged(stoa_kind kind, const char *text)
+{
+    stoa_put_file pf = {kind, staging_open("/tmp"), {0}};
+    assert_true(pf.fd >= 0);
+    assert_int_equal(staging_write(pf.fd, text, strlen(text)), 0);
+    pf.meta.size = strlen(text);
+    assert_int_equal(validate_sha256_fd(pf.fd, pf.meta.size, pf.meta.sha256), 0);
+    snprintf(pf.meta.origin, sizeof(pf.meta.origin), "test");
+    snprintf(pf.meta.h1, sizeof(pf.meta.h1), "h1:abc=");
+    return pf;
+}
+
+static char *read_all(int fd)
+{
+    static char buf[4096];
+    ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+    buf[n > 0 ? n : 0] = '\0';
+    return buf;
+}
+
+static stoa_status get(contract_store *f, const char *mod, const char *ver, stoa_kind k, stoa_object *o)
+{
+    stoa_key key = {mod, ver, k};
+    stoa_error err;
+    return f->m->get(f->state, &key, 0, o, &err);
+}
+
+static void contract_round_trip(void **state)
+{
+    contract_store *f = *state;
+    stoa_put_file files[3] = {staged(STOA_KIND_INFO, "{\"Version\":\"v1.0.0\"}"), staged(STOA_KIND_MOD, "module x.y/Z\n"),
+                              staged(STOA_KIND_ZIP, "PK-not-really")};
+    stoa_error err;
+    assert_int_equal(f->m->put(f->state, "x.y/Z", "v1.0.0", files, 3, &err), STOA_OK);
+    stoa_object o;
+    assert_int_equal(get(f, "x.y/Z", "v1.0.0", STOA_KIND_MOD, &o), STOA_OK);
+    assert_string_equal(read_all(o.fd), "module x.y/Z\n");
+    assert_int_equal(o.meta.size, 13);
+    assert_memory_equal(o.meta.sha256, files[1].meta.sha256, 32);
+    assert_string_equal(o.meta.origin, "test");
+    assert_string_equal(o.meta.h1, "h1:abc=");
+    assert_true(o.meta.stored_at > 0);
+    close(o.fd);
+    for (int i = 0; i < 3; ++i)
+        close(files[i].fd);
+}
+
+static void contract_not_found_untouched(void **state)
+{
+    contract_store *f = *state;
+    stoa_object o;
+    memset(&o, 0x5a, sizeof(o));
+    stoa_object copy = o;
+    assert_int_equal(get(f, "x.y/none", "v1.0.0", STOA_KIND_ZIP, &o), STOA_NOTFOUND);
+    assert_memory_equal(&o, &copy, sizeof(o)); /* S5 */
+}
+
+static void contract_immutable(void **state)
+{
+    contract_store *f = *state;
+    stoa_error err;
+    stoa_put_file a = staged(STOA_KIND_MOD, "module a.b/c\n"), b = staged(STOA_KIND_MOD, "module a.b/c // changed\n");
+    assert_int_equal(f->m->put(f->state, "a.b/c", "v1.0.0", &a, 1, &err), STOA_OK);
+    assert_int_equal(f->m->put(f->state, "a.b/c", "v1.0.0", &a, 1, &err), STOA_OK); /* same bytes: no-op */
+    assert_int_equal(f->m->put(f->state, "a.b/c", "v1.0.0", &b, 1, &err), STOA_CONFLICT);
+    assert_non_null(strstr(err.msg, "immutable"));
+    stoa_object o;
+    assert_int_equal(get(f, "a.b/c", "v1.0.0", STOA_KIND_MOD, &o), STOA_OK);
+    assert_string_equal(read_all(o.fd), "module a.b/c\n");
+    close(o.fd);
+    stoa_put_file set[2] = {staged(STOA_KIND_ZIP, "zip bytes"), b}; /* S2: all or nothing */
+    assert_int_equal(f->m->put(f->state, "a.b/c", "v1.0.0", set, 2, &err), STOA_CONFLICT);
+    assert_int_equal(get(f, "a.b/c", "v1.0.0", STOA_KIND_ZIP, &o), STOA_NOTFOUND);
+    close(a.fd);
+    close(b.fd);
+    close(set[0].fd);
+}
+
+static void contract_mutable(void **state)
+{
+    contract_store *f = *state;
+    stoa_error err;
+    stoa_put_file l1 = staged(STOA_KIND_LIST, "v1.0.0\n"), l2 = staged(STOA_KIND_LIST, "v1.0.0\nv1.1.0\n");
+    assert_int_equal(f->m->put(f->state, "m.n/o", NULL, &l1, 1, &err), STOA_OK);
+    assert_int_equal(f->m->put(f->state, "m.n/o", NULL, &l2, 1, &err), STOA_OK); /* S4: replaced */
+    stoa_object o;
+    assert_int_equal(get(f, "m.n/o", NULL, STOA_KIND_LIST, &o), STOA_OK);
+    assert_string_equal(read_all(o.fd), "v1.0.0\nv1.1.0\n");
+    close(o.fd);
+    close(l1.fd);
+    close(l2.fd);
+}
+
+static int count_cb(void *arg, const char *v, int64_t at)
+{
+    ++*(int *)arg;
+    return 0;
+}
+
+static int walk_cb(void *arg, const char *m, const char *v, int64_t at)
+{
+    char *out = arg;
+    if (strlen(out) + strlen(m) + strlen(v) + 3 < 1024)
+        strcat(strcat(strcat(strcat(out, m), "@"), v), ";");
+    return 0;
+}
+
+static void contract_list_walk_remove(void **state)
+{
+    contract_store *f = *state;
+    stoa_error err;
+    stoa_put_file i1 = staged(STOA_KIND_INFO, "{}"), m1 = staged(STOA_KIND_MOD, "module q.r/S\n");
+    assert_int_equal(f->m->put(f->state, "q.r/S", "v1.0.0", &i1, 1, &err), STOA_OK);
+    assert_int_equal(f->m->put(f->state, "q.r/S", "v1.1.0", &i1, 1, &err), STOA_OK);
+    assert_int_equal(f->m->put(f->state, "q.r/S", "v2.0.0+incompatible", &m1, 1, &err), STOA_OK); /* no .info */
+    int n = 0;
+    assert_int_equal(f->m->list(f->state, "q.r/S", count_cb, &n, &err), STOA_OK);
+    assert_int_equal(n, 2);
+    n = 0;
+    assert_int_equal(f->m->list(f->state, "q.r/none", count_cb, &n, &err), STOA_OK);
+    assert_int_equal(n, 0);
+    char seen[1024] = "";
+    assert_int_equal(f->m->walk(f->state, walk_cb, seen, &err), STOA_OK);
+    assert_non_null(strstr(seen, "q.r/S@v1.0.0;"));
+    assert_non_null(strstr(seen, "q.r/S@v1.1.0;"));
+    assert_int_equal(f->m->remove(f->state, "q.r/S", "v1.0.0", &err), STOA_OK);
+    assert_int_equal(f->m->remove(f->state, "q.r/S", "v1.0.0", &err), STOA_NOTFOUND);
+    n = 0;
+    assert_int_equal(f->m->list(f->state, "q.r/S", count_cb, &n, &err), STOA_OK);
+    assert_int_equal(n, 1);
+    stoa_object o;
+    assert_int_equal(get(f, "q.r/S", "v1.0.0", STOA_KIND_INFO, &o), STOA_NOTFOUND);
+    close(i1.fd);
+    close(m1.fd);
+}
+
+typedef struct racer {
+    contract_store *f;
+    stoa_status st;
+} racer;
+
+static void *race(void *arg)
+{
+    racer *r = arg;
+    stoa_put_file z = staged(STOA_KIND_ZIP, "same bytes from everyone");
+    stoa_error err;
+    r->st = r->f->m->put(r->f->state, "r.s/t", "v1.0.0", &z, 1, &err);
+    close(z.fd);
+    return NULL;
+}
+
+static void contract_concurrent_same(void **state)
+{
+    contract_store *f = *state;
+    pthread_t t[8];
+    racer r[8];
+    for (int i = 0; i < 8; ++i) {
+        r[i] = (racer){f, STOA_INTERNAL};
+        pthread_create(&t[i], NULL, race, &r[i]);
+    }
+    for (int i = 0; i < 8; ++i) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(r[i].st, STOA_OK);
+    }
+    stoa_object o;
+    assert_int_equal(get(f, "r.s/t", "v1.0.0", STOA_KIND_ZIP, &o), STOA_OK);
+    assert_string_equal(read_all(o.fd), "same bytes from everyone");
+    close(o.fd);
+}
+
+
+static void contract_health(void **state)
+{
+    contract_store *f = *state;
+    stoa_error err;
+    assert_int_equal(f->m->health(f->state, &err), STOA_OK);
+}
+
+#endif
