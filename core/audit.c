@@ -49,14 +49,20 @@ static void drop(size_t n, const char *why)
 
 /* ---- delivery (audit thread, or the caller in CLI mode) ---- */
 
+/* A line the sink refuses would block the spool forever: store the batch line by line
+ * and drop (count, log) only the lines refused on their own. */
 static int deliver_spooled(void *arg, char *const *lines, size_t n)
 {
     char err[512];
     audit_sink_result r = q.sink->write(q.sink, lines, n, err, sizeof(err));
-    if (r == AUDIT_SINK_REJECT)
-        log_msg(STOA_LOG_ERROR, "audit", "spooled events refused by the %s sink and left in the spool: %s", q.sink->name,
-                err);
-    return r == AUDIT_SINK_OK ? 0 : -1;
+    for (size_t i = 0; r == AUDIT_SINK_REJECT && i < n; ++i) {
+        audit_sink_result one = q.sink->write(q.sink, &lines[i], 1, err, sizeof(err));
+        if (one == AUDIT_SINK_RETRY)
+            return -1;
+        if (one == AUDIT_SINK_REJECT)
+            drop(1, err);
+    }
+    return r == AUDIT_SINK_RETRY ? -1 : 0;
 }
 
 /* Empties the spool into the sink when it is due; 1 when the spool is empty after. */
