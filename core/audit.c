@@ -20,6 +20,7 @@ static struct {
     pthread_mutex_t mu;
     pthread_cond_t wake;
     audit_event **ring;
+    audit_event **take;    /* the writer's batch */
     size_t cap, head, count;
     int open, threaded, closing;
     pthread_t tid;
@@ -159,8 +160,7 @@ static void encode_and_deliver(audit_event *const *evs, size_t n)
 
 static void *writer_main(void *arg)
 {
-    (void)arg;
-    audit_event **take = calloc(q.batch, sizeof(*take));
+    audit_event **take = arg;
     pthread_mutex_lock(&q.mu);
     for (;;) {
         if (q.count < q.batch && !q.closing) {
@@ -191,7 +191,6 @@ static void *writer_main(void *arg)
             break;
     }
     pthread_mutex_unlock(&q.mu);
-    free(take);
     return NULL;
 }
 
@@ -274,11 +273,12 @@ int audit_open(const struct conf *c, int threaded, char *err, size_t errlen)
         return -1;
     }
     q.threaded = threaded;
-    if (threaded && (q.ring = calloc(q.cap, sizeof(*q.ring))) == NULL) {
+    if (threaded && ((q.ring = calloc(q.cap, sizeof(*q.ring))) == NULL ||
+                     (q.take = calloc(q.batch, sizeof(*q.take))) == NULL)) {
         audit_close();
         return snprintf(err, errlen, "audit: out of memory for a queue of %zu", q.cap), -1;
     }
-    if (threaded && pthread_create(&q.tid, NULL, writer_main, NULL) != 0) {
+    if (threaded && pthread_create(&q.tid, NULL, writer_main, q.take) != 0) {
         audit_close();
         return snprintf(err, errlen, "audit: cannot start the writer thread: %s", strerror(errno)), -1;
     }
@@ -307,9 +307,11 @@ void audit_close(void)
         q.sink->close(q.sink);
     audit_spool_close(q.spool);
     free(q.ring);
+    free(q.take);
     q.sink = NULL;
     q.spool = NULL;
     q.ring = NULL;
+    q.take = NULL;
 }
 
 void audit_stats_get(audit_stats *s)

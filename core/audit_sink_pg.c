@@ -27,9 +27,10 @@ static int connect_db(pg_sink *p, char *err, size_t errlen)
         return 0;
     if (p->conn != NULL)
         PQfinish(p->conn);
-    /* A connect timeout of our own unless the DSN sets one (later keywords win). */
-    const char *keys[] = {"connect_timeout", "dbname", "application_name", NULL};
-    const char *vals[] = {"5", p->dsn, "stoa-audit", NULL};
+    /* Bounds of our own unless the DSN sets them (later keywords win): a database that
+     * hangs must not hold the writer longer than the queue lasts. */
+    const char *keys[] = {"connect_timeout", "tcp_user_timeout", "options", "application_name", "dbname", NULL};
+    const char *vals[] = {"5", "15000", "-c statement_timeout=30000", "stoa-audit", p->dsn, NULL};
     p->conn = PQconnectdbParams(keys, vals, 1);
     if (PQstatus(p->conn) == CONNECTION_OK) {
         PQsetNoticeProcessor(p->conn, NULL, NULL);
