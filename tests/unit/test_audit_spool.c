@@ -1,6 +1,5 @@
 /* core/audit_spool: append, replay in batches, a failing sink keeps the spool whole, a
- * torn last line is skipped and does not swallow the next append. Also core/audit.c in
- * CLI (synchronous) mode: the file sink, and spooling while PostgreSQL is unreachable. */
+ * torn last line is skipped and does not swallow the next append. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,9 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "audit.h"
 #include "audit_spool.h"
-#include "conf.h"
 
 typedef struct sink_log {
     int calls, fail_at; /* fail_at: 1-based call that fails, 0 = never */
@@ -122,73 +119,12 @@ static void a_torn_line_is_skipped(void **state)
     audit_spool_close(sp);
 }
 
-static struct conf *conf_with(const char *yaml)
-{
-    char err[1024], *env[] = {NULL};
-    struct conf *c = conf_parse("test.yaml", yaml, strlen(yaml), env, err, sizeof(err));
-    if (c == NULL)
-        fail_msg("%s", err);
-    return c;
-}
-
-static size_t count_lines(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    size_t n = 0;
-    for (int ch; f != NULL && (ch = fgetc(f)) != EOF;)
-        n += ch == '\n';
-    if (f != NULL)
-        fclose(f);
-    return n;
-}
-
-static void cli_mode_writes_the_file(void **state)
-{
-    char yaml[512], path[256], err[256];
-    snprintf(path, sizeof(path), "%s/audit.jsonl", dir);
-    snprintf(yaml, sizeof(yaml), "audit: {sink: file, path: %s, spool: %s/s1.jsonl}\n", path, dir);
-    struct conf *c = conf_with(yaml);
-    assert_int_equal(audit_open(c, 0, err, sizeof(err)), 0);
-    audit_event ev = {0};
-    strcpy(ev.action, "token.create");
-    audit_emit(&ev);
-    audit_emit(&ev);
-    audit_stats st;
-    audit_stats_get(&st);
-    audit_close();
-    conf_free(c);
-    assert_int_equal(st.written, 2);
-    assert_int_equal(st.dropped, 0);
-    assert_int_equal(count_lines(path), 2);
-}
-
-static void unreachable_postgres_spools(void **state)
-{
-    char yaml[512], spool[256], err[256];
-    snprintf(spool, sizeof(spool), "%s/s2.jsonl", dir);
-    snprintf(yaml, sizeof(yaml), "audit: {sink: postgres, dsn: 'postgresql://x@127.0.0.1:1/x', spool: %s}\n", spool);
-    struct conf *c = conf_with(yaml);
-    assert_int_equal(audit_open(c, 0, err, sizeof(err)), 0);
-    audit_event ev = {0};
-    strcpy(ev.action, "token.revoke");
-    audit_emit(&ev);
-    audit_stats st;
-    audit_stats_get(&st);
-    audit_close();
-    conf_free(c);
-    assert_int_equal(st.spooled, 1);
-    assert_int_equal(st.dropped, 0);
-    assert_int_equal(count_lines(spool), 1); /* kept for the next process that reaches the database */
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(replays_in_order_and_empties),
         cmocka_unit_test(a_failed_batch_keeps_everything),
         cmocka_unit_test(a_torn_line_is_skipped),
-        cmocka_unit_test(cli_mode_writes_the_file),
-        cmocka_unit_test(unreachable_postgres_spools),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
