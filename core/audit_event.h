@@ -3,7 +3,7 @@
  *
  * The JSON object is the single encoding of an event: it is a line of the file sink, a
  * line of the spool, and an element of the array the PostgreSQL sink inserts with
- * jsonb_populate_recordset (so the keys are the column names of audit_events in
+ * json_populate_recordset (so the keys are the column names of audit_events in
  * migrations/0002_audit.sql). Empty strings and an empty upstream_failed are left out
  * (NULL in the table); id, time, action, status, bytes and duration_ms are always there.
  * docs/audit.md describes every key.

@@ -1,5 +1,6 @@
 /* The PostgreSQL sink (see audit_sink.h): one multi-row INSERT per batch, the batch
- * passed as one jsonb array parameter whose keys are the column names. */
+ * passed as one json array parameter whose keys are the column names (json, not
+ * jsonb: PostgreSQL need not build a binary form it would throw away). */
 #include "audit_sink.h"
 
 #include <libpq-fe.h>
@@ -19,7 +20,7 @@ typedef struct pg_sink {
 
 static const char insert_sql[] =
     "INSERT INTO audit_events (" AUDIT_COLUMNS ") SELECT " AUDIT_COLUMNS
-    " FROM jsonb_populate_recordset(NULL::audit_events, $1::jsonb) ON CONFLICT (id) DO NOTHING";
+    " FROM json_populate_recordset(NULL::audit_events, $1::json) ON CONFLICT (id) DO NOTHING";
 
 static int connect_db(pg_sink *p, char *err, size_t errlen)
 {
