@@ -91,10 +91,15 @@ void http_set_header(reqctx *rc, const char *name, const char *value)
                           h2o_strdup(&req->pool, value, vl).base, vl);
 }
 
-void http_set_upstream(reqctx *rc, const char *served, const char *failed)
+void http_note_upstream(reqctx *rc, const char *served, const char *failed)
 {
     snprintf(rc->upstream, sizeof(rc->upstream), "%s", served);
     snprintf(rc->upstream_failed, sizeof(rc->upstream_failed), "%s", failed);
+}
+
+void http_set_upstream(reqctx *rc, const char *served, const char *failed)
+{
+    http_note_upstream(rc, served, failed);
     if (served[0] != '\0')
         http_set_header(rc, "x-upstream", served);
 }

@@ -52,6 +52,9 @@ void http_set_header(reqctx *rc, const char *name, const char *value);
  * comma-separated upstreams that failed on the way; either may be "". */
 void http_set_upstream(reqctx *rc, const char *served, const char *failed);
 
+/* The same, for a response already started (stream-through): recorded, no header. */
+void http_note_upstream(reqctx *rc, const char *served, const char *failed);
+
 /* Value of a request header (case-insensitive) or NULL; *len receives its length. */
 const char *http_header(h2o_req_t *req, const char *name, size_t *len);
 
