@@ -10,13 +10,13 @@
 . "$(dirname "$0")/lib_pg.sh"
 
 genmod -out "$TMP/up" example.com/public@v1.0.0
+genmod -out "$TMP/up" -pad $((1024 * 1024)) example.com/big@v1.0.0
 start_upstream "$TMP/up"
 MAIN_URL=$UPSTREAM_URL
 mkdir -p "$TMP/empty"
 start_upstream "$TMP/empty" # answers 404 to everything, until a fault says otherwise
 FLAKY_URL=$UPSTREAM_URL
 start_postgres
-"$STOA_BIN" migrate --dsn "$PG_DSN" --dir "$STOA_SRC/migrations" >/dev/null || fail "stoa migrate"
 
 # The real disk plugin, and a stand-in token plugin (tests/plugins/fake_token.c):
 # "Bearer NAME" is identity token:NAME, "Bearer bad" is 401, "Bearer ro-NAME" may only read.
@@ -34,6 +34,8 @@ auth:
   plugins: [{plugin: token}]
 audit: {sink: postgres, dsn: "$PG_DSN", interval: 100ms}
 YAML
+# stoa migrate finds the database in audit.dsn when storage has none
+"$STOA_BIN" migrate --config "$TMP/stoa.yaml" --dir "$STOA_SRC/migrations" >/dev/null || fail "stoa migrate"
 CONFIG_FILE="$TMP/stoa.yaml" start_stoa
 
 rows() { psqlc -c "SELECT count(*) FROM audit_events"; }
@@ -116,6 +118,16 @@ check 10 2-4,6 "publish|PUT|corp.example.com/a|201
 delete|DELETE|corp.example.com/a|200"
 check 11 2-9,11 "download|GET|/$zip|200|miss|main|{flaky}|token:alice|allow"
 pass "all $nq queries of docs/audit.md return the expected rows"
+
+# A zip streamed to the client while the upstream still sends it: the upstream is recorded too.
+fault "$MAIN_URL" /example.com/big/@v/v1.0.0.zip throttle 1
+curl -sf -o "$TMP/big.zip" "$STOA_URL/example.com/big/@v/v1.0.0.zip" || fail "stream-through download"
+big_row() { psqlc -c "SELECT cache, upstream, bytes FROM audit_events WHERE module = 'example.com/big'"; }
+big_recorded() { [ -n "$(big_row)" ]; }
+wait_for big_recorded || fail "no audit row for the streamed zip"
+assert_eq "$(big_row)" "miss|main|$(stat -c %s "$TMP/up/example.com/big/@v/v1.0.0.zip")" "audit row of a streamed zip"
+assert_eq "$(metric 'stoa_stream_through_total{result="completed"}')" 1 "streamed downloads"
+pass "a stream-through download records its upstream"
 
 # ---- 3. PostgreSQL stops and comes back while requests flow ----
 before=$(rows)
