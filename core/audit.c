@@ -19,8 +19,8 @@
 static struct {
     pthread_mutex_t mu;
     pthread_cond_t wake;
-    audit_event **ring;
-    audit_event **take;    /* the writer's batch */
+    audit_packed **ring;
+    audit_packed **take;   /* the writer's batch */
     size_t cap, head, count;
     int open, threaded, closing;
     pthread_t tid;
@@ -141,13 +141,33 @@ static void deliver(char *const *lines, size_t n)
     to_spool(lines, n);
 }
 
-static void encode_and_deliver(audit_event *const *evs, size_t n)
+/* Set by the writer, so the loop thread pays for no syscall. */
+static void fill_defaults(audit_event *ev)
+{
+    static atomic_uint fallback;
+    if (ev->id[0] == '\0' && audit_event_new_id(ev) != 0) /* no entropy: pid, time and a counter */
+        snprintf(ev->id, sizeof(ev->id), "%08x-%04x-4000-8000-%012llx", (unsigned)getpid(),
+                 atomic_fetch_add(&fallback, 1) & 0xffff, (unsigned long long)time(NULL));
+    if (ev->instance[0] == '\0')
+        audit_copy(ev->instance, sizeof(ev->instance), q.instance);
+    if (ev->time_us == 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ev->time_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    }
+}
+
+static void encode_and_deliver(audit_packed *const *evs, size_t n)
 {
     char **lines = calloc(n > 0 ? n : 1, sizeof(char *));
     size_t m = 0;
-    for (size_t i = 0; lines != NULL && i < n; ++i)
-        if ((lines[m] = audit_event_json(evs[i])) != NULL)
+    for (size_t i = 0; lines != NULL && i < n; ++i) {
+        audit_event ev;
+        audit_event_unpack(evs[i], &ev);
+        fill_defaults(&ev);
+        if ((lines[m] = audit_event_json(&ev)) != NULL)
             ++m;
+    }
     if (m < n)
         drop(n - m, "out of memory while encoding");
     deliver(lines, m);
@@ -160,7 +180,7 @@ static void encode_and_deliver(audit_event *const *evs, size_t n)
 
 static void *writer_main(void *arg)
 {
-    audit_event **take = arg;
+    audit_packed **take = arg;
     pthread_mutex_lock(&q.mu);
     for (;;) {
         if (q.count < q.batch && !q.closing) {
@@ -194,32 +214,16 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-static void fill_defaults(audit_event *ev)
-{
-    static atomic_uint fallback;
-    if (ev->id[0] == '\0' && audit_event_new_id(ev) != 0) /* no entropy: pid, time and a counter */
-        snprintf(ev->id, sizeof(ev->id), "%08x-%04x-4000-8000-%012llx", (unsigned)getpid(),
-                 atomic_fetch_add(&fallback, 1) & 0xffff, (unsigned long long)time(NULL));
-    if (ev->instance[0] == '\0')
-        audit_copy(ev->instance, sizeof(ev->instance), q.instance);
-    if (ev->time_us == 0) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ev->time_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-    }
-}
 
 void audit_emit(const audit_event *ev)
 {
     if (!q.open) /* audit.sink: none, or emitted after close */
         return;
-    audit_event *copy = malloc(sizeof(*copy));
+    audit_packed *copy = audit_event_pack(ev);
     if (copy == NULL) {
         drop(1, "out of memory");
         return;
     }
-    *copy = *ev;
-    fill_defaults(copy);
     if (!q.threaded) {
         pthread_mutex_lock(&q.mu);
         encode_and_deliver(&copy, 1);

@@ -2,6 +2,7 @@
 
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -77,6 +78,61 @@ int audit_event_new_id(audit_event *ev)
     snprintf(ev->id, sizeof(ev->id), "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
              b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
     return 0;
+}
+
+#define F(name) {offsetof(audit_event, name), sizeof(((audit_event *)0)->name)}
+static const struct {
+    size_t off, size;
+} text_fields[] = {
+    F(id),       F(request_id), F(action),   F(kind),     F(method), F(path),     F(repo),
+    F(module),   F(version),    F(client),   F(identity), F(auth),   F(cache),    F(upstream),
+    F(upstream_failed),         F(error),    F(target),   F(instance),
+};
+#undef F
+#define NTEXT (sizeof(text_fields) / sizeof(text_fields[0]))
+
+struct audit_packed {
+    int64_t time_us;
+    uint64_t bytes;
+    double duration_ms;
+    int status;
+    uint16_t len[NTEXT];
+    char text[]; /* the strings, back to back, without NULs */
+};
+
+audit_packed *audit_event_pack(const audit_event *ev)
+{
+    uint16_t len[NTEXT];
+    size_t total = 0;
+    for (size_t i = 0; i < NTEXT; ++i) {
+        len[i] = (uint16_t)strnlen((const char *)ev + text_fields[i].off, text_fields[i].size - 1);
+        total += len[i];
+    }
+    audit_packed *p = malloc(sizeof(*p) + total);
+    if (p == NULL)
+        return NULL;
+    *p = (audit_packed){ev->time_us, ev->bytes, ev->duration_ms, ev->status, {0}};
+    char *t = p->text;
+    for (size_t i = 0; i < NTEXT; ++i) {
+        p->len[i] = len[i];
+        memcpy(t, (const char *)ev + text_fields[i].off, len[i]);
+        t += len[i];
+    }
+    return p;
+}
+
+void audit_event_unpack(const audit_packed *p, audit_event *ev)
+{
+    memset(ev, 0, sizeof(*ev));
+    ev->time_us = p->time_us;
+    ev->bytes = p->bytes;
+    ev->duration_ms = p->duration_ms;
+    ev->status = p->status;
+    const char *t = p->text;
+    for (size_t i = 0; i < NTEXT; ++i) {
+        memcpy((char *)ev + text_fields[i].off, t, p->len[i]); /* memset left the NUL */
+        t += p->len[i];
+    }
 }
 
 /* Adds key: s when s is not empty. */
