@@ -1,7 +1,6 @@
 /* stoa migrate [--dsn DSN] [--dir DIR]: applies the missing numbered SQL files of
  * migrations/ to PostgreSQL (core/migrate.h). The DSN defaults to
- * storage.options.dsn, else audit.dsn (disk storage with the audit in PostgreSQL);
- * the directory to the first of ./migrations,
+ * storage.options.dsn; the directory to the first of ./migrations,
  * <binary>/../migrations and /usr/share/stoa/migrations that exists. */
 #include "cli.h"
 #include "conf.h"
@@ -35,6 +34,7 @@ static const char *default_dir(char *buf, size_t len)
 
 int cli_migrate(struct conf *c, int argc, char **argv)
 {
+    /* audit.dsn: disk storage with the audit log in PostgreSQL */
     const char *dsn = conf_option(&c->storage, "dsn", c->audit_dsn), *dir = NULL;
     char buf[PATH_MAX + 32], err[1024];
     for (int i = 0; i < argc; ++i) {
@@ -46,7 +46,7 @@ int cli_migrate(struct conf *c, int argc, char **argv)
             return fprintf(stderr, "usage: stoa migrate [--dsn DSN] [--dir DIR]\n"), 2;
     }
     if (dsn == NULL)
-        return fprintf(stderr, "stoa migrate: no database: pass --dsn or set storage.options.dsn or audit.dsn\n"), 2;
+        return fprintf(stderr, "stoa migrate: no database: pass --dsn or set storage.options.dsn\n"), 2;
     if (dir == NULL)
         dir = default_dir(buf, sizeof(buf));
     if (migrate_apply(dsn, dir, stdout, err, sizeof(err)) != 0)
