@@ -80,6 +80,30 @@ int audit_event_new_id(audit_event *ev)
     return 0;
 }
 
+char *audit_join(char *const *lines, size_t n, const char *open, char sep, const char *close, size_t *len)
+{
+    size_t ol = strlen(open), cl = strlen(close), total = ol + cl + 1;
+    for (size_t i = 0; i < n; ++i)
+        total += strlen(lines[i]) + 1;
+    char *buf = malloc(total), *p = buf;
+    if (buf == NULL)
+        return NULL;
+    memcpy(p, open, ol);
+    p += ol;
+    for (size_t i = 0; i < n; ++i) {
+        size_t l = strlen(lines[i]);
+        if (i > 0)
+            *p++ = sep;
+        memcpy(p, lines[i], l);
+        p += l;
+    }
+    memcpy(p, close, cl);
+    p += cl;
+    *p = '\0';
+    *len = (size_t)(p - buf);
+    return buf;
+}
+
 #define F(name) {offsetof(audit_event, name), sizeof(((audit_event *)0)->name)}
 static const struct {
     size_t off, size;

@@ -65,6 +65,10 @@ typedef struct audit_packed audit_packed;
 audit_packed *audit_event_pack(const audit_event *ev);
 void audit_event_unpack(const audit_packed *p, audit_event *ev);
 
+/* lines joined: open, lines separated by sep, close (e.g. "[", ',', "]" or "", '\n',
+ * "\n"). malloc'd, NUL-terminated, length in *len; NULL when out of memory. */
+char *audit_join(char *const *lines, size_t n, const char *open, char sep, const char *close, size_t *len);
+
 /* Writes s into out (size outlen, NUL-terminated) with every byte that is not part of
  * a valid UTF-8 sequence replaced by "%XX". Truncates on a character boundary. */
 void audit_utf8_clean(const char *s, char *out, size_t outlen);

@@ -3,6 +3,8 @@
  * jsonb: PostgreSQL need not build a binary form it would throw away). */
 #include "audit_sink.h"
 
+#include "audit_event.h"
+
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,33 +57,13 @@ static audit_sink_result classify(PGresult *r)
     return AUDIT_SINK_RETRY;
 }
 
-static char *json_array_of(char *const *lines, size_t n)
-{
-    size_t total = 3;
-    for (size_t i = 0; i < n; ++i)
-        total += strlen(lines[i]) + 1;
-    char *buf = malloc(total), *p = buf;
-    if (buf == NULL)
-        return NULL;
-    *p++ = '[';
-    for (size_t i = 0; i < n; ++i) {
-        size_t l = strlen(lines[i]);
-        if (i > 0)
-            *p++ = ',';
-        memcpy(p, lines[i], l);
-        p += l;
-    }
-    *p++ = ']';
-    *p = '\0';
-    return buf;
-}
-
 static audit_sink_result pg_write(audit_sink *s, char *const *lines, size_t n, char *err, size_t errlen)
 {
     pg_sink *p = (pg_sink *)s;
     if (connect_db(p, err, errlen) != 0)
         return AUDIT_SINK_RETRY;
-    char *arr = json_array_of(lines, n);
+    size_t len;
+    char *arr = audit_join(lines, n, "[", ',', "]", &len);
     if (arr == NULL)
         return snprintf(err, errlen, "out of memory"), AUDIT_SINK_RETRY;
     const char *params[1] = {arr};

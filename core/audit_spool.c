@@ -1,5 +1,7 @@
 #include "audit_spool.h"
 
+#include "audit_event.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -74,18 +76,10 @@ static int end_torn_line(int fd)
 
 int audit_spool_append(audit_spool *sp, char *const *lines, size_t n, char *err, size_t errlen)
 {
-    size_t total = 0;
-    for (size_t i = 0; i < n; ++i)
-        total += strlen(lines[i]) + 1;
-    char *buf = malloc(total + 1), *p = buf;
+    size_t total;
+    char *buf = audit_join(lines, n, "", '\n', "\n", &total);
     if (buf == NULL)
         return snprintf(err, errlen, "out of memory"), -1;
-    for (size_t i = 0; i < n; ++i) {
-        size_t l = strlen(lines[i]);
-        memcpy(p, lines[i], l);
-        p[l] = '\n';
-        p += l + 1;
-    }
     flock(sp->fd, LOCK_EX);
     int rc = end_torn_line(sp->fd) == 0 && write_all(sp->fd, buf, total) == 0 && fdatasync(sp->fd) == 0 ? 0 : -1;
     if (rc != 0)

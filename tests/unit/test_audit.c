@@ -12,7 +12,12 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "audit_sink.h"
 #include "conf.h"
+
+#include <jansson.h>
+#include <signal.h>
+#include <sys/resource.h>
 
 static char dir[] = "/tmp/stoa-audit-cli.XXXXXX";
 
@@ -87,6 +92,50 @@ static void unreachable_postgres_spools(void **state)
     assert_int_equal(count_lines(spool), 1); /* kept for the next process that reaches the database */
 }
 
+/* The disk fills in the middle of a batch (RLIMIT_FSIZE makes the write short): the
+ * batch comes back (from the spool) and only the lines that did not make it are
+ * written; the torn line is ended; every complete line is a distinct event. */
+static void a_short_write_writes_no_line_twice(void **state)
+{
+    char path[256], err[256];
+    snprintf(path, sizeof(path), "%s/short.jsonl", dir);
+    audit_sink *s = audit_sink_file(path, err, sizeof(err));
+    assert_non_null(s);
+    char l[5][64], *lines[5];
+    for (int i = 0; i < 5; ++i) {
+        snprintf(l[i], sizeof(l[i]), "{\"id\":\"%d\",\"pad\":\"0123456789abcdef\"}", i); /* 31 bytes + '\n' */
+        lines[i] = l[i];
+    }
+    struct rlimit old, small;
+    getrlimit(RLIMIT_FSIZE, &old);
+    small = old;
+    small.rlim_cur = 100; /* three lines and a torn one */
+    signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+    assert_int_equal(s->write(s, lines, 5, err, sizeof(err)), AUDIT_SINK_RETRY);
+    assert_int_equal(s->write(s, lines, 5, err, sizeof(err)), AUDIT_SINK_RETRY); /* still full */
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    assert_int_equal(s->write(s, lines, 2, err, sizeof(err)), AUDIT_SINK_OK); /* the spool may split it */
+    assert_int_equal(s->write(s, lines + 2, 3, err, sizeof(err)), AUDIT_SINK_OK);
+    s->close(s);
+    FILE *f = fopen(path, "r");
+    char line[256];
+    int seen[5] = {0}, torn = 0;
+    while (fgets(line, sizeof(line), f) != NULL) {
+        json_t *j = json_loads(line, 0, NULL);
+        if (j == NULL) {
+            ++torn;
+            continue;
+        }
+        ++seen[atoi(json_string_value(json_object_get(j, "id")))];
+        json_decref(j);
+    }
+    fclose(f);
+    assert_int_equal(torn, 1);
+    for (int i = 0; i < 5; ++i)
+        assert_int_equal(seen[i], 1);
+}
+
 static void settings_default_and_check(void **state)
 {
     struct conf *c = conf_with("storage: {plugin: pgs3, options: {dsn: 'postgresql://db/stoa'}}\n"
@@ -112,6 +161,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(cli_mode_writes_the_file),
         cmocka_unit_test(unreachable_postgres_spools),
+        cmocka_unit_test(a_short_write_writes_no_line_twice),
         cmocka_unit_test(settings_default_and_check),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
