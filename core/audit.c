@@ -214,7 +214,6 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-
 void audit_emit(const audit_event *ev)
 {
     if (!q.open) /* audit.sink: none, or emitted after close */
