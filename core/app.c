@@ -1,5 +1,6 @@
 #include "app.h"
 
+#include "audit.h"
 #include "auth.h"
 #include "log.h"
 #include "migrate.h"
@@ -73,6 +74,8 @@ int app_open(app *a, struct conf *c, char *err, size_t errlen)
         return snprintf(err, errlen, "storage: %s", e.msg), -1;
     if (auth_open(a, err, errlen) != 0)
         return -1;
+    if (audit_open(c, 1, err, errlen) != 0)
+        return -1;
     if (upstream_init(c) != 0)
         return snprintf(err, errlen, "cannot initialise the HTTP client"), -1;
     a->upstream_ready = 1;
@@ -83,6 +86,7 @@ void app_close(app *a)
 {
     if (a->upstream_ready)
         upstream_shutdown();
+    audit_close();
     auth_close(a);
     storage_close(&a->store);
     conf_free(a->conf);

@@ -11,7 +11,8 @@
 
 int cli_migrate(struct conf *c, int argc, char **argv)
 {
-    const char *dsn = conf_option(&c->storage, "dsn", NULL), *dir = NULL;
+    /* audit.dsn: disk storage with the audit log in PostgreSQL */
+    const char *dsn = conf_option(&c->storage, "dsn", c->audit_dsn), *dir = NULL;
     char buf[PATH_MAX + 32], err[1024];
     for (int i = 0; i < argc; ++i) {
         if (strcmp(argv[i], "--dsn") == 0 && i + 1 < argc)

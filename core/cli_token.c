@@ -1,11 +1,45 @@
 /* stoa token create|list|revoke ...: runs the token plugin's own command, so the
- * store format stays inside the plugin. Uses auth.plugins from the config. */
+ * store format stays inside the plugin. Uses auth.plugins from the config.
+ * create and revoke are recorded in the audit log (synchronously, before exit); a
+ * change that cannot be recorded is not made. */
 #include "app.h"
+#include "audit.h"
 #include "auth.h"
 #include "cli.h"
 
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+/* The token a create/revoke acts on: `create --name N` / `--name=N`, `revoke N`. */
+static const char *token_name(int argc, char **argv)
+{
+    if (strcmp(argv[0], "revoke") == 0)
+        return argc > 1 ? argv[1] : "";
+    for (int i = 1; i < argc; ++i) {
+        if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
+            return argv[i + 1];
+        if (strncmp(argv[i], "--name=", 7) == 0)
+            return argv[i] + 7;
+    }
+    return "";
+}
+
+static void audit_change(int argc, char **argv, int ok, const char *err)
+{
+    audit_event ev;
+    memset(&ev, 0, sizeof(ev));
+    snprintf(ev.action, sizeof(ev.action), "token.%s", argv[0]);
+    snprintf(ev.kind, sizeof(ev.kind), "token");
+    struct passwd *pw = getpwuid(geteuid());
+    snprintf(ev.identity, sizeof(ev.identity), "cli:%s", pw != NULL ? pw->pw_name : "unknown");
+    snprintf(ev.target, sizeof(ev.target), "token:%s", token_name(argc, argv));
+    ev.status = ok ? 0 : 1;
+    if (!ok)
+        audit_copy(ev.error, sizeof(ev.error), err);
+    audit_emit(&ev);
+}
 
 int cli_token(struct conf *c, int argc, char **argv)
 {
@@ -15,20 +49,29 @@ int cli_token(struct conf *c, int argc, char **argv)
                         "       stoa token revoke N\n");
         return 2;
     }
+    int change = strcmp(argv[0], "create") == 0 || strcmp(argv[0], "revoke") == 0;
+    char err[1024];
+    if (change && audit_open(c, 0, err, sizeof(err)) != 0) {
+        fprintf(stderr, "stoa token: the change would not be audited, so it is not made: %s\n", err);
+        return 1;
+    }
     app a;
     memset(&a, 0, sizeof(a));
     a.conf = c;
     the_app = &a;
-    char err[1024];
     if (c->plugin_dir != NULL)
         snprintf(a.plugin_dir, sizeof(a.plugin_dir), "%s", c->plugin_dir);
     else
         plugin_default_dir(a.plugin_dir, sizeof(a.plugin_dir));
     snprintf(a.tmp_dir, sizeof(a.tmp_dir), "%s", c->tmp_dir != NULL ? c->tmp_dir : "/tmp");
-    int rc = auth_open(&a, err, sizeof(err)) == 0 && auth_run_command(&a, "token", argc, argv, err, sizeof(err)) == 0;
+    int opened = auth_open(&a, err, sizeof(err)) == 0;
+    int rc = opened && auth_run_command(&a, "token", argc, argv, err, sizeof(err)) == 0;
     if (!rc)
         fprintf(stderr, "stoa token: %s\n", err);
+    if (change && opened)
+        audit_change(argc, argv, rc, err);
     auth_close(&a);
+    audit_close();
     the_app = NULL;
     return rc ? 0 : 1;
 }

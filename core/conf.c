@@ -169,6 +169,11 @@ static const directive top_d[] = {
     {"auth.plugins", T_LIST, C(auth), &plugin_t, "auth chain, in order"},
     {"audit.sink", T_STR, C(audit_sink), NULL, "file | postgres | none"},
     {"audit.path", T_STR, C(audit_path), NULL, "JSON lines file for the file sink (<data root>/audit.jsonl)"},
+    {"audit.dsn", T_STR, C(audit_dsn), NULL, "PostgreSQL for the postgres sink (storage.options.dsn)"},
+    {"audit.spool", T_STR, C(audit_spool), NULL, "events waiting for the sink (<data root>/audit-spool.jsonl)"},
+    {"audit.batch", T_UINT, C(audit_batch), NULL, "events per write, 1..5000 (500)"},
+    {"audit.interval", T_DURATION, C(audit_interval_ms), NULL, "longest wait before queued events are written (500ms)"},
+    {"audit.queue", T_UINT, C(audit_queue), NULL, "events held in memory before new ones are dropped (65536)"},
     {"log.format", T_LOGFMT, C(log_format), NULL, "text | json"},
     {"log.level", T_LOGLVL, C(log_level), NULL, "error | warn | info | debug"},
 };
@@ -742,6 +747,9 @@ static void defaults(struct conf *c)
     c->throttle_failures = 10;
     c->throttle_window_ms = 60000;
     set_str(&c->audit_sink, "file");
+    c->audit_batch = 500;
+    c->audit_interval_ms = 500;
+    c->audit_queue = 65536;
     c->log_level = 2;
 }
 
@@ -842,6 +850,16 @@ static void finish(struct conf *c, errs *e)
         c->tmp_dir = strdup(buf);
     if (c->audit_path == NULL && snprintf(buf, sizeof(buf), "%s/audit.jsonl", root) < (int)sizeof(buf))
         c->audit_path = strdup(buf);
+    if (c->audit_spool == NULL && snprintf(buf, sizeof(buf), "%s/audit-spool.jsonl", root) < (int)sizeof(buf))
+        c->audit_spool = strdup(buf);
+    if (c->audit_dsn == NULL && conf_option(&c->storage, "dsn", NULL) != NULL)
+        c->audit_dsn = strdup(conf_option(&c->storage, "dsn", NULL));
+    if (c->audit_sink != NULL && strcmp(c->audit_sink, "postgres") == 0 && c->audit_dsn == NULL)
+        err_add(e, "audit.sink: postgres needs a database: set audit.dsn (or storage.options.dsn)");
+    if (c->audit_batch == 0 || c->audit_batch > 5000)
+        err_add(e, "audit.batch: expected 1 to 5000, got %u", c->audit_batch);
+    if (c->audit_queue < c->audit_batch)
+        err_add(e, "audit.queue: must hold at least one batch (%u), got %u", c->audit_batch, c->audit_queue);
     if (c->fail_status != 404 && c->fail_status != 502)
         err_add(e, "fail_status: expected 404 or 502, got %u", c->fail_status);
     if ((c->tls_cert == NULL) != (c->tls_key == NULL))

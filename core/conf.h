@@ -141,6 +141,11 @@ typedef struct conf {
 
     char *audit_sink;        /* audit.sink: "file" (default), "postgres" or "none" */
     char *audit_path;        /* audit.path, default <data>/audit.jsonl */
+    char *audit_dsn;         /* audit.dsn, default storage.options.dsn */
+    char *audit_spool;       /* audit.spool, default <data>/audit-spool.jsonl */
+    uint32_t audit_batch;    /* audit.batch: events per write, default 500 */
+    uint32_t audit_interval_ms; /* audit.interval: longest wait before a write, default 500ms */
+    uint32_t audit_queue;    /* audit.queue: events held in memory, default 65536 */
 
     conf_log_format log_format; /* log.format: text|json */
     int log_level;           /* log.level: error|warn|info|debug -> stoa_log_level */

@@ -29,6 +29,7 @@ struct fill {
     fill_outcome outcome;
     stoa_error err;
     char upstream[64];
+    char failed[256];       /* upstreams that failed on the way, for the audit */
     int staged_fd;
     stoa_meta meta;
     /* progress of the current attempt, for streaming waiters */
@@ -172,6 +173,31 @@ static int already_stored(fill *f, stoa_kind kind)
     return storage_get(&the_app->store, &k, STOA_GET_META_ONLY, &o, &err) == STOA_OK;
 }
 
+static int listed(const char *csv, const char *name)
+{
+    size_t l = strlen(name);
+    if (l == 0)
+        return 1;
+    for (const char *p = csv; (p = strstr(p, name)) != NULL; p += l)
+        if ((p == csv || p[-1] == ',') && (p[l] == ',' || p[l] == '\0'))
+            return 1;
+    return 0;
+}
+
+static void note_failures(fill *f, const upstream_result *res)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < res->nattempts && i < UPSTREAM_MAX_ATTEMPTS; ++i) {
+        const upstream_attempt *a = &res->attempts[i];
+        if (a->status == STOA_OK || a->status == STOA_NOTFOUND || listed(f->failed, a->name))
+            continue;
+        int w = snprintf(f->failed + n, sizeof(f->failed) - n, "%s%s", n ? "," : "", a->name);
+        if (w < 0 || (size_t)w >= sizeof(f->failed) - n)
+            break;
+        n += (size_t)w;
+    }
+}
+
 static void fetch(fill *f)
 {
     app *a = the_app;
@@ -188,6 +214,7 @@ static void fetch(fill *f)
     upstream_result res;
     revalidate_prepare(&f->r, kind, f->key, &f->cond);
     stoa_status st = fetch_valid(f, kind, &res);
+    note_failures(f, &res);
     if (st != STOA_OK) {
         char why[400];
         upstream_describe(&res, why, sizeof(why));
@@ -307,6 +334,11 @@ const stoa_error *fill_error(const fill *f)
 const char *fill_upstream(const fill *f)
 {
     return f->upstream;
+}
+
+const char *fill_failed_upstreams(const fill *f)
+{
+    return f->failed;
 }
 
 int fill_staged(const fill *f, stoa_meta *meta)

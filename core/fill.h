@@ -50,6 +50,8 @@ void fill_join(const route *r, fill_waiter *w, fill **out);
 fill_outcome fill_result(const fill *f);
 const stoa_error *fill_error(const fill *f);
 const char *fill_upstream(const fill *f); /* name of the upstream that served, or "" */
+/* Comma-separated names of upstreams that failed (not 404/410) during the fill, or "". */
+const char *fill_failed_upstreams(const fill *f);
 
 /* For FILL_STAGED: a new descriptor on the staged file (the caller closes it) and its
  * meta. -1 on failure. */

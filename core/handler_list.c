@@ -169,8 +169,7 @@ static const char *what(const mutable_task *m)
 static void after_fill(reqctx *rc, mutable_task *m)
 {
     const stoa_error *err = fill_error(m->f);
-    if (fill_upstream(m->f)[0] != '\0')
-        http_set_header(rc, "x-upstream", fill_upstream(m->f));
+    http_set_upstream(rc, fill_upstream(m->f), fill_failed_upstreams(m->f));
     if (fill_result(m->f) == FILL_STORED && m->body != NULL) {
         send_body(rc, m, "MISS");
     } else if (fill_result(m->f) == FILL_FAILED && err->status == STOA_NOTFOUND) {

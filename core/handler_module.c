@@ -59,8 +59,7 @@ static void send_fill_failure(reqctx *rc, const stoa_error *err)
 static void answer_filled(reqctx *rc, fill *f)
 {
     rc->cache = "MISS";
-    if (fill_upstream(f)[0] != '\0')
-        http_set_header(rc, "x-upstream", fill_upstream(f));
+    http_set_upstream(rc, fill_upstream(f), fill_failed_upstreams(f));
     switch (fill_result(f)) {
     case FILL_STORED: start_lookup(rc, 1); return;
     case FILL_STAGED: {

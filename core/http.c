@@ -1,5 +1,6 @@
 #include "http.h"
 
+#include "audit_request.h"
 #include "log.h"
 #include "metrics.h"
 #include "status.h"
@@ -49,6 +50,7 @@ static void on_reqctx_dispose(void *p)
                     rc->client, rc->identity, rc->error};
     log_request(&a);
     metrics_request(rc->r.type, req->res.status, req->bytes_sent, rc->cache, a.duration_ms);
+    audit_request(rc, a.duration_ms);
 }
 
 static void peer_text(h2o_req_t *req, char *out, size_t len)
@@ -74,6 +76,10 @@ reqctx *reqctx_new(h2o_req_t *req)
     rc->cache = "";
     clock_gettime(CLOCK_MONOTONIC, &rc->start);
     peer_text(req, rc->client, sizeof(rc->client));
+    rc->upstream[0] = rc->upstream_failed[0] = '\0';
+    rc->auth = NULL;
+    audit_request_id(rc->request_id, sizeof(rc->request_id));
+    http_set_header(rc, "x-request-id", rc->request_id);
     return rc;
 }
 
@@ -83,6 +89,19 @@ void http_set_header(reqctx *rc, const char *name, const char *value)
     size_t nl = strlen(name), vl = strlen(value);
     h2o_add_header_by_str(&req->pool, &req->res.headers, h2o_strdup(&req->pool, name, nl).base, nl, 0, NULL,
                           h2o_strdup(&req->pool, value, vl).base, vl);
+}
+
+void http_note_upstream(reqctx *rc, const char *served, const char *failed)
+{
+    snprintf(rc->upstream, sizeof(rc->upstream), "%s", served);
+    snprintf(rc->upstream_failed, sizeof(rc->upstream_failed), "%s", failed);
+}
+
+void http_set_upstream(reqctx *rc, const char *served, const char *failed)
+{
+    http_note_upstream(rc, served, failed);
+    if (served[0] != '\0')
+        http_set_header(rc, "x-upstream", served);
 }
 
 const char *http_header(h2o_req_t *req, const char *name, size_t *len)

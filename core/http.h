@@ -2,7 +2,7 @@
  * Per-request context and response helpers shared by the handlers.
  *
  * A reqctx lives in the request's pool; when h2o disposes the request, its dispose
- * callback writes the access-log line (and later the audit event), so every request is
+ * callback writes the access-log line and emits the audit event, so every request is
  * logged exactly once however it ends.
  */
 #ifndef STOA_HTTP_H
@@ -22,6 +22,11 @@ typedef struct reqctx {
     char client[64];
     char error[256];
     struct timespec start;
+    /* For the audit event (core/audit_request.h). */
+    char request_id[24];          /* also sent as X-Request-Id */
+    char upstream[64];            /* the upstream that served a miss (the X-Upstream header) */
+    char upstream_failed[256];    /* comma-separated upstreams that failed while filling */
+    const char *auth;             /* "allow", "deny", "anonymous"; NULL when no auth check ran */
 } reqctx;
 
 reqctx *reqctx_new(h2o_req_t *req);
@@ -42,6 +47,13 @@ void http_send_body(reqctx *rc, int status, const char *content_type, const char
 void http_send_fd(reqctx *rc, int fd, const stoa_meta *meta, const char *content_type, const char *cache_control);
 
 void http_set_header(reqctx *rc, const char *name, const char *value);
+
+/* Records the upstream that served (sent as X-Upstream, kept for the audit) and the
+ * comma-separated upstreams that failed on the way; either may be "". */
+void http_set_upstream(reqctx *rc, const char *served, const char *failed);
+
+/* The same, for a response already started (stream-through): recorded, no header. */
+void http_note_upstream(reqctx *rc, const char *served, const char *failed);
 
 /* Value of a request header (case-insensitive) or NULL; *len receives its length. */
 const char *http_header(h2o_req_t *req, const char *name, size_t *len);

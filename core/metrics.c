@@ -1,6 +1,7 @@
 #include "metrics.h"
 
 #include "app.h"
+#include "audit.h"
 #include "pool.h"
 #include "upstream.h"
 
@@ -261,6 +262,21 @@ static void render_process(out *o)
         resident * sysconf(_SC_PAGESIZE), fds > 0 ? fds - 1 : 0, (long long)the_app->started);
 }
 
+static void render_audit(out *o)
+{
+    audit_stats a;
+    audit_stats_get(&a);
+    put(o, "# HELP stoa_audit_queue_depth Audit events waiting in memory.\n# TYPE stoa_audit_queue_depth gauge\n"
+           "stoa_audit_queue_depth %llu\n", (unsigned long long)a.queued);
+    put(o, "# HELP stoa_audit_spool_bytes Audit events waiting in the spool file for the sink.\n"
+           "# TYPE stoa_audit_spool_bytes gauge\nstoa_audit_spool_bytes %llu\n", (unsigned long long)a.spool_bytes);
+    put(o, "# HELP stoa_audit_events_total Audit events by fate.\n# TYPE stoa_audit_events_total counter\n"
+           "stoa_audit_events_total{result=\"written\"} %llu\nstoa_audit_events_total{result=\"spooled\"} %llu\n",
+        (unsigned long long)a.written, (unsigned long long)a.spooled);
+    put(o, "# HELP stoa_audit_dropped_total Audit events lost (queue full, spool unwritable, refused by the sink).\n"
+           "# TYPE stoa_audit_dropped_total counter\nstoa_audit_dropped_total %llu\n", (unsigned long long)a.dropped);
+}
+
 static void render_misc(out *o)
 {
     put(o, "# HELP stoa_fills_total Cache fills started, and requests that joined a running fill.\n"
@@ -294,6 +310,7 @@ static void render_misc(out *o)
     render_process(o);
     put(o, "# HELP stoa_worker_queue_depth Blocking jobs waiting for a worker.\n# TYPE stoa_worker_queue_depth gauge\n"
            "stoa_worker_queue_depth %u\n", pool_queued());
+    render_audit(o);
     put(o, "# HELP stoa_build_info Build facts.\n# TYPE stoa_build_info gauge\n"
            "stoa_build_info{version=\"%s\",abi=\"%d\",storage=\"%s\"} 1\n", STOA_VERSION, STOA_ABI_MAJOR,
         the_app->store.p->name);

@@ -63,7 +63,11 @@ static void static_changes(const struct conf *o, const struct conf *n, char *out
              same_kvs(o->storage.options, o->storage.noptions, n->storage.options, n->storage.noptions),
          "storage"},
         {same_auth_plugins(o, n), "auth.plugins (which plugins, in which order)"},
-        {same_str(o->audit_sink, n->audit_sink) && same_str(o->audit_path, n->audit_path), "audit"},
+        {same_str(o->audit_sink, n->audit_sink) && same_str(o->audit_path, n->audit_path) &&
+             same_str(o->audit_dsn, n->audit_dsn) && same_str(o->audit_spool, n->audit_spool) &&
+             o->audit_batch == n->audit_batch && o->audit_interval_ms == n->audit_interval_ms &&
+             o->audit_queue == n->audit_queue,
+         "audit"},
         {o->log_format == n->log_format && o->log_level == n->log_level, "log"},
         {o->shutdown_timeout_ms == n->shutdown_timeout_ms, "shutdown_timeout"},
     };

@@ -96,9 +96,14 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     if (op == 0)
         return method_not_allowed(rc, is_file(rc->r.type) ? "GET, HEAD, PUT, DELETE" : "GET, HEAD");
     auth_decision d;
-    if (!auth_exempt(rc) && auth_check(rc, op, &d) != STOA_OK) {
-        auth_send_denial(rc, &d);
-        return 0;
+    if (!auth_exempt(rc)) {
+        stoa_status st = auth_check(rc, op, &d);
+        /* For the audit: what the chain decided ("allow" once an identity is known). */
+        rc->auth = st != STOA_OK ? "deny" : rc->identity[0] != '\0' ? "allow" : "anonymous";
+        if (st != STOA_OK) {
+            auth_send_denial(rc, &d);
+            return 0;
+        }
     }
     return dispatch(rc, op);
 }

@@ -1,6 +1,7 @@
 #include "server.h"
 
 #include "app.h"
+#include "audit.h"
 #include "log.h"
 #include "metrics.h"
 #include "prober.h"
@@ -267,6 +268,7 @@ int server_run(app *a)
         h2o_evloop_run(loops[i].ctx.loop, 0);
     for (size_t i = 0; i < nlisten_fds; ++i)
         close(listen_fds[i]);
+    audit_close(); /* finished requests are disposed by now: write their events before exit */
     log_msg(STOA_LOG_INFO, "server", "stopped");
     return 0;
 }

@@ -104,6 +104,8 @@ static void pump(streamer *s)
         }
     }
     int64_t limit = limit_of(s, &p);
+    if (p.ended) /* the fill's fields are final only now */
+        http_note_upstream(s->rc, fill_upstream(s->f), fill_failed_upstreams(s->f));
     if (limit < 0)
         return abort_stream(s, p.gen != s->gen ? "the upstream attempt was abandoned" : fill_error(s->f)->msg);
     if ((int64_t)s->sent >= limit && !p.ended)

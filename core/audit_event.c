@@ -1,0 +1,228 @@
+#include "audit_event.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 when the byte at s does not
+ * start one: overlong forms, surrogates and code points past U+10FFFF are invalid
+ * (the rules jansson and PostgreSQL apply). */
+static size_t utf8_len(const unsigned char *s)
+{
+    unsigned c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t n = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    if (n == 0)
+        return 0;
+    for (size_t i = 1; i < n; ++i)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] > 0x9F) || (c == 0xF0 && s[1] < 0x90) ||
+        (c == 0xF4 && s[1] > 0x8F))
+        return 0;
+    return n;
+}
+
+void audit_utf8_clean(const char *s, char *out, size_t outlen)
+{
+    static const char hexd[] = "0123456789ABCDEF";
+    size_t o = 0;
+    if (outlen == 0)
+        return;
+    for (const unsigned char *p = (const unsigned char *)(s != NULL ? s : ""); *p;) {
+        size_t n = utf8_len(p);
+        if (n == 0) {
+            if (o + 3 >= outlen)
+                break;
+            out[o++] = '%';
+            out[o++] = hexd[*p >> 4];
+            out[o++] = hexd[*p & 15];
+            ++p;
+            continue;
+        }
+        if (o + n >= outlen)
+            break;
+        memcpy(out + o, p, n);
+        o += n;
+        p += n;
+    }
+    out[o] = '\0';
+}
+
+void audit_copy(char *dst, size_t n, const char *s)
+{
+    if (n == 0)
+        return;
+    size_t len = s != NULL ? strlen(s) : 0;
+    if (len >= n) {
+        len = n - 1;
+        while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80) /* do not cut a character */
+            --len;
+    }
+    if (len > 0)
+        memcpy(dst, s, len);
+    dst[len] = '\0';
+}
+
+int audit_event_new_id(audit_event *ev)
+{
+    unsigned char b[16];
+    if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
+        return -1;
+    b[6] = (unsigned char)((b[6] & 0x0F) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3F) | 0x80);
+    snprintf(ev->id, sizeof(ev->id), "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+             b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+    return 0;
+}
+
+char *audit_join(char *const *lines, size_t n, const char *open, char sep, const char *close, size_t *len)
+{
+    size_t ol = strlen(open), cl = strlen(close), total = ol + cl + 1;
+    for (size_t i = 0; i < n; ++i)
+        total += strlen(lines[i]) + 1;
+    char *buf = malloc(total), *p = buf;
+    if (buf == NULL)
+        return NULL;
+    memcpy(p, open, ol);
+    p += ol;
+    for (size_t i = 0; i < n; ++i) {
+        size_t l = strlen(lines[i]);
+        if (i > 0)
+            *p++ = sep;
+        memcpy(p, lines[i], l);
+        p += l;
+    }
+    memcpy(p, close, cl);
+    p += cl;
+    *p = '\0';
+    *len = (size_t)(p - buf);
+    return buf;
+}
+
+#define F(name) {offsetof(audit_event, name), sizeof(((audit_event *)0)->name)}
+static const struct {
+    size_t off, size;
+} text_fields[] = {
+    F(id),       F(request_id), F(action),   F(kind),     F(method), F(path),     F(repo),
+    F(module),   F(version),    F(client),   F(identity), F(auth),   F(cache),    F(upstream),
+    F(upstream_failed),         F(error),    F(target),   F(instance),
+};
+#undef F
+#define NTEXT (sizeof(text_fields) / sizeof(text_fields[0]))
+
+struct audit_packed {
+    int64_t time_us;
+    uint64_t bytes;
+    double duration_ms;
+    int status;
+    uint16_t len[NTEXT];
+    char text[]; /* the strings, back to back, without NULs */
+};
+
+audit_packed *audit_event_pack(const audit_event *ev)
+{
+    uint16_t len[NTEXT];
+    size_t total = 0;
+    for (size_t i = 0; i < NTEXT; ++i) {
+        len[i] = (uint16_t)strnlen((const char *)ev + text_fields[i].off, text_fields[i].size - 1);
+        total += len[i];
+    }
+    audit_packed *p = malloc(sizeof(*p) + total);
+    if (p == NULL)
+        return NULL;
+    *p = (audit_packed){ev->time_us, ev->bytes, ev->duration_ms, ev->status, {0}};
+    char *t = p->text;
+    for (size_t i = 0; i < NTEXT; ++i) {
+        p->len[i] = len[i];
+        memcpy(t, (const char *)ev + text_fields[i].off, len[i]);
+        t += len[i];
+    }
+    return p;
+}
+
+void audit_event_unpack(const audit_packed *p, audit_event *ev)
+{
+    memset(ev, 0, sizeof(*ev));
+    ev->time_us = p->time_us;
+    ev->bytes = p->bytes;
+    ev->duration_ms = p->duration_ms;
+    ev->status = p->status;
+    const char *t = p->text;
+    for (size_t i = 0; i < NTEXT; ++i) {
+        memcpy((char *)ev + text_fields[i].off, t, p->len[i]); /* memset left the NUL */
+        t += p->len[i];
+    }
+}
+
+/* Adds key: s when s is not empty. */
+static void set_str(json_t *o, const char *key, const char *s)
+{
+    if (s == NULL || s[0] == '\0')
+        return;
+    char clean[3 * 1024 + 1];
+    audit_utf8_clean(s, clean, sizeof(clean));
+    json_object_set_new(o, key, json_string(clean));
+}
+
+static void set_list(json_t *o, const char *key, const char *csv)
+{
+    if (csv[0] == '\0')
+        return;
+    json_t *a = json_array();
+    char buf[256], *save = NULL;
+    audit_copy(buf, sizeof(buf), csv);
+    for (char *t = strtok_r(buf, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
+        char clean[3 * 256 + 1];
+        audit_utf8_clean(t, clean, sizeof(clean));
+        json_array_append_new(a, json_string(clean));
+    }
+    json_object_set_new(o, key, a);
+}
+
+static void format_time(int64_t us, char *out, size_t len)
+{
+    time_t s = (time_t)(us / 1000000);
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    size_t n = strftime(out, len, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, len - n, ".%06dZ", (int)(us % 1000000));
+}
+
+char *audit_event_json(const audit_event *ev)
+{
+    char t[40];
+    format_time(ev->time_us, t, sizeof(t));
+    json_t *o = json_object();
+    if (o == NULL)
+        return NULL;
+    json_object_set_new(o, "id", json_string(ev->id));
+    json_object_set_new(o, "time", json_string(t));
+    set_str(o, "instance", ev->instance);
+    set_str(o, "request_id", ev->request_id);
+    set_str(o, "action", ev->action[0] ? ev->action : "request");
+    set_str(o, "kind", ev->kind);
+    set_str(o, "method", ev->method);
+    set_str(o, "path", ev->path);
+    set_str(o, "repo", ev->repo);
+    set_str(o, "module", ev->module);
+    set_str(o, "version", ev->version);
+    json_object_set_new(o, "status", json_integer(ev->status));
+    set_str(o, "client", ev->client);
+    set_str(o, "identity", ev->identity);
+    set_str(o, "auth", ev->auth);
+    set_str(o, "cache", ev->cache);
+    set_str(o, "upstream", ev->upstream);
+    set_list(o, "upstream_failed", ev->upstream_failed);
+    json_object_set_new(o, "bytes", json_integer((json_int_t)ev->bytes));
+    json_object_set_new(o, "duration_ms", json_real(ev->duration_ms));
+    set_str(o, "error", ev->error);
+    set_str(o, "target", ev->target);
+    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
+    json_decref(o);
+    return s;
+}
