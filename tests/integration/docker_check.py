@@ -101,10 +101,6 @@ KNOWN = {"FROM", "RUN", "CMD", "LABEL", "EXPOSE", "ENV", "ADD", "COPY", "ENTRYPO
          "WORKDIR", "ARG", "ONBUILD", "STOPSIGNAL", "HEALTHCHECK", "SHELL"}
 
 
-# Directories other branches add; while absent, a COPY of them is noted, not failed.
-PENDING = set(filter(None, os.environ.get("DOCKER_CHECK_PENDING", "").split()))
-
-
 def check_dockerfile(path, root):
     ins = instructions(path)
     stages, user, has_health = [], None, False
@@ -129,10 +125,7 @@ def check_dockerfile(path, root):
             for src in args.split()[:-1]:
                 if src.startswith("--") or os.path.exists(os.path.join(root, src)):
                     continue
-                if src in PENDING:
-                    print(f"note: {where}: COPY source {src} not in this tree yet", file=sys.stderr)
-                else:
-                    problem(f"{where}: COPY source {src} does not exist in {root}")
+                problem(f"{where}: COPY source {src} does not exist in {root}")
         elif word == "USER":
             user = args.split(":")[0]
         elif word in ("CMD", "ENTRYPOINT"):

@@ -53,16 +53,13 @@ for cmd in $cmds; do
 done
 pass "every 'stoa SUBCOMMAND' in README.md and docs/ code exists: $(echo $cmds)"
 
-# 4. Relative links resolve. auth.md and storage-pgs3.md come from other branches:
-# until they are merged a link to them is reported, not failed.
-pending="docs/auth.md docs/storage-pgs3.md"
+# 4. Relative links resolve.
 bad=0
 for f in README.md docs/*.md; do
     dir=$(dirname "$f")
     for link in $(grep -oE '\]\([^)#[:space:]]+' "$f" | sed 's/^](//' | grep -vE '^[a-z]+:' || true); do
         target=$(realpath -m --relative-to=. "$dir/$link")
         [ -e "$target" ] && continue
-        case " $pending " in *" $target "*) echo "note: $f links $target (written on another branch)"; continue ;; esac
         echo "broken link in $f: $link" >&2
         bad=1
     done
