@@ -2,6 +2,7 @@
 
 #include "audit.h"
 #include "auth.h"
+#include "dirs.h"
 #include "log.h"
 #include "migrate.h"
 #include "upstream.h"
@@ -13,23 +14,6 @@
 #include <sys/stat.h>
 
 app *the_app;
-
-/* mkdir -p */
-static int make_dirs(const char *path)
-{
-    char buf[PATH_MAX];
-    if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-        return errno = ENAMETOOLONG, -1;
-    for (char *p = buf + 1; *p; ++p) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    return mkdir(buf, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
 
 const struct conf *app_conf(void)
 {
@@ -61,7 +45,7 @@ int app_open(app *a, struct conf *c, char *err, size_t errlen)
     a->started = time(NULL);
     the_app = a;
     snprintf(a->tmp_dir, sizeof(a->tmp_dir), "%s", c->tmp_dir != NULL ? c->tmp_dir : "./stoa-data/tmp");
-    if (make_dirs(a->tmp_dir) != 0)
+    if (dirs_make(a->tmp_dir) != 0)
         return snprintf(err, errlen, "tmp_dir %s: %s", a->tmp_dir, strerror(errno)), -1;
     if (c->plugin_dir != NULL)
         snprintf(a->plugin_dir, sizeof(a->plugin_dir), "%s", c->plugin_dir);

@@ -2,6 +2,7 @@
 #include "audit_sink.h"
 
 #include "audit_event.h"
+#include "dirs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -69,7 +70,7 @@ static void remember_written(file_sink *f, char *const *lines, size_t n, size_t 
 
 static int open_file(file_sink *f)
 {
-    f->fd = open(f->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    f->fd = dirs_make_parent(f->path) == 0 ? open(f->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640) : -1;
     return f->fd;
 }
 

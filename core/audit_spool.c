@@ -1,6 +1,7 @@
 #include "audit_spool.h"
 
 #include "audit_event.h"
+#include "dirs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +25,7 @@ audit_spool *audit_spool_open(const char *path, char *err, size_t errlen)
     if (sp == NULL)
         return snprintf(err, errlen, "out of memory"), NULL;
     snprintf(sp->path, sizeof(sp->path), "%s", path);
-    sp->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    sp->fd = dirs_make_parent(path) == 0 ? open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600) : -1;
     if (sp->fd < 0) {
         snprintf(err, errlen, "audit spool %s: %s", path, strerror(errno));
         free(sp);

@@ -7,6 +7,7 @@ set -euo pipefail
 : "${STOA_PLUGIN_DIR:?}" "${STOA_SRC:?}" "${STOA_BUILD:?}"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/stoa-test.XXXXXX")
+cd "$TMP" # defaults such as ./stoa-data land in the test's own directory
 PIDS=()
 cleanup() {
     local rc=$?

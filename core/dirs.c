@@ -1,0 +1,35 @@
+#include "dirs.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int dirs_make(const char *path)
+{
+    char buf[PATH_MAX];
+    if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+        return errno = ENAMETOOLONG, -1;
+    for (char *p = buf + 1; *p; ++p) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(buf, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+int dirs_make_parent(const char *file)
+{
+    char dir[PATH_MAX];
+    if (snprintf(dir, sizeof(dir), "%s", file) >= (int)sizeof(dir))
+        return errno = ENAMETOOLONG, -1;
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL || slash == dir)
+        return 0; /* the current directory, or / */
+    *slash = '\0';
+    return dirs_make(dir);
+}
