@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Audit log: a scripted scenario (downloads through the upstream chain with a failing
 # first upstream, cache hits, the go command, a publish, a delete, denied requests,
-# token changes from the CLI), then every query of docs/audit.md, extracted from the
+# token changes from the CLI) with the real token plugin and tokens made by `stoa token`,
+# then every query of docs/audit.md, extracted from the
 # document, runs in psql and returns the expected rows. Then PostgreSQL is stopped and
 # restarted while requests flow: every event arrives once, none is dropped. SIGTERM
 # writes what is queued. The file sink writes valid JSON lines, odd paths included, and
-# the document's loading recipe puts them into the table.
+# the document's loading recipe puts them into the table. No token secret ever appears
+# in an audit row, a JSON line or a log.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_pg.sh"
 
@@ -18,11 +20,8 @@ start_upstream "$TMP/empty" # answers 404 to everything, until a fault says othe
 FLAKY_URL=$UPSTREAM_URL
 start_postgres
 
-# The real disk plugin, and a stand-in token plugin (tests/plugins/fake_token.c):
-# "Bearer NAME" is identity token:NAME, "Bearer bad" is 401, "Bearer ro-NAME" may only read.
-mkdir -p "$TMP/plugins"
-ln -s "$STOA_PLUGIN_DIR/disk.so" "$STOA_BUILD/tests/plugins/token.so" "$TMP/plugins/"
-export STOA_PLUGIN_DIR="$TMP/plugins" # stoa reads it as plugin_dir
+DATA="$TMP/data" # start_stoa's data root, made now: the CLI shares its audit spool
+mkdir -p "$DATA"
 cat >"$TMP/stoa.yaml" <<YAML
 upstreams:
   - {name: flaky, url: "$FLAKY_URL", fallthrough: on_any_error, retries: 0}
@@ -31,11 +30,29 @@ namespaces:
   - {pattern: "corp.example.com", mode: private}
   - {pattern: "*", mode: proxy}
 auth:
-  plugins: [{plugin: token}]
+  plugins: [{plugin: token, options: {store: file, path: "$TMP/tokens"}}]
 audit: {sink: postgres, dsn: "$PG_DSN", interval: 100ms}
 YAML
 # stoa migrate finds the database in audit.dsn when storage has none
 "$STOA_BIN" migrate --config "$TMP/stoa.yaml" --dir "$STOA_SRC/migrations" >/dev/null || fail "stoa migrate"
+
+# The tokens, made with the CLI and the server's settings (so each create is audited in
+# the same table); their secrets stay in shell variables.
+tokcli() { STOA_STORAGE_OPTIONS_ROOT="$DATA" "$STOA_BIN" token --config "$TMP/stoa.yaml" "$@"; }
+newtoken() { # newtoken NAME SCOPE...: creates the token, prints its secret
+    local name=$1 args=() out
+    shift
+    for s in "$@"; do args+=(--scope "$s"); done
+    out=$(tokcli create --name "$name" "${args[@]}") || fail "stoa token create $name"
+    out=${out%%$'\n'*}
+    case $out in stoa_*) printf '%s' "$out" ;; *) fail "stoa token create $name printed no token" ;; esac
+}
+ALICE=$(newtoken alice 'read:*') || exit 1
+BOB=$(newtoken bob 'read:*') || exit 1
+# DELETE is the admin operation (admin implies publish), so carol needs admin to delete.
+CAROL=$(newtoken carol 'publish:corp.example.com' 'admin:corp.example.com') || exit 1
+DAVE=$(newtoken dave 'read:*') || exit 1
+WRONG="stoa_$(openssl rand -hex 32)" # well-formed, never created: the 401 case
 CONFIG_FILE="$TMP/stoa.yaml" start_stoa
 
 rows() { psqlc -c "SELECT count(*) FROM audit_events"; }
@@ -46,12 +63,12 @@ header() { tr -d '\r' <"$1" | sed -n "s/^$2: //Ip"; }
 # ---- 1. The scenario ----
 zip=example.com/public/@v/v1.0.0.zip
 fault "$FLAKY_URL" "/$zip" status:503
-curl -sf -D "$TMP/alice.h" -o /dev/null -H "Authorization: Bearer alice" "$STOA_URL/$zip" || fail "alice's download"
+curl -sf -D "$TMP/alice.h" -o /dev/null -H "Authorization: Bearer $ALICE" "$STOA_URL/$zip" || fail "alice's download"
 assert_eq "$(header "$TMP/alice.h" x-cache)/$(header "$TMP/alice.h" x-upstream)" "MISS/main" "alice's download"
 alice_rid=$(header "$TMP/alice.h" x-request-id)
 [ -n "$alice_rid" ] || fail "no X-Request-Id header"
 curl -sf -X POST "$FLAKY_URL/_control/reset" || fail "reset faults"
-curl -sf -o /dev/null -H "Authorization: Bearer bob" "$STOA_URL/$zip" || fail "bob's download"
+curl -sf -o /dev/null -H "Authorization: Bearer $BOB" "$STOA_URL/$zip" || fail "bob's download"
 curl -sf -o /dev/null "$STOA_URL/$zip" || fail "anonymous download"
 # The go command: .info and .mod are misses (the .mod slowed to be the slowest request), the zip a hit.
 fault "$MAIN_URL" "/example.com/public/@v/v1.0.0.mod" delay:800 1
@@ -60,22 +77,35 @@ gocmd mod download -json example.com/public@v1.0.0 >"$TMP/go.json" 2>&1 || { cat
 mkdir -p "$TMP/src/a"
 printf 'module corp.example.com/a\n\ngo 1.19\n' >"$TMP/src/a/go.mod"
 printf 'package a\n\nfunc V() string { return "a" }\n' >"$TMP/src/a/a.go"
-"$STOA_BIN" publish "$TMP/src/a" --module corp.example.com/a --version v1.0.0 --url "$STOA_URL" --token carol \
+"$STOA_BIN" publish "$TMP/src/a" --module corp.example.com/a --version v1.0.0 --url "$STOA_URL" --token "$CAROL" \
     >/dev/null 2>&1 || fail "carol's publish"
 assert_eq "$(http_status GET "$STOA_URL/corp.example.com/a/@v/v1.0.0.info")" 200 "anonymous read of a private module"
-assert_eq "$(http_status DELETE "$STOA_URL/corp.example.com/a/@v/v1.0.0.zip" -H "Authorization: Bearer carol")" 200 "delete"
-assert_eq "$(http_status GET "$STOA_URL/corp.example.com/a/@v/list" -H "Authorization: Bearer bad")" 401 "bad token"
-assert_eq "$(http_status PUT "$STOA_URL/corp.example.com/a/@v/v1.0.1.zip" -H "Authorization: Bearer ro-dave" \
+assert_eq "$(http_status DELETE "$STOA_URL/corp.example.com/a/@v/v1.0.0.zip" -H "Authorization: Bearer $CAROL")" 200 "delete"
+assert_eq "$(http_status GET "$STOA_URL/corp.example.com/a/@v/list" -H "Authorization: Bearer $WRONG")" 401 "bad token"
+assert_eq "$(http_status PUT "$STOA_URL/corp.example.com/a/@v/v1.0.1.zip" -H "Authorization: Bearer $DAVE" \
     --data-binary x)" 403 "read-only token publishing"
-# (the CLI with the server's settings: same data root, so the same spool)
-STOA_STORAGE_OPTIONS_ROOT="$DATA" "$STOA_BIN" token --config "$TMP/stoa.yaml" create --name alice >/dev/null ||
-    fail "stoa token create"
-STOA_STORAGE_OPTIONS_ROOT="$DATA" "$STOA_BIN" token --config "$TMP/stoa.yaml" revoke bob >/dev/null ||
-    fail "stoa token revoke"
+# (names are never reused, so the scenario's create makes erin, used by the file sink below)
+ERIN=$(newtoken erin 'read:*') || exit 1
+tokcli revoke bob >/dev/null || fail "stoa token revoke"
 
-# 3 curl zips + go's info, mod, zip + publish + private read + delete + 2 denials + 2 token changes
-wait_for rows_are 13 || fail "expected 13 audit rows, have: $(psqlc -c "SELECT action, path, status, identity, target FROM audit_events ORDER BY time")"
-pass "scenario recorded: 13 events (downloads, hits, go, publish, delete, denials, token changes)"
+# 4 creates before the scenario + 3 curl zips + go's info, mod, zip + publish + private read
+# + delete + 2 denials + 2 token changes
+wait_for rows_are 17 || fail "expected 17 audit rows, have: $(psqlc -c "SELECT action, path, status, identity, target FROM audit_events ORDER BY time")"
+pass "scenario recorded: 17 events (token creates, downloads, hits, go, publish, delete, denials, token changes)"
+
+# no_secrets FILE WHAT [SEEN]: FILE holds no token secret (nor its hex part); SEEN, if
+# given, is text FILE must hold, so the check looks at a file that has the events.
+no_secrets() {
+    [ -z "${3:-}" ] || grep -qF "$3" "$1" || fail "$2 does not mention $3: the check would prove nothing"
+    local v
+    for v in ALICE BOB CAROL DAVE ERIN WRONG; do
+        if grep -qiF "${!v#stoa_}" "$1"; then fail "$2 holds the secret of token $v"; fi
+    done
+}
+dump_table() { psql "$PG_DSN" -X -q -v ON_ERROR_STOP=1 -c "COPY audit_events TO STDOUT" >"$TMP/table.dump" || fail "dump"; }
+dump_table
+no_secrets "$TMP/table.dump" "the audit table" token:carol
+pass "no token secret in the audit rows"
 
 # ---- 2. Every documented query, extracted from docs/audit.md ----
 mkdir -p "$TMP/q"
@@ -98,20 +128,22 @@ token:alice|1|v1.0.0
 token:bob|1|v1.0.0"
 check 2 2,3,4,5,7 "publish|token:carol|corp.example.com/a|v1.0.0|201
 delete|token:carol|corp.example.com/a|v1.0.0|200
-publish|token:ro-dave|corp.example.com/a|v1.0.1|403"
-check 3 1,2,3,6 "127.0.0.1|401|1|token not recognised
-127.0.0.1|403|1|token ro-dave may only read"
+publish|token:dave|corp.example.com/a|v1.0.1|403"
+check 3 1,2,3,6 "127.0.0.1|401|1|invalid token
+127.0.0.1|403|1|token 'dave' lacks scope publish:corp.example.com/a (it has: read:*)"
 check 4 1-4 "$day|example.com/public|6|4
 $day|corp.example.com/a|1|0"
 check 5 1-5 "$day|4|3|0|57.1"
 check 6 1-3 "flaky|1|1"
 check 7 1-6 "corp.example.com/a|(anonymous)|anonymous|200|127.0.0.1|1
 corp.example.com/a|(anonymous)|deny|401|127.0.0.1|1
-corp.example.com/a|token:ro-dave|deny|403|127.0.0.1|1"
+corp.example.com/a|token:dave|deny|403|127.0.0.1|1"
 got=$(runq 8 | awk -F'|' '{print $1 "|" ($2 != "" ? "created" : "-") "|" ($3 != "" ? "revoked" : "-") "|" ($4 != "" && $5 >= $4 ? "used" : "-") "|" $6}')
 assert_eq "$got" "token:alice|created|-|used|1
-token:bob|-|revoked|used|1
-token:carol|-|-|used|2" "query 8 of docs/audit.md"
+token:bob|created|revoked|used|1
+token:carol|created|-|used|2
+token:dave|created|-|-|0
+token:erin|created|-|-|0" "query 8 of docs/audit.md"
 assert_eq "$(runq 9 | wc -l)" 11 "query 9: every request of the scenario"
 assert_eq "$(runq 9 | head -1 | cut -d'|' -f4)" "/example.com/public/@v/v1.0.0.mod" "query 9: the delayed .mod is the slowest"
 check 10 2-4,6 "publish|PUT|corp.example.com/a|201
@@ -180,7 +212,7 @@ pass "SIGTERM flushes the audit queue before exit"
 # ---- 5. The file sink: valid JSON lines, odd paths, and the documented loading recipe ----
 mkdir -p "$TMP/file/stoa-data"
 CONFIG_FILE="$TMP/stoa.yaml" start_stoa STOA_AUDIT_SINK=file STOA_AUDIT_PATH="$TMP/file/stoa-data/audit.jsonl"
-curl -sf -o /dev/null -H "Authorization: Bearer erin" "$STOA_URL/$zip" || fail "download with the file sink"
+curl -sf -o /dev/null -H "Authorization: Bearer $ERIN" "$STOA_URL/$zip" || fail "download with the file sink"
 port=${STOA_URL##*:}
 python3 - "$port" <<'PY' || fail "raw request with an odd path"
 import socket, sys
@@ -188,7 +220,7 @@ s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 s.sendall(b'GET /example.com/public/@v/list?q="\\\xff\xc3\xa9\xc3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
 assert s.recv(64).startswith(b"HTTP/1.1 200"), "odd path not answered"
 PY
-assert_eq "$(http_status GET "$STOA_URL/corp.example.com/a/@v/list" -H "Authorization: Bearer bad")" 401 "denied (file sink)"
+assert_eq "$(http_status GET "$STOA_URL/corp.example.com/a/@v/list" -H "Authorization: Bearer $WRONG")" 401 "denied (file sink)"
 stop_stoa
 python3 - "$TMP/file/stoa-data/audit.jsonl" <<'PY' || fail "the file sink's lines"
 import json, sys
@@ -197,11 +229,12 @@ assert len(events) == 3, events
 zip, odd, denied = events
 assert zip["identity"] == "token:erin" and zip["cache"] == "hit" and zip["status"] == 200, zip
 assert odd["path"] == '/example.com/public/@v/list?q="\\%FF\u00e9%C3', odd["path"]
-assert denied["auth"] == "deny" and denied["status"] == 401 and denied["error"] == "token not recognised", denied
+assert denied["auth"] == "deny" and denied["status"] == 401 and denied["error"] == "invalid token", denied
 for e in events:
     assert len(e["id"]) == 36 and e["time"].endswith("Z") and e["bytes"] >= 0, e
 PY
-pass "file sink: valid JSON lines; quote, backslash and invalid UTF-8 in a path are escaped"
+no_secrets "$TMP/file/stoa-data/audit.jsonl" "the JSON lines file" token:erin
+pass "file sink: valid JSON lines; quote, backslash and invalid UTF-8 in a path are escaped; no secret"
 
 recipe=$(awk '/^```sh/ {f = 1; b = ""; next} f && /^```/ {f = 0; if (b ~ /\\copy/) print b; next} f {b = b $0 "\n"}' \
     "$STOA_SRC/docs/audit.md")
@@ -214,3 +247,9 @@ assert_eq "$(rows)" "$((before + 3))" "rows after loading the same file twice"
 assert_eq "$(psqlc -c "SELECT path FROM audit_events WHERE identity IS NULL AND path LIKE '%q=%'")" \
     '/example.com/public/@v/list?q="\%FFé%C3' "odd path after loading"
 pass "the documented recipe loads the JSON lines file into audit_events, once"
+
+dump_table
+no_secrets "$TMP/table.dump" "the audit table, at the end" token:erin
+cat "$TMP"/stoa.*.log >"$TMP/logs"
+no_secrets "$TMP/logs" "the server logs"
+pass "no token secret in the audit table, the JSON lines or the server logs"
