@@ -28,7 +28,8 @@ static struct {
     audit_spool *spool;
     size_t batch;
     uint32_t interval_ms;
-    int sink_down;         /* the last write answered RETRY */
+    atomic_int sink_down;  /* the last write answered RETRY */
+    atomic_int losing;     /* the last spool append failed: events are being dropped */
     uint64_t retry_at_ms;
     char instance[80];
     atomic_ullong written, spooled, dropped, queued;
@@ -95,7 +96,9 @@ static int replay_spool(void)
 static void to_spool(char *const *lines, size_t n)
 {
     char err[512];
-    if (audit_spool_append(q.spool, lines, n, err, sizeof(err)) != 0)
+    int failed = audit_spool_append(q.spool, lines, n, err, sizeof(err)) != 0;
+    atomic_store(&q.losing, failed);
+    if (failed)
         drop(n, err);
     else
         atomic_fetch_add(&q.spooled, n);
@@ -326,4 +329,6 @@ void audit_stats_get(audit_stats *s)
     s->written = atomic_load(&q.written);
     s->spooled = atomic_load(&q.spooled);
     s->dropped = atomic_load(&q.dropped);
+    s->sink_down = atomic_load(&q.sink_down);
+    s->losing = atomic_load(&q.losing);
 }

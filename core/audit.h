@@ -44,6 +44,8 @@ typedef struct audit_stats {
     uint64_t written;      /* events the sink accepted (directly or by replay) */
     uint64_t spooled;      /* events that went to the spool */
     uint64_t dropped;      /* events lost: queue full, spool unwritable, sink refused */
+    int sink_down;         /* the sink is failing; events go to the spool */
+    int losing;            /* the spool cannot be written either: events are being lost */
 } audit_stats;
 
 void audit_stats_get(audit_stats *s);

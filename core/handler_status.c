@@ -1,5 +1,13 @@
-/* /healthz (the process answers), /readyz (storage usable), /version. */
+/* /healthz (the process answers), /readyz (storage usable and the audit trail kept),
+ * /version.
+ *
+ * An audit sink that is down does not make a replica unready while its events go to
+ * the spool: they are replayed later and nothing is lost, and taking every replica out
+ * of a load balancer because the audit database is down would turn an audit outage
+ * into a registry outage. Losing events (the spool cannot be written) does. The sink's
+ * state is in the body and in the stoa_audit_* metrics. */
 #include "app.h"
+#include "audit.h"
 #include "handlers.h"
 #include "task.h"
 
@@ -20,10 +28,17 @@ static void ready_work(task *t)
 static void ready_cont(task *t, reqctx *rc)
 {
     ready_task *r = (ready_task *)t;
-    if (r->st == STOA_OK)
-        http_send_text(rc, 200, "ok");
-    else
+    audit_stats a;
+    audit_stats_get(&a);
+    if (r->st != STOA_OK)
         http_send_text(rc, 503, "storage not ready: %s", r->err.msg);
+    else if (a.losing)
+        http_send_text(rc, 503, "audit events are being lost: the sink is down and the spool cannot be written");
+    else if (a.sink_down)
+        http_send_text(rc, 200, "ok (audit sink down: %llu bytes spooled, replayed when it is back)",
+                       (unsigned long long)a.spool_bytes);
+    else
+        http_send_text(rc, 200, "ok");
 }
 
 int handler_status(reqctx *rc)

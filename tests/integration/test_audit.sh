@@ -181,8 +181,12 @@ pg_ctl_stop
 wait_for spooling || fail "events were not spooled while PostgreSQL was down"
 n=$(sent)
 wait_for at_least $((n + 50)) || fail "requests stalled while PostgreSQL was down"
+ready=$(curl -s -w ' %{http_code}' "$STOA_URL/readyz")
+assert_contains "$ready" "audit sink down" "readyz during the outage"
+assert_contains "$ready" " 200" "readyz during the outage (spooling loses nothing: still ready)"
 pg_ctl_start
 wait_for spool_empty || fail "the spool was not replayed after PostgreSQL came back"
+assert_eq "$(curl -s "$STOA_URL/readyz")" "ok" "readyz after the outage"
 n=$(sent)
 wait_for at_least $((n + 20)) || fail "requests stalled after PostgreSQL came back"
 touch "$TMP/stop"
