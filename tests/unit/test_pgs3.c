@@ -1,8 +1,8 @@
 /* The pgs3 plugin against the storage contract (include/stoa/storage.h S1-S5), the
  * fill lease and gc, loaded through the core's real plugin loader. It needs a real
  * PostgreSQL and S3: tests/integration/test_pgs3_contract.sh starts them and runs this
- * program with PGS3_TEST_DSN and PGS3_TEST_S3_HOST set; without them it exits 77, which
- * CTest reports as skipped. */
+ * program with PGS3_TEST_DSN and PGS3_TEST_S3_HOST set (CTest does not run it alone;
+ * without them it exits 77). */
 #include "storage_contract.h"
 
 #include <stdlib.h>
