@@ -50,6 +50,10 @@ static void send_fill_failure(reqctx *rc, const stoa_error *err)
         http_send_text(rc, 404, "%s@%s: %s", r->module, r->version, err->msg);
         return;
     }
+    if (err->status == STOA_NOSPACE) { /* stoa's own disk is full: not the upstreams' fault */
+        http_send_text(rc, 507, "%s@%s: cannot cache it: %s", r->module, r->version, err->msg);
+        return;
+    }
     int status = the_app->conf->fail_status == 502 ? 502 : 404;
     http_send_text(rc, status, "%s@%s is not cached here and no upstream could serve it: %s", r->module, r->version,
                    err->msg);

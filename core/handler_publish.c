@@ -323,7 +323,8 @@ int handler_publish(reqctx *rc)
         int e = errno;
         if (fd >= 0)
             close(fd);
-        return http_send_text(rc, e == ENOSPC ? 507 : 500, "cannot stage the upload: %s", strerror(e)), 0;
+        return http_send_text(rc, e == ENOSPC || e == EDQUOT || e == EFBIG ? 507 : 500, "cannot stage the upload: %s",
+                              strerror(e)), 0;
     }
     publish *p = (publish *)reqasync_new(req, sizeof(*p), on_run, on_done);
     if (p == NULL) {

@@ -220,6 +220,9 @@ static int wait_for_signal(app *a)
 static void block_signals(void)
 {
     signal(SIGPIPE, SIG_IGN);
+    /* Over a file size limit (RLIMIT_FSIZE) write() must fail with EFBIG, which storage
+     * reports as 507, instead of the signal killing the server. */
+    signal(SIGXFSZ, SIG_IGN);
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);

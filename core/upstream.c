@@ -208,7 +208,8 @@ static stoa_status classify_curl(CURLcode rc, const xfer *x, char *why, size_t l
         return snprintf(why, len, "stalled: no bytes for %u ms", x->stall_ms), STOA_TIMEOUT;
     if (x->write_error)
         return snprintf(why, len, "cannot write staging file: %s", strerror(x->write_error)),
-               x->write_error == ENOSPC ? STOA_NOSPACE : STOA_INTERNAL;
+               x->write_error == ENOSPC || x->write_error == EDQUOT || x->write_error == EFBIG ? STOA_NOSPACE
+                                                                                             : STOA_INTERNAL;
     if (rc == CURLE_OPERATION_TIMEDOUT)
         return snprintf(why, len, "timed out (%s)", curl_easy_strerror(rc)), STOA_TIMEOUT;
     snprintf(why, len, "%s", curl_easy_strerror(rc));
@@ -289,6 +290,8 @@ static void record(const conf_upstream *u, stoa_status st)
 {
     health *h = &slots[upstream_slot(u->name)];
     atomic_fetch_add(&h->requests, 1);
+    if (st == STOA_NOSPACE) /* our disk is full: says nothing about the upstream's health */
+        return;
     if (st == STOA_OK || st == STOA_NOTFOUND) {
         atomic_store(&h->consecutive, 0);
         atomic_store(&h->open_until_ms, 0);
