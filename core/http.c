@@ -199,10 +199,13 @@ static int etag_of(const stoa_meta *m, char *out, size_t len)
     static const unsigned char zero[32];
     if (memcmp(m->sha256, zero, 32) == 0)
         return 0;
+    static const char hex[] = "0123456789abcdef";
     char *o = out;
     *o++ = '"';
-    for (int i = 0; i < 16; ++i)
-        o += sprintf(o, "%02x", m->sha256[i]);
+    for (int i = 0; i < 16; ++i) { /* by hand: sprintf per byte showed in hit profiles */
+        *o++ = hex[m->sha256[i] >> 4];
+        *o++ = hex[m->sha256[i] & 15];
+    }
     *o++ = '"';
     *o = '\0';
     (void)len;
@@ -273,6 +276,8 @@ void http_send_fd(reqctx *rc, int fd, const stoa_meta *meta, const char *content
         h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
         return;
     }
-    s->buf = h2o_mem_alloc_pool(&req->pool, SEND_CHUNK);
+    /* Only as much buffer as the file needs: a 128 KiB pool allocation per request is an
+     * mmap/munmap pair for every small .info/.mod (above glibc's mmap threshold). */
+    s->buf = h2o_mem_alloc_pool(&req->pool, meta->size < SEND_CHUNK ? (size_t)meta->size : SEND_CHUNK);
     fdsend_proceed(&s->super, req);
 }
