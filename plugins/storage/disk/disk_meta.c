@@ -20,13 +20,19 @@ int disk_meta_path(const char *object, char *out, size_t len)
     return n > 0 && (size_t)n < len ? 0 : -1;
 }
 
+static int nibble(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* By hand, not sscanf("%2x") per byte: this runs on every cache hit. */
 static int unhex(const char *s, unsigned char *out, size_t n)
 {
     for (size_t i = 0; i < n; ++i) {
-        unsigned v;
-        if (sscanf(s + 2 * i, "%2x", &v) != 1)
+        int hi = nibble(s[2 * i]), lo = hi < 0 ? -1 : nibble(s[2 * i + 1]);
+        if (lo < 0)
             return -1;
-        out[i] = (unsigned char)v;
+        out[i] = (unsigned char)(hi << 4 | lo);
     }
     return 0;
 }
