@@ -5,6 +5,8 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -117,10 +119,28 @@ typedef struct xfer {
     upstream_result *res;
 } xfer;
 
+/* Reserves the announced length before the first byte is written (and possibly
+ * streamed to clients): a full disk or a file size limit then fails the fill while
+ * stoa can still answer 507, instead of cutting off a response already under way.
+ * 0, or -1 with errno. */
+static int reserve(int fd, int64_t len)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && (uint64_t)len > rl.rlim_cur)
+        return errno = EFBIG, -1;
+    if (fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, len) != 0 && errno != EOPNOTSUPP && errno != ENOSYS && errno != EINTR)
+        return -1;
+    return 0;
+}
+
 static size_t on_body(char *data, size_t size, size_t n, void *p)
 {
     xfer *x = p;
     size_t len = size * n, off = 0;
+    if (x->bytes == 0 && x->content_length > 0 && reserve(x->fd, x->content_length) != 0) {
+        x->write_error = errno;
+        return 0;
+    }
     while (off < len) {
         ssize_t w = write(x->fd, data + off, len - off);
         if (w < 0 && errno == EINTR)
