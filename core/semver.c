@@ -123,7 +123,9 @@ int semver_canonical(const char *v, char *out, size_t outlen)
     int n = snprintf(out, outlen, "v%.*s.%.*s.%.*s%.*s%s", (int)p.lmajor, p.major, p.minor ? (int)p.lminor : 1,
                      p.minor ? p.minor : "0", p.patch ? (int)p.lpatch : 1, p.patch ? p.patch : "0", (int)p.lpre,
                      p.pre ? p.pre : "", keep_build ? "+incompatible" : "");
-    return n > 0 && (size_t)n < outlen ? 0 : -1;
+    /* Completing "v1" to "v1.0.0" adds up to 4 bytes: a result over SEMVER_MAX would be a
+     * version stoa itself calls invalid (found by fuzz_semver). */
+    return n > 0 && (size_t)n < outlen && n <= SEMVER_MAX ? 0 : -1;
 }
 
 int semver_is_canonical(const char *v)

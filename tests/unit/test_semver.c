@@ -86,6 +86,16 @@ static void hostile(void **state)
     assert_false(semver_is_valid(NULL));
     char small[4];
     assert_int_equal(semver_canonical("v1.2.3", small, sizeof(small)), -1);
+    /* A valid "vN" just under SEMVER_MAX whose canonical form ("vN.0.0") is over it:
+     * canonical must refuse rather than produce a version semver_is_valid rejects
+     * (tests/fuzz/corpus/semver/crash-long-major). */
+    char longmajor[SEMVER_MAX + 1], canon[2 * SEMVER_MAX];
+    memset(longmajor, '7', SEMVER_MAX - 2);
+    longmajor[0] = 'v';
+    longmajor[SEMVER_MAX - 2] = '\0';
+    assert_true(semver_is_valid(longmajor));
+    assert_int_equal(semver_canonical(longmajor, canon, sizeof(canon)), -1);
+    assert_false(semver_is_canonical(longmajor));
 }
 
 int main(void)
