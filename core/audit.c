@@ -273,7 +273,8 @@ int audit_open(const struct conf *c, int threaded, char *err, size_t errlen)
     q.interval_ms = c->audit_interval_ms > 0 ? c->audit_interval_ms : 1;
     q.cap = c->audit_queue >= q.batch ? c->audit_queue : q.batch;
     q.head = q.count = 0;
-    q.closing = q.sink_down = 0;
+    q.closing = 0;
+    q.sink_down = 0; /* separately: clang rejects the value of an _Atomic assignment as an int */
     if (open_sink(c, err, errlen) != 0) {
         audit_close();
         return -1;
