@@ -79,6 +79,38 @@ static void no_escape(void **state)
     close(x.fd);
 }
 
+/* The in-memory sidecar cache: a replaced object (same size, other bytes) is never
+ * described by the entry of the one it replaced, and a hit needs no sidecar. */
+static void metacache(void **state)
+{
+    fixture *f = *state;
+    stoa_error err;
+    for (int round = 0; round < 3; ++round) {
+        stoa_put_file l = staged(STOA_KIND_LIST, round % 2 ? "v1.0.0\n" : "v2.0.0\n");
+        assert_int_equal(f->s.m->put(f->s.state, "m.c/x", NULL, &l, 1, &err), STOA_OK);
+        for (int again = 0; again < 2; ++again) { /* a miss, then a hit */
+            stoa_object o;
+            assert_int_equal(get(&f->s, "m.c/x", NULL, STOA_KIND_LIST, &o), STOA_OK);
+            assert_memory_equal(o.meta.sha256, l.meta.sha256, 32);
+            close(o.fd);
+        }
+        close(l.fd);
+    }
+    stoa_put_file z = staged(STOA_KIND_ZIP, "cached meta");
+    assert_int_equal(f->s.m->put(f->s.state, "m.c/x", "v1.0.0", &z, 1, &err), STOA_OK);
+    stoa_object o;
+    assert_int_equal(get(&f->s, "m.c/x", "v1.0.0", STOA_KIND_ZIP, &o), STOA_OK);
+    close(o.fd);
+    char cmd[400];
+    snprintf(cmd, sizeof(cmd), "rm '%s/m.c/x/@v/.meta/v1.0.0.zip'", f->root);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(get(&f->s, "m.c/x", "v1.0.0", STOA_KIND_ZIP, &o), STOA_OK);
+    assert_memory_equal(o.meta.sha256, z.meta.sha256, 32); /* from the cache */
+    assert_string_equal(o.meta.h1, "h1:abc=");
+    close(o.fd);
+    close(z.fd);
+}
+
 /* A child dies between writing the temp file and renaming it (the fault point
  * STOA_DISK_CRASH_AT=before_rename): nothing is visible, and the next open cleans up. */
 static void crash_mid_put(void **state)
@@ -153,6 +185,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(no_escape, setup, teardown),
         cmocka_unit_test_setup_teardown(crash_mid_put, setup, teardown),
         cmocka_unit_test_setup_teardown(live_temp_kept, setup, teardown),
+        cmocka_unit_test_setup_teardown(metacache, setup, teardown),
         cmocka_unit_test_setup_teardown(contract_concurrent_same, setup, teardown),
         cmocka_unit_test_setup_teardown(contract_health, setup, teardown),
     };

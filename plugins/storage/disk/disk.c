@@ -82,12 +82,14 @@ static stoa_status disk_open(const stoa_host *host, const stoa_options *opts, vo
     int cleaned = clean_tmp(d);
     if (cleaned > 0)
         host->log(host, STOA_LOG_WARN, "removed %d unfinished temp file(s) from %s (left by a crash)", cleaned, d->tmp);
+    d->metas = disk_metacache_new();
     *state = d;
     return STOA_OK;
 }
 
 static void disk_close(void *state)
 {
+    disk_metacache_free(((disk *)state)->metas);
     free(state);
 }
 
@@ -107,7 +109,11 @@ static stoa_status disk_get(void *state, const stoa_key *key, unsigned flags, st
     }
     stoa_meta m;
     memset(&m, 0, sizeof(m));
-    if (disk_meta_read(path, &m) != 0 || m.size != (uint64_t)st.st_size) {
+    if (disk_metacache_get(d->metas, &st, &m)) {
+        /* the sidecar as read before for this very inode */
+    } else if (disk_meta_read(path, &m) == 0 && m.size == (uint64_t)st.st_size) {
+        disk_metacache_put(d->metas, &st, &m);
+    } else {
         /* No (or a stale) sidecar: serve by size; sha256 unknown (all zeros). */
         memset(&m, 0, sizeof(m));
         m.size = (uint64_t)st.st_size;

@@ -6,8 +6,11 @@
 #include <limits.h>
 #include <stoa/storage.h>
 
+typedef struct disk_metacache disk_metacache;
+
 typedef struct disk {
     const stoa_host *host;
+    disk_metacache *metas;  /* may be NULL (out of memory at open): every hit reads the sidecar */
     char root[PATH_MAX];
     char tmp[PATH_MAX];
     int fsync;
@@ -32,6 +35,14 @@ int disk_meta_write(const disk *d, const char *object, const stoa_meta *m);
 
 /* mkdir -p of path's parent directory. */
 int disk_mkparent(const char *path);
+
+/* Sidecar metadata cached by object identity (disk_metacache.c). get returns 1 and
+ * fills *out on a hit. Thread-safe; NULL cache = always a miss. */
+#include <sys/stat.h>
+disk_metacache *disk_metacache_new(void);
+void disk_metacache_free(disk_metacache *c);
+int disk_metacache_get(disk_metacache *c, const struct stat *st, stoa_meta *out);
+void disk_metacache_put(disk_metacache *c, const struct stat *st, const stoa_meta *m);
 
 /* mkostemp(tmpl) holding an exclusive flock until the caller closes the descriptor:
  * the lock tells clean_tmp the file's writer is alive. -1 with errno on failure. */
