@@ -186,7 +186,8 @@ assert_contains "$ready" "audit sink down" "readyz during the outage"
 assert_contains "$ready" " 200" "readyz during the outage (spooling loses nothing: still ready)"
 pg_ctl_start
 wait_for spool_empty || fail "the spool was not replayed after PostgreSQL came back"
-assert_eq "$(curl -s "$STOA_URL/readyz")" "ok" "readyz after the outage"
+ready_ok() { [ "$(curl -s "$STOA_URL/readyz")" = ok ]; }
+wait_for ready_ok || fail "readyz after the outage: $(curl -s "$STOA_URL/readyz")"
 n=$(sent)
 wait_for at_least $((n + 20)) || fail "requests stalled after PostgreSQL came back"
 touch "$TMP/stop"
