@@ -2,6 +2,7 @@
 
 #include "audit_sink.h"
 #include "audit_spool.h"
+#include "clock.h"
 #include "conf.h"
 #include "log.h"
 
@@ -35,13 +36,6 @@ static struct {
     atomic_ullong written, spooled, dropped, queued;
 } q = {.mu = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void drop(size_t n, const char *why)
 {
     /* Drops are rare and serious: log each occurrence, with the running total. */
@@ -72,7 +66,7 @@ static int replay_spool(void)
 {
     if (audit_spool_size(q.spool) == 0)
         return 1;
-    if (q.sink_down && now_ms() < q.retry_at_ms)
+    if (q.sink_down && (uint64_t)clock_mono_ms() < q.retry_at_ms)
         return 0;
     size_t delivered = 0, skipped = 0;
     char err[512];
@@ -84,7 +78,7 @@ static int replay_spool(void)
         log_msg(STOA_LOG_ERROR, "audit", "%s", err);
     if (rc != 0) {
         q.sink_down = 1;
-        q.retry_at_ms = now_ms() + RETRY_MS;
+        q.retry_at_ms = (uint64_t)clock_mono_ms() + RETRY_MS;
         return 0;
     }
     if (q.sink_down || delivered > 0)
@@ -140,7 +134,7 @@ static void deliver(char *const *lines, size_t n)
     if (!q.sink_down)
         log_msg(STOA_LOG_WARN, "audit", "%s sink unavailable (%s): spooling events until it is back", q.sink->name, err);
     q.sink_down = 1;
-    q.retry_at_ms = now_ms() + RETRY_MS;
+    q.retry_at_ms = (uint64_t)clock_mono_ms() + RETRY_MS;
     to_spool(lines, n);
 }
 

@@ -1,6 +1,7 @@
 #include "auth.h"
 
 #include "app.h"
+#include "clock.h"
 #include "log.h"
 #include "metrics.h"
 #include "status.h"
@@ -77,13 +78,6 @@ static const char *req_header(const stoa_auth_request *r, const char *name, size
     }
     *len = (size_t)(p - buf);
     return buf;
-}
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* Credentials were sent (and so, on a 401, were wrong): only these count as failed
@@ -195,7 +189,7 @@ stoa_status auth_check(reqctx *rc, stoa_op op, auth_decision *d)
     const struct conf *c = the_app->conf;
     memset(d, 0, sizeof(*d));
     stoa_status st = run_chain(rc, op, required(c, &rc->r, op), d);
-    uint64_t now = now_ms();
+    uint64_t now = (uint64_t)clock_mono_ms();
     if (st == STOA_UNAUTHORIZED && has_credentials(rc->req))
         throttle_failure(rc->client, now, c->throttle_failures, c->throttle_window_ms);
     /* Checked after the chain, on the address it established (a trusted proxy's

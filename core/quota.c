@@ -1,6 +1,7 @@
 #include "quota.h"
 
 #include "log.h"
+#include "ticker.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -268,17 +269,13 @@ stoa_status quota_enforce(storage *s, uint64_t max_bytes, int dry_run, FILE *out
 /* ---- the eviction thread ---- */
 
 static struct {
-    pthread_t tid;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    int running, stopping;
+    ticker t;
     storage *s;
     uint64_t max_bytes;
-    uint32_t interval_ms;
     const char *path;
-} ev = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
+} ev;
 
-static void round_once(void)
+static void round_once(void *arg)
 {
     quota_report rep;
     stoa_error err = {0};
@@ -292,54 +289,21 @@ static void round_once(void)
         log_msg(STOA_LOG_WARN, "quota", "cannot save %s: %s", ev.path, strerror(errno));
 }
 
-static void *evictor_main(void *arg)
-{
-    pthread_mutex_lock(&ev.lock);
-    while (!ev.stopping) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += ev.interval_ms / 1000;
-        until.tv_nsec += (long)(ev.interval_ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L)
-            until.tv_sec += 1, until.tv_nsec -= 1000000000L;
-        pthread_cond_timedwait(&ev.wake, &ev.lock, &until);
-        if (ev.stopping)
-            break;
-        pthread_mutex_unlock(&ev.lock);
-        round_once();
-        pthread_mutex_lock(&ev.lock);
-    }
-    pthread_mutex_unlock(&ev.lock);
-    return NULL;
-}
-
 int quota_start(storage *s, uint64_t max_bytes, uint32_t interval_ms, const char *path)
 {
     ev.s = s;
     ev.max_bytes = max_bytes;
-    ev.interval_ms = interval_ms ? interval_ms : 60000;
     ev.path = path;
-    ev.stopping = 0;
     if (path != NULL && quota_load(path) != 0)
         log_msg(STOA_LOG_WARN, "quota", "ignoring unreadable %s: %s", path, strerror(errno));
     if (max_bytes == 0)
         return 0; /* recency is still kept and saved at stop, for `stoa gc` */
-    if (pthread_create(&ev.tid, NULL, evictor_main, NULL) != 0)
-        return -1;
-    ev.running = 1;
-    return 0;
+    return ticker_start(&ev.t, interval_ms ? interval_ms : 60000, round_once, NULL);
 }
 
 void quota_stop(void)
 {
-    if (ev.running) {
-        pthread_mutex_lock(&ev.lock);
-        ev.stopping = 1;
-        pthread_cond_signal(&ev.wake);
-        pthread_mutex_unlock(&ev.lock);
-        pthread_join(ev.tid, NULL);
-        ev.running = 0;
-    }
+    ticker_stop(&ev.t);
     if (ev.path != NULL && quota_save(ev.path) != 0)
         log_msg(STOA_LOG_WARN, "quota", "cannot save %s: %s", ev.path, strerror(errno));
 }

@@ -1,5 +1,6 @@
 #include "upstream.h"
 
+#include "clock.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -30,13 +31,6 @@ typedef struct health {
 static health slots[UPSTREAM_SLOTS];
 static pthread_mutex_t slot_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_key_t curl_key;
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void curl_dispose(void *h)
 {
@@ -152,7 +146,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *p)
         off += (size_t)w;
     }
     x->bytes += len;
-    x->last_byte_ms = now_ms();
+    x->last_byte_ms = clock_mono_ms();
     if (x->progress != NULL && x->progress(x->arg, x->bytes, x->content_length) != 0) {
         x->aborted = 1;
         return 0;
@@ -190,7 +184,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *p)
 static int on_xferinfo(void *p, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
 {
     xfer *x = p;
-    int64_t now = now_ms();
+    int64_t now = clock_mono_ms();
     /* Before the first byte the first_byte timeout governs; after it, the stall one. */
     if (x->bytes == 0 && now - x->started_ms > (int64_t)x->first_byte_ms)
         return x->first_byte_timeout = 1;
@@ -266,7 +260,7 @@ static stoa_status fetch_url(const conf_upstream *u, const char *url, const char
     CURL *h = thread_handle();
     if (h == NULL)
         return snprintf(a->why, sizeof(a->why), "out of memory"), STOA_INTERNAL;
-    int64_t t0 = now_ms();
+    int64_t t0 = clock_mono_ms();
     xfer x = {.fd = fd, .content_length = -1, .started_ms = t0, .last_byte_ms = t0, .first_byte_ms = u->first_byte_ms,
               .stall_ms = u->stall_ms, .progress = progress, .arg = arg, .res = res};
     res->etag[0] = res->content_type[0] = '\0';
@@ -319,7 +313,7 @@ static void record(const conf_upstream *u, stoa_status st)
     }
     atomic_fetch_add(&h->failures, 1);
     if (atomic_fetch_add(&h->consecutive, 1) + 1 >= u->max_fails) {
-        int64_t now = now_ms();
+        int64_t now = clock_mono_ms();
         atomic_store(&h->open_until_ms, now + u->fail_timeout_ms);
         atomic_store(&h->next_probe_ms, now + u->probe_interval_ms);
     }
@@ -359,9 +353,9 @@ static stoa_status try_upstream(const struct conf *c, size_t i, const char *relp
         upstream_attempt *a = &res->attempts[res->nattempts++];
         memset(a, 0, sizeof(*a));
         snprintf(a->name, sizeof(a->name), "%s", u->name);
-        int64_t t0 = now_ms();
+        int64_t t0 = clock_mono_ms();
         st = a->status = attempt_once(u, relpath, cond, fd, progress, arg, res, a);
-        a->ms = (double)(now_ms() - t0);
+        a->ms = (double)(clock_mono_ms() - t0);
         record(u, st);
         metrics_upstream(upstream_slot(u->name), st, a->ms);
         if (st != STOA_OK && st != STOA_NOTFOUND)
@@ -390,7 +384,7 @@ stoa_status upstream_fetch_cond(const struct conf *c, size_t from, const char *r
     }
     res->served_by = -1;
     stoa_status last = res->status == STOA_OK ? STOA_NOTFOUND : res->status;
-    int64_t now = now_ms();
+    int64_t now = clock_mono_ms();
     for (size_t i = from; i < c->nupstreams; ++i) {
         if (!eligible(c, i, now))
             continue;
@@ -440,7 +434,7 @@ void upstream_health_of(const conf_upstream *u, upstream_health *out)
     memset(out, 0, sizeof(*out));
     health *h = &slots[upstream_slot(u->name)];
     out->consecutive_failures = atomic_load(&h->consecutive);
-    out->open = circuit_open(u, now_ms());
+    out->open = circuit_open(u, clock_mono_ms());
     out->requests = atomic_load(&h->requests);
     out->failures = atomic_load(&h->failures);
 }
