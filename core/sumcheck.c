@@ -5,6 +5,7 @@
 #include "metrics.h"
 #include "modpath.h"
 #include "namespace.h"
+#include "semver.h"
 #include "sumdb_fetch.h"
 #include "tlog.h"
 
@@ -179,62 +180,74 @@ static const char *record_hash(const char *record, const char *module, const cha
     return NULL;
 }
 
-static int exempt(const route *r, stoa_kind kind)
+int sumcheck_applies(const struct conf *c, const char *repo, const char *module, const char *version, stoa_kind kind)
 {
-    const struct conf *c = the_app->conf;
-    return (kind != STOA_KIND_MOD && kind != STOA_KIND_ZIP) || !r->canonical || c->offline ||
-           c->sumdb_check == CONF_SUMCHECK_OFF || namespace_mode(c, r->repo, r->module) != CONF_NS_PROXY ||
-           (c->nosumdb != NULL && modpath_match_patterns(c->nosumdb, r->module));
+    return (kind == STOA_KIND_MOD || kind == STOA_KIND_ZIP) && semver_is_canonical(version) && !c->offline &&
+           c->sumdb_check != CONF_SUMCHECK_OFF && namespace_mode(c, repo, module) == CONF_NS_PROXY &&
+           (c->nosumdb == NULL || !modpath_match_patterns(c->nosumdb, module)) && checking_db() != NULL;
 }
 
-/* The database could not confirm the version (st NOTFOUND or UNAVAILABLE): strict
- * refuses (1), lenient passes it unverified (2) with a warning, quieter while the
- * database is known to be down. */
-static int unconfirmed(const conf_sumdb *db, const route *r, stoa_status st, const stoa_error *e, int was_resting,
-                       stoa_error *err)
+sumcheck_result sumcheck_hash(const char *module, const char *version, stoa_kind kind, const char *h1, char want[64],
+                              stoa_error *err)
 {
-    const char *why = st == STOA_NOTFOUND ? "unknown to it" : e->msg;
-    if (the_app->conf->sumdb_check == CONF_SUMCHECK_STRICT)
-        return stoa_fail(err, STOA_BADGATEWAY, "%s@%s not confirmed by checksum database %s (sumdb_check: strict): %s",
-                         r->module, r->version, db->name, why), 1;
-    log_msg(was_resting ? STOA_LOG_INFO : STOA_LOG_WARN, "sumcheck", "%s@%s cached unverified by checksum database %s: %s",
-            r->module, r->version, db->name, why);
-    return 2;
-}
-
-/* 0 verified, 1 refused, 2 passed unverified (as metrics_sumcheck counts them). */
-static int check(const conf_sumdb *db, const route *r, stoa_kind kind, const stoa_meta *meta, stoa_error *err)
-{
+    const conf_sumdb *db = checking_db();
     char key[sizeof(recent[0].key)], record[sizeof(recent[0].record)];
-    snprintf(key, sizeof(key), "%s@%s", r->module, r->version);
+    want[0] = '\0';
+    if (db == NULL)
+        return SUMCHECK_SKIPPED;
+    snprintf(key, sizeof(key), "%s@%s", module, version);
     if (!recall(key, record, sizeof(record))) {
-        stoa_error e = {0};
-        int was_resting = resting();
-        stoa_status st = lookup(db, r->module, r->version, record, sizeof(record), &e);
-        if (st == STOA_NOTFOUND || st == STOA_UNAVAILABLE)
-            return unconfirmed(db, r, st, &e, was_resting, err);
+        stoa_status st = lookup(db, module, version, record, sizeof(record), err);
+        if (st == STOA_NOTFOUND)
+            return stoa_fail(err, STOA_NOTFOUND, "%s@%s is unknown to checksum database %s", module, version, db->name),
+                   SUMCHECK_UNCONFIRMED;
+        if (st == STOA_UNAVAILABLE)
+            return SUMCHECK_UNCONFIRMED;
         if (st != STOA_OK)
-            return stoa_fail(err, STOA_BADGATEWAY, "%s", e.msg), 1;
+            return SUMCHECK_REFUSED;
         remember(key, record);
     }
     size_t hlen = 0;
-    const char *h = record_hash(record, r->module, r->version, kind, &hlen);
+    const char *h = record_hash(record, module, version, kind, &hlen);
     const char *file = kind == STOA_KIND_MOD ? "/go.mod" : "";
-    if (h == NULL)
+    if (h == NULL || hlen >= 64)
         return stoa_fail(err, STOA_BADGATEWAY, "checksum database %s: its record for %s@%s has no line for %s%s", db->name,
-                         r->module, r->version, r->version, file), 1;
-    if (hlen != strlen(meta->h1) || memcmp(h, meta->h1, hlen) != 0)
-        return stoa_fail(err, STOA_BADGATEWAY, "checksum mismatch for %s@%s%s: checksum database %s has %.*s, upstream sent %s",
-                         r->module, r->version, file, db->name, (int)hlen, h, meta->h1), 1;
-    return 0;
+                         module, version, version, file), SUMCHECK_REFUSED;
+    memcpy(want, h, hlen);
+    want[hlen] = '\0';
+    if (strcmp(want, h1) != 0)
+        return stoa_fail(err, STOA_BADGATEWAY, "checksum mismatch for %s@%s%s: checksum database %s has %s, upstream sent %s",
+                         module, version, file, db->name, want, h1), SUMCHECK_REFUSED;
+    return SUMCHECK_VERIFIED;
 }
 
-stoa_status sumcheck_fill(const route *r, stoa_kind kind, const stoa_meta *meta, stoa_error *err)
+/* The database could not confirm the version: strict refuses it, lenient passes it
+ * unverified with a warning (quieter while the database is known to be down). */
+static sumcheck_result unconfirmed(const route *r, int was_resting, stoa_error *err)
 {
-    const conf_sumdb *db = checking_db();
-    if (db == NULL || exempt(r, kind))
-        return STOA_OK;
-    int result = check(db, r, kind, meta, err);
-    metrics_sumcheck(result);
-    return result == 1 ? STOA_BADGATEWAY : STOA_OK;
+    if (the_app->conf->sumdb_check == CONF_SUMCHECK_STRICT) {
+        char why[sizeof(err->msg)];
+        snprintf(why, sizeof(why), "%s", err->msg);
+        return stoa_fail(err, STOA_BADGATEWAY, "%s@%s not confirmed by the checksum database (sumdb_check: strict): %s",
+                         r->module, r->version, why), SUMCHECK_REFUSED;
+    }
+    log_msg(was_resting ? STOA_LOG_INFO : STOA_LOG_WARN, "sumcheck", "%s@%s cached unverified: %s", r->module, r->version,
+            err->msg);
+    return SUMCHECK_UNCONFIRMED;
+}
+
+sumcheck_result sumcheck_fill(const route *r, stoa_kind kind, const stoa_meta *meta, stoa_error *err)
+{
+    if (!sumcheck_applies(the_app->conf, r->repo, r->module, r->canonical ? r->version : "", kind))
+        return SUMCHECK_SKIPPED;
+    char want[64];
+    stoa_error e = {0};
+    int was_resting = resting();
+    sumcheck_result res = sumcheck_hash(r->module, r->version, kind, meta->h1, want, &e);
+    if (res == SUMCHECK_UNCONFIRMED)
+        res = unconfirmed(r, was_resting, &e);
+    metrics_sumcheck(res);
+    if (res == SUMCHECK_REFUSED)
+        *err = e;
+    return res;
 }

@@ -18,14 +18,32 @@
 #ifndef STOA_SUMCHECK_H
 #define STOA_SUMCHECK_H
 
+#include "conf.h"
 #include "route.h"
 
 #include <stoa/storage.h>
 
-/* STOA_OK: verified or skipped (or, under sumdb_check lenient, the database could not
- * answer: logged). STOA_BADGATEWAY: refused, with a message naming the database in
- * err (a mismatch, a bad signature or proof; under strict also an unknown module or
- * an unreachable database). */
-stoa_status sumcheck_fill(const route *r, stoa_kind kind, const stoa_meta *meta, stoa_error *err);
+typedef enum sumcheck_result {
+    SUMCHECK_VERIFIED = 0,    /* the database's verified record has this hash */
+    SUMCHECK_REFUSED = 1,     /* another hash, an answer that does not verify, or strict policy */
+    SUMCHECK_UNCONFIRMED = 2, /* the database does not know the version or cannot answer */
+    SUMCHECK_SKIPPED = 3,     /* not subject to the check */
+} sumcheck_result;
+
+/* Whether kind of module@version is checked: MOD or ZIP of a canonical version in a
+ * proxy namespace, not matching nosumdb, with a checking database, sumdb_check not off,
+ * not offline. */
+int sumcheck_applies(const struct conf *c, const char *repo, const char *module, const char *version, stoa_kind kind);
+
+/* Compares h1 with the database's record for module@version (no policy applied).
+ * want gets the database's hash whenever a verified record has one (VERIFIED and a
+ * REFUSED mismatch), else "". REFUSED and UNCONFIRMED explain themselves in err. */
+sumcheck_result sumcheck_hash(const char *module, const char *version, stoa_kind kind, const char *h1, char want[64],
+                              stoa_error *err);
+
+/* The fill's check with the sumdb_check policy applied: UNCONFIRMED only under
+ * lenient (logged); under strict it is REFUSED. Counted in metrics. err is set for
+ * REFUSED. */
+sumcheck_result sumcheck_fill(const route *r, stoa_kind kind, const stoa_meta *meta, stoa_error *err);
 
 #endif
