@@ -102,3 +102,26 @@ stoa_status storage_gc(storage *s, stoa_gc_stats *stats, stoa_error *err)
     memset(stats, 0, sizeof(*stats));
     return s->p->m.storage.gc != NULL ? s->p->m.storage.gc(s->state, stats, err) : STOA_OK;
 }
+
+int storage_pins(const storage *s)
+{
+    const stoa_storage_methods *m = &s->p->m.storage;
+    return m->pin_get != NULL && m->pin_put != NULL && m->pin_walk != NULL;
+}
+
+stoa_status storage_pin_get(storage *s, const stoa_key *key, stoa_pin *out, stoa_error *err)
+{
+    if (!storage_pins(s))
+        return stoa_fail(err, STOA_NOTFOUND, "storage plugin %s keeps no pins", s->p->name);
+    return counted("pin_get", s->p->m.storage.pin_get(s->state, key, out, err));
+}
+
+stoa_status storage_pin_put(storage *s, const stoa_key *key, const stoa_pin *pin, unsigned flags, stoa_error *err)
+{
+    return storage_pins(s) ? counted("pin_put", s->p->m.storage.pin_put(s->state, key, pin, flags, err)) : STOA_OK;
+}
+
+stoa_status storage_pin_walk(storage *s, int only, stoa_pin_cb cb, void *arg, stoa_error *err)
+{
+    return storage_pins(s) ? counted("pin_walk", s->p->m.storage.pin_walk(s->state, only, cb, arg, err)) : STOA_OK;
+}

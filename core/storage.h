@@ -35,4 +35,11 @@ void storage_release(storage *s, void *handle);
 /* `stoa gc` (ABI 1.1). OK with zero stats when the plugin has nothing to collect. */
 stoa_status storage_gc(storage *s, stoa_gc_stats *stats, stoa_error *err);
 
+/* Pins (ABI 1.2, include/stoa/storage.h S6). storage_pins is 0 when the plugin keeps
+ * none; then pin_get says NOTFOUND, pin_put OK and pin_walk OK without calling cb. */
+int storage_pins(const storage *s);
+stoa_status storage_pin_get(storage *s, const stoa_key *key, stoa_pin *out, stoa_error *err);
+stoa_status storage_pin_put(storage *s, const stoa_key *key, const stoa_pin *pin, unsigned flags, stoa_error *err);
+stoa_status storage_pin_walk(storage *s, int only, stoa_pin_cb cb, void *arg, stoa_error *err);
+
 #endif

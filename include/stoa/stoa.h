@@ -25,8 +25,9 @@ extern "C" {
 
 #define STOA_ABI_MAJOR 1
 /* Minor 1: stoa_auth_request.required (auth.h); storage lease, release and gc
- * (storage.h). Members a minor adds are marked with it where they are declared. */
-#define STOA_ABI_MINOR 1
+ * (storage.h). Minor 2: storage pin_get, pin_put, pin_walk (storage.h). Members a
+ * minor adds are marked with it where they are declared. */
+#define STOA_ABI_MINOR 2
 
 #if defined(__GNUC__)
 #define STOA_EXPORT __attribute__((visibility("default")))

@@ -21,6 +21,9 @@
  *      a different sha256 it returns STOA_CONFLICT and changes nothing.
  *  S4. Mutable kinds (LIST, LATEST, SUMDB_LATEST) are replaced atomically.
  *  S5. On any status but STOA_OK, out-parameters are untouched.
+ *  S6. Pins (ABI 1.2) outlive the objects they pin: remove() and quota eviction never
+ *      touch them, so a module version refetched after a cache loss is held to the
+ *      hash stoa first served.
  */
 #ifndef STOA_STORAGE_H
 #define STOA_STORAGE_H
@@ -89,6 +92,25 @@ typedef struct stoa_gc_stats {
     uint64_t removed_bytes; /* their size */
 } stoa_gc_stats;
 
+/* What stoa first served for a MOD or ZIP of a canonical version it filled from an
+ * upstream, and whether the checksum database has confirmed it (ABI 1.2). */
+typedef enum stoa_pin_state {
+    STOA_PIN_UNVERIFIED = 0, /* cached while the database could not confirm it: re-checked later */
+    STOA_PIN_VERIFIED = 1,   /* the database's record has this hash */
+    STOA_PIN_UNCHECKED = 2,  /* not subject to the database (nosumdb, sumdb_check off, unknown to it) */
+} stoa_pin_state;
+
+typedef struct stoa_pin {
+    char h1[64];       /* "h1:..." */
+    int32_t state;     /* stoa_pin_state */
+    int64_t pinned_at; /* unix seconds when first recorded; kept by pin_put's replace */
+} stoa_pin;
+
+#define STOA_PIN_CREATE 0x1u /* pin_put: only if the key has no pin yet */
+
+/* pin_walk() callback. Non-zero stops. */
+typedef int (*stoa_pin_cb)(void *arg, const char *module, const char *version, stoa_kind kind, const stoa_pin *pin);
+
 typedef struct stoa_storage_methods {
     uint32_t struct_size; /* sizeof(stoa_storage_methods) the plugin was built with */
     uint32_t caps;        /* STOA_STORAGE_CAP_* */
@@ -142,6 +164,22 @@ typedef struct stoa_storage_methods {
      * never remove anything a committed or committing put() refers to. OK,
      * UNAVAILABLE, INTERNAL. May be NULL (nothing to collect). (ABI 1.1) */
     stoa_status (*gc)(void *state, stoa_gc_stats *stats, stoa_error *err);
+
+    /* ---- ABI 1.2: members below read as NULL in plugins built for 1.0 and 1.1 ---- */
+
+    /* Pins (S6), keyed by (module, version, kind) with kind MOD or ZIP. Plugins that
+     * leave all three NULL keep no pins: the core then cannot hold refetches to earlier
+     * content (it logs that at start). Shared by every process on one backend. */
+    /* OK (fills *out), NOTFOUND, UNAVAILABLE, INTERNAL. (ABI 1.2) */
+    stoa_status (*pin_get)(void *state, const stoa_key *key, stoa_pin *out, stoa_error *err);
+    /* Records pin for key atomically. With STOA_PIN_CREATE only when key has none:
+     * CONFLICT when one exists (it is left as it was). Without it, replaces h1 and
+     * state and keeps pinned_at of an existing pin. OK, CONFLICT, NOSPACE,
+     * UNAVAILABLE, INTERNAL. (ABI 1.2) */
+    stoa_status (*pin_put)(void *state, const stoa_key *key, const stoa_pin *pin, unsigned flags, stoa_error *err);
+    /* Calls cb for every pin, or only for pins in state `only` when only >= 0, in no
+     * particular order. OK, UNAVAILABLE, INTERNAL. (ABI 1.2) */
+    stoa_status (*pin_walk)(void *state, int only, stoa_pin_cb cb, void *arg, stoa_error *err);
 } stoa_storage_methods;
 
 #ifdef __cplusplus
