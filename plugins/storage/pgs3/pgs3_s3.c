@@ -122,7 +122,7 @@ static stoa_status drive(const pgs3_s3 *s3, S3RequestContext *rc, call *c, const
 /* One request in its own context: start (signed under the lock), then drive. */
 typedef void (*starter)(const S3BucketContext *b, const char *key, S3RequestContext *rc, call *c, void *arg);
 
-static stoa_status perform(const pgs3_s3 *s3, const char *op, const char *key, starter start, void *arg, call *c,
+static stoa_status attempt(const pgs3_s3 *s3, const char *op, const char *key, starter start, void *arg, call *c,
                            stoa_error *err)
 {
     S3RequestContext *rc;
@@ -136,7 +136,28 @@ static stoa_status perform(const pgs3_s3 *s3, const char *op, const char *key, s
     pthread_mutex_unlock(&sign_lock);
     stoa_status st = c->done ? STOA_OK : drive(s3, rc, c, op, key, err);
     S3_destroy_request_context(rc); /* aborts a request still running (timeout) */
-    return st != STOA_OK ? st : result(s3, c, op, key, err);
+    return st;
+}
+
+/* Every call is idempotent, so an answer S3 calls retryable (500 InternalError, 503
+ * SlowDown, a reset connection) is retried twice with a short backoff; a call that
+ * stalled is not (its time is spent). The body state restarts from offset 0. */
+static stoa_status perform(const pgs3_s3 *s3, const char *op, const char *key, starter start, void *arg, call *c,
+                           stoa_error *err)
+{
+    for (int i = 0;; ++i) {
+        stoa_status st = attempt(s3, op, key, start, arg, c, err);
+        if (st != STOA_OK)
+            return st;
+        if (c->status == S3StatusOK || i == 2 || !S3_status_is_retryable(c->status) || c->io_errno != 0)
+            return result(s3, c, op, key, err);
+        usleep(50000u << (2 * i));
+        c->done = 0;
+        c->offset = c->moved = 0;
+        c->detail[0] = '\0';
+        if (c->md != NULL)
+            EVP_DigestInit_ex(c->md, EVP_sha256(), NULL);
+    }
 }
 
 /* ---- put ---- */
