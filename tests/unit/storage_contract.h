@@ -2,7 +2,7 @@
  * The storage contract (include/stoa/storage.h S1-S5) as cmocka tests shared by every
  * storage plugin's unit test (test_disk.c, test_pgs3.c). Each test's *state points at
  * a struct whose first member is a contract_store holding an opened plugin. Modules
- * used: x.y/Z, x.y/none, a.b/c, m.n/o, q.r/S, r.s/t.
+ * used: x.y/Z, x.y/none, a.b/c, m.n/o, q.r/S, r.s/t, p.q/R.
  */
 #ifndef STOA_TEST_STORAGE_CONTRACT_H
 #define STOA_TEST_STORAGE_CONTRACT_H
@@ -196,6 +196,51 @@ static void contract_concurrent_same(void **state)
     close(o.fd);
 }
 
+
+static int pin_cb(void *arg, const char *module, const char *version, stoa_kind kind, const stoa_pin *pin)
+{
+    char *seen = arg;
+    size_t n = strlen(seen);
+    snprintf(seen + n, 1024 - n, "%s@%s.%s=%s/%d;", module, version, kind == STOA_KIND_MOD ? "mod" : "zip", pin->h1,
+             (int)pin->state);
+    return 0;
+}
+
+/* S6: pins are created once, replaced keeping their first time, filtered by state,
+ * and outlive remove(). */
+static void contract_pins(void **state)
+{
+    contract_store *f = *state;
+    stoa_error err;
+    stoa_key zip = {"p.q/R", "v1.0.0", STOA_KIND_ZIP}, mod = {"p.q/R", "v1.0.0", STOA_KIND_MOD};
+    stoa_pin a = {"h1:aaaa=", STOA_PIN_UNVERIFIED, 0}, b = {"h1:bbbb=", STOA_PIN_VERIFIED, 0}, got;
+    assert_int_equal(f->m->pin_get(f->state, &zip, &got, &err), STOA_NOTFOUND);
+    assert_int_equal(f->m->pin_put(f->state, &zip, &a, STOA_PIN_CREATE, &err), STOA_OK);
+    assert_int_equal(f->m->pin_put(f->state, &zip, &b, STOA_PIN_CREATE, &err), STOA_CONFLICT);
+    assert_int_equal(f->m->pin_get(f->state, &zip, &got, &err), STOA_OK);
+    assert_string_equal(got.h1, "h1:aaaa=");
+    assert_int_equal(got.state, STOA_PIN_UNVERIFIED);
+    assert_true(got.pinned_at > 1600000000);
+    int64_t first = got.pinned_at;
+    assert_int_equal(f->m->pin_put(f->state, &mod, &b, STOA_PIN_CREATE, &err), STOA_OK);
+    char seen[1024] = "";
+    assert_int_equal(f->m->pin_walk(f->state, STOA_PIN_UNVERIFIED, pin_cb, seen, &err), STOA_OK);
+    assert_string_equal(seen, "p.q/R@v1.0.0.zip=h1:aaaa=/0;");
+    assert_int_equal(f->m->pin_put(f->state, &zip, &b, 0, &err), STOA_OK);
+    assert_int_equal(f->m->pin_get(f->state, &zip, &got, &err), STOA_OK);
+    assert_string_equal(got.h1, "h1:bbbb=");
+    assert_int_equal(got.state, STOA_PIN_VERIFIED);
+    assert_int_equal(got.pinned_at, first);
+    seen[0] = '\0';
+    assert_int_equal(f->m->pin_walk(f->state, -1, pin_cb, seen, &err), STOA_OK);
+    assert_non_null(strstr(seen, "p.q/R@v1.0.0.zip=h1:bbbb=/1;"));
+    assert_non_null(strstr(seen, "p.q/R@v1.0.0.mod=h1:bbbb=/1;"));
+    stoa_put_file z = staged(STOA_KIND_ZIP, "zip bytes");
+    assert_int_equal(f->m->put(f->state, "p.q/R", "v1.0.0", &z, 1, &err), STOA_OK);
+    close(z.fd);
+    assert_int_equal(f->m->remove(f->state, "p.q/R", "v1.0.0", &err), STOA_OK);
+    assert_int_equal(f->m->pin_get(f->state, &zip, &got, &err), STOA_OK);
+}
 
 static void contract_health(void **state)
 {

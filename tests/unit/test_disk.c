@@ -187,6 +187,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(live_temp_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(metacache, setup, teardown),
         cmocka_unit_test_setup_teardown(contract_concurrent_same, setup, teardown),
+        cmocka_unit_test_setup_teardown(contract_pins, setup, teardown),
         cmocka_unit_test_setup_teardown(contract_health, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -109,6 +109,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(contract_concurrent_same, setup, teardown),
         cmocka_unit_test_setup_teardown(lease, setup, teardown),
         cmocka_unit_test_setup_teardown(crash_then_gc, setup, teardown),
+        cmocka_unit_test_setup_teardown(contract_pins, setup, teardown),
         cmocka_unit_test_setup_teardown(contract_health, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

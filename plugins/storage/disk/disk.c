@@ -280,16 +280,17 @@ static stoa_status disk_list(void *state, const char *module, stoa_version_cb cb
     return STOA_OK;
 }
 
-/* Reports every version (an .info file) in <root>/<rel>/@v. Non-zero stops. */
-static int walk_versions(disk *d, const char *rel, stoa_walk_cb cb, void *arg)
+typedef struct walk_ctx {
+    stoa_walk_cb cb;
+    void *arg;
+} walk_ctx;
+
+/* Reports every version (an .info file) in the @v directory dir of module. */
+static int walk_versions(void *arg, const char *module, DIR *vd)
 {
-    char dir[PATH_MAX], module[PATH_MAX];
-    if (snprintf(dir, sizeof(dir), "%s/%s/@v", d->root, rel) >= (int)sizeof(dir) ||
-        disk_unescape(rel, module, sizeof(module)) != 0)
-        return 0;
-    DIR *vd = opendir(dir);
+    walk_ctx *w = arg;
     int stop = 0;
-    for (struct dirent *v; vd != NULL && !stop && (v = readdir(vd)) != NULL;) {
+    for (struct dirent *v; !stop && (v = readdir(vd)) != NULL;) {
         size_t l = strlen(v->d_name);
         char esc[256], ver[256];
         struct stat st;
@@ -297,38 +298,17 @@ static int walk_versions(disk *d, const char *rel, stoa_walk_cb cb, void *arg)
             continue;
         snprintf(esc, sizeof(esc), "%.*s", (int)(l - 5), v->d_name);
         if (disk_unescape(esc, ver, sizeof(ver)) == 0 && fstatat(dirfd(vd), v->d_name, &st, 0) == 0)
-            stop = cb(arg, module, ver, st.st_mtime) != 0;
+            stop = w->cb(w->arg, module, ver, st.st_mtime) != 0;
     }
-    if (vd != NULL)
-        closedir(vd);
-    return stop;
-}
-
-/* Depth-first: a directory named "@v" holds versions of the module its parent's path
- * (relative to root) names. */
-static int walk_dir(disk *d, const char *rel, stoa_walk_cb cb, void *arg, int depth)
-{
-    char path[PATH_MAX * 2 + 2];
-    snprintf(path, sizeof(path), "%s/%s", d->root, rel);
-    DIR *dp = depth <= 64 ? opendir(path) : NULL;
-    int stop = 0;
-    for (struct dirent *e; dp != NULL && !stop && (e = readdir(dp)) != NULL;) {
-        if (e->d_name[0] == '.' || (depth == 0 && strcmp(e->d_name, "sumdb") == 0) || e->d_type != DT_DIR)
-            continue;
-        char sub[PATH_MAX];
-        if (strcmp(e->d_name, "@v") == 0)
-            stop = walk_versions(d, rel, cb, arg);
-        else if (snprintf(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "", e->d_name) < (int)sizeof(sub))
-            stop = walk_dir(d, sub, cb, arg, depth + 1);
-    }
-    if (dp != NULL)
-        closedir(dp);
     return stop;
 }
 
 static stoa_status disk_walk(void *state, stoa_walk_cb cb, void *arg, stoa_error *err)
 {
-    walk_dir(state, "", cb, arg, 0);
+    disk *d = state;
+    walk_ctx w = {cb, arg};
+    (void)err;
+    disk_tree_walk(d->root, walk_versions, &w);
     return STOA_OK;
 }
 
@@ -371,9 +351,12 @@ static const stoa_storage_methods methods = {
     .remove = disk_remove,
     .walk = disk_walk,
     .health = disk_health,
+    .pin_get = disk_pin_get,
+    .pin_put = disk_pin_put,
+    .pin_walk = disk_pin_walk,
 };
 
-static const stoa_plugin descriptor = {STOA_ABI_MAJOR, sizeof(stoa_plugin), STOA_PLUGIN_STORAGE, "disk", "1.0", &methods};
+static const stoa_plugin descriptor = {STOA_ABI_MAJOR, sizeof(stoa_plugin), STOA_PLUGIN_STORAGE, "disk", "1.2", &methods};
 
 STOA_EXPORT const stoa_plugin *stoa_plugin_entry(void)
 {

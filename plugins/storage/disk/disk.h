@@ -48,4 +48,19 @@ void disk_metacache_put(disk_metacache *c, const struct stat *st, const stoa_met
  * the lock tells clean_tmp the file's writer is alive. -1 with errno on failure. */
 int disk_tmp_create(char *tmpl);
 
+/* Calls visit for every "@v" directory under base (depth-first, skipping names that
+ * start with '.' and base's top-level "sumdb"), with the decoded module path it
+ * belongs to and the open directory. Non-zero from visit stops the walk and is
+ * returned. */
+#include <dirent.h>
+typedef int (*disk_vdir_fn)(void *arg, const char *module, DIR *vdir);
+int disk_tree_walk(const char *base, disk_vdir_fn visit, void *arg);
+
+/* Pins (disk_pin.c): <root>/.pins/<escaped module>/@v/<escaped version>.<mod|zip>, one
+ * line "<h1> <state> <pinned_at>\n", created with link(2) (so STOA_PIN_CREATE is
+ * atomic across processes) and replaced with rename(2). */
+stoa_status disk_pin_get(void *state, const stoa_key *key, stoa_pin *out, stoa_error *err);
+stoa_status disk_pin_put(void *state, const stoa_key *key, const stoa_pin *pin, unsigned flags, stoa_error *err);
+stoa_status disk_pin_walk(void *state, int only, stoa_pin_cb cb, void *arg, stoa_error *err);
+
 #endif

@@ -514,9 +514,12 @@ static const stoa_storage_methods methods = {
     .lease = pgs3_lease,
     .release = pgs3_release,
     .gc = pgs3_gc,
+    .pin_get = pgs3_pin_get,
+    .pin_put = pgs3_pin_put,
+    .pin_walk = pgs3_pin_walk,
 };
 
-static const stoa_plugin descriptor = {STOA_ABI_MAJOR, sizeof(stoa_plugin), STOA_PLUGIN_STORAGE, "pgs3", "1.0", &methods};
+static const stoa_plugin descriptor = {STOA_ABI_MAJOR, sizeof(stoa_plugin), STOA_PLUGIN_STORAGE, "pgs3", "1.2", &methods};
 
 STOA_EXPORT const stoa_plugin *stoa_plugin_entry(void)
 {

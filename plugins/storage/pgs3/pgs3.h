@@ -9,6 +9,7 @@
  *   pgs3_memo.c   remembered metadata of immutable files, for PostgreSQL outages
  *   pgs3_lease.c  cross-replica fill leases (PostgreSQL advisory locks)
  *   pgs3_gc.c     removal of bodies no row refers to
+ *   pgs3_pin.c    pins (table storage_pins)
  *
  * Threads: every function here may be called from several worker threads at once
  * unless it says otherwise. Secrets (the DSN's password, secret_key) never reach a
@@ -141,6 +142,9 @@ typedef struct pgs3 {
 stoa_status pgs3_lease(void *state, const stoa_key *key, uint32_t wait_ms, void **handle, stoa_error *err);
 void pgs3_release(void *state, void *handle);
 stoa_status pgs3_gc(void *state, stoa_gc_stats *stats, stoa_error *err);
+stoa_status pgs3_pin_get(void *state, const stoa_key *key, stoa_pin *out, stoa_error *err);
+stoa_status pgs3_pin_put(void *state, const stoa_key *key, const stoa_pin *pin, unsigned flags, stoa_error *err);
+stoa_status pgs3_pin_walk(void *state, int only, stoa_pin_cb cb, void *arg, stoa_error *err);
 
 /* Replaces every occurrence of the configured secrets in err->msg. */
 void pgs3_scrub(const pgs3 *p, stoa_error *err);

@@ -1,0 +1,37 @@
+/* The module tree under a base directory, as the disk plugin lays it out. */
+#include "disk.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int walk_dir(const char *base, const char *rel, disk_vdir_fn visit, void *arg, int depth)
+{
+    char path[PATH_MAX * 2 + 2];
+    snprintf(path, sizeof(path), "%s/%s", base, rel);
+    DIR *dp = depth <= 64 ? opendir(path) : NULL;
+    int stop = 0;
+    for (struct dirent *e; dp != NULL && !stop && (e = readdir(dp)) != NULL;) {
+        if (e->d_name[0] == '.' || (depth == 0 && strcmp(e->d_name, "sumdb") == 0) || e->d_type != DT_DIR)
+            continue;
+        char sub[PATH_MAX], module[PATH_MAX];
+        if (strcmp(e->d_name, "@v") == 0) {
+            char vpath[sizeof(path) + 4];
+            snprintf(vpath, sizeof(vpath), "%s/@v", path);
+            DIR *vd = *rel != '\0' && disk_unescape(rel, module, sizeof(module)) == 0 ? opendir(vpath) : NULL;
+            if (vd != NULL) {
+                stop = visit(arg, module, vd);
+                closedir(vd);
+            }
+        } else if (snprintf(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "", e->d_name) < (int)sizeof(sub)) {
+            stop = walk_dir(base, sub, visit, arg, depth + 1);
+        }
+    }
+    if (dp != NULL)
+        closedir(dp);
+    return stop;
+}
+
+int disk_tree_walk(const char *base, disk_vdir_fn visit, void *arg)
+{
+    return walk_dir(base, "", visit, arg, 0);
+}
