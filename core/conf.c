@@ -158,6 +158,9 @@ static const directive top_d[] = {
     {"nosumdb", T_STR, C(nosumdb), NULL, "GONOSUMDB-style patterns exempt from checksum checks"},
     {"sumdb_check", T_SUMCHECK, C(sumdb_check), NULL,
      "lenient | strict | off: check fetched modules against the first sumdb with a key (lenient)"},
+    {"sumdb_recheck", T_DURATION, C(sumdb_recheck_ms), NULL,
+     "lenient: how often versions cached unverified are re-checked (5m; 0 = never)"},
+    {"quarantine_dir", T_STR, C(quarantine_dir), NULL, "copies of cached files a re-check found wrong (<data root>/quarantine)"},
     {"auth.require.read", T_BOOL, C(require_read), NULL, "reads need an allow (false)"},
     {"auth.require.publish", T_BOOL, C(require_publish), NULL, "publishes need an allow (true)"},
     {"auth.require.admin", T_BOOL, C(require_admin), NULL, "admin operations need an allow (true)"},
@@ -740,6 +743,7 @@ static void defaults(struct conf *c)
     set_str(&s->key, "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8");
     c->list_ttl_ms = 60000;
     c->evict_interval_ms = 60000;
+    c->sumdb_recheck_ms = 300000;
     conf_namespace *ns = list_append((list *)&c->namespaces, &ns_t);
     set_str(&ns->pattern, "*");
     c->require_publish = 1;
@@ -848,6 +852,8 @@ static void finish(struct conf *c, errs *e)
     char buf[4096];
     if (c->tmp_dir == NULL && snprintf(buf, sizeof(buf), "%s/tmp", root) < (int)sizeof(buf))
         c->tmp_dir = strdup(buf);
+    if (c->quarantine_dir == NULL && snprintf(buf, sizeof(buf), "%s/quarantine", root) < (int)sizeof(buf))
+        c->quarantine_dir = strdup(buf);
     if (c->audit_path == NULL && snprintf(buf, sizeof(buf), "%s/audit.jsonl", root) < (int)sizeof(buf))
         c->audit_path = strdup(buf);
     if (c->audit_spool == NULL && snprintf(buf, sizeof(buf), "%s/audit-spool.jsonl", root) < (int)sizeof(buf))

@@ -128,6 +128,8 @@ typedef struct conf {
     size_t nnamespaces;
     char *nosumdb;           /* GONOSUMDB-style patterns that skip checksum checks */
     int sumdb_check;         /* conf_sumcheck: fills checked against the checksum database */
+    uint32_t sumdb_recheck_ms; /* lenient: re-check of unverified pins, default 5 min, 0 = never */
+    char *quarantine_dir;    /* where a failed re-check copies the bytes; default <data root>/quarantine */
 
     int require_read;        /* auth.require.read, default 0 */
     int require_publish;     /* auth.require.publish, default 1 */

@@ -5,6 +5,7 @@
 #include "metrics.h"
 #include "revalidate.h"
 #include "staging.h"
+#include "pin.h"
 #include "sumcheck.h"
 #include "validate.h"
 
@@ -146,8 +147,11 @@ static stoa_status fetch_valid(fill *f, stoa_kind kind, upstream_result *res)
         if (res->not_modified)
             return STOA_OK;
         st = validate_staged(kind, f->r.module, f->r.version, f->r.canonical, f->staged_fd, &f->meta, &f->err);
-        if (st == STOA_OK && sumcheck_fill(&f->r, kind, &f->meta, &f->err) == SUMCHECK_REFUSED)
+        sumcheck_result sc = st == STOA_OK ? sumcheck_fill(&f->r, kind, &f->meta, &f->err) : SUMCHECK_REFUSED;
+        if (st == STOA_OK && sc == SUMCHECK_REFUSED)
             st = STOA_BADGATEWAY;
+        if (st == STOA_OK)
+            st = pin_fill(&f->r, kind, &f->meta, sc, &f->err);
         if (st == STOA_OK || st == STOA_INTERNAL)
             return st;
         log_msg(STOA_LOG_WARN, "fill", "rejected %s from %s: %s", f->key, u->name, f->err.msg);

@@ -2,6 +2,7 @@
 
 #include "app.h"
 #include "audit.h"
+#include "integrity.h"
 #include "pool.h"
 #include "upstream.h"
 
@@ -48,6 +49,8 @@ static struct {
     atomic_ullong streams_completed, streams_aborted;
     atomic_ullong reloads_ok, reloads_refused;
     atomic_ullong sumchecks[3]; /* verified, refused, unverified */
+    atomic_ullong integrity[4]; /* integrity_event */
+    atomic_ullong pins[4];      /* created, matched, refused, corrected */
 } m;
 
 
@@ -111,6 +114,18 @@ void metrics_sumcheck(int result)
 {
     if (result >= 0 && result < 3)
         atomic_fetch_add(&m.sumchecks[result], 1);
+}
+
+void metrics_integrity(int event)
+{
+    if (event >= 0 && event < 4)
+        atomic_fetch_add(&m.integrity[event], 1);
+}
+
+void metrics_pin(int result)
+{
+    if (result >= 0 && result < 4)
+        atomic_fetch_add(&m.pins[result], 1);
 }
 
 void metrics_reload(int ok)
@@ -277,6 +292,20 @@ static void render_audit(out *o)
            "# TYPE stoa_audit_dropped_total counter\nstoa_audit_dropped_total %llu\n", (unsigned long long)a.dropped);
 }
 
+static void render_integrity(out *o)
+{
+    static const char *const pin_names[4] = {"created", "matched", "refused", "corrected"};
+    put(o, "# HELP stoa_integrity_events_total Content that differed from the checksum database or from a pin.\n"
+           "# TYPE stoa_integrity_events_total counter\n");
+    for (int i = 0; i < 4; ++i)
+        put(o, "stoa_integrity_events_total{event=\"%s\"} %llu\n", integrity_event_name((integrity_event)i),
+            atomic_load(&m.integrity[i]));
+    put(o, "# HELP stoa_pins_total Fetched go.mod and zip files held to their pins, by outcome.\n"
+           "# TYPE stoa_pins_total counter\n");
+    for (int i = 0; i < 4; ++i)
+        put(o, "stoa_pins_total{result=\"%s\"} %llu\n", pin_names[i], atomic_load(&m.pins[i]));
+}
+
 static void render_misc(out *o)
 {
     put(o, "# HELP stoa_fills_total Cache fills started, and requests that joined a running fill.\n"
@@ -307,6 +336,7 @@ static void render_misc(out *o)
            "# TYPE stoa_sumdb_checks_total counter\nstoa_sumdb_checks_total{result=\"verified\"} %llu\n"
            "stoa_sumdb_checks_total{result=\"refused\"} %llu\nstoa_sumdb_checks_total{result=\"unverified\"} %llu\n",
         atomic_load(&m.sumchecks[0]), atomic_load(&m.sumchecks[1]), atomic_load(&m.sumchecks[2]));
+    render_integrity(o);
     render_process(o);
     put(o, "# HELP stoa_worker_queue_depth Blocking jobs waiting for a worker.\n# TYPE stoa_worker_queue_depth gauge\n"
            "stoa_worker_queue_depth %u\n", pool_queued());

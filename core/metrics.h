@@ -20,6 +20,10 @@ void metrics_stream(int completed);               /* a stream-through response e
 void metrics_reload(int ok);
 /* A fill's checksum-database check: 0 verified, 1 refused, 2 passed unverified. */
 void metrics_sumcheck(int result);
+/* An integrity event (core/integrity.h). */
+void metrics_integrity(int event);
+/* Pins a fill met: 0 created, 1 matched, 2 refused (other bytes), 3 corrected. */
+void metrics_pin(int result);
 
 /* Renders every metric into a malloc'd buffer (caller frees). NULL on OOM. */
 char *metrics_render(size_t *len);

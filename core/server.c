@@ -6,6 +6,7 @@
 #include "metrics.h"
 #include "prober.h"
 #include "quota.h"
+#include "recheck.h"
 #include "reload.h"
 #include "router.h"
 
@@ -250,6 +251,11 @@ int server_run(app *a)
     snprintf(recency, sizeof(recency), "%s/recency", a->tmp_dir);
     if (quota_start(&a->store, c->cache_max_size, c->evict_interval_ms, recency) != 0)
         log_msg(STOA_LOG_WARN, "server", "cannot start the cache evictor: cache.max_size is not enforced");
+    if (!storage_pins(&a->store))
+        log_msg(STOA_LOG_WARN, "server", "storage plugin %s keeps no pins (built for ABI < 1.2): refetched versions are "
+                "not held to what was served before", a->store.p->name);
+    if (recheck_start() != 0)
+        log_msg(STOA_LOG_WARN, "server", "cannot start the re-check of unverified versions");
     if (prober_start(app_conf) != 0)
         log_msg(STOA_LOG_WARN, "server", "cannot start the upstream prober: open circuits close only after fail_timeout");
     int sig = wait_for_signal(a);
@@ -260,6 +266,7 @@ int server_run(app *a)
     for (uint32_t i = 0; i < c->threads; ++i)
         pthread_join(loops[i].tid, NULL);
     prober_stop();
+    recheck_stop();
     pool_stop();
     quota_stop();
     /* Deliver completions of jobs that outlived their loop's last turn (a fill whose

@@ -1,6 +1,7 @@
 #include "sumcheck.h"
 
 #include "app.h"
+#include "integrity.h"
 #include "log.h"
 #include "metrics.h"
 #include "modpath.h"
@@ -10,7 +11,6 @@
 #include "tlog.h"
 
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +30,10 @@ typedef struct verified {
 static pthread_mutex_t verified_lock = PTHREAD_MUTEX_INITIALIZER;
 static verified recent[VERIFIED_SLOTS];
 static unsigned recent_next;
-static atomic_llong down_until; /* time(NULL) */
+/* The database URL that failed and until when (time(NULL)) it rests: a reload that
+ * points the database elsewhere ends the rest at once. Guarded by verified_lock. */
+static char down_url[512];
+static long long down_until;
 
 static int recall(const char *key, char *record, size_t len)
 {
@@ -54,9 +57,20 @@ static void remember(const char *key, const char *record)
     pthread_mutex_unlock(&verified_lock);
 }
 
-static int resting(void)
+static int resting(const conf_sumdb *db)
 {
-    return atomic_load(&down_until) > (long long)time(NULL);
+    pthread_mutex_lock(&verified_lock);
+    int r = down_until > (long long)time(NULL) && strncmp(down_url, db->url, sizeof(down_url) - 1) == 0;
+    pthread_mutex_unlock(&verified_lock);
+    return r;
+}
+
+static void rest(const conf_sumdb *db)
+{
+    pthread_mutex_lock(&verified_lock);
+    snprintf(down_url, sizeof(down_url), "%s", db->url);
+    down_until = (long long)time(NULL) + DOWN_BACKOFF_S;
+    pthread_mutex_unlock(&verified_lock);
 }
 
 static const conf_sumdb *checking_db(void)
@@ -139,7 +153,7 @@ static stoa_status verify_lookup(const conf_sumdb *db, const char *body, size_t 
 static stoa_status lookup(const conf_sumdb *db, const char *module, const char *version, char *record, size_t rlen,
                           stoa_error *err)
 {
-    if (resting())
+    if (resting(db))
         return stoa_fail(err, STOA_UNAVAILABLE, "checksum database %s failed recently; retrying later", db->name);
     char esc[MODPATH_MAX * 2 + 1], sub[MODPATH_MAX * 2 + 200];
     if (modpath_escape(module, esc, sizeof(esc), NULL, 0) != 0)
@@ -150,7 +164,7 @@ static stoa_status lookup(const conf_sumdb *db, const char *module, const char *
     if (st == STOA_NOTFOUND)
         return st;
     if (st != STOA_OK) {
-        atomic_store(&down_until, (long long)time(NULL) + DOWN_BACKOFF_S);
+        rest(db);
         return err->status = STOA_UNAVAILABLE;
     }
     size_t len = 0;
@@ -200,7 +214,7 @@ sumcheck_result sumcheck_hash(const char *module, const char *version, stoa_kind
         stoa_status st = lookup(db, module, version, record, sizeof(record), err);
         if (st == STOA_NOTFOUND)
             return stoa_fail(err, STOA_NOTFOUND, "%s@%s is unknown to checksum database %s", module, version, db->name),
-                   SUMCHECK_UNCONFIRMED;
+                   SUMCHECK_UNKNOWN;
         if (st == STOA_UNAVAILABLE)
             return SUMCHECK_UNCONFIRMED;
         if (st != STOA_OK)
@@ -223,7 +237,7 @@ sumcheck_result sumcheck_hash(const char *module, const char *version, stoa_kind
 
 /* The database could not confirm the version: strict refuses it, lenient passes it
  * unverified with a warning (quieter while the database is known to be down). */
-static sumcheck_result unconfirmed(const route *r, int was_resting, stoa_error *err)
+static sumcheck_result unconfirmed(const route *r, sumcheck_result res, int was_resting, stoa_error *err)
 {
     if (the_app->conf->sumdb_check == CONF_SUMCHECK_STRICT) {
         char why[sizeof(err->msg)];
@@ -233,7 +247,7 @@ static sumcheck_result unconfirmed(const route *r, int was_resting, stoa_error *
     }
     log_msg(was_resting ? STOA_LOG_INFO : STOA_LOG_WARN, "sumcheck", "%s@%s cached unverified: %s", r->module, r->version,
             err->msg);
-    return SUMCHECK_UNCONFIRMED;
+    return res;
 }
 
 sumcheck_result sumcheck_fill(const route *r, stoa_kind kind, const stoa_meta *meta, stoa_error *err)
@@ -242,11 +256,14 @@ sumcheck_result sumcheck_fill(const route *r, stoa_kind kind, const stoa_meta *m
         return SUMCHECK_SKIPPED;
     char want[64];
     stoa_error e = {0};
-    int was_resting = resting();
+    const conf_sumdb *db = checking_db();
+    int was_resting = db != NULL && resting(db);
     sumcheck_result res = sumcheck_hash(r->module, r->version, kind, meta->h1, want, &e);
-    if (res == SUMCHECK_UNCONFIRMED)
-        res = unconfirmed(r, was_resting, &e);
-    metrics_sumcheck(res);
+    if (res == SUMCHECK_REFUSED)
+        integrity_report(INTEGRITY_SUMDB_REFUSED, r->module, r->version, kind, meta->origin, e.msg);
+    else if (res == SUMCHECK_UNCONFIRMED || res == SUMCHECK_UNKNOWN)
+        res = unconfirmed(r, res, was_resting, &e);
+    metrics_sumcheck(res == SUMCHECK_UNKNOWN ? SUMCHECK_UNCONFIRMED : res);
     if (res == SUMCHECK_REFUSED)
         *err = e;
     return res;

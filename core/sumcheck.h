@@ -26,8 +26,9 @@
 typedef enum sumcheck_result {
     SUMCHECK_VERIFIED = 0,    /* the database's verified record has this hash */
     SUMCHECK_REFUSED = 1,     /* another hash, an answer that does not verify, or strict policy */
-    SUMCHECK_UNCONFIRMED = 2, /* the database does not know the version or cannot answer */
+    SUMCHECK_UNCONFIRMED = 2, /* the database cannot answer now (down, resting after a failure) */
     SUMCHECK_SKIPPED = 3,     /* not subject to the check */
+    SUMCHECK_UNKNOWN = 4,     /* the database answered that it has no record of the version */
 } sumcheck_result;
 
 /* Whether kind of module@version is checked: MOD or ZIP of a canonical version in a
@@ -41,9 +42,10 @@ int sumcheck_applies(const struct conf *c, const char *repo, const char *module,
 sumcheck_result sumcheck_hash(const char *module, const char *version, stoa_kind kind, const char *h1, char want[64],
                               stoa_error *err);
 
-/* The fill's check with the sumdb_check policy applied: UNCONFIRMED only under
- * lenient (logged); under strict it is REFUSED. Counted in metrics. err is set for
- * REFUSED. */
+/* The fill's check with the sumdb_check policy applied: UNCONFIRMED and UNKNOWN only
+ * under lenient (logged); under strict they are REFUSED. Counted in metrics. err is
+ * set for REFUSED; a refusal for other bytes than the database's (not a strict
+ * policy refusal) is also reported as an integrity event (core/integrity.h). */
 sumcheck_result sumcheck_fill(const route *r, stoa_kind kind, const stoa_meta *meta, stoa_error *err);
 
 #endif

@@ -5,7 +5,8 @@
 #   - if UPSTREAM_TREE is given and holds the same path, is byte-identical to it;
 #   - under PUBLISHED_PREFIX (published modules, escaped path), every .info has its .mod
 #     and .zip (a published version becomes visible only whole; proxied files are
-#     cached one by one, so the rule does not apply to them).
+#     cached one by one, so the rule does not apply to them);
+#   - every pin under ROOT/.pins parses, and a cached file it pins carries the pinned h1.
 # Prints one line per problem and returns 1 if there was any. CHECKED gets the count.
 check_store() {
     python3 - "$1" "${2:-}" "${3:-}" <<'PY'
@@ -18,7 +19,7 @@ def problem(msg):
     print("store: " + msg)
 for d, dirs, files in os.walk(root):
     rel = os.path.relpath(d, root)
-    dirs[:] = [x for x in dirs if x not in (".tmp", ".meta")]
+    dirs[:] = [x for x in dirs if x not in (".tmp", ".meta", ".pins")]
     for f in files:
         p = os.path.join(d, f)
         r = os.path.normpath(os.path.join(rel, f))
@@ -52,6 +53,19 @@ for d, dirs, files in os.walk(root):
             for ext in (".mod", ".zip"):
                 if not os.path.exists(base + ext):
                     problem(f"{r}: listed version without its {ext}")
+pins = os.path.join(root, ".pins")
+for d, dirs, files in os.walk(pins):
+    for f in files:
+        r = os.path.relpath(os.path.join(d, f), pins)
+        fields = open(os.path.join(d, f)).read().split()
+        if len(fields) != 3 or not fields[0].startswith("h1:") or fields[1] not in "012" or not fields[2].isdigit():
+            problem(f"pin {r}: malformed {fields!r}"); continue
+        try:
+            meta = open(os.path.join(root, os.path.dirname(r), ".meta", f)).read().split()
+        except OSError:
+            continue  # not cached (evicted, or never committed): the pin stands alone
+        if len(meta) >= 6 and meta[5] != fields[0]:
+            problem(f"pin {r}: pinned {fields[0]} but the cached file has {meta[5]}")
 print(f"checked {checked} objects, {bad} problems")
 sys.exit(1 if bad else 0)
 PY

@@ -109,7 +109,7 @@ code=$(http_status GET "$STOA_URL$(urlpath "${small[0]}" mod)") || true # the co
 wait "$STOA_PID" 2>/dev/null && fail "stoa did not crash at the commit point"
 [ -n "$(ls -A "$DATA/.tmp")" ] || fail "the crash left no temp file (did it happen before the write?)"
 out=$(check_store "$DATA") || fail "crash at commit: $out"
-[ -z "$(find "$DATA" -path "$DATA/.tmp" -prune -o -name '*.mod' -print)" ] || fail "crash at commit: the object is visible"
+[ -z "$(find "$DATA" \( -path "$DATA/.tmp" -o -path "$DATA/.pins" \) -prune -o -name '*.mod' -print)" ] || fail "crash at commit: the object is visible"
 start_stoa
 [ -z "$(ls -A "$DATA/.tmp")" ] || fail "restart did not clean the temp file"
 assert_eq "$(http_status GET "$STOA_URL$(urlpath "${small[0]}" mod)")" 200 "refill after a crash at commit"

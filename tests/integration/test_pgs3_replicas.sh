@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Two stoa replicas on one PostgreSQL + S3: each sees what the other stored at once
-# (fills and publishes), and a cold file requested on both at the same moment is
-# fetched from the upstream exactly once (the pgs3 fill lease).
+# (fills and publishes), a cold file requested on both at the same moment is fetched
+# from the upstream exactly once (the pgs3 fill lease), and what one replica served is
+# pinned for both (storage_pins).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_pg.sh"
 
 use_pgs3
 genmod -out "$TMP/up" example.com/rep@v1.0.0 example.com/rep@v1.1.0 example.com/rep@v1.2.0
 genmod -out "$TMP/priv" corp.example.com/lib@v1.0.0
-start_upstream "$TMP/up"
+genmod -out "$TMP/alt" -require example.com/rep@v1.0.0=example.com/dep@v1.0.0 example.com/rep@v1.0.0
+start_upstream "$TMP/up" "$TMP/alt"
 cat >"$TMP/stoa.yaml" <<YAML
 upstreams: [{name: fixture, url: "$UPSTREAM_URL"}]
 namespaces:
@@ -61,3 +63,20 @@ objects=$(find "$TMP/s3/stoa/blobs" -name '*._S3rver_object' | wc -l)
 rows=$(psqlc -c "SELECT count(DISTINCT sha256) FROM storage_files")
 assert_eq "$objects" "$rows" "S3 objects vs distinct bodies in storage_files"
 pass "one S3 object per distinct body"
+
+# 5. Pins are shared: after A's copy is lost from the cache, B refuses other bytes
+# for the version A served, and the pin survives in PostgreSQL.
+pinned=$(psqlc -c "SELECT h1 FROM storage_pins WHERE module = 'example.com/rep' AND version = 'v1.0.0' AND kind = 'mod'")
+[ -n "$pinned" ] || fail "no pin row for the mod A served"
+assert_eq "$(psqlc -c "SELECT h1 FROM storage_files WHERE module = 'example.com/rep' AND version = 'v1.0.0' AND kind = 'mod'")" \
+    "$pinned" "pinned hash = the stored file's"
+psqlc -c "DELETE FROM storage_files WHERE module = 'example.com/rep' AND version = 'v1.0.0'" >/dev/null
+fault "$UPSTREAM_URL" "/$base/v1.0.0.mod" alt
+resp=$(curl -s -w ' %{http_code}' "$B/$base/v1.0.0.mod")
+assert_contains "$resp" "content changed for example.com/rep@v1.0.0/go.mod: stoa first served $pinned"
+assert_contains "$resp" " 404"
+assert_eq "$(psqlc -c "SELECT count(*) FROM storage_files WHERE module = 'example.com/rep' AND version = 'v1.0.0'")" 0 \
+    "rows stored for the other bytes"
+curl -sf -X POST "$UPSTREAM_URL/_control/reset" >/dev/null
+assert_eq "$(http_status GET "$B/$base/v1.0.0.mod")" 200 "the pinned bytes again, through B"
+pass "a pin recorded through one replica holds a refetch through the other"
