@@ -134,21 +134,31 @@ static const char *op_name(stoa_op op)
     return op == STOA_OP_READ ? "read" : op == STOA_OP_PUBLISH ? "publish" : "admin";
 }
 
+/* What a plugin is told of a request (the strings live as long as the struct). */
+typedef struct auth_facts {
+    char path[1024], method[16], peer[64];
+    stoa_auth_request r;
+} auth_facts;
+
+static void facts_init(auth_facts *f, reqctx *rc, stoa_op op, const char *module, int req)
+{
+    snprintf(f->path, sizeof(f->path), "%.*s", (int)rc->req->path.len, rc->req->path.base);
+    snprintf(f->method, sizeof(f->method), "%.*s", (int)rc->req->method.len, rc->req->method.base);
+    snprintf(f->peer, sizeof(f->peer), "%s", rc->client);
+    f->r = (stoa_auth_request){sizeof(f->r), op, f->method, f->path, rc->r.repo, module, f->peer, req_header, rc, req};
+}
+
 /* Runs the plugins in order; returns OK (allowed, or nothing required) or a deny. */
 static stoa_status run_chain(reqctx *rc, stoa_op op, int req, auth_decision *d)
 {
     app *a = the_app;
-    char path[1024], method[16], peer[64];
-    snprintf(path, sizeof(path), "%.*s", (int)rc->req->path.len, rc->req->path.base);
-    snprintf(method, sizeof(method), "%.*s", (int)rc->req->method.len, rc->req->method.base);
-    snprintf(peer, sizeof(peer), "%s", rc->client);
-    stoa_auth_request r = {sizeof(r), op, method, path, rc->r.repo, rc->r.module[0] ? rc->r.module : NULL,
-                           peer, req_header, rc, req};
+    auth_facts f;
+    facts_init(&f, rc, op, rc->r.module[0] ? rc->r.module : NULL, req);
     int allowed = 0;
     for (size_t i = 0; i < a->nauth_open; ++i) {
         stoa_auth_result res;
         memset(&res, 0, sizeof(res));
-        stoa_status st = a->auth[i]->m.auth.decide(a->auth_state[i], &r, &res);
+        stoa_status st = a->auth[i]->m.auth.decide(a->auth_state[i], &f.r, &res);
         if (res.client_addr[0] != '\0')
             snprintf(rc->client, sizeof(rc->client), "%s", res.client_addr);
         if (st == STOA_DECLINED) {
@@ -204,6 +214,25 @@ stoa_status auth_check(reqctx *rc, stoa_op op, auth_decision *d)
     if (d->status != STOA_OK)
         snprintf(rc->error, sizeof(rc->error), "%s", d->reason);
     return d->status;
+}
+
+int auth_may_read(reqctx *rc, const char *module)
+{
+    app *a = the_app;
+    if (a->nauth_open == 0)
+        return 1; /* no plugin could tell modules apart: the request's own check stands */
+    int req = required(a->conf, &rc->r, STOA_OP_READ), allowed = 0;
+    auth_facts f;
+    facts_init(&f, rc, STOA_OP_READ, module, req);
+    for (size_t i = 0; i < a->nauth_open; ++i) {
+        stoa_auth_result res;
+        memset(&res, 0, sizeof(res));
+        stoa_status st = a->auth[i]->m.auth.decide(a->auth_state[i], &f.r, &res);
+        if (st != STOA_OK && st != STOA_DECLINED)
+            return 0;
+        allowed |= st == STOA_OK;
+    }
+    return allowed || !req;
 }
 
 void auth_send_denial(reqctx *rc, const auth_decision *d)

@@ -30,6 +30,11 @@ void auth_close(struct app *a);
  * failed authentication (core/throttle.h); a throttled address gets THROTTLED. */
 stoa_status auth_check(reqctx *rc, stoa_op op, auth_decision *d);
 
+/* 1 when the chain would let rc's client read module (op READ, same credentials,
+ * client and repository): /catalog and /index list only what the caller may read.
+ * Loop thread, like auth_check; no side effects on rc, not throttled. */
+int auth_may_read(reqctx *rc, const char *module);
+
 /* 1 when rc's route skips the chain: /healthz, /readyz, /version unless
  * auth.require.health, /metrics unless auth.require.metrics. */
 int auth_exempt(const reqctx *rc);

@@ -4,8 +4,11 @@
  *     sorted by (module, version); token is the last "module@version" of the previous
  *     page; next is "" on the last page.
  *   /index?since=RFC3339&limit=N  NDJSON {"Path","Version","Timestamp"} by time.
+ * Both list only modules the caller may read: a token scoped to one namespace does
+ * not learn the names of modules in others.
  */
 #include "app.h"
+#include "auth.h"
 #include "handlers.h"
 #include "semver.h"
 #include "task.h"
@@ -25,6 +28,8 @@ typedef struct entry {
 
 typedef struct catalog_task {
     task t;
+    const char *seen;  /* the module visible() decided last, and its answer */
+    int seen_ok;
     route_type type;
     char token[MODPATH_MAX + SEMVER_MAX + 2];
     int64_t since;
@@ -75,7 +80,18 @@ static int by_time(const void *a, const void *b)
     return x->at < y->at ? -1 : x->at > y->at ? 1 : by_name(a, b);
 }
 
-static json_t *catalog_page(catalog_task *c)
+/* Only modules the caller may read are listed (auth.h auth_may_read). Entries come
+ * grouped or repeated by module, so the last answer is remembered. Loop thread. */
+static int visible(catalog_task *c, reqctx *rc, const char *module)
+{
+    if (c->seen == NULL || strcmp(c->seen, module) != 0) {
+        c->seen = module;
+        c->seen_ok = auth_may_read(rc, module);
+    }
+    return c->seen_ok;
+}
+
+static json_t *catalog_page(catalog_task *c, reqctx *rc)
 {
     json_t *mods = json_array();
     size_t i = 0;
@@ -88,21 +104,26 @@ static json_t *catalog_page(catalog_task *c)
                 break;
         }
     }
-    size_t end = i + c->limit < c->n ? i + c->limit : c->n;
-    for (size_t j = i; j < end; ++j)
+    size_t sent = 0, j = i, last = c->n;
+    for (; j < c->n && sent < c->limit; ++j) {
+        if (!visible(c, rc, c->e[j].module))
+            continue;
         json_array_append_new(mods, json_pack("{s:s,s:s}", "module", c->e[j].module, "version", c->e[j].version));
+        last = j;
+        ++sent;
+    }
     char next[sizeof(c->token)] = "";
-    if (end < c->n && end > 0)
-        snprintf(next, sizeof(next), "%s@%s", c->e[end - 1].module, c->e[end - 1].version);
+    if (j < c->n && last < c->n)
+        snprintf(next, sizeof(next), "%s@%s", c->e[last].module, c->e[last].version);
     return json_pack("{s:o,s:s}", "modules", mods, "next", next);
 }
 
-static void index_lines(catalog_task *c)
+static void index_lines(catalog_task *c, reqctx *rc)
 {
     size_t cap = 4096, len = 0, sent = 0;
     char *out = malloc(cap);
     for (size_t i = 0; out != NULL && i < c->n && sent < c->limit; ++i) {
-        if (c->e[i].at < c->since)
+        if (c->e[i].at < c->since || !visible(c, rc, c->e[i].module))
             continue;
         char ts[32];
         time_t t = (time_t)c->e[i].at;
@@ -140,22 +161,28 @@ static void catalog_work(task *t)
     c->st = storage_walk(&the_app->store, collect, c, &c->err);
     if (c->st != STOA_OK || c->oom)
         return;
+    qsort(c->e, c->n, sizeof(*c->e), c->type == ROUTE_CATALOG ? by_name : by_time);
+}
+
+/* The page is built here, on the loop thread, because the auth chain decides there. */
+static void build_body(catalog_task *c, reqctx *rc)
+{
     if (c->type == ROUTE_CATALOG) {
-        qsort(c->e, c->n, sizeof(*c->e), by_name);
-        json_t *j = catalog_page(c);
+        json_t *j = catalog_page(c, rc);
         c->body = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
         json_decref(j);
         c->body_len = c->body != NULL ? strlen(c->body) : 0;
         c->oom = c->body == NULL;
     } else {
-        qsort(c->e, c->n, sizeof(*c->e), by_time);
-        index_lines(c);
+        index_lines(c, rc);
     }
 }
 
 static void catalog_cont(task *t, reqctx *rc)
 {
     catalog_task *c = (catalog_task *)t;
+    if (c->st == STOA_OK && !c->oom)
+        build_body(c, rc);
     if (c->st != STOA_OK)
         http_send_error(rc, &c->err);
     else if (c->oom)

@@ -68,6 +68,21 @@ clean_modcache
 out=$(GOPROXY_URL="https://$READ@$H" gocmd mod download -json corp.example.com/a@v1.0.0 2>&1) || fail "token as user: $out"
 pass "go command reads with a read token from .netrc, from GOPROXY=https://user:TOKEN@host and https://TOKEN@host"
 
+# /catalog and /index list only what the caller may read: a token scoped to one
+# namespace does not learn the names of modules in another.
+BONLY=$(tok --name b-reader --scope 'read:corp.example.com/b')
+wait_for code_is 200 -H "Authorization: Bearer $BONLY" "$STOA_URL/catalog" || fail "scoped token on /catalog"
+assert_contains "$(cat "$TMP/body")" '"module":"corp.example.com/b"'
+assert_not_contains "$(cat "$TMP/body")" 'corp.example.com/a"' "catalog for a token scoped to corp.example.com/b"
+assert_not_contains "$(cat "$TMP/body")" 'example.com/pub' "catalog for a token scoped to corp.example.com/b"
+assert_eq "$(c -H "Authorization: Bearer $BONLY" "$STOA_URL/index")" 200 "scoped token on /index"
+assert_contains "$(cat "$TMP/body")" '"Path":"corp.example.com/b"'
+assert_not_contains "$(cat "$TMP/body")" '"Path":"corp.example.com/a"' "index for a token scoped to corp.example.com/b"
+assert_eq "$(c -H "Authorization: Bearer $READ" "$STOA_URL/catalog")" 200 "read token on /catalog"
+assert_contains "$(cat "$TMP/body")" '"module":"corp.example.com/a"'
+assert_contains "$(cat "$TMP/body")" '"module":"example.com/pub"'
+pass "/catalog and /index list only the modules a token may read"
+
 # Anonymous: refused where configured, with the Basic challenge; allowed under the open repository.
 clean_modcache
 if out=$(gocmd mod download corp.example.com/a@v1.0.0 2>&1); then fail "anonymous go download succeeded"; fi
