@@ -57,9 +57,8 @@ build_fixtures() {
     (
         flock 9
         if [ ! -x "$FIXTURES/upstream" ] || [ ! -x "$FIXTURES/sumdb" ] || [ -n "$(find "$STOA_SRC/tests/fixtures" -newer "$FIXTURES/upstream" -name '*.go')" ]; then
-            cd "$STOA_SRC/tests/fixtures"
-            GOFLAGS=-mod=mod GOPROXY=off GOCACHE="$STOA_BUILD/gocache" GOPATH="$STOA_BUILD/gopath" \
-                go build -o "$FIXTURES/" ./upstream ./genmod ./sumdb
+            GOCACHE="$STOA_BUILD/gocache" GOPATH="$STOA_BUILD/gopath" \
+                sh "$STOA_SRC/tests/fixtures/build.sh" "$FIXTURES" "$STOA_BUILD/fixtures-work"
         fi
     ) 9>"$STOA_BUILD/fixtures.lock"
 }
