@@ -79,17 +79,20 @@ static int ed25519_ok(const unsigned char pub[32], const unsigned char sig[64], 
     return ok;
 }
 
-/* One signature line of a note (without '\n'): 1 when it is k's and valid. */
+/* One signature line of a note (without '\n'): 1 when it is k's and valid, 0 when it
+ * names k (name and key hash) but does not verify, -1 when it is another key's. */
 static int signature_ok(const tlog_key *k, const char *line, size_t len, const char *text, size_t textlen)
 {
     size_t nlen = strlen(k->name), dash = sizeof(EM_DASH) - 1;
     if (len < dash + nlen + 1 || memcmp(line, EM_DASH, dash) != 0 || memcmp(line + dash, k->name, nlen) != 0 ||
         line[dash + nlen] != ' ')
-        return 0;
+        return -1;
     unsigned char sig[4 + 64 + 3];
     const char *b64 = line + dash + nlen + 1;
     int n = b64_decode(b64, len - (size_t)(b64 - line), sig, sizeof(sig));
-    return n == 4 + 64 && be32(sig) == k->id && ed25519_ok(k->pub, sig + 4, text, textlen);
+    if (n < 4 || be32(sig) != k->id)
+        return -1;
+    return n == 4 + 64 && ed25519_ok(k->pub, sig + 4, text, textlen);
 }
 
 int tlog_verify_note(const tlog_key *k, const char *note, size_t len, size_t *textlen, char *why, size_t whylen)
@@ -98,14 +101,19 @@ int tlog_verify_note(const tlog_key *k, const char *note, size_t len, size_t *te
     if (sep == NULL || len == 0 || note[len - 1] != '\n')
         return snprintf(why, whylen, "malformed signed note"), -1;
     size_t tl = (size_t)(sep - note) + 1;
+    int invalid = 0;
     for (const char *line = sep + 2; line < note + len;) {
         const char *nl = memchr(line, '\n', (size_t)(note + len - line));
-        if (signature_ok(k, line, (size_t)(nl - line), note, tl)) {
+        int ok = signature_ok(k, line, (size_t)(nl - line), note, tl);
+        if (ok == 1) {
             *textlen = tl;
             return 0;
         }
+        invalid |= ok == 0;
         line = nl + 1;
     }
+    if (invalid)
+        return snprintf(why, whylen, "invalid signature by key %s+%08x on the tree note", k->name, k->id), -1;
     return snprintf(why, whylen, "note has no valid signature by %s+%08x", k->name, k->id), -1;
 }
 
@@ -259,15 +267,24 @@ static void root_with(prover *p, int64_t lo, int64_t n, int64_t m, const unsigne
     node_hash(left, right, out);
 }
 
+static prover *prover_new(const tlog_tree *t, tlog_tile_reader rd, void *arg, char *why, size_t whylen)
+{
+    prover *p = calloc(1, sizeof(*p));
+    if (p == NULL)
+        snprintf(why, whylen, "out of memory");
+    else
+        *p = (prover){.t = t, .rd = rd, .arg = arg, .why = why, .whylen = whylen};
+    return p;
+}
+
 int tlog_prove_record(const tlog_tree *t, int64_t id, const unsigned char leaf[32], tlog_tile_reader rd, void *arg, char *why,
                       size_t whylen)
 {
     if (id < 0 || id >= t->n)
         return snprintf(why, whylen, "record %lld is outside the tree of %lld records", (long long)id, (long long)t->n), -1;
-    prover *p = calloc(1, sizeof(*p));
+    prover *p = prover_new(t, rd, arg, why, whylen);
     if (p == NULL)
-        return snprintf(why, whylen, "out of memory"), -1;
-    *p = (prover){.t = t, .rd = rd, .arg = arg, .why = why, .whylen = whylen};
+        return -1;
     unsigned char root[32];
     root_with(p, 0, t->n, id, leaf, root);
     int rc = p->failed ? -1 : memcmp(root, t->hash, 32) == 0 ? 0 : -1;
@@ -275,4 +292,93 @@ int tlog_prove_record(const tlog_tree *t, int64_t id, const unsigned char leaf[3
         snprintf(why, whylen, "record %lld is not in the signed tree (inclusion proof failed)", (long long)id);
     free(p);
     return rc;
+}
+
+/* ---- consistency proof (RFC 6962 2.1.2; Go's tlog.ProveTree and CheckTree) ---- */
+
+/* Appends to out the proof that leaves [lo, hi) of p's tree contain their first
+ * n - lo; each level's hash comes after the proof below it, as in Go. */
+static void tree_proof(prover *p, int64_t lo, int64_t hi, int64_t n, unsigned char (*out)[32], int *len)
+{
+    if (n == hi) {
+        if (lo != 0)
+            subtree(p, lo, hi - lo, out[(*len)++]);
+        return;
+    }
+    int64_t k = split_point(hi - lo);
+    if (n <= lo + k) {
+        tree_proof(p, lo, lo + k, n, out, len);
+        subtree(p, lo + k, hi - lo - k, out[(*len)++]);
+    } else {
+        tree_proof(p, lo + k, hi, n, out, len);
+        subtree(p, lo, k, out[(*len)++]);
+    }
+}
+
+int tlog_prove_tree(const tlog_tree *t, int64_t n, unsigned char (*proof)[32], int *len, tlog_tile_reader rd, void *arg,
+                    char *why, size_t whylen)
+{
+    *len = 0;
+    if (n < 1 || n > t->n)
+        return snprintf(why, whylen, "no consistency proof of %lld records in a tree of %lld", (long long)n, (long long)t->n), -1;
+    prover *p = prover_new(t, rd, arg, why, whylen);
+    if (p == NULL)
+        return -1;
+    tree_proof(p, 0, t->n, n, proof, len);
+    int rc = p->failed ? -1 : 0;
+    free(p);
+    return rc;
+}
+
+/* Go's runTreeProof: the hashes of leaves [lo, hi) in the old tree (n records, root
+ * old) and in the new one that proof p implies. */
+static int run_tree_proof(const unsigned char (*p)[32], int len, int64_t lo, int64_t hi, int64_t n, const unsigned char old[32],
+                          unsigned char oh[32], unsigned char th[32])
+{
+    if (n == hi) {
+        if (len != (lo != 0))
+            return -1;
+        memcpy(oh, lo == 0 ? old : p[0], 32);
+        memcpy(th, oh, 32);
+        return 0;
+    }
+    if (len == 0)
+        return -1;
+    int64_t k = split_point(hi - lo);
+    unsigned char o[32], t[32];
+    if (n <= lo + k) {
+        if (run_tree_proof(p, len - 1, lo, lo + k, n, old, o, t) != 0)
+            return -1;
+        memcpy(oh, o, 32);
+        node_hash(t, p[len - 1], th);
+    } else {
+        if (run_tree_proof(p, len - 1, lo + k, hi, n, old, o, t) != 0)
+            return -1;
+        node_hash(p[len - 1], o, oh);
+        node_hash(p[len - 1], t, th);
+    }
+    return 0;
+}
+
+int tlog_check_tree(const unsigned char (*proof)[32], int len, const tlog_tree *newer, const tlog_tree *older, char *why,
+                    size_t whylen)
+{
+    unsigned char oh[32], th[32];
+    if (older->n < 1 || older->n > newer->n)
+        return snprintf(why, whylen, "tree %lld cannot be a prefix of tree %lld", (long long)older->n, (long long)newer->n), -1;
+    if (run_tree_proof(proof, len, 0, newer->n, older->n, older->hash, oh, th) != 0 || memcmp(oh, older->hash, 32) != 0 ||
+        memcmp(th, newer->hash, 32) != 0)
+        return snprintf(why, whylen, "tree %lld is not a prefix of tree %lld (consistency proof failed)", (long long)older->n,
+                        (long long)newer->n), -1;
+    return 0;
+}
+
+int tlog_check_consistent(const tlog_tree *older, const tlog_tree *newer, tlog_tile_reader rd, void *arg, char *why,
+                          size_t whylen)
+{
+    unsigned char proof[TLOG_PROOF_MAX][32];
+    int len;
+    if (tlog_prove_tree(newer, older->n, proof, &len, rd, arg, why, whylen) != 0)
+        return -1;
+    return tlog_check_tree(proof, len, newer, older, why, whylen);
 }

@@ -14,6 +14,9 @@
  *   "tile/8/L/NNN") or less (partial, "tile/8/L/NNN.p/W"); NNN is n in groups of three
  *   digits, all but the last prefixed with "x" ("x001/234").
  *
+ * - Consistency proof: the hashes showing that a tree of N records contains an older
+ *   tree of n records as a prefix, so a log that forked (rewrote its past) is caught.
+ *
  * Functions return 0 or -1 with a one-line reason in why. Thread-safe (no state).
  */
 #ifndef STOA_TLOG_H
@@ -56,5 +59,24 @@ typedef int (*tlog_tile_reader)(void *arg, int level, int64_t n, int width, unsi
  * from leaf and the tiles' hashes. */
 int tlog_prove_record(const tlog_tree *t, int64_t id, const unsigned char leaf[32], tlog_tile_reader rd, void *arg, char *why,
                       size_t whylen);
+
+/* Consistency proofs (RFC 6962 2.1.2; Go's tlog.ProveTree / CheckTree). */
+#define TLOG_PROOF_MAX 66 /* hashes in a proof: one per level of a tree of < 2^63 records, and one */
+
+/* The proof that tree t contains its first n records as they were (1 <= n <= t->n),
+ * read from t's tiles: up to TLOG_PROOF_MAX hashes into proof, their count in *len.
+ * Fails only on bad input or a tile read failure. */
+int tlog_prove_tree(const tlog_tree *t, int64_t n, unsigned char (*proof)[32], int *len, tlog_tile_reader rd, void *arg,
+                    char *why, size_t whylen);
+
+/* Whether proof shows that tree newer contains tree older (older->n <= newer->n) as a
+ * prefix: the proof must imply both roots. */
+int tlog_check_tree(const unsigned char (*proof)[32], int len, const tlog_tree *newer, const tlog_tree *older, char *why,
+                    size_t whylen);
+
+/* Both: older is a prefix of newer, proven from newer's tiles. Of equal size, the
+ * hashes must be equal. */
+int tlog_check_consistent(const tlog_tree *older, const tlog_tree *newer, tlog_tile_reader rd, void *arg, char *why,
+                          size_t whylen);
 
 #endif

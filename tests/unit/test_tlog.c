@@ -1,5 +1,5 @@
-/* tlog: verifier keys, signed notes, tile paths, and inclusion proofs checked against
- * an independent RFC 6962 tree built here from the leaves. */
+/* tlog: verifier keys, signed notes, tile paths, and inclusion and consistency proofs
+ * checked against an independent RFC 6962 tree built here from the leaves. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -92,11 +92,47 @@ static void notes(void **state)
     assert_int_equal(tlog_parse_tree("go.sum database tree\nx\n", 23, &t, why, sizeof(why)), -1);
 }
 
-/* Reference tree: leaf i's record is "record <i>\n"; MTH by RFC 6962's recursion. */
+/* Each way a note fails, with the reason it gives. */
+static void note_failures(void **state)
+{
+    static const char text[] = "go.sum database tree\n300\nPlnLhHAwXh+7ZSqqWNsvWzmsz9mrL9Jv8EuTExzJcZk=\n";
+    char vkey[200], note[600], why[200];
+    size_t n = sign_note("sum.test", text, vkey, note, sizeof(note)), textlen = 0;
+    tlog_key k;
+    assert_int_equal(tlog_parse_key(vkey, &k, why, sizeof(why)), 0);
+    /* A bad signature by the right key name and hash: the last signature byte flipped. */
+    char *sig = strrchr(note, ' ') + 1, saved = sig[80];
+    sig[80] = sig[80] == 'A' ? 'B' : 'A';
+    assert_int_equal(tlog_verify_note(&k, note, n, &textlen, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "invalid signature by key sum.test+"));
+    sig[80] = saved;
+    assert_int_equal(tlog_verify_note(&k, note, n, &textlen, why, sizeof(why)), 0);
+    /* Only signatures by other keys (the key hash changed). */
+    saved = sig[0];
+    sig[0] = sig[0] == 'A' ? 'B' : 'A';
+    assert_int_equal(tlog_verify_note(&k, note, n, &textlen, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "no valid signature by sum.test+"));
+    sig[0] = saved;
+    /* Truncated: no final newline, no blank line, nothing at all. */
+    assert_int_equal(tlog_verify_note(&k, note, n - 1, &textlen, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "malformed"));
+    assert_int_equal(tlog_verify_note(&k, text, strlen(text), &textlen, why, sizeof(why)), -1);
+    assert_int_equal(tlog_verify_note(&k, "", 0, &textlen, why, sizeof(why)), -1);
+    /* Signed text followed by a signature line for the text before a change. */
+    char changed[600];
+    memcpy(changed, note, n);
+    changed[sizeof(text) - 3] ^= 1; /* a byte of the root hash */
+    assert_int_equal(tlog_verify_note(&k, changed, n, &textlen, why, sizeof(why)), -1);
+}
+
+/* Reference tree: leaf i's record is "record <i>\n" ("forked <i>\n" from fork_at on,
+ * a log that rewrote its past); MTH by RFC 6962's recursion. */
+static int64_t fork_at = INT64_MAX;
+
 static void leaf(int64_t i, unsigned char out[32])
 {
     char rec[64];
-    int n = snprintf(rec, sizeof(rec), "record %lld\n", (long long)i);
+    int n = snprintf(rec, sizeof(rec), "%s %lld\n", i >= fork_at ? "forked" : "record", (long long)i);
     tlog_record_hash(rec, (size_t)n, out);
 }
 
@@ -150,10 +186,97 @@ static void proofs(void **state)
     }
 }
 
+static const int64_t tree_sizes[] = {1, 2, 3, 7, 8, 255, 256, 257, 300, 511, 513, 65536 + 3};
+#define NSIZES (sizeof(tree_sizes) / sizeof(tree_sizes[0]))
+
+static tlog_tree tree_of(int64_t n)
+{
+    tlog_tree t = {.n = n};
+    mth(0, n, t.hash);
+    return t;
+}
+
+static void consistency(void **state)
+{
+    char why[200];
+    unsigned char proof[TLOG_PROOF_MAX][32];
+    int len;
+    for (size_t i = 0; i < NSIZES; ++i)
+        for (size_t j = i; j < NSIZES; ++j) {
+            tlog_tree older = tree_of(tree_sizes[i]), newer = tree_of(tree_sizes[j]);
+            if (tlog_check_consistent(&older, &newer, reader, NULL, why, sizeof(why)) != 0)
+                fail_msg("%lld in %lld: %s", (long long)older.n, (long long)newer.n, why);
+            assert_int_equal(tlog_prove_tree(&newer, older.n, proof, &len, reader, NULL, why, sizeof(why)), 0);
+            assert_int_equal(tlog_check_tree(proof, len, &newer, &older, why, sizeof(why)), 0);
+            /* Any wrong hash fails: either root, or any hash of the proof. */
+            tlog_tree bad = older;
+            bad.hash[7] ^= 1;
+            assert_int_equal(tlog_check_tree(proof, len, &newer, &bad, why, sizeof(why)), -1);
+            assert_non_null(strstr(why, "consistency proof failed"));
+            bad = newer;
+            bad.hash[31] ^= 0x80;
+            assert_int_equal(tlog_check_tree(proof, len, &bad, &older, why, sizeof(why)), -1);
+            for (int h = 0; h < len; ++h) {
+                proof[h][h % 32] ^= 4;
+                assert_int_equal(tlog_check_tree(proof, len, &newer, &older, why, sizeof(why)), -1);
+                proof[h][h % 32] ^= 4;
+            }
+            /* A proof one hash short or long fails too. */
+            if (len > 0)
+                assert_int_equal(tlog_check_tree(proof, len - 1, &newer, &older, why, sizeof(why)), -1);
+            memset(proof[len], 0, 32);
+            assert_int_equal(tlog_check_tree(proof, len + 1, &newer, &older, why, sizeof(why)), -1);
+        }
+    tlog_tree small = tree_of(5), large = tree_of(9);
+    assert_int_equal(tlog_prove_tree(&small, 9, proof, &len, reader, NULL, why, sizeof(why)), -1);
+    assert_int_equal(tlog_prove_tree(&small, 0, proof, &len, reader, NULL, why, sizeof(why)), -1);
+    assert_int_equal(tlog_check_tree(proof, 0, &small, &large, why, sizeof(why)), -1);
+}
+
+/* A log that rewrote record f after serving a tree of n records: every later tree of
+ * it is signed and internally sound, but none contains the tree it served. */
+static void forks(void **state)
+{
+    char why[200];
+    static const int64_t cases[][3] = {/* f, n, later size */
+                                       {0, 1, 1},     {0, 300, 300}, {299, 300, 300}, {299, 300, 301},
+                                       {100, 300, 513}, {256, 257, 65536 + 3}, {2, 3, 4}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); ++i) {
+        fork_at = INT64_MAX;
+        tlog_tree seen = tree_of(cases[i][1]);
+        fork_at = cases[i][0];
+        tlog_tree forked = tree_of(cases[i][2]);
+        if (tlog_check_consistent(&seen, &forked, reader, NULL, why, sizeof(why)) == 0)
+            fail_msg("fork at %lld of tree %lld not caught in tree %lld", (long long)cases[i][0], (long long)cases[i][1],
+                     (long long)cases[i][2]);
+        /* The forked log is consistent with itself. */
+        tlog_tree own = tree_of(cases[i][1]);
+        assert_int_equal(tlog_check_consistent(&own, &forked, reader, NULL, why, sizeof(why)), 0);
+    }
+    fork_at = INT64_MAX;
+}
+
+static int failing_reader(void *arg, int level, int64_t n, int width, unsigned char *out, char *why, size_t whylen)
+{
+    return snprintf(why, whylen, "tile %d/%lld: unavailable", level, (long long)n), -1;
+}
+
+static void unreadable_tiles(void **state)
+{
+    char why[200];
+    tlog_tree older = tree_of(300), newer = tree_of(513);
+    assert_int_equal(tlog_check_consistent(&older, &newer, failing_reader, NULL, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "unavailable"));
+    /* Equal sizes need no tile: the hashes are compared. */
+    assert_int_equal(tlog_check_consistent(&older, &older, failing_reader, NULL, why, sizeof(why)), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(keys), cmocka_unit_test(tile_paths), cmocka_unit_test(notes), cmocka_unit_test(proofs),
+        cmocka_unit_test(keys),        cmocka_unit_test(tile_paths), cmocka_unit_test(notes),
+        cmocka_unit_test(note_failures), cmocka_unit_test(proofs),   cmocka_unit_test(consistency),
+        cmocka_unit_test(forks),       cmocka_unit_test(unreadable_tiles),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
