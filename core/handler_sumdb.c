@@ -3,8 +3,9 @@
  * /tile/... forwarded to the configured database, so clients behind stoa verify
  * go.sum lines without reaching the internet. Full tiles never change and are cached
  * in storage; partial tiles (".p/") and lookups are fetched each time; /latest falls
- * back to the last good copy when the database is unreachable. Lookups of modules in
- * private namespaces are never forwarded.
+ * back to the last good copy when the database is unreachable; with a key, latest is
+ * verified and must be consistent with stoa's tree head (sumdb_head.h). Lookups of
+ * modules in private namespaces are never forwarded.
  */
 #include "app.h"
 #include "handlers.h"
@@ -13,6 +14,7 @@
 #include "modpath.h"
 #include "semver.h"
 #include "sumdb_fetch.h"
+#include "sumdb_head.h"
 #include "task.h"
 
 #include <string.h>
@@ -36,10 +38,23 @@ static const conf_sumdb *find_db(const char *name, size_t len)
     return NULL;
 }
 
+/* A keyed database's latest is passed on only once verified and consistent with the
+ * tree head stoa holds (which it may advance). */
+static stoa_status check_latest(sumdb_task *s)
+{
+    char note[8192];
+    if (s->ans.meta.size >= sizeof(note) || pread(s->ans.fd, note, s->ans.meta.size, 0) != (ssize_t)s->ans.meta.size)
+        return stoa_fail(&s->err, STOA_BADGATEWAY, "checksum database %s: latest is not a signed tree note", s->db->name);
+    stoa_status st = sumdb_head_check(s->db, note, s->ans.meta.size, NULL, &s->err);
+    return st == STOA_OK ? st : (s->err.status = STOA_BADGATEWAY);
+}
+
 static void sumdb_work(task *t)
 {
     sumdb_task *s = (sumdb_task *)t;
     s->st = sumdb_fetch(s->db, s->sub, &s->ans, &s->err);
+    if (s->st == STOA_OK && strcmp(s->sub, "latest") == 0 && s->db->key != NULL && s->db->key[0] != '\0')
+        s->st = check_latest(s);
 }
 
 static void sumdb_cont(task *t, reqctx *rc)

@@ -51,6 +51,7 @@ static struct {
     atomic_ullong sumchecks[3]; /* verified, refused, unverified */
     atomic_ullong integrity[4]; /* integrity_event */
     atomic_ullong pins[4];      /* created, matched, refused, corrected */
+    atomic_ullong sumdb_forks;
 } m;
 
 
@@ -126,6 +127,11 @@ void metrics_pin(int result)
 {
     if (result >= 0 && result < 4)
         atomic_fetch_add(&m.pins[result], 1);
+}
+
+void metrics_sumdb_fork(void)
+{
+    atomic_fetch_add(&m.sumdb_forks, 1);
 }
 
 void metrics_reload(int ok)
@@ -337,6 +343,8 @@ static void render_misc(out *o)
            "stoa_sumdb_checks_total{result=\"refused\"} %llu\nstoa_sumdb_checks_total{result=\"unverified\"} %llu\n",
         atomic_load(&m.sumchecks[0]), atomic_load(&m.sumchecks[1]), atomic_load(&m.sumchecks[2]));
     render_integrity(o);
+    put(o, "# HELP stoa_sumdb_forks_total Signed trees inconsistent with one the checksum database signed before.\n"
+           "# TYPE stoa_sumdb_forks_total counter\nstoa_sumdb_forks_total %llu\n", atomic_load(&m.sumdb_forks));
     render_process(o);
     put(o, "# HELP stoa_worker_queue_depth Blocking jobs waiting for a worker.\n# TYPE stoa_worker_queue_depth gauge\n"
            "stoa_worker_queue_depth %u\n", pool_queued());

@@ -24,6 +24,8 @@ void metrics_sumcheck(int result);
 void metrics_integrity(int event);
 /* Pins a fill met: 0 created, 1 matched, 2 refused (other bytes), 3 corrected. */
 void metrics_pin(int result);
+/* A checksum database showed a tree inconsistent with one it signed before. */
+void metrics_sumdb_fork(void);
 
 /* Renders every metric into a malloc'd buffer (caller frees). NULL on OOM. */
 char *metrics_render(size_t *len);

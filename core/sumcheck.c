@@ -8,6 +8,7 @@
 #include "namespace.h"
 #include "semver.h"
 #include "sumdb_fetch.h"
+#include "sumdb_head.h"
 #include "tlog.h"
 
 #include <pthread.h>
@@ -82,43 +83,6 @@ static const conf_sumdb *checking_db(void)
     return NULL;
 }
 
-/* Reads a fetched answer whole (NUL-terminated, caller frees); NULL if too large. */
-static char *slurp(sumdb_answer *a, size_t max, size_t *len)
-{
-    char *buf = a->meta.size <= max ? malloc(a->meta.size + 1) : NULL;
-    if (buf != NULL && pread(a->fd, buf, a->meta.size, 0) != (ssize_t)a->meta.size) {
-        free(buf);
-        buf = NULL;
-    }
-    if (buf != NULL) {
-        buf[a->meta.size] = '\0';
-        *len = a->meta.size;
-    }
-    close(a->fd);
-    a->fd = -1;
-    return buf;
-}
-
-static int read_tile(void *arg, int level, int64_t n, int width, unsigned char *out, char *why, size_t whylen)
-{
-    const conf_sumdb *db = arg;
-    char sub[128];
-    tlog_tile_path(level, n, width, sub, sizeof(sub));
-    sumdb_answer a;
-    stoa_error e;
-    if (sumdb_fetch(db, sub, &a, &e) != STOA_OK)
-        return snprintf(why, whylen, "%s: %s", sub, e.msg), -1;
-    size_t len = 0;
-    char *data = slurp(&a, (size_t)width * 32, &len);
-    int ok = data != NULL && len == (size_t)width * 32;
-    if (ok)
-        memcpy(out, data, len);
-    else
-        snprintf(why, whylen, "%s: not %d hashes", sub, width);
-    free(data);
-    return ok ? 0 : -1;
-}
-
 /* A lookup answer: "<id>\n<record text>\n<signed tree note>". Verifies the note's
  * signature and the record's inclusion; copies the record text out. */
 static stoa_status verify_lookup(const conf_sumdb *db, const char *body, size_t len, char *record, size_t rlen,
@@ -140,8 +104,11 @@ static stoa_status verify_lookup(const conf_sumdb *db, const char *body, size_t 
         return stoa_fail(err, STOA_BADGATEWAY, "checksum database %s: %s", db->name, why);
     unsigned char leaf[32];
     tlog_record_hash(text, textlen, leaf);
-    if (tlog_prove_record(&tree, id, leaf, read_tile, (void *)db, why, sizeof(why)) != 0)
+    if (tlog_prove_record(&tree, id, leaf, sumdb_read_tile, (void *)db, why, sizeof(why)) != 0)
         return stoa_fail(err, STOA_BADGATEWAY, "checksum database %s: %s", db->name, why);
+    /* The tree must also be one history with every tree verified before. */
+    if (sumdb_head_check(db, note, len - (size_t)(note - body), NULL, err) != STOA_OK)
+        return err->status = STOA_BADGATEWAY;
     memcpy(record, text, textlen);
     record[textlen] = '\0';
     return STOA_OK;
@@ -168,7 +135,7 @@ static stoa_status lookup(const conf_sumdb *db, const char *module, const char *
         return err->status = STOA_UNAVAILABLE;
     }
     size_t len = 0;
-    char *body = slurp(&a, MAX_LOOKUP, &len);
+    char *body = sumdb_slurp(&a, MAX_LOOKUP, &len);
     if (body == NULL)
         return stoa_fail(err, STOA_BADGATEWAY, "checksum database %s: lookup answer unreadable or over %u bytes", db->name,
                          MAX_LOOKUP);

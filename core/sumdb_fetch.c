@@ -3,11 +3,13 @@
 #include "app.h"
 #include "log.h"
 #include "staging.h"
+#include "tlog.h"
 #include "upstream.h"
 #include "validate.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -71,7 +73,8 @@ stoa_status sumdb_fetch(const conf_sumdb *db, const char *sub, sumdb_answer *out
     }
     out->cache = "MISS";
     stoa_status st = fetch(db, sub, out, err);
-    if (st == STOA_OK && kind != 0)
+    /* A keyed database's latest is stored by sumdb_head, once verified. */
+    if (st == STOA_OK && kind != 0 && !(kind == STOA_KIND_SUMDB_LATEST && db->key != NULL && db->key[0] != '\0'))
         store(db, sub, kind, out);
     if (st != STOA_OK && out->fd >= 0) {
         close(out->fd);
@@ -82,4 +85,40 @@ stoa_status sumdb_fetch(const conf_sumdb *db, const char *sub, sumdb_answer *out
         st = STOA_OK;
     }
     return st;
+}
+
+char *sumdb_slurp(sumdb_answer *a, size_t max, size_t *len)
+{
+    char *buf = a->meta.size <= max ? malloc(a->meta.size + 1) : NULL;
+    if (buf != NULL && pread(a->fd, buf, a->meta.size, 0) != (ssize_t)a->meta.size) {
+        free(buf);
+        buf = NULL;
+    }
+    if (buf != NULL) {
+        buf[a->meta.size] = '\0';
+        *len = a->meta.size;
+    }
+    close(a->fd);
+    a->fd = -1;
+    return buf;
+}
+
+int sumdb_read_tile(void *arg, int level, int64_t n, int width, unsigned char *out, char *why, size_t whylen)
+{
+    const conf_sumdb *db = arg;
+    char sub[128];
+    tlog_tile_path(level, n, width, sub, sizeof(sub));
+    sumdb_answer a;
+    stoa_error e;
+    if (sumdb_fetch(db, sub, &a, &e) != STOA_OK)
+        return snprintf(why, whylen, "%s: %s", sub, e.msg), -1;
+    size_t len = 0;
+    char *data = sumdb_slurp(&a, (size_t)width * 32, &len);
+    int ok = data != NULL && len == (size_t)width * 32;
+    if (ok)
+        memcpy(out, data, len);
+    else
+        snprintf(why, whylen, "%s: not %d hashes", sub, width);
+    free(data);
+    return ok ? 0 : -1;
 }

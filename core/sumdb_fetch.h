@@ -3,7 +3,8 @@
  * ("tile/H/L/NNN", no ".p/") never change, so they are served from storage when
  * present and stored after a fetch; "latest" is stored after every fetch and its last
  * good copy answers when the database is unreachable; lookups and partial tiles are
- * always fetched. Used by the /sumdb/ proxy (handler_sumdb.c) and by the fill's
+ * always fetched. For a database with a key, "latest" is stored by sumdb_head instead,
+ * and only once verified (so the stored copy is the verified tree head). Used by the /sumdb/ proxy (handler_sumdb.c) and by the fill's
  * checksum check (sumcheck.c), so both share one tile cache.
  *
  * Blocking (network, storage): worker threads only.
@@ -14,6 +15,8 @@
 #include "conf.h"
 
 #include <stoa/storage.h>
+
+#include <stdint.h>
 
 #define SUMDB_MAX_BODY (4u << 20)
 
@@ -28,5 +31,12 @@ typedef struct sumdb_answer {
  * failure (BADGATEWAY, TIMEOUT, UNAVAILABLE, INTERNAL) with a message naming the
  * database in err. */
 stoa_status sumdb_fetch(const conf_sumdb *db, const char *sub, sumdb_answer *out, stoa_error *err);
+
+/* A tlog_tile_reader (tlog.h) over sumdb_fetch; arg is the const conf_sumdb *. */
+int sumdb_read_tile(void *arg, int level, int64_t n, int width, unsigned char *out, char *why, size_t whylen);
+
+/* Reads an answer whole (NUL-terminated; the caller frees it) and closes its fd; NULL
+ * when it is over max bytes or unreadable. */
+char *sumdb_slurp(sumdb_answer *a, size_t max, size_t *len);
 
 #endif
