@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 DB=sum.stoa.test
-mods=(grow1 grow2 forged badsig wrongkey fork1 fork2 after)
+mods=(grow1 grow2 lag forged badsig wrongkey fork1 fork2 after)
 genmod -out "$TMP/up" $(for m in "${mods[@]}"; do echo "example.com/$m@v1.0.0"; done)
 genmod -out "$TMP/alt" -require "example.com/forged@v1.0.0=example.com/grow1@v1.0.0" example.com/forged@v1.0.0
 "$FIXTURES/sumdb" -root "$TMP/up" -forge-root "$TMP/alt" -name "$DB" -key-file "$TMP/sumdb.key" \
@@ -42,6 +42,15 @@ control grow
 assert_contains "$(get grow2 mod)" " 200"
 assert_eq "$(head_size)" "$((n0 + 5))" "stored tree head after the log grew"
 pass "an honestly growing log is followed: tree $n0 -> $((n0 + 5)), stored as the head"
+
+# A database answering from an older tree (a lagging replica): that tree must be in the
+# head (proof from the head's tiles); the head stays where it was.
+control lag
+assert_eq "$(db_size)" "$n0" "tree size while lagging"
+assert_contains "$(get lag zip)" " 200"
+assert_eq "$(head_size)" "$((n0 + 5))" "stored tree head after an older tree"
+control reset
+pass "an older tree contained in the head is accepted; the head does not go back"
 
 # 2. A tampered record: the database answers with other go.sum lines (matching what the
 # upstream now serves) under the real record id and signed tree.
