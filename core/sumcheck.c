@@ -104,11 +104,19 @@ static stoa_status verify_lookup(const conf_sumdb *db, const char *body, size_t 
         return stoa_fail(err, STOA_BADGATEWAY, "checksum database %s: %s", db->name, why);
     unsigned char leaf[32];
     tlog_record_hash(text, textlen, leaf);
-    if (tlog_prove_record(&tree, id, leaf, sumdb_read_tile, (void *)db, why, sizeof(why)) != 0)
-        return stoa_fail(err, STOA_BADGATEWAY, "checksum database %s: %s", db->name, why);
+    sumdb_tiles *tiles = calloc(1, sizeof(*tiles));
+    if (tiles == NULL)
+        return stoa_fail(err, STOA_INTERNAL, "out of memory");
+    tiles->db = db;
+    stoa_status st = STOA_OK;
+    if (tlog_prove_record(&tree, id, leaf, sumdb_read_tile, tiles, why, sizeof(why)) != 0)
+        st = stoa_fail(err, STOA_BADGATEWAY, "checksum database %s: %s", db->name, why);
     /* The tree must also be one history with every tree verified before. */
-    if (sumdb_head_check(db, note, len - (size_t)(note - body), NULL, err) != STOA_OK)
-        return err->status = STOA_BADGATEWAY;
+    else if (sumdb_head_check(db, tiles, note, len - (size_t)(note - body), NULL, err) != STOA_OK)
+        st = err->status = STOA_BADGATEWAY;
+    free(tiles);
+    if (st != STOA_OK)
+        return st;
     memcpy(record, text, textlen);
     record[textlen] = '\0';
     return STOA_OK;

@@ -105,7 +105,13 @@ char *sumdb_slurp(sumdb_answer *a, size_t max, size_t *len)
 
 int sumdb_read_tile(void *arg, int level, int64_t n, int width, unsigned char *out, char *why, size_t whylen)
 {
-    const conf_sumdb *db = arg;
+    sumdb_tiles *t = arg;
+    const conf_sumdb *db = t->db;
+    for (int i = 0; i < t->used; ++i)
+        if (t->memo[i].level == level && t->memo[i].n == n && t->memo[i].width == width) {
+            memcpy(out, t->memo[i].hashes, (size_t)width * 32);
+            return 0;
+        }
     char sub[128];
     tlog_tile_path(level, n, width, sub, sizeof(sub));
     sumdb_answer a;
@@ -115,6 +121,12 @@ int sumdb_read_tile(void *arg, int level, int64_t n, int width, unsigned char *o
     size_t len = 0;
     char *data = sumdb_slurp(&a, (size_t)width * 32, &len);
     int ok = data != NULL && len == (size_t)width * 32;
+    if (ok && width < 256 && t->used < SUMDB_MEMO_TILES) {
+        t->memo[t->used].level = level;
+        t->memo[t->used].n = n;
+        t->memo[t->used].width = width;
+        memcpy(t->memo[t->used++].hashes, data, len);
+    }
     if (ok)
         memcpy(out, data, len);
     else

@@ -32,7 +32,22 @@ typedef struct sumdb_answer {
  * database in err. */
 stoa_status sumdb_fetch(const conf_sumdb *db, const char *sub, sumdb_answer *out, stoa_error *err);
 
-/* A tlog_tile_reader (tlog.h) over sumdb_fetch; arg is the const conf_sumdb *. */
+/* The tiles one check reads: the proofs about one tree (inclusion, consistency) need
+ * the same partial tiles, which are fetched each time otherwise. */
+#define SUMDB_MEMO_TILES 6
+
+typedef struct sumdb_tiles {
+    const conf_sumdb *db;
+    int used; /* 0 at first */
+    struct {
+        int level, width;
+        int64_t n;
+        unsigned char hashes[256 * 32];
+    } memo[SUMDB_MEMO_TILES];
+} sumdb_tiles;
+
+/* A tlog_tile_reader (tlog.h) over sumdb_fetch; arg is a sumdb_tiles, which keeps the
+ * partial tiles read (the first SUMDB_MEMO_TILES) for the rest of the check. */
 int sumdb_read_tile(void *arg, int level, int64_t n, int width, unsigned char *out, char *why, size_t whylen);
 
 /* Reads an answer whole (NUL-terminated; the caller frees it) and closes its fd; NULL

@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -104,14 +105,15 @@ static void b64(const unsigned char hash[32], char out[45])
 /* Whether trees a (verified before) and b (signed now) are one history: the smaller
  * must be a prefix of the larger, proven from the larger's tiles. CONFLICT for a fork
  * (logged and counted here), BADGATEWAY when a tile cannot be read. */
-static stoa_status relate(const conf_sumdb *db, const tlog_tree *a, const tlog_tree *b, stoa_error *err)
+static stoa_status relate(const conf_sumdb *db, sumdb_tiles *tiles, const tlog_tree *a, const tlog_tree *b,
+                          stoa_error *err)
 {
     const tlog_tree *small = a->n <= b->n ? a : b, *large = a->n <= b->n ? b : a;
     unsigned char proof[TLOG_PROOF_MAX][32];
     int len = 0;
     char why[300];
     if (small->n != large->n &&
-        tlog_prove_tree(large, small->n, proof, &len, sumdb_read_tile, (void *)db, why, sizeof(why)) != 0)
+        tlog_prove_tree(large, small->n, proof, &len, sumdb_read_tile, tiles, why, sizeof(why)) != 0)
         return stoa_fail(err, STOA_BADGATEWAY, "checksum database %s: cannot check tree %lld against tree %lld: %s", db->name,
                          (long long)b->n, (long long)a->n, why);
     if (small->n == large->n ? same_tree(a, b) : tlog_check_tree(proof, len, large, small, why, sizeof(why)) == 0)
@@ -162,7 +164,7 @@ static void write_head(const conf_sumdb *db, const char *note, size_t len)
 
 /* Stores t's note (the head, advanced from was) unless storage holds a larger tree,
  * which must then extend t and becomes the head. */
-static stoa_status persist(const conf_sumdb *db, const tlog_tree *was, const tlog_tree *t, const char *note, size_t len,
+static stoa_status persist(const conf_sumdb *db, sumdb_tiles *tiles, const tlog_tree *was, const tlog_tree *t, const char *note, size_t len,
                            stoa_error *err)
 {
     stoa_status st = STOA_OK;
@@ -172,7 +174,7 @@ static stoa_status persist(const conf_sumdb *db, const tlog_tree *was, const tlo
     if (!current(db, &h, &loaded) || !same_tree(&h, t)) /* a newer head is written by its thread */
         goto out;
     int have = stored_head(db, &stored);
-    if (have == 1 && !same_tree(&stored, was) && (st = relate(db, t, &stored, err)) != STOA_OK)
+    if (have == 1 && !same_tree(&stored, was) && (st = relate(db, tiles, t, &stored, err)) != STOA_OK)
         goto out;
     if (have == 1 && stored.n > t->n)
         advance(db, t, &stored, 0); /* another replica's newer head, one history with ours */
@@ -185,7 +187,7 @@ out:
 
 /* Reads the stored head once (until storage answers, checks run without it). A head
  * this process holds already must be one history with it. */
-static stoa_status load(const conf_sumdb *db, stoa_error *err)
+static stoa_status load(const conf_sumdb *db, sumdb_tiles *tiles, stoa_error *err)
 {
     tlog_tree h, stored = {0};
     int loaded;
@@ -193,7 +195,7 @@ static stoa_status load(const conf_sumdb *db, stoa_error *err)
         int have = stored_head(db, &stored);
         if (have < 0)
             return STOA_OK;
-        stoa_status st = have == 1 && h.n != 0 ? relate(db, &h, &stored, err) : STOA_OK;
+        stoa_status st = have == 1 && h.n != 0 ? relate(db, tiles, &h, &stored, err) : STOA_OK;
         if (st != STOA_OK)
             return st;
         if (advance(db, &h, have == 1 ? &stored : &h, 1))
@@ -202,7 +204,8 @@ static stoa_status load(const conf_sumdb *db, stoa_error *err)
     return STOA_OK;
 }
 
-stoa_status sumdb_head_check(const conf_sumdb *db, const char *note, size_t len, tlog_tree *tree, stoa_error *err)
+static stoa_status check(const conf_sumdb *db, sumdb_tiles *tiles, const char *note, size_t len, tlog_tree *tree,
+                         stoa_error *err)
 {
     tlog_tree t, h;
     char why[300];
@@ -211,17 +214,31 @@ stoa_status sumdb_head_check(const conf_sumdb *db, const char *note, size_t len,
         return stoa_fail(err, STOA_BADGATEWAY, "checksum database %s: %s", db->name, why);
     if (tree != NULL)
         *tree = t;
-    stoa_status st = load(db, err);
+    stoa_status st = load(db, tiles, err);
     if (st != STOA_OK)
         return st;
     for (int i = 0; i < MAX_RETRIES; ++i) {
         if (!current(db, &h, &loaded))
             return STOA_OK; /* more databases than slots: checked per note only */
-        st = h.n == 0 ? STOA_OK : relate(db, &h, &t, err);
+        st = h.n == 0 ? STOA_OK : relate(db, tiles, &h, &t, err);
         if (st != STOA_OK || t.n <= h.n)
             return st; /* a head that grew meanwhile extends h, so t is in it too */
         if (advance(db, &h, &t, 0))
-            return persist(db, &h, &t, note, len, err);
+            return persist(db, tiles, &h, &t, note, len, err);
     }
     return stoa_fail(err, STOA_BADGATEWAY, "checksum database %s: tree head kept changing during the check", db->name);
+}
+
+stoa_status sumdb_head_check(const conf_sumdb *db, sumdb_tiles *tiles, const char *note, size_t len, tlog_tree *tree,
+                             stoa_error *err)
+{
+    if (tiles != NULL)
+        return check(db, tiles, note, len, tree, err);
+    sumdb_tiles *own = calloc(1, sizeof(*own));
+    if (own == NULL)
+        return stoa_fail(err, STOA_INTERNAL, "out of memory");
+    own->db = db;
+    stoa_status st = check(db, own, note, len, tree, err);
+    free(own);
+    return st;
 }

@@ -39,8 +39,13 @@ assert_contains "$(get grow1 mod)" " 200"
 n0=$(db_size)
 assert_eq "$(head_size)" "$n0" "stored tree head after the first check"
 control grow
+before=$(wc -l <"$TMP/sumdb.log")
 assert_contains "$(get grow2 mod)" " 200"
 assert_eq "$(head_size)" "$((n0 + 5))" "stored tree head after the log grew"
+# The inclusion and the consistency proof share the partial tiles: each fetched once.
+tiles=$(tail -n +"$((before + 1))" "$TMP/sumdb.log" | grep '^GET /tile/.*\.p/' || true)
+[ -n "$tiles" ] || fail "no partial tile read after the log grew"
+assert_eq "$(printf '%s\n' "$tiles" | sort | uniq -d)" "" "partial tiles fetched twice in one check"
 pass "an honestly growing log is followed: tree $n0 -> $((n0 + 5)), stored as the head"
 
 # A database answering from an older tree (a lagging replica): that tree must be in the
