@@ -5,6 +5,7 @@
 # module paths, and checks every proxied module against it before caching (its own
 # check, which holds even for clients with GOSUMDB=off).
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_sumdb.sh"
 
 DB=sum.stoa.test
 # Records for these; "tamper", "exempt" and "forged" get other bytes from the
@@ -15,17 +16,7 @@ alt=()
 for m in tamper exempt forged; do alt+=(-require "example.com/$m@v1.0.0=example.com/alpha@v1.0.0"); done
 genmod -out "$TMP/alt" "${alt[@]}" example.com/tamper@v1.0.0 example.com/exempt@v1.0.0 example.com/forged@v1.0.0
 
-start_sumdb() { # start_sumdb ROOT -> SUMDB_URL, SUMDB_KEY, SUMDB_LOG
-    SUMDB_LOG="$TMP/sumdb.log"
-    "$FIXTURES/sumdb" -root "$1" -forge-root "$TMP/alt" -name "$DB" -key-file "$TMP/sumdb.key" -port-file "$TMP/sumdb.port" \
-        -log "$SUMDB_LOG" 2>>"$TMP/sumdb.err" &
-    PIDS+=("$!")
-    wait_for test -s "$TMP/sumdb.port" || fail "fixture sumdb did not start: $(cat "$TMP/sumdb.err")"
-    SUMDB_URL="http://127.0.0.1:$(cat "$TMP/sumdb.port")"
-    SUMDB_KEY=$(cat "$TMP/sumdb.key")
-    touch "$SUMDB_LOG"
-}
-start_sumdb "$TMP/up"
+start_sumdb "$DB" "$TMP/up" -forge-root "$TMP/alt"
 # Published upstream after the database was built: the database does not know it.
 genmod -out "$TMP/up" example.com/unknown@v1.0.0
 start_upstream "$TMP/up" "$TMP/alt"
@@ -110,12 +101,12 @@ assert_contains "$resp" " 404"
 # A database that lies about a record (right signed tree, record not in it) is caught
 # by the inclusion proof.
 fault "$UPSTREAM_URL" "/example.com/forged/*" alt
-curl -sf -X POST "$SUMDB_URL/_control/forge" >/dev/null
+sumdb_control forge
 resp=$(curl -s -w ' %{http_code}' "$STOA_URL/example.com/forged/@v/v1.0.0.mod")
 assert_contains "$resp" "checksum database $DB: record"
 assert_contains "$resp" "inclusion proof failed"
 assert_contains "$resp" " 404"
-curl -sf -X POST "$SUMDB_URL/_control/reset" >/dev/null
+sumdb_control reset
 # Once the upstream serves the right bytes again, the module is cached normally.
 curl -sf -X POST "$UPSTREAM_URL/_control/reset" >/dev/null
 clean_modcache

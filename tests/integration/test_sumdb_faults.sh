@@ -5,19 +5,14 @@
 # nothing is cached; a log that grows honestly is followed (consistency proofs), and
 # the verified tree head survives a restart.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_sumdb.sh"
 
 DB=sum.stoa.test
 mods=(grow1 grow2 lag forged badsig wrongkey fork1 fork2 after)
 genmod -out "$TMP/up" $(for m in "${mods[@]}"; do echo "example.com/$m@v1.0.0"; done)
 genmod -out "$TMP/alt" -require "example.com/forged@v1.0.0=example.com/grow1@v1.0.0" example.com/forged@v1.0.0
-"$FIXTURES/sumdb" -root "$TMP/up" -forge-root "$TMP/alt" -name "$DB" -key-file "$TMP/sumdb.key" \
-    -port-file "$TMP/sumdb.port" -log "$TMP/sumdb.log" 2>>"$TMP/sumdb.err" &
-PIDS+=("$!")
-wait_for test -s "$TMP/sumdb.port" || fail "fixture sumdb did not start: $(cat "$TMP/sumdb.err")"
-SUMDB_URL="http://127.0.0.1:$(cat "$TMP/sumdb.port")"
-SUMDB_KEY=$(cat "$TMP/sumdb.key")
+start_sumdb "$DB" "$TMP/up" -forge-root "$TMP/alt"
 start_upstream "$TMP/up" "$TMP/alt"
-control() { curl -sf -X POST "$SUMDB_URL/_control/$1" >/dev/null || fail "sumdb control $1"; }
 
 run_stoa() { # run_stoa KEY
     printf '%s\n' "upstreams: [{name: fixture, url: \"$UPSTREAM_URL\"}]" \
@@ -31,59 +26,58 @@ not_cached() {
         [ ! -e "$DATA/example.com/$1/@v/v1.0.0.$k" ] || fail "$1 .$k cached after a refusal"
     done
 }
-db_size() { curl -sf "$SUMDB_URL/latest" | sed -n 2p; }
 run_stoa "$SUMDB_KEY"
 
 # 1. An honest log that grows: each fill's tree extends the head stoa verified before.
 assert_contains "$(get grow1 mod)" " 200"
-n0=$(db_size)
+n0=$(sumdb_size)
 assert_eq "$(head_size)" "$n0" "stored tree head after the first check"
-control grow
-before=$(wc -l <"$TMP/sumdb.log")
+sumdb_control grow
+before=$(wc -l <"$SUMDB_LOG")
 assert_contains "$(get grow2 mod)" " 200"
 assert_eq "$(head_size)" "$((n0 + 5))" "stored tree head after the log grew"
 # The inclusion and the consistency proof share the partial tiles: each fetched once.
-tiles=$(tail -n +"$((before + 1))" "$TMP/sumdb.log" | grep '^GET /tile/.*\.p/' || true)
+tiles=$(tail -n +"$((before + 1))" "$SUMDB_LOG" | grep '^GET /tile/.*\.p/' || true)
 [ -n "$tiles" ] || fail "no partial tile read after the log grew"
 assert_eq "$(printf '%s\n' "$tiles" | sort | uniq -d)" "" "partial tiles fetched twice in one check"
 pass "an honestly growing log is followed: tree $n0 -> $((n0 + 5)), stored as the head"
 
 # A database answering from an older tree (a lagging replica): that tree must be in the
 # head (proof from the head's tiles); the head stays where it was.
-control lag
-assert_eq "$(db_size)" "$n0" "tree size while lagging"
+sumdb_control lag
+assert_eq "$(sumdb_size)" "$n0" "tree size while lagging"
 assert_contains "$(get lag zip)" " 200"
 assert_eq "$(head_size)" "$((n0 + 5))" "stored tree head after an older tree"
-control reset
+sumdb_control reset
 pass "an older tree contained in the head is accepted; the head does not go back"
 
 # 2. A tampered record: the database answers with other go.sum lines (matching what the
 # upstream now serves) under the real record id and signed tree.
 fault "$UPSTREAM_URL" "/example.com/forged/*" alt
-control forge
+sumdb_control forge
 resp=$(get forged mod)
 assert_contains "$resp" "checksum database $DB: record"
 assert_contains "$resp" "inclusion proof failed"
 assert_contains "$resp" " 404"
 not_cached forged
-control reset
+sumdb_control reset
 curl -sf -X POST "$UPSTREAM_URL/_control/reset" >/dev/null
 pass "a tampered record is refused (inclusion proof) and nothing is cached"
 
 # 3. A bad signature: right key name and hash, signature bytes that do not verify.
-control badsig
+sumdb_control badsig
 resp=$(get badsig zip)
 assert_contains "$resp" "checksum database $DB: invalid signature by key $DB+"
 assert_contains "$resp" " 404"
 assert_contains "$(curl -s -w ' %{http_code}' "$STOA_URL/sumdb/$DB/latest")" " 502"
 not_cached badsig
-control reset
+sumdb_control reset
 pass "a tree note with a bad signature is refused, by the fill check and the proxy's latest"
 
 # 4. A forked log: validly signed, larger, but not containing the tree stoa holds.
 held=$(head_size)
-control fork
-forked=$(db_size)
+sumdb_control fork
+forked=$(sumdb_size)
 [ "$forked" -gt "$held" ] || fail "fork tree $forked not larger than $held"
 resp=$(get fork1 mod)
 assert_contains "$resp" "checksum database $DB forked: its tree of $held records (hash "
@@ -107,7 +101,7 @@ run_stoa "$SUMDB_KEY"
 resp=$(get fork2 mod)
 assert_contains "$resp" "checksum database $DB forked: its tree of $held records"
 not_cached fork2
-control reset
+sumdb_control reset
 assert_contains "$(get fork2 mod)" " 200"
 pass "after a restart the stored head still exposes the fork; the honest log passes again"
 
