@@ -45,7 +45,7 @@ static stoa_status check_latest(sumdb_task *s)
     char note[8192];
     if (s->ans.meta.size >= sizeof(note) || pread(s->ans.fd, note, s->ans.meta.size, 0) != (ssize_t)s->ans.meta.size)
         return stoa_fail(&s->err, STOA_BADGATEWAY, "checksum database %s: latest is not a signed tree note", s->db->name);
-    stoa_status st = sumdb_head_check(s->db, NULL, note, s->ans.meta.size, NULL, &s->err);
+    stoa_status st = sumdb_head_check(s->db, NULL, note, s->ans.meta.size, &s->err);
     return st == STOA_OK ? st : (s->err.status = STOA_BADGATEWAY);
 }
 

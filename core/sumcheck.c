@@ -112,7 +112,7 @@ static stoa_status verify_lookup(const conf_sumdb *db, const char *body, size_t 
     if (tlog_prove_record(&tree, id, leaf, sumdb_read_tile, tiles, why, sizeof(why)) != 0)
         st = stoa_fail(err, STOA_BADGATEWAY, "checksum database %s: %s", db->name, why);
     /* The tree must also be one history with every tree verified before. */
-    else if (sumdb_head_check(db, tiles, note, len - (size_t)(note - body), NULL, err) != STOA_OK)
+    else if (sumdb_head_check(db, tiles, note, len - (size_t)(note - body), err) != STOA_OK)
         st = err->status = STOA_BADGATEWAY;
     free(tiles);
     if (st != STOA_OK)

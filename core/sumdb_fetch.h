@@ -4,8 +4,9 @@
  * present and stored after a fetch; "latest" is stored after every fetch and its last
  * good copy answers when the database is unreachable; lookups and partial tiles are
  * always fetched. For a database with a key, "latest" is stored by sumdb_head instead,
- * and only once verified (so the stored copy is the verified tree head). Used by the /sumdb/ proxy (handler_sumdb.c) and by the fill's
- * checksum check (sumcheck.c), so both share one tile cache.
+ * and only once verified (so the stored copy is the verified tree head). Used by the
+ * /sumdb/ proxy (handler_sumdb.c) and by the fill's checksum check (sumcheck.c), so
+ * both share one tile cache.
  *
  * Blocking (network, storage): worker threads only.
  */

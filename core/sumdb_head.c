@@ -164,8 +164,8 @@ static void write_head(const conf_sumdb *db, const char *note, size_t len)
 
 /* Stores t's note (the head, advanced from was) unless storage holds a larger tree,
  * which must then extend t and becomes the head. */
-static stoa_status persist(const conf_sumdb *db, sumdb_tiles *tiles, const tlog_tree *was, const tlog_tree *t, const char *note, size_t len,
-                           stoa_error *err)
+static stoa_status persist(const conf_sumdb *db, sumdb_tiles *tiles, const tlog_tree *was, const tlog_tree *t,
+                           const char *note, size_t len, stoa_error *err)
 {
     stoa_status st = STOA_OK;
     tlog_tree h, stored;
@@ -174,8 +174,13 @@ static stoa_status persist(const conf_sumdb *db, sumdb_tiles *tiles, const tlog_
     if (!current(db, &h, &loaded) || !same_tree(&h, t)) /* a newer head is written by its thread */
         goto out;
     int have = stored_head(db, &stored);
-    if (have == 1 && !same_tree(&stored, was) && (st = relate(db, tiles, t, &stored, err)) != STOA_OK)
+    if (have == 1 && !same_tree(&stored, was) && (st = relate(db, tiles, t, &stored, err)) != STOA_OK) {
+        if (st != STOA_CONFLICT) { /* the check passed; only the stored copy waits */
+            log_msg(STOA_LOG_WARN, "sumdb", "%s: tree head not stored: %s", db->name, err->msg);
+            st = STOA_OK;
+        }
         goto out;
+    }
     if (have == 1 && stored.n > t->n)
         advance(db, t, &stored, 0); /* another replica's newer head, one history with ours */
     else if (have >= 0 && !(have == 1 && stored.n == t->n))
@@ -204,16 +209,13 @@ static stoa_status load(const conf_sumdb *db, sumdb_tiles *tiles, stoa_error *er
     return STOA_OK;
 }
 
-static stoa_status check(const conf_sumdb *db, sumdb_tiles *tiles, const char *note, size_t len, tlog_tree *tree,
-                         stoa_error *err)
+static stoa_status check(const conf_sumdb *db, sumdb_tiles *tiles, const char *note, size_t len, stoa_error *err)
 {
     tlog_tree t, h;
     char why[300];
     int loaded;
     if (verify(db, note, len, &t, why, sizeof(why)) != 0)
         return stoa_fail(err, STOA_BADGATEWAY, "checksum database %s: %s", db->name, why);
-    if (tree != NULL)
-        *tree = t;
     stoa_status st = load(db, tiles, err);
     if (st != STOA_OK)
         return st;
@@ -229,16 +231,15 @@ static stoa_status check(const conf_sumdb *db, sumdb_tiles *tiles, const char *n
     return stoa_fail(err, STOA_BADGATEWAY, "checksum database %s: tree head kept changing during the check", db->name);
 }
 
-stoa_status sumdb_head_check(const conf_sumdb *db, sumdb_tiles *tiles, const char *note, size_t len, tlog_tree *tree,
-                             stoa_error *err)
+stoa_status sumdb_head_check(const conf_sumdb *db, sumdb_tiles *tiles, const char *note, size_t len, stoa_error *err)
 {
     if (tiles != NULL)
-        return check(db, tiles, note, len, tree, err);
+        return check(db, tiles, note, len, err);
     sumdb_tiles *own = calloc(1, sizeof(*own));
     if (own == NULL)
         return stoa_fail(err, STOA_INTERNAL, "out of memory");
     own->db = db;
-    stoa_status st = check(db, own, note, len, tree, err);
+    stoa_status st = check(db, own, note, len, err);
     free(own);
     return st;
 }

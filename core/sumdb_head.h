@@ -31,13 +31,11 @@
 
 /* Checks a signed tree note (len bytes, e.g. a lookup's note or "latest") from db,
  * which must have a key: its signature, then its consistency with db's head, which
- * it advances when it is newer. tree (may be NULL) gets the note's tree. Tiles are
- * read through tiles (db set; its memo may hold tiles read already), or a fresh one
- * when NULL.
+ * it advances when it is newer. Tiles are read through tiles (db set; its memo may
+ * hold tiles read already), or a fresh one when NULL.
  * STOA_OK; STOA_CONFLICT for a fork (err names both trees' sizes and hashes; logged
  * at error level and counted in stoa_sumdb_forks_total); STOA_BADGATEWAY when the
  * note does not verify or the proof cannot be made (a tile cannot be read). */
-stoa_status sumdb_head_check(const conf_sumdb *db, sumdb_tiles *tiles, const char *note, size_t len, tlog_tree *tree,
-                             stoa_error *err);
+stoa_status sumdb_head_check(const conf_sumdb *db, sumdb_tiles *tiles, const char *note, size_t len, stoa_error *err);
 
 #endif

@@ -320,7 +320,8 @@ int tlog_prove_tree(const tlog_tree *t, int64_t n, unsigned char (*proof)[32], i
 {
     *len = 0;
     if (n < 1 || n > t->n)
-        return snprintf(why, whylen, "no consistency proof of %lld records in a tree of %lld", (long long)n, (long long)t->n), -1;
+        return snprintf(why, whylen, "no consistency proof of %lld records in a tree of %lld", (long long)n, (long long)t->n),
+               -1;
     prover *p = prover_new(t, rd, arg, why, whylen);
     if (p == NULL)
         return -1;
