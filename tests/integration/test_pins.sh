@@ -5,23 +5,20 @@
 # checksum database was down is re-checked once it answers, and quarantined when it
 # turns out wrong. The real go command never receives the other bytes.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_sumdb.sh"
 
 DB=sum.stoa.test
 genmod -out "$TMP/up" example.com/kept@v1.0.0 example.com/exempt@v1.0.0 example.com/late@v1.0.0 example.com/fine@v1.0.0
 genmod -out "$TMP/alt" -require example.com/exempt@v1.0.0=example.com/kept@v1.0.0 \
     -require example.com/late@v1.0.0=example.com/kept@v1.0.0 example.com/exempt@v1.0.0 example.com/late@v1.0.0
 
-"$FIXTURES/sumdb" -root "$TMP/up" -name "$DB" -key-file "$TMP/sumdb.key" -port-file "$TMP/sumdb.port" \
-    -log "$TMP/sumdb.log" 2>>"$TMP/sumdb.err" &
-PIDS+=("$!")
-wait_for test -s "$TMP/sumdb.port" || fail "fixture sumdb did not start: $(cat "$TMP/sumdb.err")"
-SUMDB_URL="http://127.0.0.1:$(cat "$TMP/sumdb.port")"
+start_sumdb "$DB" "$TMP/up"
 start_upstream "$TMP/up" "$TMP/alt"
 
 write_config() { # write_config SUMDB_URL [EXTRA YAML LINE...]
     {
         echo "upstreams: [{name: fixture, url: \"$UPSTREAM_URL\"}]"
-        echo "sumdbs: [{name: $DB, url: \"$1\", key: \"$(cat "$TMP/sumdb.key")\"}]"
+        echo "sumdbs: [{name: $DB, url: \"$1\", key: \"$SUMDB_KEY\"}]"
         echo "nosumdb: \"example.com/exempt\""
         shift
         printf '%s\n' "$@"
