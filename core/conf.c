@@ -768,6 +768,20 @@ static void check_sumdb_key(errs *e, size_t i, const conf_sumdb *db)
         err_add(e, "sumdbs[%zu].key: the key is for %s, not %s", i, k.name, db->name);
 }
 
+/* A name as GOSUMDB spells it: "sum.golang.org", "localhost.localdev/sumdb". It becomes
+ * part of URLs and storage keys, so nothing else is let through. */
+static int valid_sumdb_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 200 || s[0] == '/' || s[n - 1] == '/' || strstr(s, "//") != NULL || strstr(s, "/.") != NULL ||
+        s[0] == '.')
+        return 0;
+    for (; *s; ++s)
+        if (!isalnum((unsigned char)*s) && strchr(".-_/", *s) == NULL)
+            return 0;
+    return 1;
+}
+
 static int valid_listen(const char *s)
 {
     const char *colon = strrchr(s, ':');
@@ -820,6 +834,9 @@ static void check_lists(struct conf *c, errs *e)
     for (size_t i = 0; i < c->nsumdbs; ++i)
         if (c->sumdbs[i].name == NULL || c->sumdbs[i].url == NULL)
             err_add(e, "sumdbs[%zu]: name and url are required", i);
+        else if (!valid_sumdb_name(c->sumdbs[i].name))
+            err_add(e, "sumdbs[%zu].name: '%s' is not a checksum database name (host[/path]: letters, digits, '.', '-', "
+                       "'_', '/' between non-empty elements)", i, c->sumdbs[i].name);
         else if (c->sumdbs[i].key != NULL && c->sumdbs[i].key[0] != '\0')
             check_sumdb_key(e, i, &c->sumdbs[i]);
     for (size_t i = 0; i < c->nnamespaces; ++i)

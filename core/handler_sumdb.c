@@ -29,17 +29,22 @@ typedef struct sumdb_task {
     stoa_error err;
 } sumdb_task;
 
-static const conf_sumdb *find_db(const char *name, size_t len)
+/* The configured database whose name starts rest and is followed by '/' or the end:
+ * names may hold slashes (the go command's test database is
+ * "localhost.localdev/sumdb"), so the longest match wins. */
+static const conf_sumdb *find_db(const char *rest)
 {
     const struct conf *c = the_app->conf;
-    for (size_t i = 0; i < c->nsumdbs; ++i)
-        if (strlen(c->sumdbs[i].name) == len && memcmp(c->sumdbs[i].name, name, len) == 0)
-            return &c->sumdbs[i];
-    return NULL;
+    const conf_sumdb *best = NULL;
+    for (size_t i = 0; i < c->nsumdbs; ++i) {
+        size_t l = strlen(c->sumdbs[i].name);
+        if (strncmp(rest, c->sumdbs[i].name, l) == 0 && (rest[l] == '/' || rest[l] == '\0') &&
+            (best == NULL || l > strlen(best->name)))
+            best = &c->sumdbs[i];
+    }
+    return best;
 }
 
-/* A keyed database's latest is passed on only once verified and consistent with the
- * tree head stoa holds (which it may advance). */
 static stoa_status check_latest(sumdb_task *s)
 {
     char note[8192];
@@ -100,10 +105,10 @@ static const char *lookup_refusal(reqctx *rc, const char *sub)
 int handler_sumdb(reqctx *rc)
 {
     const char *rest = rc->r.rest, *slash = strchr(rest, '/');
-    const conf_sumdb *db = find_db(rest, slash != NULL ? (size_t)(slash - rest) : strlen(rest));
+    const conf_sumdb *db = find_db(rest);
     if (db == NULL)
         return http_send_text(rc, 404, "checksum database %.*s is not proxied here", (int)(slash ? slash - rest : 64), rest), 0;
-    const char *sub = slash != NULL ? slash + 1 : "";
+    const char *sub = rest[strlen(db->name)] == '/' ? rest + strlen(db->name) + 1 : "";
     if (strcmp(sub, "supported") == 0)
         return http_send_body(rc, 200, "text/plain; charset=utf-8", "no-cache", "", 0), 0;
     const char *refusal = strncmp(sub, "lookup/", 7) == 0 ? lookup_refusal(rc, sub + 7) : NULL;

@@ -7,7 +7,9 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_sumdb.sh"
 
-DB=sum.stoa.test
+# The go command's own test database name; the fixture signs with the key its test
+# proxy publishes (GOROOT/src/cmd/go/proxy_test.go), and the name's slash must route.
+DB=localhost.localdev/sumdb
 # Records for these; "tamper", "exempt" and "forged" get other bytes from the
 # upstream's alt tree (and "forged" lying lookups from the database).
 genmod -out "$TMP/up" example.com/alpha@v1.0.0 example.com/beta@v1.1.0 example.com/tamper@v1.0.0 \
@@ -17,6 +19,8 @@ for m in tamper exempt forged; do alt+=(-require "example.com/$m@v1.0.0=example.
 genmod -out "$TMP/alt" "${alt[@]}" example.com/tamper@v1.0.0 example.com/exempt@v1.0.0 example.com/forged@v1.0.0
 
 start_sumdb "$DB" "$TMP/up" -forge-root "$TMP/alt"
+published=$(grep -o "\"$DB+[0-9a-f]*+[A-Za-z0-9+/=]*\"" "$(go env GOROOT)/src/cmd/go/proxy_test.go" | tr -d '"')
+assert_eq "$SUMDB_KEY" "$published" "the fixture's verifier key is the go command's published test key"
 # Published upstream after the database was built: the database does not know it.
 genmod -out "$TMP/up" example.com/unknown@v1.0.0
 start_upstream "$TMP/up" "$TMP/alt"
@@ -24,7 +28,7 @@ start_upstream "$TMP/up" "$TMP/alt"
 write_config() { # write_config [EXTRA YAML LINE...]
     {
         echo "upstreams: [{name: fixture, url: \"$UPSTREAM_URL\"}]"
-        echo "sumdbs: [{name: $DB, url: \"$SUMDB_URL\", key: \"$SUMDB_KEY\"}]"
+        echo "sumdbs: [{name: \"$DB\", url: \"$SUMDB_URL\", key: \"$SUMDB_KEY\"}]"
         echo "nosumdb: \"example.com/exempt\""
         echo "namespaces: [{pattern: corp.example.com, mode: private}, {pattern: \"*\", mode: proxy}]"
         printf '%s\n' "$@"

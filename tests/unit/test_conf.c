@@ -164,6 +164,9 @@ static void errors(void **state)
     expect_error("sumdbs: [{name: a.test, url: 'http://a', key: 'a.test+01020304+AAAA'}]\n", none, "sumdbs[0].key: verifier key");
     expect_error("sumdbs: [{name: a.test, url: 'http://a', key: 'sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8'}]\n",
                  none, "sumdbs[0].key: the key is for sum.golang.org, not a.test");
+    expect_error("sumdbs: [{name: '../etc', url: 'http://a'}]\n", none, "sumdbs[0].name: '../etc' is not a checksum");
+    expect_error("sumdbs: [{name: 'a b', url: 'http://a'}]\n", none, "sumdbs[0].name: 'a b' is not a checksum");
+    expect_error("sumdbs: [{name: 'a//b', url: 'http://a'}]\n", none, "sumdbs[0].name: 'a//b' is not a checksum");
     expect_error("sumdb_check: sometimes\n", none, "sumdb_check: expected lenient or strict or off");
     char *bad_env[] = {"STOA_THREDS=2", NULL};
     expect_error(NULL, bad_env, "STOA_THREDS: not a configuration setting (did you mean STOA_THREADS?)");

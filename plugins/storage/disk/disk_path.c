@@ -81,7 +81,7 @@ int disk_path(const disk *d, const stoa_key *key, char *out, size_t len, char *w
     switch (key->kind) {
     case STOA_KIND_SUMDB_TILE:
     case STOA_KIND_SUMDB_LATEST:
-        if (!safe_rel(key->module, 0) || (key->kind == STOA_KIND_SUMDB_TILE && !safe_rel(key->version, 1)))
+        if (!safe_rel(key->module, 1) || (key->kind == STOA_KIND_SUMDB_TILE && !safe_rel(key->version, 1)))
             return snprintf(why, whylen, "unsafe checksum database path"), -1;
         n = key->kind == STOA_KIND_SUMDB_TILE ? snprintf(out, len, "%s/sumdb/%s/%s", d->root, key->module, key->version)
                                               : snprintf(out, len, "%s/sumdb/%s/latest", d->root, key->module);
