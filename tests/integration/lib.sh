@@ -81,6 +81,18 @@ start_upstream() {
 
 stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
+# fixture_config [YAML...]: $TMP/stoa.yaml with the fixture upstream, corp.example.com
+# private and everything else proxied, then the given YAML (read from stdin when the
+# only argument is "-"); exports CONFIG_FILE.
+fixture_config() {
+    {
+        echo "upstreams: [{name: fixture, url: \"$UPSTREAM_URL\"}]"
+        echo "namespaces: [{pattern: corp.example.com, mode: private}, {pattern: \"*\", mode: proxy}]"
+        if [ "${1:-}" = - ]; then cat; else printf '%s\n' "$@"; fi
+    } >"$TMP/stoa.yaml"
+    export CONFIG_FILE="$TMP/stoa.yaml"
+}
+
 fault() { # fault URL PATH MODE [COUNT]
     curl -sf -X POST "$1/_control/fault" -d "path=$2" -d "mode=$3" -d "count=${4:-0}" >/dev/null
 }

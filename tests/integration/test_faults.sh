@@ -22,13 +22,7 @@ genmod -out "$TMP/up" -pad $((3 << 20)) "${big[@]}"
 genmod -out "$TMP/pub" "${pub[@]}"          # zips to publish (never served upstream)
 start_upstream "$TMP/up"
 fault "$UPSTREAM_URL" "*" "delay:30"       # widen the fetch window the kills aim at
-cat >"$TMP/stoa.yaml" <<YAML
-upstreams: [{name: fixture, url: "$UPSTREAM_URL"}]
-namespaces:
-  - {pattern: "corp.example.com", mode: private}
-  - {pattern: "*", mode: proxy}
-YAML
-export CONFIG_FILE="$TMP/stoa.yaml"
+fixture_config
 DATA="$TMP/data"
 
 fetch() { # fetch OUT URL [curl args...]: the status code; the body goes to OUT

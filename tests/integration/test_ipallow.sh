@@ -7,9 +7,7 @@
 genmod -out "$TMP/up" example.com/pub@v1.0.0
 genmod -out "$TMP/priv" corp.example.com/a@v1.0.0
 start_upstream "$TMP/up"
-cat >"$TMP/stoa.yaml" <<YAML
-upstreams: [{name: fixture, url: "$UPSTREAM_URL"}]
-namespaces: [{pattern: corp.example.com, mode: private}, {pattern: "*", mode: proxy}]
+fixture_config - <<YAML
 auth:
   require: {read: true}
   throttle: {failures: 0}

@@ -10,13 +10,7 @@ use_pgs3
 genmod -out "$TMP/up" example.com/crash@v1.0.0 example.com/keep@v1.0.0
 genmod -out "$TMP/priv" corp.example.com/half@v1.0.0
 start_upstream "$TMP/up"
-cat >"$TMP/stoa.yaml" <<YAML
-upstreams: [{name: fixture, url: "$UPSTREAM_URL"}]
-namespaces:
-  - {pattern: "corp.example.com", mode: private}
-  - {pattern: "*", mode: proxy}
-YAML
-export CONFIG_FILE="$TMP/stoa.yaml"
+fixture_config
 zip=example.com/crash/@v/v1.0.0.zip
 blobs() { find "$TMP/s3/stoa/blobs" -name '*._S3rver_object' 2>/dev/null | wc -l; }
 rows() { psqlc -c "SELECT count(*) FROM storage_files WHERE module = '$1'"; }

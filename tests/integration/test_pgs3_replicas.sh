@@ -11,13 +11,7 @@ genmod -out "$TMP/up" example.com/rep@v1.0.0 example.com/rep@v1.1.0 example.com/
 genmod -out "$TMP/priv" corp.example.com/lib@v1.0.0
 genmod -out "$TMP/alt" -require example.com/rep@v1.0.0=example.com/dep@v1.0.0 example.com/rep@v1.0.0
 start_upstream "$TMP/up" "$TMP/alt"
-cat >"$TMP/stoa.yaml" <<YAML
-upstreams: [{name: fixture, url: "$UPSTREAM_URL"}]
-namespaces:
-  - {pattern: "corp.example.com", mode: private}
-  - {pattern: "*", mode: proxy}
-YAML
-export CONFIG_FILE="$TMP/stoa.yaml"
+fixture_config
 start_stoa && A=$STOA_URL
 start_stoa && B=$STOA_URL
 base=example.com/rep/@v
