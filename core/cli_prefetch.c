@@ -19,6 +19,7 @@
 #include "client.h"
 #include "modlist.h"
 #include "modpath.h"
+#include "progress.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -64,17 +65,9 @@ typedef struct run {
     size_t nretry;
     curl_off_t bytes;
     struct curl_slist *hdr;
-    int tty;
-    int last_tenth;
-    double start, last_draw;
+    progress bar;
+    double start;
 } run;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static const char usage_text[] = "usage: stoa prefetch [--url URL] [--token T] [--jobs N] FILE...\n"
                                  "  FILE: go.mod, go.sum, or `go list -m all` output (- for stdin)\n";
@@ -176,35 +169,12 @@ static job *make_jobs(const modlist *l, size_t *n)
 
 /* ---- progress ---- */
 
-static void human(double b, char *out, size_t len)
+static void show(run *r, int final)
 {
-    static const char *const u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    int i = 0;
-    while (b >= 1024 && i < 4)
-        b /= 1024, ++i;
-    snprintf(out, len, i == 0 ? "%.0f %s" : "%.1f %s", b, u[i]);
-}
-
-static void progress(run *r, int final)
-{
-    char sz[32];
-    human((double)r->bytes, sz, sizeof(sz));
-    if (r->tty) {
-        double t = now_s();
-        if (!final && t - r->last_draw < 0.1)
-            return;
-        r->last_draw = t;
-        int width = 30, fill = r->njobs ? (int)(width * r->done / r->njobs) : width;
-        fprintf(stderr, "\r\033[K[%.*s%*s] %zu/%zu files, %s, %zu failed%s", fill,
-                "##############################", width - fill, "", r->done, r->njobs, sz, r->failed,
-                final ? "\n" : "");
-        return;
-    }
-    int tenth = r->njobs ? (int)(10 * r->done / r->njobs) : 10;
-    if (tenth > r->last_tenth && (tenth < 10 || final)) {
-        r->last_tenth = tenth;
-        fprintf(stderr, "stoa prefetch: %zu/%zu files, %s, %zu failed\n", r->done, r->njobs, sz, r->failed);
-    }
+    char sz[32], status[96];
+    progress_human((double)r->bytes, sz, sizeof(sz));
+    snprintf(status, sizeof(status), "files, %s, %zu failed", sz, r->failed);
+    progress_show(&r->bar, r->done, status, final);
 }
 
 /* ---- transfers ---- */
@@ -264,8 +234,7 @@ static void fail_job(run *r, job *j)
     j->failed = 1;
     ++r->failed;
     ++r->done;
-    if (r->tty)
-        fputs("\r\033[K", stderr);
+    progress_clear(&r->bar);
     fprintf(stderr, "stoa prefetch: %s@%s .%s: %s\n", j->e->module, j->e->version, j->ext, j->why);
 }
 
@@ -324,7 +293,7 @@ static void transfer_all(run *r)
                 --running;
             }
         }
-        progress(r, 0);
+        show(r, 0);
         if (still > 0)
             curl_multi_poll(m, NULL, 0, 200, NULL);
     }
@@ -334,9 +303,9 @@ static void transfer_all(run *r)
 static int report(const run *r, const modlist *l)
 {
     char sz[32];
-    human((double)r->bytes, sz, sizeof(sz));
+    progress_human((double)r->bytes, sz, sizeof(sz));
     fprintf(stderr, "stoa prefetch: %zu module versions, %zu of %zu files fetched (%s) in %.1f s\n", l->n,
-            r->njobs - r->failed, r->njobs, sz, now_s() - r->start);
+            r->njobs - r->failed, r->njobs, sz, progress_now() - r->start);
     if (r->failed == 0)
         return 0;
     fprintf(stderr, "stoa prefetch: could not fetch %zu file(s):\n", r->failed);
@@ -351,7 +320,7 @@ int cli_prefetch(int argc, char **argv)
 {
     prefetch_args a = {0};
     modlist l = {0};
-    run r = {.a = &a, .tty = isatty(STDERR_FILENO), .start = now_s()};
+    run r = {.a = &a, .start = progress_now()};
     int rc = 2;
     if (parse_args(argc, argv, &a) != 0 || read_inputs(&a, &l) != 0)
         goto out;
@@ -362,9 +331,10 @@ int cli_prefetch(int argc, char **argv)
         fprintf(stderr, "stoa prefetch: out of memory\n");
         goto out;
     }
+    progress_init(&r.bar, "stoa prefetch", r.njobs, 1);
     r.hdr = client_auth_header(a.token);
     transfer_all(&r);
-    progress(&r, 1);
+    show(&r, 1);
     rc = report(&r, &l);
     curl_slist_free_all(r.hdr);
     curl_global_cleanup();

@@ -21,6 +21,9 @@ static const char usage[] =
     "  stoa migrate [--dsn DSN]       apply database migrations (pgs3, audit)\n"
     "  stoa gc [--dry-run]            enforce cache.max_size now (or show what would go),\n"
     "                                 then remove storage garbage a crash left (pgs3)\n"
+    "  stoa verify (--all | MODULE[@VERSION]...) [--strict] [--no-sumdb] [--evict] [--json]\n"
+    "                                 re-hash stored files, check them against their\n"
+    "                                 metadata, pins and the checksum database\n"
     "  stoa prefetch [--url URL] [--token T] [--jobs N] FILE...\n"
     "                                 warm a running stoa's cache from go.sum, go.mod\n"
     "                                 or `go list -m all` output\n"
@@ -131,6 +134,7 @@ static const command commands[] = {
     {"token", NULL, cli_token},
     {"migrate", NULL, cli_migrate},
     {"gc", NULL, cli_gc},
+    {"verify", NULL, cli_verify},
 };
 
 static int run_with_conf(const command *cmd, int argc, char **argv)

@@ -1,0 +1,456 @@
+/*
+ * stoa verify [--all | MODULE[@VERSION]...] [--strict] [--no-sumdb] [--evict] [--json]
+ *
+ * Re-checks the stored go.mod and zip of the selected versions (core/verify.h): the
+ * bytes against their recorded sha256/h1, the pin, and the checksum database. Prints
+ * one line per problem on stdout (or JSON lines with --json) and a summary; a bar on
+ * stderr when it is a terminal.
+ *
+ * Exit: 0 every file agrees (unverified ones allowed unless --strict); 1 a mismatch,
+ * a corrupt or unreadable file, or (--strict) an unverified one; 2 bad usage, a bad
+ * configuration, storage that cannot be opened or listed, or a named target with
+ * nothing stored.
+ *
+ * --evict removes each version whose stored bytes are bad from the cache, so the next
+ * request refetches it through the fill's checks (and its pin, which stays). Never a
+ * published version: no upstream could give it back.
+ *
+ * Reads storage only (but for --evict and the database's tile cache), so it runs
+ * beside `stoa serve` on the same storage. The run is audited as an admin action.
+ */
+#include "app.h"
+#include "audit.h"
+#include "cli.h"
+#include "clock.h"
+#include "modpath.h"
+#include "progress.h"
+#include "semver.h"
+#include "upstream.h"
+#include "verify.h"
+
+#include <pwd.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char usage_text[] =
+    "usage: stoa verify [--config FILE] (--all | MODULE[@VERSION]...) [--strict] [--no-sumdb] [--evict] [--json]\n"
+    "  --all        every stored version (and every pinned one)\n"
+    "  --strict     a file the checksum database cannot confirm fails the run\n"
+    "  --no-sumdb   check stored bytes against their metadata and pins only\n"
+    "  --evict      remove versions whose stored bytes are bad, so they are refetched\n"
+    "  --json       one JSON object per problem and a summary, on stdout\n"
+    "exit: 0 all agree, 1 a mismatch or unreadable file, 2 usage, config or storage error\n";
+
+typedef struct opts {
+    int all, strict, no_sumdb, evict, json;
+    char **targets;
+    int ntargets;
+} opts;
+
+typedef struct item {
+    char *module, *version;
+} item;
+
+typedef struct items {
+    item *v;
+    size_t n, cap;
+} items;
+
+typedef struct tally {
+    uint64_t checked, ok, mismatched, unverified, skipped, confirmed, evicted, bytes;
+} tally;
+
+typedef struct run {
+    const opts *o;
+    storage *s;
+    const struct conf *c;
+    tally t;
+    progress bar;
+} run;
+
+/* ---- arguments and selection ---- */
+
+static int parse_args(int argc, char **argv, opts *o)
+{
+    static const struct {
+        const char *name;
+        size_t off;
+    } flags[] = {{"--all", offsetof(opts, all)},       {"--strict", offsetof(opts, strict)},
+                 {"--no-sumdb", offsetof(opts, no_sumdb)}, {"--evict", offsetof(opts, evict)},
+                 {"--json", offsetof(opts, json)}};
+    o->targets = calloc((size_t)argc + 1, sizeof(char *));
+    for (int i = 0; i < argc && o->targets != NULL; ++i) {
+        size_t f = 0;
+        while (f < sizeof(flags) / sizeof(flags[0]) && strcmp(argv[i], flags[f].name) != 0)
+            ++f;
+        if (f < sizeof(flags) / sizeof(flags[0]))
+            *(int *)((char *)o + flags[f].off) = 1;
+        else if (argv[i][0] == '-')
+            return fprintf(stderr, "stoa verify: unknown option '%s'\n%s", argv[i], usage_text), -1;
+        else
+            o->targets[o->ntargets++] = argv[i];
+    }
+    if (o->targets == NULL)
+        return fprintf(stderr, "stoa verify: out of memory\n"), -1;
+    if (o->all == (o->ntargets > 0))
+        return fprintf(stderr, "stoa verify: name --all or MODULE[@VERSION] targets (not both)\n%s", usage_text), -1;
+    return 0;
+}
+
+static int add(items *l, const char *module, const char *version)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 64;
+        item *v = realloc(l->v, cap * sizeof(item));
+        if (v == NULL)
+            return -1;
+        l->v = v, l->cap = cap;
+    }
+    item *it = &l->v[l->n];
+    it->module = strdup(module);
+    it->version = strdup(version);
+    if (it->module == NULL || it->version == NULL)
+        return free(it->module), free(it->version), -1;
+    ++l->n;
+    return 0;
+}
+
+static void items_free(items *l)
+{
+    for (size_t i = 0; i < l->n; ++i)
+        free(l->v[i].module), free(l->v[i].version);
+    free(l->v);
+}
+
+typedef struct collect {
+    items *l;
+    const char *module; /* only this module's versions; NULL for all */
+    int oom;
+} collect;
+
+static int on_walk(void *arg, const char *module, const char *version, int64_t stored_at)
+{
+    collect *k = arg;
+    (void)stored_at;
+    return k->oom = add(k->l, module, version) != 0;
+}
+
+static int on_version(void *arg, const char *version, int64_t stored_at)
+{
+    collect *k = arg;
+    (void)stored_at;
+    return k->oom = add(k->l, k->module, version) != 0;
+}
+
+/* Pins name versions whose .mod was cached without an .info, which walk() misses. */
+static int on_pin(void *arg, const char *module, const char *version, stoa_kind kind, const stoa_pin *pin)
+{
+    collect *k = arg;
+    (void)kind, (void)pin;
+    if (k->module != NULL && strcmp(k->module, module) != 0)
+        return 0;
+    return k->oom = add(k->l, module, version) != 0;
+}
+
+static int by_module_version(const void *a, const void *b)
+{
+    const item *x = a, *y = b;
+    int c = strcmp(x->module, y->module);
+    return c != 0 ? c : semver_compare(x->version, y->version);
+}
+
+static void sort_unique(items *l)
+{
+    if (l->n == 0)
+        return;
+    qsort(l->v, l->n, sizeof(item), by_module_version);
+    size_t w = 1;
+    for (size_t i = 1; i < l->n; ++i) {
+        if (by_module_version(&l->v[i], &l->v[w - 1]) == 0)
+            free(l->v[i].module), free(l->v[i].version);
+        else
+            l->v[w++] = l->v[i];
+    }
+    l->n = w;
+}
+
+/* One MODULE or MODULE@VERSION argument into l. 0, or -1 with the reason printed. */
+static int select_target(storage *s, const char *arg, items *l)
+{
+    char module[MODPATH_MAX + 1], why[256];
+    const char *at = strrchr(arg, '@');
+    size_t mlen = at != NULL ? (size_t)(at - arg) : strlen(arg);
+    if (mlen > MODPATH_MAX)
+        return fprintf(stderr, "stoa verify: %s: module path too long\n", arg), -1;
+    memcpy(module, arg, mlen);
+    module[mlen] = '\0';
+    if (modpath_check(module, why, sizeof(why)) != 0)
+        return fprintf(stderr, "stoa verify: %s: %s\n", arg, why), -1;
+    if (at != NULL && !semver_is_canonical(at + 1))
+        return fprintf(stderr, "stoa verify: %s: '%s' is not a canonical version (vX.Y.Z[-pre][+incompatible])\n", arg,
+                       at + 1), -1;
+    if (at != NULL)
+        return add(l, module, at + 1);
+    size_t before = l->n;
+    collect k = {l, module, 0};
+    stoa_error e = {0};
+    if (storage_list(s, module, on_version, &k, &e) != STOA_OK || storage_pin_walk(s, -1, on_pin, &k, &e) != STOA_OK)
+        return fprintf(stderr, "stoa verify: storage: %s\n", e.msg), -1;
+    if (k.oom)
+        return fprintf(stderr, "stoa verify: out of memory\n"), -1;
+    if (l->n == before)
+        return fprintf(stderr, "stoa verify: nothing stored for %s\n", module), -1;
+    return 0;
+}
+
+static int select_all(storage *s, items *l)
+{
+    collect k = {l, NULL, 0};
+    stoa_error e = {0};
+    if (storage_walk(s, on_walk, &k, &e) != STOA_OK || storage_pin_walk(s, -1, on_pin, &k, &e) != STOA_OK)
+        return fprintf(stderr, "stoa verify: storage: %s\n", e.msg), -1;
+    if (k.oom)
+        return fprintf(stderr, "stoa verify: out of memory\n"), -1;
+    return 0;
+}
+
+/* ---- report ---- */
+
+static void json_str(FILE *out, const char *key, const char *s)
+{
+    fprintf(out, "\"%s\":\"", key);
+    for (; *s != '\0'; ++s) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            fprintf(out, "\\%c", ch);
+        else if (ch < 0x20)
+            fprintf(out, "\\u%04x", ch);
+        else
+            fputc(ch, out);
+    }
+    fputc('"', out);
+}
+
+static void print_problem(run *r, const item *it, const char *ext, const verify_problem *p)
+{
+    progress_clear(&r->bar);
+    if (!r->o->json) {
+        printf("%s/@v/%s.%s: %s %s\n", it->module, it->version, ext,
+               verify_is_mismatch(p->what) ? "MISMATCH" : "UNVERIFIED", p->detail);
+        return;
+    }
+    fputc('{', stdout);
+    json_str(stdout, "module", it->module), fputc(',', stdout);
+    json_str(stdout, "version", it->version), fputc(',', stdout);
+    json_str(stdout, "file", ext), fputc(',', stdout);
+    json_str(stdout, "result", verify_is_mismatch(p->what) ? "mismatch" : "unverified"), fputc(',', stdout);
+    json_str(stdout, "problem", verify_what_name(p->what)), fputc(',', stdout);
+    json_str(stdout, "against", p->against), fputc(',', stdout);
+    json_str(stdout, "have", p->have), fputc(',', stdout);
+    json_str(stdout, "want", p->want), fputc(',', stdout);
+    json_str(stdout, "detail", p->detail);
+    fputs("}\n", stdout);
+}
+
+/* Counts one file; 1 when its stored bytes are bad. */
+static int count_file(run *r, const item *it, const char *ext, const verify_file *f)
+{
+    int mismatch = 0, unverified = 0;
+    for (size_t i = 0; i < f->nproblems; ++i) {
+        print_problem(r, it, ext, &f->problems[i]);
+        if (verify_is_mismatch(f->problems[i].what))
+            mismatch = 1;
+        else
+            unverified = 1;
+    }
+    ++r->t.checked;
+    r->t.bytes += f->size;
+    r->t.confirmed += (uint64_t)f->confirmed;
+    if (mismatch)
+        ++r->t.mismatched;
+    else if (unverified)
+        ++r->t.unverified;
+    else
+        ++r->t.ok;
+    return f->bytes_bad;
+}
+
+/* An admin action of this command, by the user running it. */
+static void admin_event(audit_event *ev, const char *action)
+{
+    memset(ev, 0, sizeof(*ev));
+    snprintf(ev->action, sizeof(ev->action), "%s", action);
+    snprintf(ev->kind, sizeof(ev->kind), "admin");
+    struct passwd *pw = getpwuid(geteuid());
+    snprintf(ev->identity, sizeof(ev->identity), "cli:%s", pw != NULL ? pw->pw_name : "unknown");
+}
+
+static void audit_evict(const item *it, int ok, const char *why)
+{
+    audit_event ev;
+    admin_event(&ev, "verify.evict");
+    audit_copy(ev.module, sizeof(ev.module), it->module);
+    audit_copy(ev.version, sizeof(ev.version), it->version);
+    snprintf(ev.target, sizeof(ev.target), "version:%.80s@%.60s", it->module, it->version);
+    ev.status = ok ? 0 : 1;
+    if (!ok)
+        audit_copy(ev.error, sizeof(ev.error), why);
+    audit_emit(&ev);
+}
+
+/* --evict: the whole version goes, so the next request refetches every file of it. */
+static void evict(run *r, const item *it, const verify_file *mod, const verify_file *zip)
+{
+    const char *origin = zip->meta.origin[0] != '\0' ? zip->meta.origin : mod->meta.origin;
+    progress_clear(&r->bar);
+    FILE *out = r->o->json ? stderr : stdout;
+    if (strcmp(origin, "published") == 0) {
+        fprintf(out, "%s@%s: not evicted: published here, no upstream could give it back\n", it->module, it->version);
+        return;
+    }
+    stoa_error e = {0};
+    int ok = storage_remove(r->s, it->module, it->version, &e) == STOA_OK;
+    if (ok)
+        ++r->t.evicted, fprintf(out, "%s@%s: evicted; the next request refetches and re-checks it\n", it->module, it->version);
+    else
+        fprintf(out, "%s@%s: cannot evict: %s\n", it->module, it->version, e.msg);
+    audit_evict(it, ok, e.msg);
+}
+
+static void check_version(run *r, const item *it)
+{
+    verify_file mod, zip;
+    int use_sumdb = !r->o->no_sumdb, bad = 0;
+    stoa_status smod = verify_file_check(r->s, r->c, it->module, it->version, STOA_KIND_MOD, use_sumdb, &mod);
+    stoa_status szip = verify_file_check(r->s, r->c, it->module, it->version, STOA_KIND_ZIP, use_sumdb, &zip);
+    if (smod == STOA_OK)
+        bad |= count_file(r, it, "mod", &mod);
+    if (szip == STOA_OK)
+        bad |= count_file(r, it, "zip", &zip);
+    if (smod != STOA_OK && szip != STOA_OK)
+        ++r->t.skipped; /* only an .info, or evicted meanwhile */
+    if (bad && r->o->evict)
+        evict(r, it, &mod, &zip);
+}
+
+static void summary(const run *r, double secs)
+{
+    const tally *t = &r->t;
+    char sz[32];
+    progress_human((double)t->bytes, sz, sizeof(sz));
+    if (r->o->json) {
+        printf("{\"summary\":{\"checked\":%llu,\"ok\":%llu,\"mismatched\":%llu,\"unverified\":%llu,\"skipped\":%llu,"
+               "\"confirmed\":%llu,\"evicted\":%llu,\"bytes\":%llu,\"seconds\":%.3f}}\n",
+               (unsigned long long)t->checked, (unsigned long long)t->ok, (unsigned long long)t->mismatched,
+               (unsigned long long)t->unverified, (unsigned long long)t->skipped, (unsigned long long)t->confirmed,
+               (unsigned long long)t->evicted, (unsigned long long)t->bytes, secs);
+        return;
+    }
+    printf("stoa verify: %llu files checked: %llu ok, %llu mismatched, %llu unverified; %llu versions skipped "
+           "(no .mod or .zip stored); %llu confirmed by the checksum database; %s in %.1f s\n",
+           (unsigned long long)t->checked, (unsigned long long)t->ok, (unsigned long long)t->mismatched,
+           (unsigned long long)t->unverified, (unsigned long long)t->skipped, (unsigned long long)t->confirmed, sz, secs);
+    if (t->evicted)
+        printf("stoa verify: %llu versions evicted\n", (unsigned long long)t->evicted);
+}
+
+static void audit_run(const run *r, int argc, char **argv, int rc, double secs)
+{
+    audit_event ev;
+    admin_event(&ev, "verify");
+    size_t n = 0;
+    for (int i = 0; i < argc && n < sizeof(ev.target) - 1; ++i)
+        n += (size_t)snprintf(ev.target + n, sizeof(ev.target) - n, "%s%s", i ? " " : "", argv[i]);
+    ev.status = rc;
+    ev.bytes = r->t.bytes;
+    ev.duration_ms = secs * 1000;
+    if (rc != 0) {
+        char why[128];
+        snprintf(why, sizeof(why), "%llu mismatched, %llu unverified of %llu files", (unsigned long long)r->t.mismatched,
+                 (unsigned long long)r->t.unverified, (unsigned long long)r->t.checked);
+        audit_copy(ev.error, sizeof(ev.error), why);
+    }
+    audit_emit(&ev);
+}
+
+/* ---- the command ---- */
+
+static int verify_all(run *r, const items *l)
+{
+    char status[96];
+    for (size_t i = 0; i < l->n; ++i) {
+        snprintf(status, sizeof(status), "versions, %llu problem file(s)",
+                 (unsigned long long)(r->t.mismatched + r->t.unverified));
+        progress_show(&r->bar, i, status, 0);
+        check_version(r, &l->v[i]);
+    }
+    progress_show(&r->bar, l->n, "versions", 1);
+    return r->t.mismatched > 0 || (r->o->strict && r->t.unverified > 0) ? 1 : 0;
+}
+
+/* The part of an app verify needs: storage, and the HTTP client for the database. */
+static int open_app(app *a, struct conf *c)
+{
+    memset(a, 0, sizeof(*a));
+    a->conf = c;
+    the_app = a;
+    snprintf(a->tmp_dir, sizeof(a->tmp_dir), "%s", c->tmp_dir != NULL ? c->tmp_dir : "./stoa-data/tmp");
+    if (c->plugin_dir != NULL)
+        snprintf(a->plugin_dir, sizeof(a->plugin_dir), "%s", c->plugin_dir);
+    else if (plugin_default_dir(a->plugin_dir, sizeof(a->plugin_dir)) != 0)
+        return fprintf(stderr, "stoa verify: cannot find the plugin directory: set plugin_dir\n"), -1;
+    stoa_error e = {0};
+    if (storage_open(&a->store, a->plugin_dir, &c->storage, a->tmp_dir, &e) != STOA_OK)
+        return fprintf(stderr, "stoa verify: storage: %s\n", e.msg), -1;
+    if (upstream_init(c) != 0) {
+        storage_close(&a->store);
+        return fprintf(stderr, "stoa verify: cannot initialise the HTTP client\n"), -1;
+    }
+    return 0;
+}
+
+int cli_verify(struct conf *c, int argc, char **argv)
+{
+    opts o = {0};
+    if (parse_args(argc, argv, &o) != 0)
+        return free(o.targets), 2;
+    char err[1024];
+    if (audit_open(c, 0, err, sizeof(err)) != 0) {
+        if (o.evict)
+            return fprintf(stderr, "stoa verify: evictions would not be audited, so none is made: %s\n", err),
+                   free(o.targets), 2;
+        fprintf(stderr, "stoa verify: this run is not audited: %s\n", err);
+    }
+    app a;
+    int rc = 2;
+    items l = {0};
+    if (open_app(&a, c) != 0)
+        goto out;
+    int64_t start = clock_mono_ms();
+    int selected = 0;
+    if (o.all)
+        selected = select_all(&a.store, &l) == 0;
+    else
+        for (int i = 0; i < o.ntargets && (selected = select_target(&a.store, o.targets[i], &l) == 0); ++i)
+            ;
+    if (selected) {
+        sort_unique(&l);
+        run r = {.o = &o, .s = &a.store, .c = c};
+        progress_init(&r.bar, "stoa verify", l.n, 0);
+        rc = verify_all(&r, &l);
+        double secs = (double)(clock_mono_ms() - start) / 1000;
+        summary(&r, secs);
+        audit_run(&r, argc, argv, rc, secs);
+    }
+    upstream_shutdown();
+    storage_close(&a.store);
+out:
+    the_app = NULL;
+    audit_close();
+    items_free(&l);
+    free(o.targets);
+    return rc;
+}
