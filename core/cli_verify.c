@@ -177,6 +177,22 @@ static void sort_unique(items *l)
     l->n = w;
 }
 
+/* Whether module@version has a .mod or .zip stored (or storage cannot say: the check
+ * will report why), or a pin. */
+static int stored(storage *s, const char *module, const char *version)
+{
+    static const stoa_kind kinds[] = {STOA_KIND_MOD, STOA_KIND_ZIP};
+    for (size_t i = 0; i < 2; ++i) {
+        stoa_key key = {module, version, kinds[i]};
+        stoa_object obj;
+        stoa_pin pin;
+        stoa_error e = {0};
+        if (storage_get(s, &key, STOA_GET_META_ONLY, &obj, &e) != STOA_NOTFOUND || storage_pin_get(s, &key, &pin, &e) == STOA_OK)
+            return 1;
+    }
+    return 0;
+}
+
 /* One MODULE or MODULE@VERSION argument into l. 0, or -1 with the reason printed. */
 static int select_target(storage *s, const char *arg, items *l)
 {
@@ -193,7 +209,8 @@ static int select_target(storage *s, const char *arg, items *l)
         return fprintf(stderr, "stoa verify: %s: '%s' is not a canonical version (vX.Y.Z[-pre][+incompatible])\n", arg,
                        at + 1), -1;
     if (at != NULL)
-        return add(l, module, at + 1);
+        return stored(s, module, at + 1) ? add(l, module, at + 1)
+                                         : (fprintf(stderr, "stoa verify: nothing stored for %s\n", arg), -1);
     size_t before = l->n;
     collect k = {l, module, 0};
     stoa_error e = {0};
@@ -349,8 +366,8 @@ static void summary(const run *r, double secs)
                (unsigned long long)t->evicted, (unsigned long long)t->bytes, secs);
         return;
     }
-    printf("stoa verify: %llu files checked: %llu ok, %llu mismatched, %llu unverified; %llu versions skipped "
-           "(no .mod or .zip stored); %llu confirmed by the checksum database; %s in %.1f s\n",
+    printf("stoa verify: %llu files checked: %llu ok, %llu mismatched, %llu unverified, %llu versions skipped; "
+           "%llu confirmed by the checksum database; %s in %.1f s\n",
            (unsigned long long)t->checked, (unsigned long long)t->ok, (unsigned long long)t->mismatched,
            (unsigned long long)t->unverified, (unsigned long long)t->skipped, (unsigned long long)t->confirmed, sz, secs);
     if (t->evicted)
