@@ -23,6 +23,7 @@
 #include "cli.h"
 #include "clock.h"
 #include "modpath.h"
+#include "namespace.h"
 #include "progress.h"
 #include "semver.h"
 #include "upstream.h"
@@ -318,22 +319,49 @@ static void audit_evict(const item *it, int ok, const char *why)
     audit_emit(&ev);
 }
 
-/* --evict: the whole version goes, so the next request refetches every file of it. */
+/* Where the version came from: the first recorded origin of its files ("" unknown). */
+static void version_origin(run *r, const item *it, const verify_file *mod, const verify_file *zip, char *out, size_t len)
+{
+    stoa_key key = {it->module, it->version, STOA_KIND_INFO};
+    stoa_object info;
+    stoa_error e = {0};
+    const char *o = zip->meta.origin[0] != '\0' ? zip->meta.origin : mod->meta.origin;
+    if (o[0] == '\0' && storage_get(r->s, &key, STOA_GET_META_ONLY, &info, &e) == STOA_OK)
+        o = info.meta.origin;
+    snprintf(out, len, "%s", o);
+}
+
+static void evict_line(run *r, const item *it, int ok, const char *what)
+{
+    progress_clear(&r->bar);
+    if (!r->o->json) {
+        printf("%s@%s: %s\n", it->module, it->version, what);
+        return;
+    }
+    fputc('{', stdout);
+    json_str(stdout, "module", it->module), fputc(',', stdout);
+    json_str(stdout, "version", it->version), fputc(',', stdout);
+    fprintf(stdout, "\"evicted\":%s,", ok ? "true" : "false");
+    json_str(stdout, "detail", what);
+    fputs("}\n", stdout);
+}
+
+/* --evict: the whole version goes, so the next request refetches every file of it.
+ * Only what an upstream can give back: never published or private versions, nor one
+ * whose origin is unknown. */
 static void evict(run *r, const item *it, const verify_file *mod, const verify_file *zip)
 {
-    const char *origin = zip->meta.origin[0] != '\0' ? zip->meta.origin : mod->meta.origin;
-    progress_clear(&r->bar);
-    FILE *out = r->o->json ? stderr : stdout;
-    if (strcmp(origin, "published") == 0) {
-        fprintf(out, "%s@%s: not evicted: published here, no upstream could give it back\n", it->module, it->version);
+    char origin[64], what[600];
+    version_origin(r, it, mod, zip, origin, sizeof(origin));
+    if (origin[0] == '\0' || strcmp(origin, "published") == 0 || namespace_mode(r->c, "", it->module) != CONF_NS_PROXY) {
+        evict_line(r, it, 0, "not evicted: published here or of unknown origin, no upstream could give it back");
         return;
     }
     stoa_error e = {0};
     int ok = storage_remove(r->s, it->module, it->version, &e) == STOA_OK;
-    if (ok)
-        ++r->t.evicted, fprintf(out, "%s@%s: evicted; the next request refetches and re-checks it\n", it->module, it->version);
-    else
-        fprintf(out, "%s@%s: cannot evict: %s\n", it->module, it->version, e.msg);
+    snprintf(what, sizeof(what), ok ? "evicted; the next request refetches and re-checks it" : "cannot evict: %s", e.msg);
+    r->t.evicted += (uint64_t)ok;
+    evict_line(r, it, ok, what);
     audit_evict(it, ok, e.msg);
 }
 

@@ -153,8 +153,10 @@ stoa_status verify_file_check(storage *s, const struct conf *c, const char *modu
     if (st == STOA_NOTFOUND)
         return st;
     if (st != STOA_OK) {
-        /* pgs3 refuses a body whose sha256 is not the recorded one: that is tampering too */
+        /* pgs3 refuses a body whose sha256 is not the recorded one (INTERNAL): bad
+         * bytes too. A backend that is down or full says nothing about them. */
         problem(out, VERIFY_UNREADABLE, "storage", "", "", "%s", e.msg);
+        out->bytes_bad = st == STOA_INTERNAL;
         return STOA_OK;
     }
     out->meta = obj.meta;

@@ -47,7 +47,8 @@ typedef struct verify_file {
     stoa_meta meta;          /* as storage recorded it */
     int confirmed;           /* the database's record has h1 */
     int exempt;              /* not subject to the database check */
-    int bytes_bad;           /* the stored bytes disagree with their metadata or the database, or are corrupt */
+    int bytes_bad;           /* the stored bytes disagree with their metadata or the database, are corrupt, or
+                                storage refused them as such (not when its backend is down or full) */
     size_t nproblems;
     verify_problem problems[VERIFY_MAX_PROBLEMS];
 } verify_file;

@@ -20,6 +20,7 @@ config() { # config FILE [EXTRA YAML LINE...]
         echo "upstreams: [{name: fixture, url: \"$UPSTREAM_URL\"}]"
         echo "sumdbs: [{name: $DB, url: \"$SUMDB_URL\", key: \"$SUMDB_KEY\"}]"
         echo "storage: {plugin: disk, options: {root: \"$TMP/data\", fsync: false}}"
+        echo 'namespaces: [{pattern: corp.example.com, mode: private}, {pattern: "*", mode: proxy}]'
         printf '%s\n' "$@"
     } >"$f"
 }
@@ -47,13 +48,17 @@ gocmd mod download example.com/alpha@v1.0.0 example.com/beta@v1.1.0 example.com/
     example.com/swapped@v1.0.0 example.com/unknown@v1.0.0 2>"$TMP/dl.err" || fail "go mod download: $(cat "$TMP/dl.err")"
 curl -sf -X POST "$UPSTREAM_URL/_control/reset" >/dev/null
 [ -f "$DATA/example.com/swapped/@v/v1.0.0.zip" ] || fail "swapped was not cached"
+mkdir -p "$TMP/src" && printf 'module corp.example.com/priv\n\ngo 1.19\n' >"$TMP/src/go.mod"
+printf 'package priv\n' >"$TMP/src/priv.go"
+"$STOA_BIN" publish "$TMP/src" --module corp.example.com/priv --version v1.0.0 --url "$STOA_URL" >/dev/null ||
+    fail "stoa publish"
 
 # 1. Everything as cached: exit 0 while the server runs; the unknown version is
 # unverified (not a failure unless --strict); counts are per file.
 verify "$TMP/serve.yaml" --all --json
 assert_eq "$RC" 0 "verify --all on a clean cache ($OUT $ERR)"
-assert_eq "$(summary_field checked)" 10 "files checked"
-assert_eq "$(summary_field ok)" 8 "files ok"
+assert_eq "$(summary_field checked)" 12 "files checked"
+assert_eq "$(summary_field ok)" 10 "files ok"
 assert_eq "$(summary_field unverified)" 2 "files unverified"
 assert_eq "$(summary_field mismatched)" 0 "files mismatched"
 assert_eq "$(summary_field confirmed)" 6 "files confirmed by the database"
@@ -64,9 +69,9 @@ assert_eq "$ERR" "" "stderr without a terminal (no progress bar)"
 verify "$TMP/serve.yaml" --all --strict
 assert_eq "$RC" 1 "--strict with unverified files"
 assert_contains "$OUT" "example.com/unknown/@v/v1.0.0.zip: UNVERIFIED"
-assert_contains "$OUT" "10 files checked: 8 ok, 0 mismatched, 2 unverified"
+assert_contains "$OUT" "12 files checked: 10 ok, 0 mismatched, 2 unverified"
 grep -q '"action":"verify"' "$DATA/audit.jsonl" || fail "verify run not audited"
-pass "verify --all: 10 files, 6 confirmed by the database, unknown ones unverified (exit 1 only with --strict)"
+pass "verify --all: 12 files (2 published), 6 confirmed by the database, unknown ones unverified (exit 1 only with --strict)"
 
 # 2. Bytes that agree with their metadata but not with the database.
 verify "$TMP/check.yaml" example.com/swapped@v1.0.0
@@ -123,7 +128,13 @@ clean_modcache
 gocmd mod download example.com/alpha@v1.0.0 2>"$TMP/dl2.err" || fail "refetch after eviction: $(cat "$TMP/dl2.err")"
 verify "$TMP/serve.yaml" example.com/alpha@v1.0.0
 assert_eq "$RC" 0 "refetched alpha ($OUT)"
-pass "--evict removes a bad version; the server refetches it and it verifies"
+priv="$DATA/corp.example.com/priv/@v/v1.0.0.zip"
+printf 'XXXX' | dd of="$priv" bs=1 seek=40 conv=notrunc status=none
+verify "$TMP/serve.yaml" --evict --json corp.example.com/priv
+assert_eq "$RC" 1 "corrupted published zip"
+assert_contains "$OUT" '"module":"corp.example.com/priv","version":"v1.0.0","evicted":false'
+[ -e "$priv" ] || fail "a published version was evicted"
+pass "--evict removes a bad version; the server refetches it and it verifies; published versions are never evicted"
 
 # 7. The database down: unverified, not a mismatch (--strict: 1); --no-sumdb skips it.
 stop_pid "$SUMDB_PID"
@@ -139,7 +150,7 @@ pass "an unreachable database leaves files unverified (exit 0; 1 with --strict)"
 
 # 8. A progress bar on a terminal only (stderr); none was written above.
 script -qec "'$STOA_BIN' verify --config '$TMP/serve.yaml' --all --no-sumdb" /dev/null >"$TMP/tty.out" 2>&1 || true
-assert_contains "$(cat "$TMP/tty.out")" "] 5/5 versions"
+assert_contains "$(cat "$TMP/tty.out")" "] 6/6 versions"
 pass "progress bar on a terminal"
 
 # 9. Bad usage and bad storage: exit 2 with a message.
