@@ -89,6 +89,10 @@ static int parse_args(int argc, char **argv, opts *o)
             ++f;
         if (f < sizeof(flags) / sizeof(flags[0]))
             *(int *)((char *)o + flags[f].off) = 1;
+        else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            ++i; /* loaded already (main.c), wherever it stands */
+        else if (strncmp(argv[i], "--config=", 9) == 0)
+            continue;
         else if (argv[i][0] == '-')
             return fprintf(stderr, "stoa verify: unknown option '%s'\n%s", argv[i], usage_text), -1;
         else
@@ -209,9 +213,10 @@ static int select_target(storage *s, const char *arg, items *l)
     if (at != NULL && !semver_is_canonical(at + 1))
         return fprintf(stderr, "stoa verify: %s: '%s' is not a canonical version (vX.Y.Z[-pre][+incompatible])\n", arg,
                        at + 1), -1;
+    if (at != NULL && !stored(s, module, at + 1))
+        return fprintf(stderr, "stoa verify: nothing stored for %s\n", arg), -1;
     if (at != NULL)
-        return stored(s, module, at + 1) ? add(l, module, at + 1)
-                                         : (fprintf(stderr, "stoa verify: nothing stored for %s\n", arg), -1);
+        return add(l, module, at + 1) == 0 ? 0 : (fprintf(stderr, "stoa verify: out of memory\n"), -1);
     size_t before = l->n;
     collect k = {l, module, 0};
     stoa_error e = {0};
