@@ -261,8 +261,11 @@ static void print_problem(run *r, const item *it, const char *ext, const verify_
 {
     progress_clear(&r->bar);
     if (!r->o->json) {
-        printf("%s/@v/%s.%s: %s %s\n", it->module, it->version, ext,
-               verify_is_mismatch(p->what) ? "MISMATCH" : "UNVERIFIED", p->detail);
+        const char *label = p->what == VERIFY_CORRUPT      ? "CORRUPT"
+                            : p->what == VERIFY_UNREADABLE ? "UNREADABLE"
+                            : verify_is_mismatch(p->what)  ? "MISMATCH"
+                                                           : "UNVERIFIED";
+        printf("%s/@v/%s.%s: %s %s\n", it->module, it->version, ext, label, p->detail);
         return;
     }
     fputc('{', stdout);

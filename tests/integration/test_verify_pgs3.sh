@@ -40,7 +40,7 @@ obj=$(find "$TMP/s3/$S3_BUCKET" -path "*${sha:0:2}/${sha:2}*" -type f ! -name '*
 printf 'XXXX' | dd of="$obj" bs=1 seek=40 conv=notrunc status=none
 verify example.com/alpha@v1.0.0
 assert_eq "$RC" 1 "rewritten S3 body ($OUT)"
-assert_contains "$OUT" "example.com/alpha/@v/v1.0.0.zip: MISMATCH"
+assert_contains "$OUT" "example.com/alpha/@v/v1.0.0.zip: UNREADABLE"
 assert_contains "$OUT" "does not match its sha256"
 pass "an S3 body rewritten behind stoa's back: exit 1"
 
