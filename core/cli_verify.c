@@ -12,8 +12,10 @@
  * nothing stored.
  *
  * --evict removes each version whose stored bytes are bad from the cache, so the next
- * request refetches it through the fill's checks (and its pin, which stays). Never a
- * published version: no upstream could give it back.
+ * request refetches it through the fill's checks (and its pin, which stays), after
+ * copying the bad files to quarantine_dir; each is a "quarantined" integrity event, as
+ * when the server's re-check does it (core/recheck.h). Never a published version: no
+ * upstream could give it back.
  *
  * Reads storage only (but for --evict and the database's tile cache), so it runs
  * beside `stoa serve` on the same storage. The run is audited as an admin action.
@@ -22,6 +24,8 @@
 #include "audit.h"
 #include "cli.h"
 #include "clock.h"
+#include "dirs.h"
+#include "integrity.h"
 #include "modpath.h"
 #include "namespace.h"
 #include "progress.h"
@@ -29,11 +33,14 @@
 #include "upstream.h"
 #include "verify.h"
 
+#include <fcntl.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <unistd.h>
 
 static const char usage_text[] =
@@ -314,17 +321,38 @@ static void admin_event(audit_event *ev, const char *action)
     snprintf(ev->identity, sizeof(ev->identity), "cli:%s", pw != NULL ? pw->pw_name : "unknown");
 }
 
-static void audit_evict(const item *it, int ok, const char *why)
+/* Copies a bad file's stored bytes to <quarantine_dir>/<module>/@v/<version>.<ext>,
+ * where the server's re-check keeps them too: the evidence outlives the eviction. */
+static int keep_evidence(run *r, const item *it, stoa_kind kind, char *path, size_t len)
 {
-    audit_event ev;
-    admin_event(&ev, "verify.evict");
-    audit_copy(ev.module, sizeof(ev.module), it->module);
-    audit_copy(ev.version, sizeof(ev.version), it->version);
-    snprintf(ev.target, sizeof(ev.target), "version:%.80s@%.60s", it->module, it->version);
-    ev.status = ok ? 0 : 1;
-    if (!ok)
-        audit_copy(ev.error, sizeof(ev.error), why);
-    audit_emit(&ev);
+    stoa_key key = {it->module, it->version, kind};
+    stoa_object o;
+    stoa_error e = {0};
+    if (snprintf(path, len, "%s/%s/@v/%s.%s", r->c->quarantine_dir, it->module, it->version,
+                 kind == STOA_KIND_MOD ? "mod" : "zip") >= (int)len ||
+        storage_get(r->s, &key, 0, &o, &e) != STOA_OK)
+        return -1;
+    int out = dirs_make_parent(path) == 0 ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
+    off_t off = 0;
+    ssize_t n = 0;
+    while (out >= 0 && (n = sendfile(out, o.fd, &off, 1u << 20)) > 0)
+        ;
+    close(o.fd);
+    if (out >= 0)
+        close(out);
+    return out >= 0 && n == 0 ? 0 : -1;
+}
+
+/* The integrity event of one evicted file, as the server's re-check raises it. kept:
+ * the path of the evidence copy, or "". */
+static void report_quarantine(const item *it, stoa_kind kind, const verify_file *f, const char *removal,
+                              const char *kept)
+{
+    char msg[2048];
+    snprintf(msg, sizeof(msg), "%s@%s %s quarantined by stoa verify: %s; %s; %s", it->module, it->version,
+             kind == STOA_KIND_MOD ? "go.mod" : "zip", f->nproblems ? f->problems[0].detail : "bad bytes", removal,
+             kept[0] ? kept : "no copy kept");
+    integrity_report(INTEGRITY_QUARANTINED, it->module, it->version, kind, "", msg);
 }
 
 /* Where the version came from: the first recorded origin of its files ("" unknown). */
@@ -365,12 +393,22 @@ static void evict(run *r, const item *it, const verify_file *mod, const verify_f
         evict_line(r, it, 0, "not evicted: published here or of unknown origin, no upstream could give it back");
         return;
     }
+    /* the evidence is copied first: removal takes the bytes away */
+    char kept_mod[PATH_MAX] = "", kept_zip[PATH_MAX] = "";
+    if (mod->bytes_bad && keep_evidence(r, it, STOA_KIND_MOD, kept_mod, sizeof(kept_mod)) != 0)
+        kept_mod[0] = '\0';
+    if (zip->bytes_bad && keep_evidence(r, it, STOA_KIND_ZIP, kept_zip, sizeof(kept_zip)) != 0)
+        kept_zip[0] = '\0';
     stoa_error e = {0};
     int ok = storage_remove(r->s, it->module, it->version, &e) == STOA_OK;
     snprintf(what, sizeof(what), ok ? "evicted; the next request refetches and re-checks it" : "cannot evict: %s", e.msg);
     r->t.evicted += (uint64_t)ok;
     evict_line(r, it, ok, what);
-    audit_evict(it, ok, e.msg);
+    const char *removal = ok ? "removed from the cache" : what;
+    if (mod->bytes_bad)
+        report_quarantine(it, STOA_KIND_MOD, mod, removal, kept_mod);
+    if (zip->bytes_bad)
+        report_quarantine(it, STOA_KIND_ZIP, zip, removal, kept_zip);
 }
 
 static void check_version(run *r, const item *it)

@@ -160,19 +160,3 @@ make_tls_cert() {
     openssl x509 -req -in "$TMP/server.csr" -CA "$TLS_CA" -CAkey "$TMP/ca.key" -CAcreateserial -days 2 \
         -extfile "$TMP/san.ext" -out "$TLS_CERT" 2>/dev/null || fail "cannot make a test certificate"
 }
-
-# start_sumdb ROOT [FORGE_ROOT] -> SUMDB_URL, SUMDB_KEY, SUMDB_LOG, SUMDB_PID: the signed
-# test checksum database (tests/fixtures/sumdb) named ${DB:-sum.stoa.test}, holding the
-# go.sum lines of every module version in ROOT.
-start_sumdb() {
-    SUMDB_LOG="$TMP/sumdb.log"
-    rm -f "$TMP/sumdb.port"
-    "$FIXTURES/sumdb" -root "$1" ${2:+-forge-root "$2"} -name "${DB:-sum.stoa.test}" -key-file "$TMP/sumdb.key" \
-        -port-file "$TMP/sumdb.port" -log "$SUMDB_LOG" 2>>"$TMP/sumdb.err" &
-    SUMDB_PID=$!
-    PIDS+=("$SUMDB_PID")
-    wait_for test -s "$TMP/sumdb.port" || fail "fixture sumdb did not start: $(cat "$TMP/sumdb.err")"
-    SUMDB_URL="http://127.0.0.1:$(cat "$TMP/sumdb.port")"
-    SUMDB_KEY=$(cat "$TMP/sumdb.key")
-    touch "$SUMDB_LOG"
-}

@@ -4,12 +4,13 @@
 # (tests/fixtures/sumdb); names each bad file with both hashes, exits 1 on a mismatch,
 # 2 on bad usage; --evict makes a bad version refetchable.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_sumdb.sh"
 
 DB=sum.stoa.test
 genmod -out "$TMP/up" example.com/alpha@v1.0.0 example.com/beta@v1.1.0 example.com/gamma@v1.0.0 example.com/swapped@v1.0.0
 # "swapped" gets other bytes from the upstream's alt tree than the database records.
 genmod -out "$TMP/alt" -require example.com/swapped@v1.0.0=example.com/alpha@v1.0.0 example.com/swapped@v1.0.0
-start_sumdb "$TMP/up"
+start_sumdb "$DB" "$TMP/up"
 genmod -out "$TMP/up" example.com/unknown@v1.0.0 # after the database: unknown to it
 start_upstream "$TMP/up" "$TMP/alt"
 
@@ -118,12 +119,17 @@ verify "$TMP/serve.yaml" example.com/gamma@v1.0.0
 assert_eq "$RC" 0 "agreeing pin ($OUT)"
 pass "a pin with another h1 is a mismatch"
 
-# 6. --evict: the corrupted version leaves the cache, and the server refetches it.
+# 6. --evict: the corrupted version leaves the cache (a copy kept in quarantine_dir),
+# and the server refetches it.
+cp "$zip" "$TMP/alpha-corrupt.zip"
 verify "$TMP/serve.yaml" --evict example.com/alpha@v1.0.0
 assert_eq "$RC" 1 "evicting run"
 assert_contains "$OUT" "example.com/alpha@v1.0.0: evicted"
 [ -e "$zip" ] && fail "evicted zip still stored"
-grep -q '"action":"verify.evict"' "$DATA/audit.jsonl" || fail "eviction not audited"
+grep '"action":"integrity"' "$DATA/audit.jsonl" | grep '"module":"example.com/alpha"' | grep -q '"target":"quarantined"' ||
+    fail "eviction not audited as an integrity event"
+assert_contains "$ERR" "quarantined by stoa verify"
+cmp -s "$TMP/alpha-corrupt.zip" "$DATA/quarantine/example.com/alpha/@v/v1.0.0.zip" || fail "no evidence copy in quarantine_dir"
 clean_modcache
 gocmd mod download example.com/alpha@v1.0.0 2>"$TMP/dl2.err" || fail "refetch after eviction: $(cat "$TMP/dl2.err")"
 verify "$TMP/serve.yaml" example.com/alpha@v1.0.0

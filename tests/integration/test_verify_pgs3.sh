@@ -4,11 +4,12 @@
 # row whose h1 was changed are each reported with exit 1; --evict (then gc, for the
 # body) lets them refetch.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_sumdb.sh"
 . "$(dirname "$0")/lib_pg.sh"
 
 DB=sum.stoa.test
 genmod -out "$TMP/up" example.com/alpha@v1.0.0 example.com/beta@v1.1.0
-start_sumdb "$TMP/up"
+start_sumdb "$DB" "$TMP/up"
 start_upstream "$TMP/up"
 use_pgs3
 {
@@ -69,5 +70,5 @@ clean_modcache
 gocmd mod download example.com/alpha@v1.0.0 example.com/beta@v1.1.0 2>"$TMP/dl2.err" || fail "refetch: $(cat "$TMP/dl2.err")"
 verify --all
 assert_eq "$RC" 0 "after refetch ($OUT)"
-grep -q '"action":"verify.evict"' "$TMP/audit.jsonl" || fail "evictions not audited"
+[ "$(grep -c '"target":"quarantined"' "$TMP/audit.jsonl")" = 2 ] || fail "evictions not audited as integrity events"
 pass "--evict on pgs3: bad versions removed, refetched by the server, verified clean"
