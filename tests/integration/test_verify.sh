@@ -14,21 +14,14 @@ start_sumdb "$DB" "$TMP/up"
 genmod -out "$TMP/up" example.com/unknown@v1.0.0 # after the database: unknown to it
 start_upstream "$TMP/up" "$TMP/alt"
 
-config() { # config FILE [EXTRA YAML LINE...]
-    local f=$1
-    shift
-    {
-        echo "upstreams: [{name: fixture, url: \"$UPSTREAM_URL\"}]"
-        echo "sumdbs: [{name: $DB, url: \"$SUMDB_URL\", key: \"$SUMDB_KEY\"}]"
-        echo "storage: {plugin: disk, options: {root: \"$TMP/data\", fsync: false}}"
-        echo 'namespaces: [{pattern: corp.example.com, mode: private}, {pattern: "*", mode: proxy}]'
-        printf '%s\n' "$@"
-    } >"$f"
-}
 # The server skips the database for "swapped", so it caches the alt bytes; the
 # verifier's own config (check.yaml) does not.
-config "$TMP/serve.yaml" 'nosumdb: "example.com/swapped"'
-config "$TMP/check.yaml"
+settings=("sumdbs: [{name: $DB, url: \"$SUMDB_URL\", key: \"$SUMDB_KEY\"}]"
+    "storage: {plugin: disk, options: {root: \"$TMP/data\", fsync: false}}")
+fixture_config "${settings[@]}"
+mv "$TMP/stoa.yaml" "$TMP/check.yaml"
+fixture_config "${settings[@]}" 'nosumdb: "example.com/swapped"'
+mv "$TMP/stoa.yaml" "$TMP/serve.yaml"
 CONFIG_FILE="$TMP/serve.yaml" start_stoa
 DATA="$TMP/data"
 verify() { # verify CONFIG ARGS... -> OUT, ERR, RC

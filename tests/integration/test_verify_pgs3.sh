@@ -12,12 +12,9 @@ genmod -out "$TMP/up" example.com/alpha@v1.0.0 example.com/beta@v1.1.0
 start_sumdb "$DB" "$TMP/up"
 start_upstream "$TMP/up"
 use_pgs3
-{
-    echo "upstreams: [{name: fixture, url: \"$UPSTREAM_URL\"}]"
-    echo "sumdbs: [{name: $DB, url: \"$SUMDB_URL\", key: \"$SUMDB_KEY\"}]"
-    echo "audit: {sink: file, path: \"$TMP/audit.jsonl\"}"
-} >"$TMP/stoa.yaml"
-CONFIG_FILE="$TMP/stoa.yaml" start_stoa
+fixture_config "sumdbs: [{name: $DB, url: \"$SUMDB_URL\", key: \"$SUMDB_KEY\"}]" \
+    "audit: {sink: file, path: \"$TMP/audit.jsonl\"}"
+start_stoa
 verify() { # verify ARGS... -> OUT, RC
     RC=0
     env "${PGS3_ENV[@]}" "$STOA_BIN" verify --config "$TMP/stoa.yaml" "$@" >"$TMP/v.out" 2>"$TMP/v.err" || RC=$?
