@@ -98,7 +98,8 @@ fault() { # fault URL PATH MODE [COUNT]
 }
 
 # start_stoa [VAR=value...] -> STOA_URL, STOA_PID, STOA_LOG
-# Defaults: ephemeral port, disk storage in ${DATA:-$TMP/data}, no fsync, 2 threads.
+# Defaults: ephemeral port, disk storage in ${DATA:-$TMP/data}, no fsync, 2 threads, no checksum
+# database checks unless the config names a database.
 # A test may set the array STORAGE_ENV to other storage settings (lib_pg.sh use_pgs3).
 # (Harness variables never start with STOA_: stoa rejects unknown STOA_* settings.)
 start_stoa() {
@@ -107,7 +108,11 @@ start_stoa() {
     DATA="${DATA:-$TMP/data}"
     local storage=(STOA_STORAGE_OPTIONS_ROOT="$DATA" STOA_STORAGE_OPTIONS_FSYNC=false)
     [ -z "${STORAGE_ENV+x}" ] || storage=("${STORAGE_ENV[@]}")
-    env STOA_LISTEN=127.0.0.1:0 "${storage[@]}" \
+    # The default database is sum.golang.org: only tests that configure their own
+    # fixture database check fills, so no test ever reaches for the internet.
+    local sumdb=(STOA_SUMDB_CHECK=off)
+    [ -n "${CONFIG_FILE:-}" ] && grep -q '^sumdb' "$CONFIG_FILE" && sumdb=()
+    env STOA_LISTEN=127.0.0.1:0 "${storage[@]}" "${sumdb[@]}" \
         STOA_THREADS=2 STOA_CACHE_LIST_TTL=1s "$@" "$STOA_BIN" serve ${CONFIG_FILE:+--config "$CONFIG_FILE"} \
         >"$STOA_LOG" 2>&1 &
     STOA_PID=$!

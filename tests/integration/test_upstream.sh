@@ -19,9 +19,10 @@ upstreams:
   - {name: u1, url: "$U1", fallthrough: on_any_error, retries: 0, max_fails: 100,
      timeout: {connect: 1s, first_byte: 1500ms, total: 3s, stall: 1s}}
   - {name: u2, url: "$U2", fallthrough: on_any_error, retries: 0, max_fails: 100,
-     timeout: {connect: 1s, first_byte: 1500ms, total: 3s, stall: 1s}}
-  - {name: u3, url: "$U3", retries: 0, max_fails: 100, timeout: {connect: 1s, first_byte: 1500ms, total: 3s}}
+     timeout: {connect: 1s, first_byte: 5s, total: 8s, stall: 1s}}
+  - {name: u3, url: "$U3", retries: 0, max_fails: 100, timeout: {connect: 1s, first_byte: 5s, total: 8s}}
 YAML
+# u1's short timeouts are the ones under test; u2 and u3 get room for a loaded machine.
 CONFIG_FILE="$TMP/stoa.yaml" start_stoa
 
 # get PATH -> prints "status upstream sha256", body in $TMP/body
