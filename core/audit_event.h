@@ -50,6 +50,8 @@ typedef struct audit_event {
 
 /* Copies s into dst (size n), always NUL-terminated, truncated on a UTF-8 boundary. */
 void audit_copy(char *dst, size_t n, const char *s);
+/* The same for the first len bytes of s (which need no NUL). */
+void audit_copyn(char *dst, size_t n, const char *s, size_t len);
 
 /* Fills ev->id with a new random UUID (version 4). 0, or -1 if no randomness. */
 int audit_event_new_id(audit_event *ev);

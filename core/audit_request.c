@@ -47,11 +47,11 @@ static const char *action_of(const h2o_req_t *req, route_type t)
     }
 }
 
+/* A counted string stops at a NUL byte, as the C string it becomes. */
 static void copy_iovec(char *dst, size_t n, h2o_iovec_t v)
 {
-    char buf[2048];
-    snprintf(buf, sizeof(buf), "%.*s", (int)(v.len < sizeof(buf) ? v.len : sizeof(buf) - 1), v.base);
-    audit_copy(dst, n, buf);
+    const char *nul = v.len > 0 ? memchr(v.base, '\0', v.len) : NULL;
+    audit_copyn(dst, n, v.base, nul != NULL ? (size_t)(nul - v.base) : v.len);
 }
 
 void audit_request(const reqctx *rc, double duration_ms)
@@ -97,8 +97,20 @@ static void init_prefix(void)
         prefix = (unsigned)time(NULL);
 }
 
+/* "%08x-%llx" by hand: it runs for every request on the loop threads. */
 void audit_request_id(char *out, size_t len)
 {
+    static const char hexd[] = "0123456789abcdef";
     pthread_once(&prefix_once, init_prefix);
-    snprintf(out, len, "%08x-%llx", prefix, atomic_fetch_add(&counter, 1) + 1);
+    char buf[8 + 1 + 16 + 1], *p = buf + sizeof(buf) - 1;
+    *p = '\0';
+    unsigned long long n = atomic_fetch_add(&counter, 1) + 1;
+    do {
+        *--p = hexd[n & 15];
+        n >>= 4;
+    } while (n != 0);
+    *--p = '-';
+    for (unsigned v = prefix, i = 0; i < 8; ++i, v >>= 4)
+        *--p = hexd[v & 15];
+    audit_copy(out, len, p);
 }

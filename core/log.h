@@ -28,4 +28,12 @@ typedef struct log_access {
 
 void log_request(const log_access *a);
 
+/* Access lines cost a write(2) each; an event-loop thread instead collects them with
+ * log_buffer_thread(1) and writes them with log_flush() after each turn of its loop,
+ * before it waits again (whole lines, one write; other lines flush what is pending
+ * first, so a thread's lines keep their order). log_buffer_thread(0) flushes and stops.
+ * Both act on the calling thread only. */
+void log_buffer_thread(int on);
+void log_flush(void);
+
 #endif

@@ -164,11 +164,17 @@ static void *loop_main(void *arg)
         h2o_socket_read_start(s, on_accept);
         l->listeners[l->nlisteners++] = s;
     }
-    while (!l->stopping)
+    log_buffer_thread(1);
+    while (!l->stopping) {
         h2o_evloop_run(loop, INT32_MAX);
+        log_flush();
+    }
     uint64_t deadline = h2o_now(loop) + the_app->conf->shutdown_timeout_ms;
-    while (busy(l) && h2o_now(loop) < deadline)
+    while (busy(l) && h2o_now(loop) < deadline) {
         h2o_evloop_run(loop, 100);
+        log_flush();
+    }
+    log_buffer_thread(0);
     return NULL;
 }
 

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,6 +103,48 @@ static void ids_are_unique_uuids(void **state)
     assert_string_not_equal(a.id, b.id);
 }
 
+/* Ids come from a pool of random bytes refilled every 32 ids: no repeats across refills. */
+static void ids_stay_unique_across_refills(void **state)
+{
+    enum { N = 100 };
+    static audit_event evs[N];
+    for (int i = 0; i < N; ++i) {
+        assert_int_equal(audit_event_new_id(&evs[i]), 0);
+        assert_int_equal(strlen(evs[i].id), 36);
+        assert_true(strchr("89ab", evs[i].id[19]) != NULL); /* the RFC 4122 variant */
+        for (int k = 0; k < i; ++k)
+            assert_string_not_equal(evs[i].id, evs[k].id);
+    }
+}
+
+/* Numbers and the time are formatted by hand: they must read as printf's would. */
+static void numbers_and_time_as_printf_writes_them(void **state)
+{
+    static const struct {
+        double ms;
+        const char *text;
+    } cases[] = {{0, "0.000"}, {0.0004, "0.000"}, {0.0006, "0.001"}, {1.5, "1.500"}, {999.9996, "1000.000"},
+                 {123456.789, "123456.789"}, {-3, "0.000"}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); ++i) {
+        audit_event ev = {0};
+        strcpy(ev.id, "0d588f4a-8d4b-4c95-838b-971044775d9d");
+        ev.duration_ms = cases[i].ms;
+        ev.status = i == 0 ? -1 : 200;
+        ev.bytes = UINT64_MAX;
+        ev.time_us = 1764059479000007 + (int64_t)i * 1000000;
+        char *s = audit_event_json(&ev);
+        char want[64];
+        snprintf(want, sizeof(want), "\"duration_ms\":%s}", cases[i].text);
+        if (strstr(s, want) == NULL)
+            fail_msg("%g ms: want %s in %s", cases[i].ms, want, s);
+        assert_non_null(strstr(s, i == 0 ? "\"status\":-1," : "\"status\":200,"));
+        assert_non_null(strstr(s, "\"bytes\":18446744073709551615,"));
+        snprintf(want, sizeof(want), "\"time\":\"2025-11-25T08:31:%02d.000007Z\"", 19 + (int)i);
+        assert_non_null(strstr(s, want));
+        free(s);
+    }
+}
+
 static void packing_keeps_every_field(void **state)
 {
     audit_event ev, back;
@@ -131,6 +174,8 @@ int main(void)
         cmocka_unit_test(failed_upstreams_are_an_array),
         cmocka_unit_test(copies_truncate_on_character_boundaries),
         cmocka_unit_test(ids_are_unique_uuids),
+        cmocka_unit_test(ids_stay_unique_across_refills),
+        cmocka_unit_test(numbers_and_time_as_printf_writes_them),
         cmocka_unit_test(packing_keeps_every_field),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
