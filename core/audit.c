@@ -154,22 +154,26 @@ static void fill_defaults(audit_event *ev)
     }
 }
 
+/* The batch's lines share one buffer: one allocation per batch, not per event. */
 static void encode_and_deliver(audit_packed *const *evs, size_t n)
 {
-    char **lines = calloc(n > 0 ? n : 1, sizeof(char *));
-    size_t m = 0;
-    for (size_t i = 0; lines != NULL && i < n; ++i) {
+    char **lines = calloc(n > 0 ? n : 1, sizeof(char *)), *buf = NULL;
+    size_t *at = calloc(n > 0 ? n : 1, sizeof(size_t)), m = 0, len = 0, cap = 0;
+    for (size_t i = 0; lines != NULL && at != NULL && i < n; ++i) {
         audit_event ev;
         audit_event_unpack(evs[i], &ev);
         fill_defaults(&ev);
-        if ((lines[m] = audit_event_json(&ev)) != NULL)
+        at[m] = len;
+        if (audit_event_json_append(&ev, &buf, &len, &cap) == 0)
             ++m;
     }
+    for (size_t i = 0; i < m; ++i)
+        lines[i] = buf + at[i];
     if (m < n)
         drop(n - m, "out of memory while encoding");
     deliver(lines, m);
-    for (size_t i = 0; i < m; ++i)
-        free(lines[i]);
+    free(buf);
+    free(at);
     free(lines);
 }
 

@@ -192,6 +192,7 @@ void audit_event_unpack(const audit_packed *p, audit_event *ev)
 typedef struct jbuf {
     char *p;
     size_t len, cap;
+    size_t start; /* where this object began: several may share one buffer */
     int oom;
 } jbuf;
 
@@ -243,11 +244,13 @@ static void jb_quoted(jbuf *b, const char *s)
     jb_put(b, "\"", 1);
 }
 
+/* Keys are constants that need no escaping. */
 static void jb_key(jbuf *b, const char *key)
 {
-    jb_put(b, b->len > 1 ? "," : "", b->len > 1);
-    jb_quoted(b, key);
-    jb_put(b, ":", 1);
+    int first = b->len == b->start + 1; /* just after the "{" */
+    jb_put(b, first ? "\"" : ",\"", first ? 1u : 2u);
+    jb_lit(b, key);
+    jb_put(b, "\":", 2);
 }
 
 /* Adds key: s when s is not empty. */
@@ -346,13 +349,11 @@ static void format_time(int64_t us, char *out, size_t len)
     memcpy(o + 6, "Z", 2);
 }
 
-char *audit_event_json(const audit_event *ev)
+int audit_event_json_append(const audit_event *ev, char **buf, size_t *len, size_t *cap)
 {
     char t[40];
     format_time(ev->time_us, t, sizeof(t));
-    jbuf b = {malloc(1024), 0, 1024, 0}; /* a typical line fits: no realloc */
-    if (b.p == NULL)
-        return NULL;
+    jbuf b = {*buf, *len, *cap, *len, 0};
     jb_put(&b, "{", 1);
     jb_key(&b, "id");
     jb_quoted(&b, ev->id);
@@ -380,9 +381,22 @@ char *audit_event_json(const audit_event *ev)
     set_str(&b, "error", ev->error);
     set_str(&b, "target", ev->target);
     jb_put(&b, "}", 1);
-    if (b.oom) {
-        free(b.p);
-        return NULL;
+    jb_put(&b, "", 0); /* the NUL, which jb_put keeps after the text */
+    *buf = b.p;
+    *cap = b.cap;
+    if (b.oom) /* what was there before stays */
+        return -1;
+    *len = b.len + 1;
+    return 0;
+}
+
+char *audit_event_json(const audit_event *ev)
+{
+    size_t len = 0, cap = 1024; /* a typical line fits: no realloc */
+    char *buf = malloc(cap);
+    if (buf != NULL && audit_event_json_append(ev, &buf, &len, &cap) != 0) {
+        free(buf);
+        buf = NULL;
     }
-    return b.p;
+    return buf;
 }

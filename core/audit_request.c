@@ -47,13 +47,6 @@ static const char *action_of(const h2o_req_t *req, route_type t)
     }
 }
 
-/* A counted string stops at a NUL byte, as the C string it becomes. */
-static void copy_iovec(char *dst, size_t n, h2o_iovec_t v)
-{
-    const char *nul = v.len > 0 ? memchr(v.base, '\0', v.len) : NULL;
-    audit_copyn(dst, n, v.base, nul != NULL ? (size_t)(nul - v.base) : v.len);
-}
-
 void audit_request(const reqctx *rc, double duration_ms)
 {
     if (!audited(rc))
@@ -68,8 +61,8 @@ void audit_request(const reqctx *rc, double duration_ms)
     audit_copy(ev.action, sizeof(ev.action), action_of(req, rc->r.type));
     if ((size_t)rc->r.type < sizeof(kind_names) / sizeof(kind_names[0]) && kind_names[rc->r.type] != NULL)
         audit_copy(ev.kind, sizeof(ev.kind), kind_names[rc->r.type]);
-    copy_iovec(ev.method, sizeof(ev.method), req->method);
-    copy_iovec(ev.path, sizeof(ev.path), req->path);
+    http_copy(ev.method, sizeof(ev.method), req->method);
+    http_copy(ev.path, sizeof(ev.path), req->path);
     audit_copy(ev.repo, sizeof(ev.repo), rc->r.repo);
     audit_copy(ev.module, sizeof(ev.module), rc->r.module);
     audit_copy(ev.version, sizeof(ev.version), rc->r.version);

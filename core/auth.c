@@ -142,9 +142,9 @@ typedef struct auth_facts {
 
 static void facts_init(auth_facts *f, reqctx *rc, stoa_op op, const char *module, int req)
 {
-    snprintf(f->path, sizeof(f->path), "%.*s", (int)rc->req->path.len, rc->req->path.base);
-    snprintf(f->method, sizeof(f->method), "%.*s", (int)rc->req->method.len, rc->req->method.base);
-    snprintf(f->peer, sizeof(f->peer), "%s", rc->client);
+    http_copy(f->path, sizeof(f->path), rc->req->path);
+    http_copy(f->method, sizeof(f->method), rc->req->method);
+    http_copy(f->peer, sizeof(f->peer), h2o_iovec_init(rc->client, strlen(rc->client)));
     f->r = (stoa_auth_request){sizeof(f->r), op, f->method, f->path, rc->r.repo, module, f->peer, req_header, rc, req};
 }
 

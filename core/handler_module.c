@@ -169,8 +169,9 @@ static void start_lookup(reqctx *rc, int second)
         http_send_text(rc, 503, "out of memory");
         return;
     }
-    snprintf(l->module, sizeof(l->module), "%s", rc->r.module);
-    snprintf(l->version, sizeof(l->version), "%s", rc->r.version);
+    _Static_assert(sizeof(l->module) == sizeof(rc->r.module) && sizeof(l->version) == sizeof(rc->r.version), "same sizes");
+    memcpy(l->module, rc->r.module, sizeof(l->module)); /* both NUL-terminated arrays of one size */
+    memcpy(l->version, rc->r.version, sizeof(l->version));
     l->key = (stoa_key){l->module, l->version, route_kind(rc->r.type)};
     l->second = second;
     task_start(&l->t);

@@ -44,13 +44,19 @@ static void on_reqctx_dispose(void *p)
     reqctx *rc = p;
     h2o_req_t *req = rc->req;
     char path[512], method[16];
-    audit_copyn(path, sizeof(path), req->path.base, strnlen(req->path.base, req->path.len));
-    audit_copyn(method, sizeof(method), req->method.base, strnlen(req->method.base, req->method.len));
+    http_copy(path, sizeof(path), req->path);
+    http_copy(method, sizeof(method), req->method);
     log_access a = {method, path, req->res.status, req->bytes_sent, reqctx_elapsed_ms(rc), rc->cache,
                     rc->client, rc->identity, rc->error};
     log_request(&a);
     metrics_request(rc->r.type, req->res.status, req->bytes_sent, rc->cache, a.duration_ms);
     audit_request(rc, a.duration_ms);
+}
+
+void http_copy(char *dst, size_t n, h2o_iovec_t v)
+{
+    const char *nul = v.len > 0 ? memchr(v.base, '\0', v.len) : NULL;
+    audit_copyn(dst, n, v.base, nul != NULL ? (size_t)(nul - v.base) : v.len);
 }
 
 static void peer_text(h2o_req_t *req, char *out, size_t len)

@@ -58,6 +58,10 @@ void http_note_upstream(reqctx *rc, const char *served, const char *failed);
 /* Value of a request header (case-insensitive) or NULL; *len receives its length. */
 const char *http_header(h2o_req_t *req, const char *name, size_t *len);
 
+/* v as a C string in dst (size n): cut at a NUL byte, or truncated on a UTF-8 boundary.
+ * For the request's method and path, where snprintf("%.*s") showed in profiles. */
+void http_copy(char *dst, size_t n, h2o_iovec_t v);
+
 /* Value of a query parameter, percent-decoded into out. 1 if present and valid. */
 int http_query_param(h2o_req_t *req, const char *name, char *out, size_t len);
 

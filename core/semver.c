@@ -128,10 +128,15 @@ int semver_canonical(const char *v, char *out, size_t outlen)
     return n > 0 && (size_t)n < outlen && n <= SEMVER_MAX ? 0 : -1;
 }
 
+/* The canonical form reprints v's parts, completing a short form and dropping build
+ * metadata other than +incompatible: so v is canonical exactly when it is complete and
+ * has no other build part (no formatting: this runs for every request). */
 int semver_is_canonical(const char *v)
 {
-    char c[SEMVER_MAX + 16];
-    return semver_canonical(v, c, sizeof(c)) == 0 && strcmp(c, v) == 0;
+    parsed p;
+    if (parse(v, &p) != 0 || p.short_form)
+        return 0;
+    return p.build == NULL || (p.lbuild == 13 && memcmp(p.build, "+incompatible", 13) == 0);
 }
 
 static int cmp_num(const char *a, size_t la, const char *b, size_t lb)
