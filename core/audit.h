@@ -2,10 +2,10 @@
  * The audit trail: one event per module request, publish, delete, token change and
  * auth decision, written to the configured sink (audit.sink: postgres | file | none).
  *
- * Serving (audit_open(c, 1)): audit_emit copies the event into a bounded queue and
- * returns; it never does I/O, so loop threads call it freely. A background thread
- * takes batches (audit.batch events, or what is there after audit.interval), encodes
- * them (core/audit_event.h) and hands them to the sink. When the sink cannot take them
+ * Serving (audit_open(c, 1)): audit_emit encodes the event (core/audit_event.h) into
+ * a bounded queue and returns; it never does I/O, so loop threads call it freely. A
+ * background thread takes batches (audit.batch events, or what is there after
+ * audit.interval) and hands them to the sink. When the sink cannot take them
  * (PostgreSQL down), they go to the spool file (audit.spool) and are replayed, oldest
  * first, once the sink is back: no event is lost, and none is stored twice (each has a
  * unique id; the table ignores ids it holds). An event is dropped only when the queue

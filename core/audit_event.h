@@ -60,19 +60,6 @@ int audit_event_new_id(audit_event *ev);
  * NULL only when out of memory. */
 char *audit_event_json(const audit_event *ev);
 
-/* The same JSON appended at *len to the malloc'd buffer *buf (capacity *cap; NULL/0/0
- * to start), followed by its NUL; *len moves past the NUL. Objects appended one after
- * the other need one allocation, not one each. 0, or -1 when out of memory (the buffer
- * keeps what it held; the caller frees it either way). */
-int audit_event_json_append(const audit_event *ev, char **buf, size_t *len, size_t *cap);
-
-/* A compact copy of an event for the queue: the fixed-size buffers shrink to their
- * strings (a typical event packs into ~300 bytes instead of ~3 KB). malloc'd, the
- * caller frees; NULL when out of memory. */
-typedef struct audit_packed audit_packed;
-audit_packed *audit_event_pack(const audit_event *ev);
-void audit_event_unpack(const audit_packed *p, audit_event *ev);
-
 /* lines joined: open, lines separated by sep, close (e.g. "[", ',', "]" or "", '\n',
  * "\n"). malloc'd, NUL-terminated, length in *len; NULL when out of memory. */
 char *audit_join(char *const *lines, size_t n, const char *open, char sep, const char *close, size_t *len);

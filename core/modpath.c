@@ -192,8 +192,9 @@ int modpath_check_major(const char *path, const char *version, char *why, size_t
     char m[SEMVER_MAX + 1], want[16];
     if (major == NULL || semver_major(version, m, sizeof(m)) != 0)
         return fail(why, whylen, "invalid version \"%.*s\"", version, strlen(version));
-    snprintf(want, sizeof(want), "%.*s", (int)(strlen(major) > 14 ? 14 : strlen(major)), major);
-    size_t wl = strlen(want);
+    size_t wl = strnlen(major, 14); /* the first 14 bytes, without snprintf: every request */
+    memcpy(want, major, wl);
+    want[wl] = '\0';
     if (wl > 9 && major[0] == '.' && strcmp(want + wl - 9, "-unstable") == 0)
         want[wl - 9] = '\0';
     if (strncmp(version, "v0.0.0-", 7) == 0 && strcmp(want, ".v1") == 0)

@@ -209,8 +209,12 @@ int semver_major(const char *v, char *out, size_t outlen)
     parsed p;
     if (parse(v, &p) != 0)
         return -1;
-    int n = snprintf(out, outlen, "v%.*s", (int)p.lmajor, p.major);
-    return n > 0 && (size_t)n < outlen ? 0 : -1;
+    if (p.lmajor + 2 > outlen) /* 'v', the digits, the NUL */
+        return -1;
+    out[0] = 'v';
+    memcpy(out + 1, p.major, p.lmajor);
+    out[p.lmajor + 1] = '\0';
+    return 0;
 }
 
 static int all_digits(const char *s, size_t n)
