@@ -117,6 +117,18 @@ static void against_pin(verify_file *f, storage *s, const stoa_key *key)
         problem(f, VERIFY_PIN, "pin", f->h1, pin.h1, "stored bytes have %s, stoa first served %s", f->h1, pin.h1);
 }
 
+/* A pin the database now confirms is marked verified, as the server's re-check does
+ * (core/recheck.c): a run of `stoa verify` after an outage settles them too. */
+static void confirm_pin(storage *s, const stoa_key *key, const char *h1)
+{
+    stoa_pin pin;
+    stoa_error e;
+    if (storage_pin_get(s, key, &pin, &e) == STOA_OK && pin.state != STOA_PIN_VERIFIED && strcmp(pin.h1, h1) == 0) {
+        pin.state = STOA_PIN_VERIFIED;
+        storage_pin_put(s, key, &pin, 0, &e);
+    }
+}
+
 /* The database sumcheck asks: the first with a key. */
 static const char *db_name(const struct conf *c)
 {
@@ -172,5 +184,7 @@ stoa_status verify_file_check(storage *s, const struct conf *c, const char *modu
         against_sumdb(out, c, &key);
     else
         out->exempt = 1;
+    if (out->confirmed)
+        confirm_pin(s, &key, out->h1);
     return STOA_OK;
 }

@@ -5,8 +5,9 @@
  * when asked and the file is subject to it (core/sumcheck.h: sumcheck_applies at the
  * root repository, and not published here), with the checksum database's record.
  *
- * Used by `stoa verify` (cli_verify.c). Reads storage only; the database check may
- * cache tiles in storage as the /sumdb/ proxy does. Needs the_app (storage, conf) as
+ * Used by `stoa verify` (cli_verify.c). Reads storage, except that the database check
+ * may cache tiles as the /sumdb/ proxy does, and a pin the database confirms is marked
+ * verified. Needs the_app (storage, conf) as
  * sumcheck does. Blocking (storage, network): a worker or the CLI's main thread.
  */
 #ifndef STOA_VERIFY_H

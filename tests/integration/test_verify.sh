@@ -67,6 +67,16 @@ assert_contains "$OUT" "12 files checked: 10 ok, 0 mismatched, 2 unverified"
 grep -q '"action":"verify"' "$DATA/audit.jsonl" || fail "verify run not audited"
 pass "verify --all: 12 files (2 published), 6 confirmed by the database, unknown ones unverified (exit 1 only with --strict)"
 
+# A pin left unverified (the database was down at fill time) that the database now
+# confirms is marked verified by the run, as the server's re-check would.
+pinf="$DATA/.pins/example.com/alpha/@v/v1.0.0.mod"
+read -r h _ at <"$pinf"
+printf '%s 0 %s\n' "$h" "$at" >"$pinf"
+verify "$TMP/serve.yaml" example.com/alpha@v1.0.0
+assert_eq "$RC" 0 "verify of alpha ($OUT $ERR)"
+assert_eq "$(awk '{print $2}' "$pinf")" 1 "pin state after the database confirmed it"
+pass "stoa verify marks a pin verified once the database confirms it"
+
 # 2. Bytes that agree with their metadata but not with the database.
 verify "$TMP/check.yaml" example.com/swapped@v1.0.0
 assert_eq "$RC" 1 "bytes the database disagrees with"
