@@ -26,7 +26,7 @@ out=$("$STOA_BIN" token --config "$TMP/stoa.yaml" create --name ci --scope read 
 assert_contains "$out" "a token named 'ci' exists already"
 assert_eq "$(psqlc -c "SELECT count(*) FROM auth_tokens WHERE octet_length(hash) = 32")" 2 "rows with 32-byte hashes"
 assert_eq "$(psqlc -c "SELECT count(*) FROM auth_tokens WHERE scopes LIKE '%stoa_%' OR name LIKE '%stoa_%'")" 0
-if psqlc -c "SELECT * FROM auth_tokens" | grep -qF -- "${READ#stoa_}"; then fail "a token is stored in the table"; fi
+assert_not_contains "$(psqlc -c "SELECT * FROM auth_tokens")" "${READ#stoa_}" "a token stored in the table"
 listing=$("$STOA_BIN" token --config "$TMP/stoa.yaml" list)
 assert_contains "$listing" "reader"
 assert_contains "$listing" "publish:corp.example.com"

@@ -91,7 +91,8 @@ resp=$(curl -s -w ' %{http_code}' "$STOA_URL/sumdb/$DB/latest")
 assert_contains "$resp" "forked"
 assert_contains "$resp" " 502"
 grep -q "error sumdb: checksum database $DB forked" "$STOA_LOG" || fail "fork not logged at error level"
-curl -sf "$STOA_URL/metrics" | grep -Eq '^stoa_sumdb_forks_total [1-9]' || fail "fork not counted"
+forks=$(curl -sf "$STOA_URL/metrics" | sed -n 's/^stoa_sumdb_forks_total //p')
+[ "${forks:-0}" -ge 1 ] || fail "fork not counted"
 assert_eq "$(head_size)" "$held" "stored tree head after the fork"
 pass "a forked log is refused (sizes and hashes named), logged, counted; the head stays"
 

@@ -129,7 +129,7 @@ verify "$TMP/serve.yaml" --evict example.com/alpha@v1.0.0
 assert_eq "$RC" 1 "evicting run"
 assert_contains "$OUT" "example.com/alpha@v1.0.0: evicted"
 [ -e "$zip" ] && fail "evicted zip still stored"
-grep '"action":"integrity"' "$DATA/audit.jsonl" | grep '"module":"example.com/alpha"' | grep -q '"target":"quarantined"' ||
+grep -q '"action":"integrity".*"module":"example.com/alpha".*"target":"quarantined"' "$DATA/audit.jsonl" ||
     fail "eviction not audited as an integrity event"
 assert_contains "$ERR" "quarantined by stoa verify"
 cmp -s "$TMP/alpha-corrupt.zip" "$DATA/quarantine/example.com/alpha/@v/v1.0.0.zip" || fail "no evidence copy in quarantine_dir"
