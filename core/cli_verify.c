@@ -24,7 +24,6 @@
 #include "audit.h"
 #include "cli.h"
 #include "clock.h"
-#include "dirs.h"
 #include "integrity.h"
 #include "modpath.h"
 #include "namespace.h"
@@ -33,14 +32,12 @@
 #include "upstream.h"
 #include "verify.h"
 
-#include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sendfile.h>
 #include <unistd.h>
 
 static const char usage_text[] =
@@ -321,28 +318,6 @@ static void admin_event(audit_event *ev, const char *action)
     snprintf(ev->identity, sizeof(ev->identity), "cli:%s", pw != NULL ? pw->pw_name : "unknown");
 }
 
-/* Copies a bad file's stored bytes to <quarantine_dir>/<module>/@v/<version>.<ext>,
- * where the server's re-check keeps them too: the evidence outlives the eviction. */
-static int keep_evidence(run *r, const item *it, stoa_kind kind, char *path, size_t len)
-{
-    stoa_key key = {it->module, it->version, kind};
-    stoa_object o;
-    stoa_error e = {0};
-    if (snprintf(path, len, "%s/%s/@v/%s.%s", r->c->quarantine_dir, it->module, it->version,
-                 kind == STOA_KIND_MOD ? "mod" : "zip") >= (int)len ||
-        storage_get(r->s, &key, 0, &o, &e) != STOA_OK)
-        return -1;
-    int out = dirs_make_parent(path) == 0 ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
-    off_t off = 0;
-    ssize_t n = 0;
-    while (out >= 0 && (n = sendfile(out, o.fd, &off, 1u << 20)) > 0)
-        ;
-    close(o.fd);
-    if (out >= 0)
-        close(out);
-    return out >= 0 && n == 0 ? 0 : -1;
-}
-
 /* The integrity event of one evicted file, as the server's re-check raises it. kept:
  * the path of the evidence copy, or "". */
 static void report_quarantine(const item *it, stoa_kind kind, const verify_file *f, const char *removal,
@@ -395,9 +370,10 @@ static void evict(run *r, const item *it, const verify_file *mod, const verify_f
     }
     /* the evidence is copied first: removal takes the bytes away */
     char kept_mod[PATH_MAX] = "", kept_zip[PATH_MAX] = "";
-    if (mod->bytes_bad && keep_evidence(r, it, STOA_KIND_MOD, kept_mod, sizeof(kept_mod)) != 0)
+    const char *dir = r->c->quarantine_dir;
+    if (mod->bytes_bad && integrity_keep_copy(r->s, dir, it->module, it->version, STOA_KIND_MOD, kept_mod, sizeof(kept_mod)))
         kept_mod[0] = '\0';
-    if (zip->bytes_bad && keep_evidence(r, it, STOA_KIND_ZIP, kept_zip, sizeof(kept_zip)) != 0)
+    if (zip->bytes_bad && integrity_keep_copy(r->s, dir, it->module, it->version, STOA_KIND_ZIP, kept_zip, sizeof(kept_zip)))
         kept_zip[0] = '\0';
     stoa_error e = {0};
     int ok = storage_remove(r->s, it->module, it->version, &e) == STOA_OK;

@@ -9,6 +9,9 @@
 #ifndef STOA_INTEGRITY_H
 #define STOA_INTEGRITY_H
 
+#include "storage.h"
+
+#include <stddef.h>
 #include <stoa/storage.h>
 
 typedef enum integrity_event {
@@ -24,5 +27,12 @@ const char *integrity_event_name(integrity_event ev);
 /* source: the upstream involved, or "" (a background re-check). */
 void integrity_report(integrity_event ev, const char *module, const char *version, stoa_kind kind, const char *source,
                       const char *msg);
+
+/* Copies the stored bytes of kind (MOD or ZIP) of module@version to
+ * <dir>/<module>/@v/<version>.<mod|zip> (path gets it), the evidence a quarantine
+ * keeps before it removes a version. 0, or -1 when nothing could be copied. Blocking:
+ * a worker or the CLI's thread. */
+int integrity_keep_copy(storage *s, const char *dir, const char *module, const char *version, stoa_kind kind, char *path,
+                        size_t len);
 
 #endif

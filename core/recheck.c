@@ -2,18 +2,14 @@
 
 #include "app.h"
 #include "clock.h"
-#include "dirs.h"
 #include "integrity.h"
 #include "log.h"
 #include "sumcheck.h"
 #include "ticker.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define TICK_MS 1000
 #define PASS_MAX 10000 /* pins looked at per pass; the rest wait for the next */
@@ -53,39 +49,11 @@ static int collect(void *arg, const char *module, const char *version, stoa_kind
     return ++l->n >= PASS_MAX;
 }
 
-static const char *ext_of(stoa_kind kind)
-{
-    return kind == STOA_KIND_MOD ? "mod" : "zip";
-}
-
-/* Copies the cached bytes to <quarantine_dir>/<module>/@v/<version>.<ext>. */
-static int keep_copy(const pending *p, char *path, size_t len)
-{
-    const struct conf *c = the_app->conf;
-    stoa_key key = {p->module, p->version, p->kind};
-    stoa_object o;
-    stoa_error e;
-    if (snprintf(path, len, "%s/%s/@v/%s.%s", c->quarantine_dir, p->module, p->version, ext_of(p->kind)) >= (int)len ||
-        storage_get(&the_app->store, &key, 0, &o, &e) != STOA_OK)
-        return -1;
-    int out = dirs_make_parent(path) == 0 ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
-    char buf[65536];
-    ssize_t n = 0;
-    while (out >= 0 && (n = read(o.fd, buf, sizeof(buf))) > 0)
-        if (write(out, buf, (size_t)n) != n) {
-            n = -1;
-            break;
-        }
-    close(o.fd);
-    if (out >= 0)
-        close(out);
-    return out >= 0 && n == 0 ? 0 : -1;
-}
-
 static void quarantine(const pending *p, const char *want, const char *why, recheck_stats *st)
 {
     char path[4096], msg[8192];
-    int kept = keep_copy(p, path, sizeof(path)) == 0;
+    int kept = integrity_keep_copy(&the_app->store, the_app->conf->quarantine_dir, p->module, p->version, p->kind, path,
+                                   sizeof(path)) == 0;
     stoa_error e;
     stoa_status rm = storage_remove(&the_app->store, p->module, p->version, &e);
     stoa_pin pin = {{0}, STOA_PIN_VERIFIED, 0};
