@@ -1,8 +1,10 @@
 #include "audit_event.h"
 
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -86,6 +88,15 @@ static int random16(unsigned char out[16])
     left -= 16;
     memcpy(out, pool + left, 16);
     return 0;
+}
+
+void audit_event_cli(audit_event *ev, const char *action, const char *kind)
+{
+    memset(ev, 0, sizeof(*ev));
+    audit_copy(ev->action, sizeof(ev->action), action);
+    audit_copy(ev->kind, sizeof(ev->kind), kind);
+    struct passwd *pw = getpwuid(geteuid());
+    snprintf(ev->identity, sizeof(ev->identity), "cli:%s", pw != NULL ? pw->pw_name : "unknown");
 }
 
 int audit_event_new_id(audit_event *ev)

@@ -53,6 +53,10 @@ void audit_copy(char *dst, size_t n, const char *s);
 /* The same for the first len bytes of s (which need no NUL). */
 void audit_copyn(char *dst, size_t n, const char *s, size_t len);
 
+/* Starts *ev (zeroed) as an action of a CLI command (`stoa token`, `stoa verify`), by
+ * the unix user running it: identity "cli:<user>". */
+void audit_event_cli(audit_event *ev, const char *action, const char *kind);
+
 /* Fills ev->id with a new random UUID (version 4). 0, or -1 if no randomness. */
 int audit_event_new_id(audit_event *ev);
 

@@ -7,7 +7,6 @@
 #include "auth.h"
 #include "cli.h"
 
-#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -29,11 +28,9 @@ static const char *token_name(int argc, char **argv)
 static void audit_change(int argc, char **argv, int ok, const char *err)
 {
     audit_event ev;
-    memset(&ev, 0, sizeof(ev));
-    snprintf(ev.action, sizeof(ev.action), "token.%s", argv[0]);
-    snprintf(ev.kind, sizeof(ev.kind), "token");
-    struct passwd *pw = getpwuid(geteuid());
-    snprintf(ev.identity, sizeof(ev.identity), "cli:%s", pw != NULL ? pw->pw_name : "unknown");
+    char action[sizeof(ev.action)];
+    snprintf(action, sizeof(action), "token.%s", argv[0]);
+    audit_event_cli(&ev, action, "token");
     snprintf(ev.target, sizeof(ev.target), "token:%s", token_name(argc, argv));
     ev.status = ok ? 0 : 1;
     if (!ok)

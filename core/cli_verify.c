@@ -33,7 +33,6 @@
 #include "verify.h"
 
 #include <limits.h>
-#include <pwd.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -308,16 +307,6 @@ static int count_file(run *r, const item *it, const char *ext, const verify_file
     return f->bytes_bad;
 }
 
-/* An admin action of this command, by the user running it. */
-static void admin_event(audit_event *ev, const char *action)
-{
-    memset(ev, 0, sizeof(*ev));
-    snprintf(ev->action, sizeof(ev->action), "%s", action);
-    snprintf(ev->kind, sizeof(ev->kind), "admin");
-    struct passwd *pw = getpwuid(geteuid());
-    snprintf(ev->identity, sizeof(ev->identity), "cli:%s", pw != NULL ? pw->pw_name : "unknown");
-}
-
 /* The integrity event of one evicted file, as the server's re-check raises it. kept:
  * the path of the evidence copy, or "". */
 static void report_quarantine(const item *it, stoa_kind kind, const verify_file *f, const char *removal,
@@ -427,7 +416,7 @@ static void summary(const run *r, double secs)
 static void audit_run(const run *r, int argc, char **argv, int rc, double secs)
 {
     audit_event ev;
-    admin_event(&ev, "verify");
+    audit_event_cli(&ev, "verify", "admin");
     size_t n = 0;
     for (int i = 0; i < argc && n < sizeof(ev.target) - 1; ++i)
         n += (size_t)snprintf(ev.target + n, sizeof(ev.target) - n, "%s%s", i ? " " : "", argv[i]);
