@@ -9,7 +9,9 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pwd.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "audit_event.h"
 
@@ -145,6 +147,22 @@ static void numbers_and_time_as_printf_writes_them(void **state)
     }
 }
 
+static void cli_events_name_the_unix_user(void **state)
+{
+    (void)state;
+    audit_event ev;
+    memset(&ev, 0x55, sizeof(ev));
+    audit_event_cli(&ev, "token.create", "token");
+    assert_string_equal(ev.action, "token.create");
+    assert_string_equal(ev.kind, "token");
+    struct passwd *pw = getpwuid(geteuid());
+    char want[sizeof(ev.identity)];
+    snprintf(want, sizeof(want), "cli:%s", pw != NULL ? pw->pw_name : "unknown");
+    assert_string_equal(ev.identity, want);
+    assert_string_equal(ev.target, ""); /* the rest starts empty */
+    assert_int_equal(ev.status, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -155,6 +173,7 @@ int main(void)
         cmocka_unit_test(ids_are_unique_uuids),
         cmocka_unit_test(ids_stay_unique_across_refills),
         cmocka_unit_test(numbers_and_time_as_printf_writes_them),
+        cmocka_unit_test(cli_events_name_the_unix_user),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
