@@ -54,15 +54,6 @@ typedef struct opts {
     int ntargets;
 } opts;
 
-typedef struct item {
-    char *module, *version;
-} item;
-
-typedef struct items {
-    item *v;
-    size_t n, cap;
-} items;
-
 typedef struct tally {
     uint64_t checked, ok, mismatched, unverified, skipped, confirmed, evicted, bytes;
 } tally;
@@ -108,49 +99,15 @@ static int parse_args(int argc, char **argv, opts *o)
     return 0;
 }
 
-static int add(items *l, const char *module, const char *version)
-{
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 64;
-        item *v = realloc(l->v, cap * sizeof(item));
-        if (v == NULL)
-            return -1;
-        l->v = v, l->cap = cap;
-    }
-    item *it = &l->v[l->n];
-    it->module = strdup(module);
-    it->version = strdup(version);
-    if (it->module == NULL || it->version == NULL)
-        return free(it->module), free(it->version), -1;
-    ++l->n;
-    return 0;
-}
-
-static void items_free(items *l)
-{
-    for (size_t i = 0; i < l->n; ++i)
-        free(l->v[i].module), free(l->v[i].version);
-    free(l->v);
-}
-
 typedef struct collect {
-    items *l;
+    stored_versions *l;
     const char *module; /* only this module's versions; NULL for all */
-    int oom;
 } collect;
-
-static int on_walk(void *arg, const char *module, const char *version, int64_t stored_at)
-{
-    collect *k = arg;
-    (void)stored_at;
-    return k->oom = add(k->l, module, version) != 0;
-}
 
 static int on_version(void *arg, const char *version, int64_t stored_at)
 {
     collect *k = arg;
-    (void)stored_at;
-    return k->oom = add(k->l, k->module, version) != 0;
+    return stored_versions_add(k->l, k->module, version, stored_at) != 0;
 }
 
 /* Pins name versions whose .mod was cached without an .info, which walk() misses. */
@@ -160,24 +117,17 @@ static int on_pin(void *arg, const char *module, const char *version, stoa_kind 
     (void)kind, (void)pin;
     if (k->module != NULL && strcmp(k->module, module) != 0)
         return 0;
-    return k->oom = add(k->l, module, version) != 0;
+    return stored_versions_add(k->l, module, version, 0) != 0;
 }
 
-static int by_module_version(const void *a, const void *b)
-{
-    const item *x = a, *y = b;
-    int c = strcmp(x->module, y->module);
-    return c != 0 ? c : semver_compare(x->version, y->version);
-}
-
-static void sort_unique(items *l)
+static void sort_unique(stored_versions *l)
 {
     if (l->n == 0)
         return;
-    qsort(l->v, l->n, sizeof(item), by_module_version);
+    qsort(l->v, l->n, sizeof(stored_version), stored_version_cmp);
     size_t w = 1;
     for (size_t i = 1; i < l->n; ++i) {
-        if (by_module_version(&l->v[i], &l->v[w - 1]) == 0)
+        if (stored_version_cmp(&l->v[i], &l->v[w - 1]) == 0)
             free(l->v[i].module), free(l->v[i].version);
         else
             l->v[w++] = l->v[i];
@@ -202,7 +152,7 @@ static int stored(storage *s, const char *module, const char *version)
 }
 
 /* One MODULE or MODULE@VERSION argument into l. 0, or -1 with the reason printed. */
-static int select_target(storage *s, const char *arg, items *l)
+static int select_target(storage *s, const char *arg, stored_versions *l)
 {
     char module[MODPATH_MAX + 1], why[256];
     const char *at = strrchr(arg, '@');
@@ -219,26 +169,26 @@ static int select_target(storage *s, const char *arg, items *l)
     if (at != NULL && !stored(s, module, at + 1))
         return fprintf(stderr, "stoa verify: nothing stored for %s\n", arg), -1;
     if (at != NULL)
-        return add(l, module, at + 1) == 0 ? 0 : (fprintf(stderr, "stoa verify: out of memory\n"), -1);
+        return stored_versions_add(l, module, at + 1, 0) == 0 ? 0 : (fprintf(stderr, "stoa verify: out of memory\n"), -1);
     size_t before = l->n;
-    collect k = {l, module, 0};
+    collect k = {l, module};
     stoa_error e = {0};
     if (storage_list(s, module, on_version, &k, &e) != STOA_OK || storage_pin_walk(s, -1, on_pin, &k, &e) != STOA_OK)
         return fprintf(stderr, "stoa verify: storage: %s\n", e.msg), -1;
-    if (k.oom)
+    if (l->oom)
         return fprintf(stderr, "stoa verify: out of memory\n"), -1;
     if (l->n == before)
         return fprintf(stderr, "stoa verify: nothing stored for %s\n", module), -1;
     return 0;
 }
 
-static int select_all(storage *s, items *l)
+static int select_all(storage *s, stored_versions *l)
 {
-    collect k = {l, NULL, 0};
+    collect k = {l, NULL};
     stoa_error e = {0};
-    if (storage_walk(s, on_walk, &k, &e) != STOA_OK || storage_pin_walk(s, -1, on_pin, &k, &e) != STOA_OK)
+    if (storage_walk(s, stored_versions_collect, l, &e) != STOA_OK || storage_pin_walk(s, -1, on_pin, &k, &e) != STOA_OK)
         return fprintf(stderr, "stoa verify: storage: %s\n", e.msg), -1;
-    if (k.oom)
+    if (l->oom)
         return fprintf(stderr, "stoa verify: out of memory\n"), -1;
     return 0;
 }
@@ -260,7 +210,7 @@ static void json_str(FILE *out, const char *key, const char *s)
     fputc('"', out);
 }
 
-static void print_problem(run *r, const item *it, const char *ext, const verify_problem *p)
+static void print_problem(run *r, const stored_version *it, const char *ext, const verify_problem *p)
 {
     progress_clear(&r->bar);
     if (!r->o->json) {
@@ -285,7 +235,7 @@ static void print_problem(run *r, const item *it, const char *ext, const verify_
 }
 
 /* Counts one file; 1 when its stored bytes are bad. */
-static int count_file(run *r, const item *it, const char *ext, const verify_file *f)
+static int count_file(run *r, const stored_version *it, const char *ext, const verify_file *f)
 {
     int mismatch = 0, unverified = 0;
     for (size_t i = 0; i < f->nproblems; ++i) {
@@ -309,7 +259,7 @@ static int count_file(run *r, const item *it, const char *ext, const verify_file
 
 /* The integrity event of one evicted file, as the server's re-check raises it. kept:
  * the path of the evidence copy, or "". */
-static void report_quarantine(const item *it, stoa_kind kind, const verify_file *f, const char *removal,
+static void report_quarantine(const stored_version *it, stoa_kind kind, const verify_file *f, const char *removal,
                               const char *kept)
 {
     char msg[2048];
@@ -320,7 +270,8 @@ static void report_quarantine(const item *it, stoa_kind kind, const verify_file 
 }
 
 /* Where the version came from: the first recorded origin of its files ("" unknown). */
-static void version_origin(run *r, const item *it, const verify_file *mod, const verify_file *zip, char *out, size_t len)
+static void version_origin(run *r, const stored_version *it, const verify_file *mod, const verify_file *zip, char *out,
+                           size_t len)
 {
     stoa_key key = {it->module, it->version, STOA_KIND_INFO};
     stoa_object info;
@@ -331,7 +282,7 @@ static void version_origin(run *r, const item *it, const verify_file *mod, const
     snprintf(out, len, "%s", o);
 }
 
-static void evict_line(run *r, const item *it, int ok, const char *what)
+static void evict_line(run *r, const stored_version *it, int ok, const char *what)
 {
     progress_clear(&r->bar);
     if (!r->o->json) {
@@ -349,7 +300,7 @@ static void evict_line(run *r, const item *it, int ok, const char *what)
 /* --evict: the whole version goes, so the next request refetches every file of it.
  * Only what an upstream can give back: never published or private versions, nor one
  * whose origin is unknown. */
-static void evict(run *r, const item *it, const verify_file *mod, const verify_file *zip)
+static void evict(run *r, const stored_version *it, const verify_file *mod, const verify_file *zip)
 {
     char origin[64], what[600];
     version_origin(r, it, mod, zip, origin, sizeof(origin));
@@ -376,7 +327,7 @@ static void evict(run *r, const item *it, const verify_file *mod, const verify_f
         report_quarantine(it, STOA_KIND_ZIP, zip, removal, kept_zip);
 }
 
-static void check_version(run *r, const item *it)
+static void check_version(run *r, const stored_version *it)
 {
     verify_file mod, zip;
     int use_sumdb = !r->o->no_sumdb, bad = 0;
@@ -434,7 +385,7 @@ static void audit_run(const run *r, int argc, char **argv, int rc, double secs)
 
 /* ---- the command ---- */
 
-static int verify_all(run *r, const items *l)
+static int verify_all(run *r, const stored_versions *l)
 {
     char status[96];
     for (size_t i = 0; i < l->n; ++i) {
@@ -482,7 +433,7 @@ int cli_verify(struct conf *c, int argc, char **argv)
     }
     app a;
     int rc = 2;
-    items l = {0};
+    stored_versions l = {0};
     if (open_app(&a, c) != 0)
         goto out;
     int64_t start = clock_mono_ms();
@@ -506,7 +457,7 @@ int cli_verify(struct conf *c, int argc, char **argv)
 out:
     the_app = NULL;
     audit_close();
-    items_free(&l);
+    stored_versions_free(&l);
     free(o.targets);
     return rc;
 }

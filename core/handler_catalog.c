@@ -21,11 +21,6 @@
 #define PAGE_MAX 1000
 #define INDEX_MAX 2000
 
-typedef struct entry {
-    char *module, *version;
-    int64_t at;
-} entry;
-
 typedef struct catalog_task {
     task t;
     const char *seen;  /* the module visible() decided last, and its answer */
@@ -34,8 +29,7 @@ typedef struct catalog_task {
     char token[MODPATH_MAX + SEMVER_MAX + 2];
     int64_t since;
     size_t limit;
-    entry *e;
-    size_t n, cap;
+    stored_versions list;
     int oom;
     stoa_status st;
     stoa_error err;
@@ -43,41 +37,10 @@ typedef struct catalog_task {
     size_t body_len;
 } catalog_task;
 
-static int collect(void *arg, const char *module, const char *version, int64_t at)
-{
-    catalog_task *c = arg;
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 256;
-        entry *ne = realloc(c->e, cap * sizeof(*ne));
-        if (ne == NULL)
-            return c->oom = 1;
-        c->e = ne;
-        c->cap = cap;
-    }
-    entry *e = &c->e[c->n];
-    e->module = strdup(module);
-    e->version = strdup(version);
-    e->at = at;
-    if (e->module == NULL || e->version == NULL) {
-        free(e->module);
-        free(e->version);
-        return c->oom = 1;
-    }
-    c->n++;
-    return 0;
-}
-
-static int by_name(const void *a, const void *b)
-{
-    const entry *x = a, *y = b;
-    int c = strcmp(x->module, y->module);
-    return c != 0 ? c : semver_compare(x->version, y->version);
-}
-
 static int by_time(const void *a, const void *b)
 {
-    const entry *x = a, *y = b;
-    return x->at < y->at ? -1 : x->at > y->at ? 1 : by_name(a, b);
+    const stored_version *x = a, *y = b;
+    return x->stored_at < y->stored_at ? -1 : x->stored_at > y->stored_at ? 1 : stored_version_cmp(a, b);
 }
 
 /* Only modules the caller may read are listed (auth.h auth_may_read). Entries come
@@ -96,25 +59,26 @@ static json_t *catalog_page(catalog_task *c, reqctx *rc)
     json_t *mods = json_array();
     size_t i = 0;
     if (c->token[0] != '\0') {
-        while (i < c->n) {
+        while (i < c->list.n) {
             char id[sizeof(c->token)];
-            snprintf(id, sizeof(id), "%s@%s", c->e[i].module, c->e[i].version);
+            snprintf(id, sizeof(id), "%s@%s", c->list.v[i].module, c->list.v[i].version);
             ++i;
             if (strcmp(id, c->token) == 0)
                 break;
         }
     }
-    size_t sent = 0, j = i, last = c->n;
-    for (; j < c->n && sent < c->limit; ++j) {
-        if (!visible(c, rc, c->e[j].module))
+    size_t sent = 0, j = i, last = c->list.n;
+    for (; j < c->list.n && sent < c->limit; ++j) {
+        const stored_version *e = &c->list.v[j];
+        if (!visible(c, rc, e->module))
             continue;
-        json_array_append_new(mods, json_pack("{s:s,s:s}", "module", c->e[j].module, "version", c->e[j].version));
+        json_array_append_new(mods, json_pack("{s:s,s:s}", "module", e->module, "version", e->version));
         last = j;
         ++sent;
     }
     char next[sizeof(c->token)] = "";
-    if (j < c->n && last < c->n)
-        snprintf(next, sizeof(next), "%s@%s", c->e[last].module, c->e[last].version);
+    if (j < c->list.n && last < c->list.n)
+        snprintf(next, sizeof(next), "%s@%s", c->list.v[last].module, c->list.v[last].version);
     return json_pack("{s:o,s:s}", "modules", mods, "next", next);
 }
 
@@ -122,15 +86,16 @@ static void index_lines(catalog_task *c, reqctx *rc)
 {
     size_t cap = 4096, len = 0, sent = 0;
     char *out = malloc(cap);
-    for (size_t i = 0; out != NULL && i < c->n && sent < c->limit; ++i) {
-        if (c->e[i].at < c->since || !visible(c, rc, c->e[i].module))
+    for (size_t i = 0; out != NULL && i < c->list.n && sent < c->limit; ++i) {
+        const stored_version *e = &c->list.v[i];
+        if (e->stored_at < c->since || !visible(c, rc, e->module))
             continue;
         char ts[32];
-        time_t t = (time_t)c->e[i].at;
+        time_t t = (time_t)e->stored_at;
         struct tm tm;
         gmtime_r(&t, &tm);
         strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-        json_t *j = json_pack("{s:s,s:s,s:s}", "Path", c->e[i].module, "Version", c->e[i].version, "Timestamp", ts);
+        json_t *j = json_pack("{s:s,s:s,s:s}", "Path", e->module, "Version", e->version, "Timestamp", ts);
         char *line = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
         json_decref(j);
         size_t l = line != NULL ? strlen(line) : 0;
@@ -158,10 +123,11 @@ static void index_lines(catalog_task *c, reqctx *rc)
 static void catalog_work(task *t)
 {
     catalog_task *c = (catalog_task *)t;
-    c->st = storage_walk(&the_app->store, collect, c, &c->err);
+    c->st = storage_walk(&the_app->store, stored_versions_collect, &c->list, &c->err);
+    c->oom = c->list.oom;
     if (c->st != STOA_OK || c->oom)
         return;
-    qsort(c->e, c->n, sizeof(*c->e), c->type == ROUTE_CATALOG ? by_name : by_time);
+    qsort(c->list.v, c->list.n, sizeof(*c->list.v), c->type == ROUTE_CATALOG ? stored_version_cmp : by_time);
 }
 
 /* The page is built here, on the loop thread, because the auth chain decides there. */
@@ -195,11 +161,7 @@ static void catalog_cont(task *t, reqctx *rc)
 static void catalog_fini(task *t)
 {
     catalog_task *c = (catalog_task *)t;
-    for (size_t i = 0; i < c->n; ++i) {
-        free(c->e[i].module);
-        free(c->e[i].version);
-    }
-    free(c->e);
+    stored_versions_free(&c->list);
     free(c->body);
 }
 

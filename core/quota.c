@@ -155,45 +155,18 @@ int quota_load(const char *path)
 /* ---- enforcement ---- */
 
 typedef struct entry {
-    char *module, *version;
+    const stored_version *sv;
     int64_t used; /* ms since the epoch */
     uint64_t bytes;
     int published;
 } entry;
-
-typedef struct entries {
-    entry *v;
-    size_t n, cap;
-} entries;
-
-static int collect(void *arg, const char *module, const char *version, int64_t stored_at)
-{
-    entries *es = arg;
-    if (es->n == es->cap) {
-        size_t cap = es->cap ? es->cap * 2 : 256;
-        entry *nv = realloc(es->v, cap * sizeof(*nv));
-        if (nv == NULL)
-            return 1;
-        es->v = nv;
-        es->cap = cap;
-    }
-    entry *e = &es->v[es->n];
-    *e = (entry){strdup(module), strdup(version), stored_at * 1000, 0, 0};
-    if (e->module == NULL || e->version == NULL) {
-        free(e->module);
-        free(e->version);
-        return 1;
-    }
-    ++es->n;
-    return 0;
-}
 
 /* Sizes and origin of one version's files. */
 static void measure(storage *s, entry *e)
 {
     static const stoa_kind kinds[] = {STOA_KIND_INFO, STOA_KIND_MOD, STOA_KIND_ZIP};
     for (size_t k = 0; k < 3; ++k) {
-        stoa_key key = {e->module, e->version, kinds[k]};
+        stoa_key key = {e->sv->module, e->sv->version, kinds[k]};
         stoa_object o;
         stoa_error err = {0};
         if (storage_get(s, &key, STOA_GET_META_ONLY, &o, &err) != STOA_OK)
@@ -201,7 +174,7 @@ static void measure(storage *s, entry *e)
         e->bytes += o.meta.size;
         e->published |= strcmp(o.meta.origin, "published") == 0;
     }
-    int64_t used = last_used(key_of(e->module, e->version));
+    int64_t used = last_used(key_of(e->sv->module, e->sv->version));
     if (used > e->used)
         e->used = used;
 }
@@ -212,15 +185,6 @@ static int by_use(const void *a, const void *b)
     return (x->used > y->used) - (x->used < y->used);
 }
 
-static void free_entries(entries *es)
-{
-    for (size_t i = 0; i < es->n; ++i) {
-        free(es->v[i].module);
-        free(es->v[i].version);
-    }
-    free(es->v);
-}
-
 static void report(FILE *out, int dry_run, const entry *e)
 {
     char when[32] = "never";
@@ -228,31 +192,31 @@ static void report(FILE *out, int dry_run, const entry *e)
     struct tm tm;
     if (t > 0 && gmtime_r(&t, &tm) != NULL)
         strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    fprintf(out, "%s %s@%s (%llu bytes, last used %s)\n", dry_run ? "would evict" : "evicted", e->module, e->version,
+    fprintf(out, "%s %s@%s (%llu bytes, last used %s)\n", dry_run ? "would evict" : "evicted", e->sv->module, e->sv->version,
             (unsigned long long)e->bytes, when);
 }
 
 stoa_status quota_enforce(storage *s, uint64_t max_bytes, int dry_run, FILE *out, quota_report *rep, stoa_error *err)
 {
     memset(rep, 0, sizeof(*rep));
-    entries es = {0};
-    stoa_status st = storage_walk(s, collect, &es, err);
-    if (st != STOA_OK) {
-        free_entries(&es);
-        return st;
+    stored_versions list = {0};
+    stoa_status st = storage_walk(s, stored_versions_collect, &list, err);
+    entry *es = st == STOA_OK && list.n > 0 ? calloc(list.n, sizeof(*es)) : NULL;
+    size_t n = es != NULL ? list.n : 0;
+    for (size_t i = 0; i < n; ++i) {
+        es[i] = (entry){&list.v[i], list.v[i].stored_at * 1000, 0, 0};
+        measure(s, &es[i]);
+        *(es[i].published ? &rep->published_bytes : &rep->proxied_bytes) += es[i].bytes;
     }
-    for (size_t i = 0; i < es.n; ++i) {
-        measure(s, &es.v[i]);
-        *(es.v[i].published ? &rep->published_bytes : &rep->proxied_bytes) += es.v[i].bytes;
-    }
-    rep->versions = es.n;
-    qsort(es.v, es.n, sizeof(*es.v), by_use);
+    rep->versions = n;
+    if (n > 1)
+        qsort(es, n, sizeof(*es), by_use);
     uint64_t left = rep->proxied_bytes, target = max_bytes / 10 * 9;
-    for (size_t i = 0; i < es.n && left > max_bytes && st == STOA_OK; ++i) {
-        entry *e = &es.v[i];
+    for (size_t i = 0; i < n && left > max_bytes && st == STOA_OK; ++i) {
+        entry *e = &es[i];
         if (e->published)
             continue;
-        if (!dry_run && (st = storage_remove(s, e->module, e->version, err)) != STOA_OK)
+        if (!dry_run && (st = storage_remove(s, e->sv->module, e->sv->version, err)) != STOA_OK)
             break;
         if (out != NULL)
             report(out, dry_run, e);
@@ -262,7 +226,8 @@ stoa_status quota_enforce(storage *s, uint64_t max_bytes, int dry_run, FILE *out
         if (left <= target)
             break;
     }
-    free_entries(&es);
+    free(es);
+    stored_versions_free(&list);
     return st;
 }
 

@@ -1,7 +1,9 @@
 #include "storage.h"
 
 #include "metrics.h"
+#include "semver.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* Counts failures that are not answers (NOTFOUND and CONFLICT are). */
@@ -124,4 +126,47 @@ stoa_status storage_pin_put(storage *s, const stoa_key *key, const stoa_pin *pin
 stoa_status storage_pin_walk(storage *s, int only, stoa_pin_cb cb, void *arg, stoa_error *err)
 {
     return storage_pins(s) ? counted("pin_walk", s->p->m.storage.pin_walk(s->state, only, cb, arg, err)) : STOA_OK;
+}
+
+int stored_versions_add(stored_versions *l, const char *module, const char *version, int64_t stored_at)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 256;
+        stored_version *v = realloc(l->v, cap * sizeof(*v));
+        if (v == NULL)
+            return l->oom = 1, -1;
+        l->v = v;
+        l->cap = cap;
+    }
+    stored_version *e = &l->v[l->n];
+    *e = (stored_version){strdup(module), strdup(version), stored_at};
+    if (e->module == NULL || e->version == NULL) {
+        free(e->module);
+        free(e->version);
+        return l->oom = 1, -1;
+    }
+    l->n++;
+    return 0;
+}
+
+int stored_versions_collect(void *arg, const char *module, const char *version, int64_t stored_at)
+{
+    return stored_versions_add(arg, module, version, stored_at) != 0;
+}
+
+int stored_version_cmp(const void *a, const void *b)
+{
+    const stored_version *x = a, *y = b;
+    int c = strcmp(x->module, y->module);
+    return c != 0 ? c : semver_compare(x->version, y->version);
+}
+
+void stored_versions_free(stored_versions *l)
+{
+    for (size_t i = 0; i < l->n; ++i) {
+        free(l->v[i].module);
+        free(l->v[i].version);
+    }
+    free(l->v);
+    *l = (stored_versions){0};
 }

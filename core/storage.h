@@ -42,4 +42,25 @@ stoa_status storage_pin_get(storage *s, const stoa_key *key, stoa_pin *out, stoa
 stoa_status storage_pin_put(storage *s, const stoa_key *key, const stoa_pin *pin, unsigned flags, stoa_error *err);
 stoa_status storage_pin_walk(storage *s, int only, stoa_pin_cb cb, void *arg, stoa_error *err);
 
+/* (module, version) pairs as walk() and list() report them, collected into a growing
+ * array of owned copies. */
+typedef struct stored_version {
+    char *module, *version;
+    int64_t stored_at; /* as reported, or 0 */
+} stored_version;
+
+typedef struct stored_versions {
+    stored_version *v;
+    size_t n, cap;
+    int oom; /* an add ran out of memory: the list is short */
+} stored_versions;
+
+/* 0, or -1 (and oom set) when out of memory. */
+int stored_versions_add(stored_versions *l, const char *module, const char *version, int64_t stored_at);
+/* A stoa_walk_cb whose arg is a stored_versions: adds each pair, stops when out of memory. */
+int stored_versions_collect(void *arg, const char *module, const char *version, int64_t stored_at);
+/* qsort order of stored_version: by module path, then semver precedence. */
+int stored_version_cmp(const void *a, const void *b);
+void stored_versions_free(stored_versions *l);
+
 #endif
