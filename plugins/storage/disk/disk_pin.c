@@ -38,10 +38,12 @@ static int pin_parse(const char *line, stoa_pin *p)
     return 0;
 }
 
-static int pin_read(const char *path, stoa_pin *p)
+/* Reads the pin file name (relative to dir, or a path with AT_FDCWD). 0, or -1 with
+ * errno (EILSEQ: not a pin line). */
+static int pin_read_at(int dir, const char *name, stoa_pin *p)
 {
     char line[PIN_LINE_MAX];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = openat(dir, name, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
     ssize_t n = read(fd, line, sizeof(line) - 1);
@@ -66,7 +68,7 @@ stoa_status disk_pin_get(void *state, const stoa_key *key, stoa_pin *out, stoa_e
     if (st != STOA_OK)
         return st;
     stoa_pin p;
-    if (pin_read(path, &p) != 0)
+    if (pin_read_at(AT_FDCWD, path, &p) != 0)
         return errno == ENOENT || errno == ENOTDIR ? stoa_fail(err, STOA_NOTFOUND, "not pinned")
                                                    : stoa_fail(err, STOA_INTERNAL, "pin %s: %s", path, strerror(errno));
     *out = p;
@@ -102,7 +104,7 @@ stoa_status disk_pin_put(void *state, const stoa_key *key, const stoa_pin *pin, 
     if (strncmp(pin->h1, "h1:", 3) != 0 || strchr(pin->h1, ' ') != NULL)
         return stoa_fail(err, STOA_INVALID, "malformed pin hash");
     stoa_pin p = *pin, old;
-    p.pinned_at = pin_read(path, &old) == 0 ? old.pinned_at : (int64_t)time(NULL);
+    p.pinned_at = pin_read_at(AT_FDCWD, path, &old) == 0 ? old.pinned_at : (int64_t)time(NULL);
     if (disk_mkparent(path) != 0)
         return stoa_fail(err, errno == ENOSPC ? STOA_NOSPACE : STOA_INTERNAL, "pin dir for %s: %s", path, strerror(errno));
     int fd = pin_stage(d, &p, tmp, sizeof(tmp));
@@ -131,7 +133,7 @@ static int walk_pins(void *arg, const char *module, DIR *vd)
     int stop = 0;
     for (struct dirent *e; !stop && (e = readdir(vd)) != NULL;) {
         size_t l = strlen(e->d_name);
-        char esc[256], ver[256], line[PIN_LINE_MAX];
+        char esc[256], ver[256];
         stoa_pin p;
         stoa_kind kind = l > 4 && strcmp(e->d_name + l - 4, ".mod") == 0   ? STOA_KIND_MOD
                          : l > 4 && strcmp(e->d_name + l - 4, ".zip") == 0 ? STOA_KIND_ZIP
@@ -139,14 +141,8 @@ static int walk_pins(void *arg, const char *module, DIR *vd)
         if (kind == 0 || e->d_name[0] == '.' || l - 4 >= sizeof(esc))
             continue;
         snprintf(esc, sizeof(esc), "%.*s", (int)(l - 4), e->d_name);
-        int fd = openat(dirfd(vd), e->d_name, O_RDONLY | O_CLOEXEC);
-        ssize_t n = fd >= 0 ? read(fd, line, sizeof(line) - 1) : -1;
-        if (fd >= 0)
-            close(fd);
-        if (n <= 0)
-            continue;
-        line[n] = '\0';
-        if (disk_unescape(esc, ver, sizeof(ver)) == 0 && pin_parse(line, &p) == 0 && (w->only < 0 || p.state == w->only))
+        if (disk_unescape(esc, ver, sizeof(ver)) == 0 && pin_read_at(dirfd(vd), e->d_name, &p) == 0 &&
+            (w->only < 0 || p.state == w->only))
             stop = w->cb(w->arg, module, ver, kind, &p) != 0;
     }
     return stop;
