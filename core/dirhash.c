@@ -2,7 +2,6 @@
 #include "dirhash.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,18 +14,6 @@
 #include "zipread.h"
 
 #define DIRHASH_MAX_ENTRIES 1000000 /* same bound as zipcheck's default */
-
-static int fail(char *why, size_t whylen, int status, const char *fmt, ...) STOA_PRINTF(4, 5);
-static int fail(char *why, size_t whylen, int status, const char *fmt, ...)
-{
-    if (why != NULL && whylen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, whylen, fmt, ap);
-        va_end(ap);
-    }
-    return status;
-}
 
 /* Adds "hex(digest)  name\n" to the summary hash. */
 static void add_line(EVP_MD_CTX *sum, const unsigned char digest[32], const char *name, size_t len)
@@ -67,7 +54,7 @@ int dirhash_mod_fd(int fd, char out[DIRHASH_H1_MAX], char *why, size_t whylen)
     unsigned char buf[16384], digest[32];
     int st = STOA_OK;
     if (file == NULL || sum == NULL) {
-        st = fail(why, whylen, STOA_INTERNAL, "out of memory");
+        st = zip_fail(why, whylen, STOA_INTERNAL, "out of memory");
         goto done;
     }
     EVP_DigestInit_ex(file, EVP_sha256(), NULL);
@@ -76,7 +63,7 @@ int dirhash_mod_fd(int fd, char out[DIRHASH_H1_MAX], char *why, size_t whylen)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            st = fail(why, whylen, STOA_INTERNAL, "reading go.mod: %s", strerror(errno));
+            st = zip_fail(why, whylen, STOA_INTERNAL, "reading go.mod: %s", strerror(errno));
             goto done;
         }
         if (n == 0)
@@ -123,7 +110,7 @@ static int hash_entries(const struct zipread_archive *za, struct zipread_entry *
 {
     for (size_t i = 0; i < za->count; i++) {
         if (memchr(v[i]->name, '\n', v[i]->name_len) != NULL)
-            return fail(why, whylen, STOA_UNPROCESSABLE, "dirhash: filenames with newlines are not supported");
+            return zip_fail(why, whylen, STOA_UNPROCESSABLE, "dirhash: filenames with newlines are not supported");
         size_t last = i; /* Go opens duplicates by name: the last one wins */
         while (last + 1 < za->count && same_name(v[last + 1], v[i]))
             last++;
@@ -147,7 +134,7 @@ int dirhash_zip_fd(int fd, uint64_t size, char out[DIRHASH_H1_MAX], char *why, s
     struct zipread_entry **v = malloc((za.count ? za.count : 1) * sizeof(*v));
     EVP_MD_CTX *sum = EVP_MD_CTX_new(), *file = EVP_MD_CTX_new();
     if (v == NULL || sum == NULL || file == NULL) {
-        st = fail(why, whylen, STOA_INTERNAL, "out of memory");
+        st = zip_fail(why, whylen, STOA_INTERNAL, "out of memory");
     } else {
         for (size_t i = 0; i < za.count; i++)
             v[i] = &za.entries[i];

@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,22 +14,12 @@
 
 #include <stoa/stoa.h>
 
+#include "zipread.h"
+
 #include "zipcheck.h"
 
 #define CHUNK 65536
 #define DOS_DATE_1980 0x0021 /* 1980-01-01: fixed, so builds are reproducible */
-
-static int fail(char *why, size_t whylen, int status, const char *fmt, ...) STOA_PRINTF(4, 5);
-static int fail(char *why, size_t whylen, int status, const char *fmt, ...)
-{
-    if (why != NULL && whylen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, whylen, fmt, ap);
-        va_end(ap);
-    }
-    return status;
-}
 
 struct file {
     char *rel; /* slash path relative to the root */
@@ -86,7 +75,7 @@ static int read_names(const char *path, char ***out, size_t *n, char *why, size_
 {
     DIR *d = opendir(path);
     if (d == NULL)
-        return fail(why, whylen, errno == ENOENT ? STOA_NOTFOUND : STOA_INTERNAL, "opening directory %s: %s", path,
+        return zip_fail(why, whylen, errno == ENOENT ? STOA_NOTFOUND : STOA_INTERNAL, "opening directory %s: %s", path,
                     strerror(errno));
     char **v = NULL;
     size_t cnt = 0, cap = 0;
@@ -99,13 +88,13 @@ static int read_names(const char *path, char ***out, size_t *n, char *why, size_
             cap = cap ? 2 * cap : 32;
             char **nv = realloc(v, cap * sizeof(*v));
             if (nv == NULL) {
-                st = fail(why, whylen, STOA_INTERNAL, "out of memory");
+                st = zip_fail(why, whylen, STOA_INTERNAL, "out of memory");
                 break;
             }
             v = nv;
         }
         if ((v[cnt] = strdup(de->d_name)) == NULL)
-            st = fail(why, whylen, STOA_INTERNAL, "out of memory");
+            st = zip_fail(why, whylen, STOA_INTERNAL, "out of memory");
         else
             cnt++;
     }
@@ -141,9 +130,9 @@ static int visit(struct build *b, const char *name, char *rel)
     struct stat st;
     int r = STOA_OK;
     if (path == NULL)
-        r = fail(b->why, b->whylen, STOA_INTERNAL, "out of memory");
+        r = zip_fail(b->why, b->whylen, STOA_INTERNAL, "out of memory");
     else if (lstat(path, &st) != 0)
-        r = fail(b->why, b->whylen, STOA_INTERNAL, "lstat %s: %s", path, strerror(errno));
+        r = zip_fail(b->why, b->whylen, STOA_INTERNAL, "lstat %s: %s", path, strerror(errno));
     else if (zipcheck_is_vendored(rel))
         b->omitted++;
     else if (S_ISDIR(st.st_mode) && (is_vcs(name) || is_submodule(path)))
@@ -155,7 +144,7 @@ static int visit(struct build *b, const char *name, char *rel)
     else if (add_file(b, rel, (uint64_t)st.st_size) == 0)
         rel = NULL; /* now owned by b->files */
     else
-        r = fail(b->why, b->whylen, STOA_INTERNAL, "out of memory");
+        r = zip_fail(b->why, b->whylen, STOA_INTERNAL, "out of memory");
     free(path);
     free(rel);
     return r;
@@ -166,12 +155,12 @@ static int walk(struct build *b, const char *rel)
     char *path = rel[0] ? join(b->root, rel) : strdup(b->root);
     char **names = NULL;
     size_t n = 0;
-    int st = path == NULL ? fail(b->why, b->whylen, STOA_INTERNAL, "out of memory")
+    int st = path == NULL ? zip_fail(b->why, b->whylen, STOA_INTERNAL, "out of memory")
                           : read_names(path, &names, &n, b->why, b->whylen);
     for (size_t i = 0; i < n; i++) {
         if (st == STOA_OK) {
             char *child = rel[0] ? join(rel, names[i]) : strdup(names[i]);
-            st = child == NULL ? fail(b->why, b->whylen, STOA_INTERNAL, "out of memory") : visit(b, names[i], child);
+            st = child == NULL ? zip_fail(b->why, b->whylen, STOA_INTERNAL, "out of memory") : visit(b, names[i], child);
         }
         free(names[i]);
     }
@@ -212,21 +201,21 @@ static int check_file(struct build *b, struct zipcheck_names *names, struct file
         return STOA_OK;
     }
     if (!zipcheck_path_is_clean(p, len) || zipcheck_file_path(p, len, r, sizeof(r)) != 0)
-        return fail(b->why, b->whylen, STOA_UNPROCESSABLE, "invalid file path: %s: %s", p, r);
+        return zip_fail(b->why, b->whylen, STOA_UNPROCESSABLE, "invalid file path: %s: %s", p, r);
     if (strcasecmp(p, "go.mod") == 0 && strcmp(p, "go.mod") != 0)
-        return fail(b->why, b->whylen, STOA_UNPROCESSABLE, "go.mod case: %s: go.mod files must have lowercase names", p);
+        return zip_fail(b->why, b->whylen, STOA_UNPROCESSABLE, "go.mod case: %s: go.mod files must have lowercase names", p);
     int st = zipcheck_names_add(names, p, len, 0, r, sizeof(r));
     if (st != STOA_OK)
-        return fail(b->why, b->whylen, st, "name collision: %s: %s", p, r);
+        return zip_fail(b->why, b->whylen, st, "name collision: %s: %s", p, r);
     if (f->size > ZIPCHECK_MAX_ZIP - *total)
-        return fail(b->why, b->whylen, STOA_TOOLARGE, "total size: module source tree too large (max size is %u bytes)",
+        return zip_fail(b->why, b->whylen, STOA_TOOLARGE, "total size: module source tree too large (max size is %u bytes)",
                     ZIPCHECK_MAX_ZIP);
     *total += f->size;
     if (strcmp(p, "go.mod") == 0 && f->size > ZIPCHECK_MAX_GOMOD)
-        return fail(b->why, b->whylen, STOA_TOOLARGE, "go.mod size: go.mod file too large (max size is %u bytes)",
+        return zip_fail(b->why, b->whylen, STOA_TOOLARGE, "go.mod size: go.mod file too large (max size is %u bytes)",
                     ZIPCHECK_MAX_GOMOD);
     if (strcmp(p, "LICENSE") == 0 && f->size > ZIPCHECK_MAX_LICENSE)
-        return fail(b->why, b->whylen, STOA_TOOLARGE, "LICENSE size: LICENSE file too large (max size is %u bytes)",
+        return zip_fail(b->why, b->whylen, STOA_TOOLARGE, "LICENSE size: LICENSE file too large (max size is %u bytes)",
                     ZIPCHECK_MAX_LICENSE);
     f->valid = 1;
     return STOA_OK;
@@ -259,7 +248,7 @@ static int out_flush(struct out *o, char *why, size_t whylen)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
-            return fail(why, whylen, STOA_INTERNAL, "writing zip: %s", strerror(errno));
+            return zip_fail(why, whylen, STOA_INTERNAL, "writing zip: %s", strerror(errno));
         done += (size_t)n;
     }
     o->len = 0;
@@ -325,10 +314,10 @@ static int deflate_fd(struct out *o, z_stream *z, int fd, struct file *f, char *
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
-            return fail(why, whylen, STOA_INTERNAL, "reading %s: %s", f->rel, strerror(errno));
+            return zip_fail(why, whylen, STOA_INTERNAL, "reading %s: %s", f->rel, strerror(errno));
         total += (uint64_t)n;
         if (total > f->size)
-            return fail(why, whylen, STOA_INTERNAL, "file %s is larger than its size when listed (changed?)", f->rel);
+            return zip_fail(why, whylen, STOA_INTERNAL, "file %s is larger than its size when listed (changed?)", f->rel);
         crc = crc32(crc, in, (uInt)n);
         flush = n == 0 ? Z_FINISH : Z_NO_FLUSH;
         z->next_in = in;
@@ -354,12 +343,12 @@ static int put_entry(struct out *o, const char *prefix, struct file *f, const ch
     z_stream z;
     memset(&z, 0, sizeof(z));
     if (path == NULL || name == NULL)
-        st = fail(why, whylen, STOA_INTERNAL, "out of memory");
+        st = zip_fail(why, whylen, STOA_INTERNAL, "out of memory");
     else if (fd < 0)
-        st = fail(why, whylen, STOA_INTERNAL, "opening %s: %s", path, strerror(errno));
+        st = zip_fail(why, whylen, STOA_INTERNAL, "opening %s: %s", path, strerror(errno));
     else if (o->off > UINT32_MAX || deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -MAX_WBITS, 8,
                                                  Z_DEFAULT_STRATEGY) != Z_OK)
-        st = fail(why, whylen, STOA_INTERNAL, "cannot start entry %s", f->rel);
+        st = zip_fail(why, whylen, STOA_INTERNAL, "cannot start entry %s", f->rel);
     if (st == STOA_OK) {
         f->offset = (uint32_t)o->off;
         strcat(strcpy(name, prefix), f->rel);
@@ -369,7 +358,7 @@ static int put_entry(struct out *o, const char *prefix, struct file *f, const ch
             st = deflate_fd(o, &z, fd, f, why, whylen);
         deflateEnd(&z);
         if (st == STOA_OK && o->off - start > UINT32_MAX)
-            st = fail(why, whylen, STOA_TOOLARGE, "%s compresses to more than 4 GiB", f->rel);
+            st = zip_fail(why, whylen, STOA_TOOLARGE, "%s compresses to more than 4 GiB", f->rel);
         f->csize = (uint32_t)(o->off - start);
     }
     if (st == STOA_OK) {
@@ -408,7 +397,7 @@ static int put_end(struct out *o, size_t n, uint64_t cd_off, char *why, size_t w
 {
     unsigned char h[22], *p = h;
     if (n > 0xfffe || o->off > UINT32_MAX)
-        return fail(why, whylen, STOA_TOOLARGE, "zip needs zip64 (%zu entries, %llu bytes): not supported", n,
+        return zip_fail(why, whylen, STOA_TOOLARGE, "zip needs zip64 (%zu entries, %llu bytes): not supported", n,
                     (unsigned long long)o->off);
     p = put32(p, 0x06054b50);
     p = put16(put16(p, 0), 0);
@@ -433,7 +422,7 @@ static int write_zip(struct build *b, const char *prefix, struct out *o, size_t 
     if (st == STOA_OK)
         st = put_end(o, *written, cd_off, b->why, b->whylen);
     if (st == STOA_OK && o->off > ZIPCHECK_MAX_ZIP)
-        st = fail(b->why, b->whylen, STOA_TOOLARGE, "zip size: module zip file is too large (%llu bytes)",
+        st = zip_fail(b->why, b->whylen, STOA_TOOLARGE, "zip size: module zip file is too large (%llu bytes)",
                   (unsigned long long)o->off);
     return st;
 }
@@ -442,13 +431,13 @@ int zipbuild_from_dir(const char *dir, const char *module, const char *version, 
                       struct zipbuild_report *rep, char *why, size_t whylen)
 {
     if (dir == NULL || module == NULL || version == NULL || !module[0] || !version[0] || strchr(version, '/'))
-        return fail(why, whylen, STOA_INVALID, "zip build needs a directory, a module path and a version");
+        return zip_fail(why, whylen, STOA_INVALID, "zip build needs a directory, a module path and a version");
     struct build b = {.root = dir, .why = why, .whylen = whylen};
     uint64_t total = 0;
     size_t written = 0;
     char *prefix = malloc(strlen(module) + strlen(version) + 3);
     struct out *o = malloc(sizeof(*o));
-    int st = prefix == NULL || o == NULL ? fail(why, whylen, STOA_INTERNAL, "out of memory") : walk(&b, "");
+    int st = prefix == NULL || o == NULL ? zip_fail(why, whylen, STOA_INTERNAL, "out of memory") : walk(&b, "");
     if (st == STOA_OK)
         st = select_files(&b, &total);
     if (st == STOA_OK) {

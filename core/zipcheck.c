@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <locale.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,18 +14,6 @@
 #include <stoa/stoa.h>
 
 #include "zipread.h"
-
-static int fail(char *why, size_t whylen, int status, const char *fmt, ...) STOA_PRINTF(4, 5);
-static int fail(char *why, size_t whylen, int status, const char *fmt, ...)
-{
-    if (why != NULL && whylen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, whylen, fmt, ap);
-        va_end(ap);
-    }
-    return status;
-}
 
 void zipcheck_default_limits(struct zipcheck_limits *lim)
 {
@@ -132,24 +119,24 @@ static int check_elem(const char *elem, size_t len, char *why, size_t whylen)
     char q[160];
     zipread_quote(elem, len, q, sizeof(q));
     if (len == 0)
-        return fail(why, whylen, -1, "empty path element");
+        return zip_fail(why, whylen, -1, "empty path element");
     size_t dots = 0;
     while (dots < len && elem[dots] == '.')
         dots++;
     if (dots == len)
-        return fail(why, whylen, -1, "invalid path element %s", q);
+        return zip_fail(why, whylen, -1, "invalid path element %s", q);
     if (elem[len - 1] == '.')
-        return fail(why, whylen, -1, "trailing dot in path element");
+        return zip_fail(why, whylen, -1, "trailing dot in path element");
     for (size_t i = 0; i < len;) {
         size_t at = i;
         long r = utf8_next((const unsigned char *)elem, len, &i);
         if (r < 0 || !file_rune_ok(r)) {
             zipread_quote(elem + at, r < 0 ? 1 : i - at, q, sizeof(q));
-            return fail(why, whylen, -1, "invalid char %s", q);
+            return zip_fail(why, whylen, -1, "invalid char %s", q);
         }
     }
     if (windows_reserved(elem, len))
-        return fail(why, whylen, -1, "%s disallowed as path element component on Windows", q);
+        return zip_fail(why, whylen, -1, "%s disallowed as path element component on Windows", q);
     return 0;
 }
 
@@ -157,14 +144,14 @@ int zipcheck_file_path(const char *p, size_t len, char *why, size_t whylen)
 {
     for (size_t i = 0; i < len;)
         if (utf8_next((const unsigned char *)p, len, &i) < 0)
-            return fail(why, whylen, -1, "invalid UTF-8");
+            return zip_fail(why, whylen, -1, "invalid UTF-8");
     if (len == 0)
-        return fail(why, whylen, -1, "empty string");
+        return zip_fail(why, whylen, -1, "empty string");
     for (size_t i = 0; i + 1 < len; i++)
         if (p[i] == '/' && p[i + 1] == '/')
-            return fail(why, whylen, -1, "double slash");
+            return zip_fail(why, whylen, -1, "double slash");
     if (p[len - 1] == '/')
-        return fail(why, whylen, -1, "trailing slash");
+        return zip_fail(why, whylen, -1, "trailing slash");
     size_t start = 0;
     for (size_t i = 0; i <= len; i++) {
         if (i == len || p[i] == '/') {
@@ -288,7 +275,7 @@ static int names_check_one(struct zipcheck_names *ns, const char *f, size_t flen
                            int is_dir, char *why, size_t whylen)
 {
     if ((ns->used + 1) * 10 > ns->cap * 7 && names_grow(ns) != 0)
-        return fail(why, whylen, STOA_INTERNAL, "out of memory");
+        return zip_fail(why, whylen, STOA_INTERNAL, "out of memory");
     uint64_t h = fnv1a(f, flen);
     size_t j = h & (ns->cap - 1);
     char q1[160], q2[160];
@@ -300,17 +287,17 @@ static int names_check_one(struct zipcheck_names *ns, const char *f, size_t flen
         zipread_quote(p, plen, q2, sizeof(q2));
         if (s->orig_len != plen || memcmp(orig, p, plen) != 0) {
             zipread_quote(orig, s->orig_len, q1, sizeof(q1));
-            return fail(why, whylen, STOA_UNPROCESSABLE, "case-insensitive file name collision: %s and %s", q1, q2);
+            return zip_fail(why, whylen, STOA_UNPROCESSABLE, "case-insensitive file name collision: %s and %s", q1, q2);
         }
         if (s->is_dir != is_dir)
-            return fail(why, whylen, STOA_UNPROCESSABLE, "entry %s is both a file and a directory", q2);
+            return zip_fail(why, whylen, STOA_UNPROCESSABLE, "entry %s is both a file and a directory", q2);
         if (!is_dir)
-            return fail(why, whylen, STOA_UNPROCESSABLE, "multiple entries for file %s", q2);
+            return zip_fail(why, whylen, STOA_UNPROCESSABLE, "multiple entries for file %s", q2);
         return STOA_OK;
     }
     char *copy = malloc(flen + plen + 1);
     if (copy == NULL)
-        return fail(why, whylen, STOA_INTERNAL, "out of memory");
+        return zip_fail(why, whylen, STOA_INTERNAL, "out of memory");
     memcpy(copy, f, flen);
     memcpy(copy + flen, p, plen);
     copy[flen + plen] = '\0';
@@ -323,7 +310,7 @@ int zipcheck_names_add(struct zipcheck_names *ns, const char *p, size_t len, int
 {
     char *f = malloc(4 * len + 1);
     if (f == NULL)
-        return fail(why, whylen, STOA_INTERNAL, "out of memory");
+        return zip_fail(why, whylen, STOA_INTERNAL, "out of memory");
     size_t flen = fold(p, len, f);
     int st = STOA_OK;
     /* The name, then each parent directory: '/' folds to itself, so parents of the
@@ -364,16 +351,16 @@ static int check_extra(const struct check *c, const struct zipread_entry *e, int
     unsigned type = (e->ext_attrs >> 16) & MODE_TYPE;
     if (e->made_by >> 8 == ZIPREAD_OS_UNIX && type != 0) {
         if (type == MODE_LNK)
-            return fail(why, whylen, STOA_UNPROCESSABLE, "symlink: %s is a symbolic link", q);
+            return zip_fail(why, whylen, STOA_UNPROCESSABLE, "symlink: %s is a symbolic link", q);
         if (type != (is_dir ? MODE_DIR : MODE_REG))
-            return fail(why, whylen, STOA_UNPROCESSABLE, "irregular file: %s has mode %06o", q, type);
+            return zip_fail(why, whylen, STOA_UNPROCESSABLE, "irregular file: %s has mode %06o", q, type);
     }
     if (e->method != ZIPREAD_STORE && e->method != ZIPREAD_DEFLATE)
-        return fail(why, whylen, STOA_UNPROCESSABLE, "compression method: %s uses method %u (only store and deflate)",
+        return zip_fail(why, whylen, STOA_UNPROCESSABLE, "compression method: %s uses method %u (only store and deflate)",
                     q, e->method);
     uint64_t ratio = c->lim->max_ratio;
     if (ratio != 0 && e->usize >= c->lim->ratio_min_size && e->usize / ratio > e->csize)
-        return fail(why, whylen, STOA_TOOLARGE,
+        return zip_fail(why, whylen, STOA_TOOLARGE,
                     "compression ratio: %s expands %llu bytes to %llu (limit is %llu:1); looks like a zip bomb", q,
                     (unsigned long long)e->csize, (unsigned long long)e->usize, (unsigned long long)ratio);
     return STOA_OK;
@@ -388,27 +375,27 @@ static int check_sizes(struct check *c, const struct zipread_entry *e, const cha
     size_t blen = len - (size_t)(base - name);
     if (blen == 6 && strncasecmp(base, "go.mod", 6) == 0) {
         if (base != name)
-            return fail(why, whylen, STOA_UNPROCESSABLE, "go.mod location: %s: go.mod file not in module root directory",
+            return zip_fail(why, whylen, STOA_UNPROCESSABLE, "go.mod location: %s: go.mod file not in module root directory",
                         q);
         if (memcmp(name, "go.mod", 6) != 0)
-            return fail(why, whylen, STOA_UNPROCESSABLE, "go.mod case: %s: go.mod files must have lowercase names", q);
+            return zip_fail(why, whylen, STOA_UNPROCESSABLE, "go.mod case: %s: go.mod files must have lowercase names", q);
     }
     if (e->usize > c->lim->max_unzipped - c->rep.unzipped)
-        return fail(why, whylen, STOA_TOOLARGE,
+        return zip_fail(why, whylen, STOA_TOOLARGE,
                     "total size: at %s, total uncompressed size of module contents too large (max size is %llu bytes)",
                     q, (unsigned long long)c->lim->max_unzipped);
     c->rep.unzipped += e->usize;
     c->rep.files++;
     if (len == 6 && memcmp(name, "go.mod", 6) == 0) {
         if (e->usize > c->lim->max_gomod)
-            return fail(why, whylen, STOA_TOOLARGE, "go.mod size: %s: go.mod file too large (max size is %llu bytes)",
+            return zip_fail(why, whylen, STOA_TOOLARGE, "go.mod size: %s: go.mod file too large (max size is %llu bytes)",
                         q, (unsigned long long)c->lim->max_gomod);
         c->rep.has_gomod = 1;
         c->rep.gomod_size = e->usize;
         c->rep.gomod_offset = e->local_offset;
     }
     if (len == 7 && memcmp(name, "LICENSE", 7) == 0 && e->usize > c->lim->max_license)
-        return fail(why, whylen, STOA_TOOLARGE, "LICENSE size: %s: LICENSE file too large (max size is %llu bytes)", q,
+        return zip_fail(why, whylen, STOA_TOOLARGE, "LICENSE size: %s: LICENSE file too large (max size is %llu bytes)", q,
                     (unsigned long long)c->lim->max_license);
     return STOA_OK;
 }
@@ -419,7 +406,7 @@ static int check_entry(struct check *c, const struct zipread_entry *e, char *why
     char q[200], r[160];
     zipread_quote(e->name, e->name_len, q, sizeof(q));
     if (e->name_len < c->prefix_len || memcmp(e->name, c->prefix, c->prefix_len) != 0)
-        return fail(why, whylen, STOA_UNPROCESSABLE, "prefix: %s: path does not have prefix \"%s\"", q, c->prefix);
+        return zip_fail(why, whylen, STOA_UNPROCESSABLE, "prefix: %s: path does not have prefix \"%s\"", q, c->prefix);
     const char *name = e->name + c->prefix_len;
     size_t len = e->name_len - c->prefix_len;
     if (len == 0)
@@ -427,12 +414,12 @@ static int check_entry(struct check *c, const struct zipread_entry *e, char *why
     int is_dir = name[len - 1] == '/';
     len -= (size_t)is_dir;
     if (!zipcheck_path_is_clean(name, len))
-        return fail(why, whylen, STOA_UNPROCESSABLE, "unclean path: %s: file path is not clean", q);
+        return zip_fail(why, whylen, STOA_UNPROCESSABLE, "unclean path: %s: file path is not clean", q);
     if (zipcheck_file_path(name, len, r, sizeof(r)) != 0)
-        return fail(why, whylen, STOA_UNPROCESSABLE, "invalid file path: %s: %s", q, r);
+        return zip_fail(why, whylen, STOA_UNPROCESSABLE, "invalid file path: %s: %s", q, r);
     int st = zipcheck_names_add(&c->names, name, len, is_dir, r, sizeof(r));
     if (st != STOA_OK)
-        return fail(why, whylen, st, "name collision: %s: %s", q, r);
+        return zip_fail(why, whylen, st, "name collision: %s: %s", q, r);
     if (!is_dir && (st = check_sizes(c, e, name, len, q, why, whylen)) != STOA_OK)
         return st;
     return check_extra(c, e, is_dir, q, why, whylen);
@@ -442,7 +429,7 @@ static int check_args(const char *module, const char *version, char *why, size_t
 {
     if (module == NULL || version == NULL || module[0] == '\0' || version[0] == '\0' || strchr(version, '@') ||
         strchr(version, '/'))
-        return fail(why, whylen, STOA_INVALID, "zip check needs a module path and a version");
+        return zip_fail(why, whylen, STOA_INVALID, "zip check needs a module path and a version");
     return STOA_OK;
 }
 
@@ -469,7 +456,7 @@ int zipcheck_fd(int fd, uint64_t size, const char *module, const char *version,
     if (st != STOA_OK)
         return st;
     if (size > lim->max_zip)
-        return fail(why, whylen, STOA_TOOLARGE, "zip size: module zip file is too large (%llu bytes; limit is %llu bytes)",
+        return zip_fail(why, whylen, STOA_TOOLARGE, "zip size: module zip file is too large (%llu bytes; limit is %llu bytes)",
                     (unsigned long long)size, (unsigned long long)lim->max_zip);
     struct zipread_archive za;
     if ((st = zipread_open(&za, fd, size, lim->max_entries, why, whylen)) != STOA_OK)
@@ -478,7 +465,7 @@ int zipcheck_fd(int fd, uint64_t size, const char *module, const char *version,
     zipcheck_names_init(&c.names);
     char *prefix = malloc(strlen(module) + strlen(version) + 3);
     if (prefix == NULL) {
-        st = fail(why, whylen, STOA_INTERNAL, "out of memory");
+        st = zip_fail(why, whylen, STOA_INTERNAL, "out of memory");
     } else {
         c.prefix_len = (size_t)sprintf(prefix, "%s@%s/", module, version);
         c.prefix = prefix;
@@ -503,7 +490,7 @@ static int to_buf(void *ctx, const void *data, size_t len, char *why, size_t why
 {
     struct buf_sink *b = ctx;
     if (len > b->cap - b->len)
-        return fail(why, whylen, STOA_TOOLARGE, "extracted file does not fit %zu bytes", b->cap);
+        return zip_fail(why, whylen, STOA_TOOLARGE, "extracted file does not fit %zu bytes", b->cap);
     memcpy(b->buf + b->len, data, len);
     b->len += len;
     return STOA_OK;
@@ -517,7 +504,7 @@ static int to_fd(void *ctx, const void *data, size_t len, char *why, size_t whyl
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
-            return fail(why, whylen, STOA_INTERNAL, "writing extracted file: %s", strerror(errno));
+            return zip_fail(why, whylen, STOA_INTERNAL, "writing extracted file: %s", strerror(errno));
         p += n;
         len -= (size_t)n;
     }
@@ -539,14 +526,14 @@ static int extract(int fd, uint64_t size, const char *module, const char *versio
     char *full = malloc(len + 1);
     long i = -1;
     if (full == NULL) {
-        st = fail(why, whylen, STOA_INTERNAL, "out of memory");
+        st = zip_fail(why, whylen, STOA_INTERNAL, "out of memory");
     } else {
         sprintf(full, "%s@%s/%s", module, version, name);
         i = zipread_find(&za, full, len);
         if (i < 0)
-            st = fail(why, whylen, STOA_NOTFOUND, "%s not found in the zip", full);
+            st = zip_fail(why, whylen, STOA_NOTFOUND, "%s not found in the zip", full);
         else if (max != 0 && za.entries[i].usize > max)
-            st = fail(why, whylen, STOA_TOOLARGE, "%s has %llu bytes (limit is %llu)", full,
+            st = zip_fail(why, whylen, STOA_TOOLARGE, "%s has %llu bytes (limit is %llu)", full,
                       (unsigned long long)za.entries[i].usize, (unsigned long long)max);
         else
             st = zipread_stream(&za, &za.entries[i], sink, ctx, why, whylen);

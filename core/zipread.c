@@ -24,8 +24,7 @@
 #define MAX_COMMENT 0xffff
 #define CHUNK 65536
 
-static int fail(char *why, size_t whylen, int status, const char *fmt, ...) STOA_PRINTF(4, 5);
-static int fail(char *why, size_t whylen, int status, const char *fmt, ...)
+int zip_fail(char *why, size_t whylen, int status, const char *fmt, ...)
 {
     if (why != NULL && whylen > 0) {
         va_list ap;
@@ -63,9 +62,9 @@ static int read_at(int fd, void *buf, size_t len, uint64_t off)
 static int read_fail(char *why, size_t whylen, const char *what, uint64_t off)
 {
     if (errno == 0)
-        return fail(why, whylen, STOA_INVALID, "truncated zip: %s at offset %llu is past the end", what,
+        return zip_fail(why, whylen, STOA_INVALID, "truncated zip: %s at offset %llu is past the end", what,
                     (unsigned long long)off);
-    return fail(why, whylen, STOA_INTERNAL, "reading %s at offset %llu: %s", what, (unsigned long long)off,
+    return zip_fail(why, whylen, STOA_INTERNAL, "reading %s at offset %llu: %s", what, (unsigned long long)off,
                 strerror(errno));
 }
 
@@ -109,12 +108,12 @@ struct end_info {
 static int find_end(int fd, uint64_t size, uint64_t *end_off, unsigned char rec[LEN_END], char *why, size_t whylen)
 {
     if (size < LEN_END)
-        return fail(why, whylen, STOA_INVALID, "not a zip: %llu bytes is too short for an end record",
+        return zip_fail(why, whylen, STOA_INVALID, "not a zip: %llu bytes is too short for an end record",
                     (unsigned long long)size);
     size_t tail = size < LEN_END + MAX_COMMENT ? (size_t)size : LEN_END + MAX_COMMENT;
     unsigned char *buf = malloc(tail);
     if (buf == NULL)
-        return fail(why, whylen, STOA_INTERNAL, "out of memory");
+        return zip_fail(why, whylen, STOA_INTERNAL, "out of memory");
     if (read_at(fd, buf, tail, size - tail) != 0) {
         free(buf);
         return read_fail(why, whylen, "end of archive", size - tail);
@@ -129,23 +128,23 @@ static int find_end(int fd, uint64_t size, uint64_t *end_off, unsigned char rec[
         }
     }
     free(buf);
-    return fail(why, whylen, STOA_INVALID, "not a zip or truncated: no end of central directory record");
+    return zip_fail(why, whylen, STOA_INVALID, "not a zip or truncated: no end of central directory record");
 }
 
 static int read_end64(int fd, uint64_t end_off, struct end_info *ei, char *why, size_t whylen)
 {
     unsigned char loc[LEN_LOC64], rec[LEN_END64];
     if (end_off < LEN_LOC64 || read_at(fd, loc, LEN_LOC64, end_off - LEN_LOC64) != 0 || le32(loc) != SIG_LOC64)
-        return fail(why, whylen, STOA_INVALID, "corrupt zip: zip64 values without a zip64 locator");
+        return zip_fail(why, whylen, STOA_INVALID, "corrupt zip: zip64 values without a zip64 locator");
     uint64_t off = le64(loc + 8);
     if (le32(loc + 4) != 0 || le32(loc + 16) > 1)
-        return fail(why, whylen, STOA_INVALID, "multi-disk zip archives are not supported");
+        return zip_fail(why, whylen, STOA_INVALID, "multi-disk zip archives are not supported");
     if (off > end_off - LEN_LOC64 || end_off - LEN_LOC64 - off < LEN_END64)
-        return fail(why, whylen, STOA_INVALID, "corrupt zip: zip64 end record offset out of range");
+        return zip_fail(why, whylen, STOA_INVALID, "corrupt zip: zip64 end record offset out of range");
     if (read_at(fd, rec, LEN_END64, off) != 0 || le32(rec) != SIG_END64)
-        return fail(why, whylen, STOA_INVALID, "corrupt zip: bad zip64 end record");
+        return zip_fail(why, whylen, STOA_INVALID, "corrupt zip: bad zip64 end record");
     if (le32(rec + 16) != 0 || le32(rec + 20) != 0 || le64(rec + 24) != le64(rec + 32))
-        return fail(why, whylen, STOA_INVALID, "multi-disk zip archives are not supported");
+        return zip_fail(why, whylen, STOA_INVALID, "multi-disk zip archives are not supported");
     ei->records = le64(rec + 32);
     ei->cd_size = le64(rec + 40);
     ei->cd_offset = le64(rec + 48);
@@ -161,7 +160,7 @@ static int read_end(int fd, uint64_t size, struct end_info *ei, char *why, size_
     if (st != STOA_OK)
         return st;
     if (le16(rec + 4) != 0 || le16(rec + 6) != 0 || le16(rec + 8) != le16(rec + 10))
-        return fail(why, whylen, STOA_INVALID, "multi-disk zip archives are not supported");
+        return zip_fail(why, whylen, STOA_INVALID, "multi-disk zip archives are not supported");
     ei->records = le16(rec + 10);
     ei->cd_size = le32(rec + 12);
     ei->cd_offset = le32(rec + 16);
@@ -172,7 +171,7 @@ static int read_end(int fd, uint64_t size, struct end_info *ei, char *why, size_
             return st;
     }
     if (ei->cd_offset > ei->cd_end || ei->cd_end - ei->cd_offset != ei->cd_size)
-        return fail(why, whylen, STOA_INVALID,
+        return zip_fail(why, whylen, STOA_INVALID,
                     "corrupt zip: central directory (offset %llu, %llu bytes) does not end at the end record",
                     (unsigned long long)ei->cd_offset, (unsigned long long)ei->cd_size);
     return STOA_OK;
@@ -190,7 +189,7 @@ static int apply_zip64(struct zipread_entry *e, const unsigned char *extra, size
         if (id == 1) {
             size_t want = 8u * (size_t)(need_u + need_c + need_o);
             if (n < want)
-                return fail(why, whylen, STOA_INVALID, "corrupt zip: short zip64 extra field");
+                return zip_fail(why, whylen, STOA_INVALID, "corrupt zip: short zip64 extra field");
             if (need_u)
                 e->usize = le64(p), p += 8;
             if (need_c)
@@ -202,7 +201,7 @@ static int apply_zip64(struct zipread_entry *e, const unsigned char *extra, size
         i += 4 + (size_t)n;
     }
     if (need_u || need_c || need_o)
-        return fail(why, whylen, STOA_INVALID, "corrupt zip: zip64 sizes without a zip64 extra field");
+        return zip_fail(why, whylen, STOA_INVALID, "corrupt zip: zip64 sizes without a zip64 extra field");
     return STOA_OK;
 }
 
@@ -212,13 +211,13 @@ static int parse_central(const unsigned char *h, size_t avail, uint64_t at, size
                          char *why, size_t whylen)
 {
     if (avail < LEN_CENTRAL || le32(h) != SIG_CENTRAL)
-        return fail(why, whylen, STOA_INVALID, "corrupt zip: bad central directory entry at offset %llu",
+        return zip_fail(why, whylen, STOA_INVALID, "corrupt zip: bad central directory entry at offset %llu",
                     (unsigned long long)at);
     size_t n = le16(h + 28), m = le16(h + 30), k = le16(h + 32);
     if (avail - LEN_CENTRAL < n + m + k)
-        return fail(why, whylen, STOA_INVALID, "corrupt zip: central directory entry overruns the directory");
+        return zip_fail(why, whylen, STOA_INVALID, "corrupt zip: central directory entry overruns the directory");
     if (le16(h + 34) != 0)
-        return fail(why, whylen, STOA_INVALID, "multi-disk zip archives are not supported");
+        return zip_fail(why, whylen, STOA_INVALID, "multi-disk zip archives are not supported");
     e->made_by = le16(h + 4);
     e->flags = le16(h + 8);
     e->method = le16(h + 10);
@@ -229,7 +228,7 @@ static int parse_central(const unsigned char *h, size_t avail, uint64_t at, size
     e->local_offset = le32(h + 42);
     e->name = malloc(n + 1);
     if (e->name == NULL)
-        return fail(why, whylen, STOA_INTERNAL, "out of memory");
+        return zip_fail(why, whylen, STOA_INTERNAL, "out of memory");
     memcpy(e->name, h + LEN_CENTRAL, n);
     e->name[n] = '\0';
     e->name_len = n;
@@ -243,23 +242,23 @@ static int check_local(int fd, const struct zipread_archive *za, struct zipread_
     char q[160];
     zipread_quote(e->name, e->name_len, q, sizeof(q));
     if (e->flags & 0x41)
-        return fail(why, whylen, STOA_INVALID, "encrypted entry %s: not supported", q);
+        return zip_fail(why, whylen, STOA_INVALID, "encrypted entry %s: not supported", q);
     if (e->local_offset > za->cd_offset || za->cd_offset - e->local_offset < LEN_LOCAL ||
         read_at(fd, h, LEN_LOCAL, e->local_offset) != 0 || le32(h) != SIG_LOCAL)
-        return fail(why, whylen, STOA_INVALID, "corrupt zip: no local header for %s", q);
+        return zip_fail(why, whylen, STOA_INVALID, "corrupt zip: no local header for %s", q);
     size_t n = le16(h + 26), m = le16(h + 28);
     e->data_offset = e->local_offset + LEN_LOCAL + n + m;
     if (e->data_offset > za->cd_offset || za->cd_offset - e->data_offset < e->csize)
-        return fail(why, whylen, STOA_INVALID, "corrupt zip: data of %s runs past the central directory", q);
+        return zip_fail(why, whylen, STOA_INVALID, "corrupt zip: data of %s runs past the central directory", q);
     if (n != e->name_len)
-        return fail(why, whylen, STOA_INVALID, "corrupt zip: local header name differs for %s", q);
+        return zip_fail(why, whylen, STOA_INVALID, "corrupt zip: local header name differs for %s", q);
     char *local = malloc(n + 1);
     if (local == NULL)
-        return fail(why, whylen, STOA_INTERNAL, "out of memory");
+        return zip_fail(why, whylen, STOA_INTERNAL, "out of memory");
     int bad = read_at(fd, local, n, e->local_offset + LEN_LOCAL) != 0 || memcmp(local, e->name, n) != 0;
     free(local);
     if (bad)
-        return fail(why, whylen, STOA_INVALID, "corrupt zip: local header name differs for %s", q);
+        return zip_fail(why, whylen, STOA_INVALID, "corrupt zip: local header name differs for %s", q);
     return STOA_OK;
 }
 
@@ -277,7 +276,7 @@ static int check_overlap(struct zipread_archive *za, char *why, size_t whylen)
         return STOA_OK;
     struct zipread_entry **v = malloc(za->count * sizeof(*v));
     if (v == NULL)
-        return fail(why, whylen, STOA_INTERNAL, "out of memory");
+        return zip_fail(why, whylen, STOA_INTERNAL, "out of memory");
     for (size_t i = 0; i < za->count; i++)
         v[i] = &za->entries[i];
     qsort(v, za->count, sizeof(*v), by_offset);
@@ -286,7 +285,7 @@ static int check_overlap(struct zipread_archive *za, char *why, size_t whylen)
         if (v[i]->data_offset + v[i]->csize > v[i + 1]->local_offset) {
             char q[160];
             zipread_quote(v[i + 1]->name, v[i + 1]->name_len, q, sizeof(q));
-            st = fail(why, whylen, STOA_INVALID, "corrupt zip: entry %s overlaps the previous entry's data", q);
+            st = zip_fail(why, whylen, STOA_INVALID, "corrupt zip: entry %s overlaps the previous entry's data", q);
         }
     }
     free(v);
@@ -301,7 +300,7 @@ static int read_central(struct zipread_archive *za, uint64_t records, char *why,
 {
     unsigned char *buf = malloc(WINDOW);
     if (buf == NULL)
-        return fail(why, whylen, STOA_INTERNAL, "out of memory");
+        return zip_fail(why, whylen, STOA_INTERNAL, "out of memory");
     uint64_t end = za->cd_offset + za->cd_size, pos = za->cd_offset, win = pos;
     size_t have = 0;
     int st = STOA_OK;
@@ -323,7 +322,7 @@ static int read_central(struct zipread_archive *za, uint64_t records, char *why,
     }
     free(buf);
     if (st == STOA_OK && pos != end)
-        st = fail(why, whylen, STOA_INVALID, "corrupt zip: %llu stray bytes in the central directory",
+        st = zip_fail(why, whylen, STOA_INVALID, "corrupt zip: %llu stray bytes in the central directory",
                   (unsigned long long)(end - pos));
     return st;
 }
@@ -338,17 +337,17 @@ int zipread_open(struct zipread_archive *za, int fd, uint64_t size, size_t max_e
     if (st != STOA_OK)
         return st;
     if (max_entries != 0 && ei.records > max_entries)
-        return fail(why, whylen, STOA_TOOLARGE, "zip has %llu entries (limit is %zu)",
+        return zip_fail(why, whylen, STOA_TOOLARGE, "zip has %llu entries (limit is %zu)",
                     (unsigned long long)ei.records, max_entries);
     /* Every entry needs LEN_CENTRAL bytes: a cheap bound before allocating. */
     if (ei.records > ei.cd_size / LEN_CENTRAL)
-        return fail(why, whylen, STOA_INVALID, "corrupt zip: %llu entries cannot fit a %llu-byte directory",
+        return zip_fail(why, whylen, STOA_INVALID, "corrupt zip: %llu entries cannot fit a %llu-byte directory",
                     (unsigned long long)ei.records, (unsigned long long)ei.cd_size);
     za->cd_offset = ei.cd_offset;
     za->cd_size = ei.cd_size;
     za->entries = calloc(ei.records ? (size_t)ei.records : 1, sizeof(*za->entries));
     if (za->entries == NULL)
-        return fail(why, whylen, STOA_INTERNAL, "out of memory");
+        return zip_fail(why, whylen, STOA_INTERNAL, "out of memory");
     st = read_central(za, ei.records, why, whylen);
     for (size_t i = 0; i < za->count && st == STOA_OK; i++)
         st = check_local(fd, za, &za->entries[i], why, whylen);
@@ -391,7 +390,7 @@ static int emit(struct stream *s, const unsigned char *buf, size_t len, char *wh
 {
     s->out += len;
     if (s->out > s->e->usize)
-        return fail(why, whylen, STOA_INVALID, "size mismatch: %s is larger than its declared %llu bytes", s->q,
+        return zip_fail(why, whylen, STOA_INVALID, "size mismatch: %s is larger than its declared %llu bytes", s->q,
                     (unsigned long long)s->e->usize);
     s->crc = crc32(s->crc, buf, (uInt)len);
     return s->sink != NULL ? s->sink(s->ctx, buf, len, why, whylen) : STOA_OK;
@@ -428,7 +427,7 @@ static int inflate_loop(struct stream *s, z_stream *z, unsigned char *in, unsign
         z->avail_out = CHUNK;
         int zr = inflate(z, Z_NO_FLUSH);
         if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR)
-            return fail(why, whylen, STOA_INVALID, "corrupt deflate data in %s: %s", s->q,
+            return zip_fail(why, whylen, STOA_INVALID, "corrupt deflate data in %s: %s", s->q,
                         z->msg ? z->msg : "inflate error");
         size_t got = CHUNK - z->avail_out;
         int st = emit(s, outbuf, got, why, whylen);
@@ -437,7 +436,7 @@ static int inflate_loop(struct stream *s, z_stream *z, unsigned char *in, unsign
         if (zr == Z_STREAM_END)
             return STOA_OK;
         if (got == 0 && z->avail_in == 0 && done == s->e->csize)
-            return fail(why, whylen, STOA_INVALID, "truncated deflate data in %s", s->q);
+            return zip_fail(why, whylen, STOA_INVALID, "truncated deflate data in %s", s->q);
     }
 }
 
@@ -445,12 +444,12 @@ static int stream_deflate(struct stream *s, unsigned char *in, char *why, size_t
 {
     unsigned char *outbuf = malloc(CHUNK);
     if (outbuf == NULL)
-        return fail(why, whylen, STOA_INTERNAL, "out of memory");
+        return zip_fail(why, whylen, STOA_INTERNAL, "out of memory");
     z_stream z;
     memset(&z, 0, sizeof(z));
     if (inflateInit2(&z, -MAX_WBITS) != Z_OK) {
         free(outbuf);
-        return fail(why, whylen, STOA_INTERNAL, "inflateInit2 failed");
+        return zip_fail(why, whylen, STOA_INTERNAL, "inflateInit2 failed");
     }
     int st = inflate_loop(s, &z, in, outbuf, why, whylen);
     inflateEnd(&z);
@@ -464,20 +463,20 @@ int zipread_stream(const struct zipread_archive *za, const struct zipread_entry 
     struct stream s = {.za = za, .e = e, .sink = sink, .ctx = ctx, .crc = crc32(0, Z_NULL, 0)};
     zipread_quote(e->name, e->name_len, s.q, sizeof(s.q));
     if (e->method != ZIPREAD_STORE && e->method != ZIPREAD_DEFLATE)
-        return fail(why, whylen, STOA_UNPROCESSABLE, "compression method: %s uses method %u (only store and deflate)",
+        return zip_fail(why, whylen, STOA_UNPROCESSABLE, "compression method: %s uses method %u (only store and deflate)",
                     s.q, e->method);
     unsigned char *in = malloc(CHUNK);
     if (in == NULL)
-        return fail(why, whylen, STOA_INTERNAL, "out of memory");
+        return zip_fail(why, whylen, STOA_INTERNAL, "out of memory");
     int st = e->method == ZIPREAD_STORE ? stream_store(&s, in, why, whylen) : stream_deflate(&s, in, why, whylen);
     free(in);
     if (st != STOA_OK)
         return st;
     if (s.out != e->usize)
-        return fail(why, whylen, STOA_INVALID, "size mismatch: %s has %llu bytes, declared %llu", s.q,
+        return zip_fail(why, whylen, STOA_INVALID, "size mismatch: %s has %llu bytes, declared %llu", s.q,
                     (unsigned long long)s.out, (unsigned long long)e->usize);
     if ((uint32_t)s.crc != e->crc32)
-        return fail(why, whylen, STOA_INVALID, "crc mismatch: %s has CRC-32 %08x, declared %08x", s.q,
+        return zip_fail(why, whylen, STOA_INVALID, "crc mismatch: %s has CRC-32 %08x, declared %08x", s.q,
                     (unsigned)s.crc, (unsigned)e->crc32);
     return STOA_OK;
 }

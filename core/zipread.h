@@ -23,6 +23,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stoa/stoa.h>
+
+/* The errors convention above, for the zip code (zipread, zipcheck, zipbuild, dirhash):
+ * writes one line into why when why != NULL, and returns status. */
+int zip_fail(char *why, size_t whylen, int status, const char *fmt, ...) STOA_PRINTF(4, 5);
 
 #define ZIPREAD_STORE 0
 #define ZIPREAD_DEFLATE 8
