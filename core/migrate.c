@@ -175,13 +175,19 @@ static const char create_table[] = "CREATE TABLE IF NOT EXISTS schema_migrations
                                    "version integer PRIMARY KEY, name text NOT NULL, "
                                    "applied_at timestamptz NOT NULL DEFAULT now())";
 
+/* The migrations shipped in dir (into m, count in *n) and a connection to dsn; NULL
+ * with err filled when either fails. */
+static PGconn *scan_and_connect(const char *dsn, const char *dir, migration *m, int *n, char *err, size_t errlen)
+{
+    *n = scan(dir, m, err, errlen);
+    return *n < 0 ? NULL : connect_db(dsn, err, errlen);
+}
+
 int migrate_apply(const char *dsn, const char *dir, FILE *out, char *err, size_t errlen)
 {
     migration m[MAX_MIGRATIONS];
-    int n = scan(dir, m, err, errlen);
-    if (n < 0)
-        return -1;
-    PGconn *c = connect_db(dsn, err, errlen);
+    int n;
+    PGconn *c = scan_and_connect(dsn, dir, m, &n, err, errlen);
     if (c == NULL)
         return -1;
     /* One session-level lock for the whole run, taken before the bookkeeping table
@@ -211,10 +217,8 @@ int migrate_apply(const char *dsn, const char *dir, FILE *out, char *err, size_t
 int migrate_check(const char *dsn, const char *dir, char *err, size_t errlen)
 {
     migration m[MAX_MIGRATIONS];
-    int n = scan(dir, m, err, errlen);
-    if (n < 0)
-        return -1;
-    PGconn *c = connect_db(dsn, err, errlen);
+    int n;
+    PGconn *c = scan_and_connect(dsn, dir, m, &n, err, errlen);
     if (c == NULL)
         return -1;
     int rc = 0;
