@@ -88,7 +88,6 @@ static const conf_sumdb *checking_db(void)
 static stoa_status verify_lookup(const conf_sumdb *db, const char *body, size_t len, char *record, size_t rlen,
                                  stoa_error *err)
 {
-    tlog_key key;
     tlog_tree tree;
     char why[300];
     char *end;
@@ -96,11 +95,10 @@ static stoa_status verify_lookup(const conf_sumdb *db, const char *body, size_t 
     const char *text = end + 1, *blank = memmem(body, len, "\n\n", 2);
     if (end == body || *end != '\n' || blank == NULL || blank < text || (size_t)(blank + 1 - text) >= rlen)
         return stoa_fail(err, STOA_BADGATEWAY, "checksum database %s: malformed lookup answer", db->name);
-    size_t textlen = (size_t)(blank + 1 - text), notelen;
+    size_t textlen = (size_t)(blank + 1 - text);
     const char *note = blank + 2;
-    if (tlog_parse_key(db->key, &key, why, sizeof(why)) != 0 ||
-        tlog_verify_note(&key, note, len - (size_t)(note - body), &notelen, why, sizeof(why)) != 0 ||
-        tlog_parse_tree(note, notelen, &tree, why, sizeof(why)) != 0)
+    size_t notelen = len - (size_t)(note - body);
+    if (sumdb_note_verify(db, note, notelen, &tree, why, sizeof(why)) != 0)
         return stoa_fail(err, STOA_BADGATEWAY, "checksum database %s: %s", db->name, why);
     unsigned char leaf[32];
     tlog_record_hash(text, textlen, leaf);
@@ -112,7 +110,7 @@ static stoa_status verify_lookup(const conf_sumdb *db, const char *body, size_t 
     if (tlog_prove_record(&tree, id, leaf, sumdb_read_tile, tiles, why, sizeof(why)) != 0)
         st = stoa_fail(err, STOA_BADGATEWAY, "checksum database %s: %s", db->name, why);
     /* The tree must also be one history with every tree verified before. */
-    else if (sumdb_head_check(db, tiles, note, len - (size_t)(note - body), err) != STOA_OK)
+    else if (sumdb_head_check_verified(db, tiles, &tree, note, notelen, err) != STOA_OK)
         st = err->status = STOA_BADGATEWAY;
     free(tiles);
     if (st != STOA_OK)

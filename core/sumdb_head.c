@@ -87,7 +87,7 @@ static int advance(const conf_sumdb *db, const tlog_tree *was, const tlog_tree *
     return done;
 }
 
-static int verify(const conf_sumdb *db, const char *note, size_t len, tlog_tree *t, char *why, size_t whylen)
+int sumdb_note_verify(const conf_sumdb *db, const char *note, size_t len, tlog_tree *t, char *why, size_t whylen)
 {
     tlog_key key;
     size_t textlen;
@@ -143,7 +143,7 @@ static int stored_head(const conf_sumdb *db, tlog_tree *t)
     sumdb_answer a = {.fd = obj.fd, .meta = obj.meta};
     size_t len = 0;
     char *note = sumdb_slurp(&a, NOTE_MAX, &len), why[300];
-    int rc = note != NULL && verify(db, note, len, t, why, sizeof(why)) == 0;
+    int rc = note != NULL && sumdb_note_verify(db, note, len, t, why, sizeof(why)) == 0;
     if (!rc)
         log_msg(STOA_LOG_WARN, "sumdb", "%s: ignoring the stored tree head: %s", db->name, note != NULL ? why : "unreadable");
     free(note);
@@ -209,13 +209,11 @@ static stoa_status load(const conf_sumdb *db, sumdb_tiles *tiles, stoa_error *er
     return STOA_OK;
 }
 
-static stoa_status check(const conf_sumdb *db, sumdb_tiles *tiles, const char *note, size_t len, stoa_error *err)
+static stoa_status check(const conf_sumdb *db, sumdb_tiles *tiles, const tlog_tree *tp, const char *note, size_t len,
+                         stoa_error *err)
 {
-    tlog_tree t, h;
-    char why[300];
+    tlog_tree t = *tp, h;
     int loaded;
-    if (verify(db, note, len, &t, why, sizeof(why)) != 0)
-        return stoa_fail(err, STOA_BADGATEWAY, "checksum database %s: %s", db->name, why);
     stoa_status st = load(db, tiles, err);
     if (st != STOA_OK)
         return st;
@@ -231,15 +229,25 @@ static stoa_status check(const conf_sumdb *db, sumdb_tiles *tiles, const char *n
     return stoa_fail(err, STOA_BADGATEWAY, "checksum database %s: tree head kept changing during the check", db->name);
 }
 
-stoa_status sumdb_head_check(const conf_sumdb *db, sumdb_tiles *tiles, const char *note, size_t len, stoa_error *err)
+stoa_status sumdb_head_check_verified(const conf_sumdb *db, sumdb_tiles *tiles, const tlog_tree *t, const char *note,
+                                      size_t len, stoa_error *err)
 {
     if (tiles != NULL)
-        return check(db, tiles, note, len, err);
+        return check(db, tiles, t, note, len, err);
     sumdb_tiles *own = calloc(1, sizeof(*own));
     if (own == NULL)
         return stoa_fail(err, STOA_INTERNAL, "out of memory");
     own->db = db;
-    stoa_status st = check(db, own, note, len, err);
+    stoa_status st = check(db, own, t, note, len, err);
     free(own);
     return st;
+}
+
+stoa_status sumdb_head_check(const conf_sumdb *db, sumdb_tiles *tiles, const char *note, size_t len, stoa_error *err)
+{
+    tlog_tree t;
+    char why[300];
+    if (sumdb_note_verify(db, note, len, &t, why, sizeof(why)) != 0)
+        return stoa_fail(err, STOA_BADGATEWAY, "checksum database %s: %s", db->name, why);
+    return sumdb_head_check_verified(db, tiles, &t, note, len, err);
 }

@@ -38,4 +38,13 @@
  * note does not verify or the proof cannot be made (a tile cannot be read). */
 stoa_status sumdb_head_check(const conf_sumdb *db, sumdb_tiles *tiles, const char *note, size_t len, stoa_error *err);
 
+/* Checks a note's signature by db's key (name and key id must match) and reads the tree
+ * it states into *t. 0, or -1 with a one-line reason in why. Pure computation. */
+int sumdb_note_verify(const conf_sumdb *db, const char *note, size_t len, tlog_tree *t, char *why, size_t whylen);
+
+/* sumdb_head_check for a note the caller verified with sumdb_note_verify already (t is
+ * its tree): the signature is not checked twice. */
+stoa_status sumdb_head_check_verified(const conf_sumdb *db, sumdb_tiles *tiles, const tlog_tree *t, const char *note,
+                                      size_t len, stoa_error *err);
+
 #endif
