@@ -2,6 +2,7 @@
 
 #include "audit_event.h"
 #include "audit_request.h"
+#include "fdsend.h"
 #include "log.h"
 #include "metrics.h"
 #include "status.h"
@@ -12,9 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <unistd.h>
-
-#define SEND_CHUNK (128 * 1024)
 
 int http_query_param(h2o_req_t *req, const char *name, char *out, size_t len)
 {
@@ -177,39 +175,6 @@ void http_send_error(reqctx *rc, const stoa_error *err)
     http_send_text(rc, status_http(err->status), "%s", err->msg);
 }
 
-typedef struct fdsend {
-    h2o_generator_t super;
-    int fd;
-    uint64_t off, end;
-    char *buf;
-} fdsend;
-
-static void fdsend_dispose(void *p)
-{
-    fdsend *s = p;
-    if (s->fd >= 0)
-        close(s->fd);
-}
-
-static void fdsend_proceed(h2o_generator_t *g, h2o_req_t *req)
-{
-    fdsend *s = (fdsend *)g;
-    size_t want = s->end - s->off < SEND_CHUNK ? (size_t)(s->end - s->off) : SEND_CHUNK;
-    ssize_t n = want > 0 ? pread(s->fd, s->buf, want, (off_t)s->off) : 0;
-    if (n < 0 || (n == 0 && want > 0)) {
-        /* The file shrank or failed under us: abort rather than send a short body. */
-        h2o_send(req, NULL, 0, H2O_SEND_STATE_ERROR);
-        return;
-    }
-    s->off += (uint64_t)n;
-    h2o_iovec_t v = h2o_iovec_init(s->buf, (size_t)n);
-    h2o_send(req, &v, 1, s->off == s->end ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS);
-}
-
-static void fdsend_stop(h2o_generator_t *g, h2o_req_t *req)
-{
-}
-
 static int etag_of(const stoa_meta *m, char *out, size_t len)
 {
     static const unsigned char zero[32];
@@ -261,8 +226,6 @@ static int not_modified(h2o_req_t *req, const char *etag, int64_t stored_at)
 void http_send_fd(reqctx *rc, int fd, const stoa_meta *meta, const char *content_type, const char *cache_control)
 {
     h2o_req_t *req = rc->req;
-    fdsend *s = h2o_mem_alloc_shared(&req->pool, sizeof(*s), fdsend_dispose);
-    *s = (fdsend){{fdsend_proceed, fdsend_stop}, fd, 0, meta->size, NULL};
     char etag[40] = "";
     if (etag_of(meta, etag, sizeof(etag)))
         http_set_header(rc, "etag", etag);
@@ -287,13 +250,5 @@ void http_send_fd(reqctx *rc, int fd, const stoa_meta *meta, const char *content
         req->res.reason = "OK";
         req->res.content_length = meta->size;
     }
-    h2o_start_response(req, &s->super);
-    if (head || meta->size == 0) {
-        h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
-        return;
-    }
-    /* Only as much buffer as the file needs: a 128 KiB pool allocation per request is an
-     * mmap/munmap pair for every small .info/.mod (above glibc's mmap threshold). */
-    s->buf = h2o_mem_alloc_pool(&req->pool, meta->size < SEND_CHUNK ? (size_t)meta->size : SEND_CHUNK);
-    fdsend_proceed(&s->super, req);
+    fdsend_start(req, fd, meta->size, !head);
 }

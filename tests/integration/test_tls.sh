@@ -11,6 +11,7 @@ openssl x509 -req -in "$TMP/server.csr" -CA "$TMP/ca.pem" -CAkey "$TMP/ca.key" -
     -extfile "$TMP/san.ext" -out "$TMP/server.pem" 2>/dev/null
 
 genmod -out "$TMP/up" example.com/tls@v1.0.0
+genmod -out "$TMP/up" -pad $((1024 * 1024)) example.com/tlsbig@v1.0.0
 start_upstream "$TMP/up"
 start_stoa STOA_UPSTREAMS_0_URL="$UPSTREAM_URL" STOA_TLS_CERT="$TMP/server.pem" STOA_TLS_KEY="$TMP/server.key" \
     STOA_LOG_FORMAT=json
@@ -30,6 +31,16 @@ pass "without the CA the go command refuses the certificate"
 proto=$(curl -s --cacert "$TMP/ca.pem" --http2 -o /dev/null -w '%{http_version}' "$STOA_URL/example.com/tls/@v/list")
 assert_eq "$proto" 2 "HTTP version negotiated over TLS"
 pass "HTTP/2 over TLS (ALPN h2)"
+
+# A hit large enough for sendfile on cleartext must take h2o's TLS path here.
+bigzip="$STOA_URL/example.com/tlsbig/@v/v1.0.0.zip"
+want=$(sha256sum <"$TMP/up/example.com/tlsbig/@v/v1.0.0.zip")
+for v in --http1.1 --http2; do
+    curl -sf --cacert "$TMP/ca.pem" -o /dev/null "$bigzip" || fail "filling the 1 MiB zip"
+    curl -sf --cacert "$TMP/ca.pem" $v -o "$TMP/tlsbig" "$bigzip" || fail "1 MiB hit over TLS ($v)"
+    assert_eq "$(sha256sum <"$TMP/tlsbig")" "$want" "1 MiB hit over TLS ($v)"
+done
+pass "a 1 MiB hit over TLS, HTTP/1.1 and HTTP/2, arrives intact"
 
 line=$(grep '"who":"access"' "$STOA_LOG" | grep '/example.com/tls/@v/v1.0.0.zip' | head -1)
 assert_contains "$line" '"status":200'
