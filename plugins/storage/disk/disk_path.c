@@ -111,21 +111,29 @@ int disk_path(const disk *d, const stoa_key *key, char *out, size_t len, char *w
     return 0;
 }
 
+/* Deepest first: on a fill the parents nearly always exist, so this is one mkdir(2)
+ * rather than one per path component (each a lookup from the root). */
+static int mkdirs(char *dir)
+{
+    if (mkdir(dir, 0755) == 0 || errno == EEXIST)
+        return 0;
+    char *slash = strrchr(dir, '/');
+    if (errno != ENOENT || slash == NULL || slash == dir)
+        return -1;
+    *slash = '\0';
+    int made = mkdirs(dir);
+    *slash = '/';
+    return made == 0 && (mkdir(dir, 0755) == 0 || errno == EEXIST) ? 0 : -1;
+}
+
 int disk_mkparent(const char *path)
 {
     char buf[PATH_MAX];
-    snprintf(buf, sizeof(buf), "%s", path);
+    if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+        return errno = ENAMETOOLONG, -1;
     char *slash = strrchr(buf, '/');
-    if (slash == NULL)
+    if (slash == NULL || slash == buf)
         return 0;
     *slash = '\0';
-    for (char *p = buf + 1; *p; ++p) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    return mkdir(buf, 0755) != 0 && errno != EEXIST ? -1 : 0;
+    return mkdirs(buf);
 }
