@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define FILL_BUCKETS 256
@@ -33,11 +34,13 @@ struct fill {
     char failed[256];       /* upstreams that failed on the way, for the audit */
     int staged_fd;
     stoa_meta meta;
+    int stored_staged;      /* storage holds exactly the staged bytes */
     /* progress of the current attempt, for streaming waiters */
     atomic_ullong avail;
     atomic_uint gen;
     atomic_llong expect;
     atomic_int ended;
+    atomic_int validated;   /* the staged file is final: waiters may be answered from it */
     uint64_t poked_at;      /* avail at the last poke (fetch thread only) */
     upstream_cond cond;     /* list/@latest: revalidate the stored copy */
 };
@@ -80,9 +83,12 @@ static void commit(fill *f, stoa_kind kind)
     stoa_status st = storage_put(&a->store, f->r.module, version, &file, 1, &err);
     if (st == STOA_OK) {
         f->outcome = FILL_STORED;
+        f->stored_staged = 1;
     } else if (st == STOA_CONFLICT) {
         /* Storage already holds different bytes for this immutable file: what was
-         * served before wins; the new bytes are never served. */
+         * served before wins from now on. Only a .info can get here (a .mod or .zip
+         * with other bytes fails its pin before validation ends), and its early
+         * waiters may have had the new one: either upstream's answer is right. */
         log_msg(STOA_LOG_WARN, "fill", "upstream %s served different content for %s: %s", f->upstream, f->key, err.msg);
         f->outcome = FILL_STORED;
     } else {
@@ -202,6 +208,29 @@ static void note_failures(fill *f, const upstream_result *res)
     }
 }
 
+/* The validated bytes are final (pins make a later conflict impossible for .mod and
+ * .zip; for .info either upstream's answer is right): waiters that want it are
+ * answered now, from the staged file, and streamers may send the last byte, while the
+ * commit runs. Joiners from now on are answered at once (fill_join). */
+static void deliver_early(fill *f)
+{
+    pthread_mutex_lock(&lock);
+    atomic_store(&f->validated, 1);
+    for (fill_waiter **pp = &f->waiters; *pp != NULL;) {
+        fill_waiter *w = *pp;
+        if (w->wants_progress)
+            poke_locked(w);
+        if (!w->wants_early) {
+            pp = &w->next;
+            continue;
+        }
+        *pp = w->next;
+        w->early = 1;
+        h2o_multithread_send_message(&w->job->loop->receiver, &w->job->_msg);
+    }
+    pthread_mutex_unlock(&lock);
+}
+
 static void fetch(fill *f)
 {
     app *a = the_app;
@@ -229,6 +258,9 @@ static void fetch(fill *f)
         f->outcome = revalidate_touch(&f->r, kind, &f->err) == STOA_OK ? FILL_STORED : FILL_FAILED;
         return;
     }
+    f->meta.stored_at = (int64_t)time(NULL); /* the plugin stamps its copy no earlier */
+    if (STOA_KIND_IS_IMMUTABLE(kind) && f->r.canonical)
+        deliver_early(f);
     commit(f, kind);
     if (f->outcome == FILL_STORED)
         revalidate_remember(f->key, kind, f->upstream, res.etag, f->meta.sha256);
@@ -242,6 +274,7 @@ static void finish(fill *f)
         pp = &(*pp)->next_in_bucket;
     *pp = f->next_in_bucket;
     atomic_store(&f->ended, 1);
+    metrics_fill_done();
     fill_waiter *w = f->waiters;
     f->waiters = NULL;
     /* Deliveries start under the lock, so a streamer leaving concurrently knows one is
@@ -316,8 +349,15 @@ void fill_join(const route *r, fill_waiter *w, fill **out)
     }
     atomic_fetch_add(&f->refs, 1);
     *out = f;
-    w->next = f->waiters;
-    f->waiters = w;
+    if (w->wants_early && atomic_load(&f->validated)) {
+        w->early = 1;
+        h2o_multithread_send_message(&w->job->loop->receiver, &w->job->_msg);
+    } else {
+        w->next = f->waiters;
+        f->waiters = w;
+        if (w->wants_progress && atomic_load(&f->validated))
+            poke_locked(w); /* no more progress will come: only the end */
+    }
     pthread_mutex_unlock(&lock);
     atomic_fetch_add(fresh ? &n_started : &n_joined, 1);
     metrics_fill(fresh);
@@ -353,6 +393,11 @@ int fill_staged(const fill *f, stoa_meta *meta)
     return fcntl(f->staged_fd, F_DUPFD_CLOEXEC, 0); /* senders read with pread: sharing the offset is fine */
 }
 
+int fill_stored_copy(const fill *f, stoa_meta *meta)
+{
+    return f->stored_staged ? fill_staged(f, meta) : -1;
+}
+
 void fill_leave(fill *f, fill_waiter *w)
 {
     pthread_mutex_lock(&lock);
@@ -368,6 +413,7 @@ void fill_leave(fill *f, fill_waiter *w)
 void fill_progress_of(const fill *f, fill_progress *p)
 {
     p->ended = atomic_load(&((fill *)f)->ended);
+    p->validated = atomic_load(&((fill *)f)->validated);
     p->gen = atomic_load(&((fill *)f)->gen);
     p->expect = atomic_load(&((fill *)f)->expect);
     p->avail = atomic_load(&((fill *)f)->avail);

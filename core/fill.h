@@ -6,7 +6,8 @@
  * file, validates it (core/validate.h), and commits it to storage when it is cacheable
  * (immutable files of canonical versions; list and @latest as mutable objects).
  * Outcomes:
- *   FILL_STORED  the object is in storage now: look it up again and serve it.
+ *   FILL_STORED  the object is in storage now: serve the stored bytes, from
+ *                fill_stored_copy() when the fill wrote them, else looked up again.
  *   FILL_STAGED  not cacheable (a .info query) or storage refused it: serve the staged
  *                copy from fill_staged().
  *   FILL_FAILED  nothing to serve; fill_error() says why (status NOTFOUND when every
@@ -35,11 +36,20 @@ typedef enum fill_outcome {
  * A streaming waiter (wants_progress) is also poked while bytes arrive, so it can send
  * them on (core/stream.c). Its job may be delivered many times: `queued` is set (under
  * the fill's lock) whenever a delivery is in flight and cleared by the owner when it
- * runs, and no delivery starts after fill_leave() returns. */
+ * runs, and no delivery starts after fill_leave() returns.
+ *
+ * A waiter that wants_early may be delivered before the fill ends: as soon as a
+ * canonical immutable file is validated (and pinned), while it is still being
+ * committed, so the client's wait does not include storage's write. Its job then finds
+ * `early` set and serves fill_staged(); fill_result() is not yet final and must not be
+ * read. A response to a miss therefore does not mean the file is stored yet: the gauge
+ * stoa_fills_in_flight says when every fill has ended. */
 typedef struct fill_waiter {
     pool_job *job;
     struct fill_waiter *next;
     int wants_progress;
+    int wants_early;
+    int early;              /* set by the fill before an early delivery */
     atomic_int queued;
 } fill_waiter;
 
@@ -53,9 +63,15 @@ const char *fill_upstream(const fill *f); /* name of the upstream that served, o
 /* Comma-separated names of upstreams that failed (not 404/410) during the fill, or "". */
 const char *fill_failed_upstreams(const fill *f);
 
-/* For FILL_STAGED: a new descriptor on the staged file (the caller closes it) and its
- * meta. -1 on failure. */
+/* For FILL_STAGED, or an early delivery: a new descriptor on the staged file (the
+ * caller closes it) and its meta. -1 on failure. */
 int fill_staged(const fill *f, stoa_meta *meta);
+
+/* For FILL_STORED: like fill_staged() when storage now holds exactly the staged bytes
+ * (this fill put them), sparing waiters a read back from storage; -1 when what storage
+ * holds did not come from this fill (already there, revalidated, or an earlier copy
+ * kept over different bytes): look it up then. */
+int fill_stored_copy(const fill *f, stoa_meta *meta);
 
 void fill_release(fill *f);
 
@@ -72,6 +88,7 @@ typedef struct fill_progress {
     unsigned gen;
     int64_t expect;
     int ended;
+    int validated;          /* the file is complete and final: fill_meta() holds */
 } fill_progress;
 void fill_progress_of(const fill *f, fill_progress *p);
 

@@ -64,26 +64,55 @@ static void answer_filled(reqctx *rc, fill *f)
 {
     rc->cache = "MISS";
     http_set_upstream(rc, fill_upstream(f), fill_failed_upstreams(f));
+    stoa_meta meta;
+    int fd;
     switch (fill_result(f)) {
-    case FILL_STORED: start_lookup(rc, 1); return;
-    case FILL_STAGED: {
-        stoa_meta meta;
-        int fd = fill_staged(f, &meta);
-        if (fd < 0) {
-            http_send_text(rc, 500, "cannot reopen staged file");
-            return;
-        }
+    case FILL_STORED:
+        if ((fd = fill_stored_copy(f, &meta)) < 0)
+            return start_lookup(rc, 1);
+        quota_touch(rc->r.module, rc->r.version);
+        serve(rc, fd, &meta, CACHE_IMMUTABLE);
+        return;
+    case FILL_STAGED:
+        if ((fd = fill_staged(f, &meta)) < 0)
+            return http_send_text(rc, 500, "cannot reopen staged file");
         serve(rc, fd, &meta, rc->r.canonical ? CACHE_IMMUTABLE : "no-cache");
         return;
-    }
     case FILL_FAILED: send_fill_failure(rc, fill_error(f)); return;
     }
+}
+
+/* Delivered early (fill.h): the file is validated, its commit still running. */
+static void answer_validated(reqctx *rc, fill *f)
+{
+    stoa_meta meta;
+    int fd = fill_staged(f, &meta);
+    rc->cache = "MISS";
+    http_set_upstream(rc, fill_upstream(f), fill_failed_upstreams(f));
+    if (fd < 0)
+        return http_send_text(rc, 500, "cannot reopen staged file");
+    quota_touch(rc->r.module, rc->r.version);
+    serve(rc, fd, &meta, CACHE_IMMUTABLE);
+}
+
+/* A streamer's answer when it did not stream (core/stream.h). */
+static void answer_unstreamed(reqctx *rc, fill *f)
+{
+    fill_progress p;
+    fill_progress_of(f, &p);
+    if (p.ended)
+        answer_filled(rc, f);
+    else
+        answer_validated(rc, f);
 }
 
 static void on_filled(reqasync *a, h2o_req_t *req)
 {
     fillwait *fw = (fillwait *)a;
-    answer_filled(fw->rc, fw->f);
+    if (fw->w.early)
+        answer_validated(fw->rc, fw->f);
+    else
+        answer_filled(fw->rc, fw->f);
 }
 
 static void on_fillwait_free(reqasync *a)
@@ -97,7 +126,7 @@ static void start_fill(reqctx *rc)
 {
     /* Large zips go to the client while they download (core/stream.h). */
     if (rc->r.type == ROUTE_ZIP && rc->r.canonical && h2o_memis(rc->req->method.base, rc->req->method.len, H2O_STRLIT("GET"))) {
-        stream_start(rc, answer_filled);
+        stream_start(rc, answer_unstreamed);
         return;
     }
     fillwait *fw = (fillwait *)reqasync_new(rc->req, sizeof(*fw), NULL, on_filled);
@@ -108,6 +137,7 @@ static void start_fill(reqctx *rc)
     fw->a.on_free = on_fillwait_free;
     fw->rc = rc;
     fw->w.job = &fw->a.job;
+    fw->w.wants_early = 1;
     fill_join(&rc->r, &fw->w, &fw->f);
 }
 

@@ -44,7 +44,7 @@ static struct {
     histogram up_latency[NUPSTREAMS];
     atomic_ullong publishes, publish_noops;
     atomic_ullong denied_401, denied_403, denied_429;
-    atomic_ullong fills_started, fills_joined;
+    atomic_ullong fills_started, fills_joined, fills_done;
     atomic_ullong storage_errors[STORAGE_OPS][2]; /* [op][unavailable?] */
     atomic_ullong streams_completed, streams_aborted;
     atomic_ullong reloads_ok, reloads_refused;
@@ -152,6 +152,11 @@ void metrics_auth_denial(stoa_status st)
 void metrics_fill(int started)
 {
     atomic_fetch_add(started ? &m.fills_started : &m.fills_joined, 1);
+}
+
+void metrics_fill_done(void)
+{
+    atomic_fetch_add(&m.fills_done, 1);
 }
 
 typedef struct out {
@@ -317,6 +322,10 @@ static void render_misc(out *o)
     put(o, "# HELP stoa_fills_total Cache fills started, and requests that joined a running fill.\n"
            "# TYPE stoa_fills_total counter\nstoa_fills_total{kind=\"started\"} %llu\nstoa_fills_total{kind=\"joined\"} %llu\n",
         atomic_load(&m.fills_started), atomic_load(&m.fills_joined));
+    unsigned long long done = atomic_load(&m.fills_done); /* first: a fill counts as started before done */
+    put(o, "# HELP stoa_fills_in_flight Cache fills running now (a miss is answered before its fill ends).\n"
+           "# TYPE stoa_fills_in_flight gauge\nstoa_fills_in_flight %llu\n",
+        atomic_load(&m.fills_started) - done);
     put(o, "# HELP stoa_publishes_total Module files published (created) and identical re-publishes (noop).\n"
            "# TYPE stoa_publishes_total counter\nstoa_publishes_total{result=\"created\"} %llu\n"
            "stoa_publishes_total{result=\"noop\"} %llu\n", atomic_load(&m.publishes), atomic_load(&m.publish_noops));

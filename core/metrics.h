@@ -14,6 +14,7 @@ void metrics_upstream(size_t upstream, stoa_status st, double ms);
 void metrics_publish(int created);
 void metrics_auth_denial(stoa_status st);
 void metrics_fill(int started);
+void metrics_fill_done(void); /* a started fill ended */
 void metrics_upstream_rejected(size_t upstream);   /* an answer failed validation */
 void metrics_storage_error(const char *op, stoa_status st);
 void metrics_stream(int completed);               /* a stream-through response ended */

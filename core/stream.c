@@ -63,7 +63,7 @@ static int begin(streamer *s, const fill_progress *p)
     s->rc->cache = "MISS";
     req->res.status = 200;
     req->res.reason = "OK";
-    req->res.content_length = p->expect >= 0 ? (size_t)p->expect : SIZE_MAX;
+    req->res.content_length = p->validated ? (size_t)fill_meta(s->f)->size : p->expect >= 0 ? (size_t)p->expect : SIZE_MAX;
     http_set_header(s->rc, "x-cache", "MISS");
     http_set_header(s->rc, "cache-control", CACHE_IMMUTABLE);
     http_set_header(s->rc, "content-type", "application/zip");
@@ -76,6 +76,8 @@ static int64_t limit_of(streamer *s, const fill_progress *p)
 {
     if (p->gen != s->gen)
         return -1;
+    if (p->validated) /* final, whatever the commit does */
+        return (int64_t)fill_meta(s->f)->size;
     if (!p->ended)
         return p->avail > 0 ? (int64_t)p->avail - 1 : 0; /* the last byte waits for validation */
     if (fill_result(s->f) == FILL_FAILED)
@@ -90,7 +92,7 @@ static void pump(streamer *s)
     fill_progress p;
     fill_progress_of(s->f, &p);
     if (!s->started) {
-        if (p.ended) {
+        if (p.ended || (p.validated && p.avail < STREAM_MIN)) {
             s->finished = 1;
             s->fallback(s->rc, s->f);
             return;
@@ -104,18 +106,19 @@ static void pump(streamer *s)
         }
     }
     int64_t limit = limit_of(s, &p);
-    if (p.ended) /* the fill's fields are final only now */
+    int done = p.ended || p.validated;
+    if (done) /* the fill's fields are final only now */
         http_note_upstream(s->rc, fill_upstream(s->f), fill_failed_upstreams(s->f));
     if (limit < 0)
         return abort_stream(s, p.gen != s->gen ? "the upstream attempt was abandoned" : fill_error(s->f)->msg);
-    if ((int64_t)s->sent >= limit && !p.ended)
+    if ((int64_t)s->sent >= limit && !done)
         return; /* wait for the next poke */
     size_t want = (uint64_t)limit - s->sent < STREAM_CHUNK ? (size_t)((uint64_t)limit - s->sent) : STREAM_CHUNK;
     ssize_t n = want > 0 ? pread(s->fd, s->buf, want, (off_t)s->sent) : 0;
     if (n < 0 || (size_t)n != want)
         return abort_stream(s, "the staged file changed under the stream");
     s->sent += (uint64_t)n;
-    int final = p.ended && (int64_t)s->sent == limit;
+    int final = done && (int64_t)s->sent == limit;
     if (final)
         metrics_stream(1);
     s->inflight = !final;

@@ -22,8 +22,9 @@
 
 #define STREAM_MIN (256 * 1024)
 
-/* Answers rc the ordinary way once its fill ended before streaming began; the request
- * is alive and f valid during the call. */
+/* Answers rc the ordinary way when its fill ended, or validated a file smaller than
+ * STREAM_MIN (fill.h: an early delivery), before streaming began; the request is alive
+ * and f valid during the call. */
 typedef void (*stream_fallback_cb)(reqctx *rc, fill *f);
 
 /* Joins (or starts) the fill for rc's route and streams its file to rc. */

@@ -51,6 +51,16 @@ wait_for() {
     return 1
 }
 
+# settle [URL]: waits until stoa at URL (default $STOA_URL) runs no fill. A miss is
+# answered as soon as its file is validated, before the fill has stored it (core/fill.h),
+# so a test that expects a hit or looks at storage right after a download settles first.
+fills_settled() {
+    local n
+    n=$(curl -sf "${1:-$STOA_URL}/metrics" | sed -n 's/^stoa_fills_in_flight \([0-9]*\)$/\1/p')
+    [ "$n" = 0 ]
+}
+settle() { wait_for fills_settled "$@" || fail "fills still running on ${1:-$STOA_URL} after 15 s"; }
+
 FIXTURES="$STOA_BUILD/fixtures-bin"
 build_fixtures() {
     mkdir -p "$FIXTURES"

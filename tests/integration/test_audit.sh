@@ -68,11 +68,13 @@ assert_eq "$(header "$TMP/alice.h" x-cache)/$(header "$TMP/alice.h" x-upstream)"
 alice_rid=$(header "$TMP/alice.h" x-request-id)
 [ -n "$alice_rid" ] || fail "no X-Request-Id header"
 curl -sf -X POST "$FLAKY_URL/_control/reset" || fail "reset faults"
+settle
 curl -sf -o /dev/null -H "Authorization: Bearer $BOB" "$STOA_URL/$zip" || fail "bob's download"
 curl -sf -o /dev/null "$STOA_URL/$zip" || fail "anonymous download"
 # The go command: .info and .mod are misses (the .mod slowed to be the slowest request), the zip a hit.
 fault "$MAIN_URL" "/example.com/public/@v/v1.0.0.mod" delay:800 1
 gocmd mod download -json example.com/public@v1.0.0 >"$TMP/go.json" 2>&1 || { cat "$TMP/go.json"; fail "go mod download"; }
+settle
 
 mkdir -p "$TMP/src/a"
 printf 'module corp.example.com/a\n\ngo 1.19\n' >"$TMP/src/a/go.mod"

@@ -122,6 +122,7 @@ kill -0 "$STOA_PID" || fail "stoa died when the disk was full"
 code=$(fetch "$TMP/body" "$STOA_URL$(urlpath "${pub[1]}" zip)" -T "$TMP/up$(urlpath "${big[1]}" zip)")
 case $code in 507 | 503 | 413 | 422 | 400) ;; *) fail "publish over the size limit: got $code: $(head -c 300 "$TMP/body")" ;; esac
 assert_eq "$(http_status GET "$STOA_URL$(urlpath "${small[1]}" zip)")" 200 "a small file still fits"
+settle
 out=$(check_store "$DATA" "$TMP/up") || fail "storage full: $out"
 [ ! -e "$DATA$(urlpath "${big[0]}" zip)" ] || fail "the big zip is stored despite the limit"
 [ -e "$DATA$(urlpath "${small[1]}" zip)" ] || fail "the small zip is not stored"

@@ -63,6 +63,7 @@ pass "/api/go/<repo>/ base"
 # Cache results: a second fetch is a HIT, HEAD has headers and no body.
 hdr=$(curl -s -D - -o /dev/null "$STOA_URL/example.com/alpha/@v/v1.0.0.zip")
 assert_contains "$hdr" "x-cache: MISS"
+settle
 hdr=$(curl -s -D - -o /dev/null "$STOA_URL/example.com/alpha/@v/v1.0.0.zip")
 assert_contains "$hdr" "x-cache: HIT"
 assert_contains "$hdr" "immutable"

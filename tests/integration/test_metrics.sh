@@ -17,12 +17,14 @@ m >/dev/null || fail "metrics do not parse"
 
 get() { curl -s -o /dev/null -w '%{http_code}' "$STOA_URL/$1"; }
 for v in v1.0.0 v1.1.0; do assert_eq "$(get example.com/m/@v/$v.info)" 200; done # 2 misses via u1
+settle
 for i in 1 2 3; do assert_eq "$(get example.com/m/@v/v1.0.0.info)" 200; done     # 3 hits
 assert_eq "$(get example.com/m/@v/v1.9.9.info)" 404                             # both upstreams 404
 fault "$U1" /example.com/n/@v/v1.0.0.mod status:503
 assert_eq "$(get example.com/n/@v/v1.0.0.mod)" 200                              # u1 503, u2 serves
 fault "$U1" /example.com/n/@v/v1.0.0.zip corrupt
 assert_eq "$(get example.com/n/@v/v1.0.0.zip)" 200                              # u1 rejected, u2 serves
+settle
 assert_eq "$(get example.com/n/@v/v1.0.0.zip)" 200                              # hit
 
 read -r info200 info404 hit miss u1ok u1nf u1bad u1rej u2ok u2nf fills modok zip200 <<<"$(m \
@@ -42,6 +44,18 @@ assert_eq "$u2ok $u2nf" "2 1" "u2 attempts: ok (mod, zip), 404"
 assert_eq "$fills" 5 "fills started"
 assert_eq "$(m 'stoa_upstream_latency_seconds_count{upstream="u1"}')" 5 "u1 latency observations"
 pass "requests, cache results, upstream attempts by cause, rejections, fills and latency counts match the script"
+
+# A fill in flight shows in the gauge until it ends (what `settle` in lib.sh waits on).
+assert_eq "$(m stoa_fills_in_flight)" 0 "fills in flight when idle"
+fault "$U1" /example.com/m/@v/v1.1.0.mod delay:1500 1
+get example.com/m/@v/v1.1.0.mod >"$TMP/slow.code" &
+slow=$!
+one_in_flight() { [ "$(m stoa_fills_in_flight)" = 1 ]; }
+wait_for one_in_flight || fail "a fill waiting on a slow upstream is not in stoa_fills_in_flight"
+wait "$slow"
+assert_eq "$(cat "$TMP/slow.code")" 200 "the slow fill's answer"
+settle
+pass "stoa_fills_in_flight counts a running fill, and drops back to 0"
 
 before=$(m 'stoa_response_bytes_total')
 curl -sf -o "$TMP/z" "$STOA_URL/example.com/n/@v/v1.0.0.zip"

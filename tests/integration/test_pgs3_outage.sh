@@ -15,6 +15,7 @@ start_stoa STOA_UPSTREAMS_0_NAME=fixture STOA_UPSTREAMS_0_URL="$UPSTREAM_URL" ST
 base="$STOA_URL/example.com/out/@v"
 curl -sf -o /dev/null "$base/v1.0.0.zip" || fail "warm-up zip"
 curl -sf -o /dev/null "$base/v1.0.0.mod" || fail "warm-up mod"
+settle
 
 # Background traffic across the outage: every answer must be 200 or 503.
 (
@@ -42,6 +43,7 @@ pg_ctl_start
 curl -sf -o "$TMP/cold.zip" "$base/v1.1.0.zip" || fail "the cold file after PostgreSQL came back"
 cmp -s "$TMP/cold.zip" "$TMP/up/example.com/out/@v/v1.1.0.zip" || fail "cold file bytes after the restart"
 assert_eq "$(http_status GET "$STOA_URL/readyz")" 200 "/readyz after the restart"
+settle
 assert_eq "$(psqlc -c "SELECT count(*) FROM storage_files WHERE version = 'v1.1.0' AND kind = 'zip'")" 1 \
     "the refetched file was committed"
 pass "after PostgreSQL restarts the plugin reconnects by itself"

@@ -19,6 +19,7 @@ base=example.com/rep/@v
 # 1. A fill on A is a cache hit on B, with the same bytes.
 hdr=$(curl -s -D - -o "$TMP/a.mod" "$A/$base/v1.0.0.mod")
 assert_contains "$hdr" "x-cache: MISS"
+settle "$A"
 hdr=$(curl -s -D - -o "$TMP/b.mod" "$B/$base/v1.0.0.mod")
 assert_contains "$hdr" "x-cache: HIT" "B serves what A stored"
 cmp -s "$TMP/a.mod" "$TMP/b.mod" || fail "replicas served different bytes"

@@ -56,6 +56,7 @@ assert_eq "$(http_status GET "$STOA_URL/example.com/exempt/@v/v1.0.0.zip")" 200 
 assert_eq "$(http_status GET "$STOA_URL/example.com/exempt/@v/v1.0.0.mod")" 200 "exempt mod"
 read -r first state _ <<<"$(pin_of example.com/exempt/@v/v1.0.0.zip)"
 assert_eq "$state" 2 "nosumdb pin state (unchecked)"
+settle
 rm -rf "$DATA/example.com/exempt" # the cache is lost; the pins are not
 fault "$UPSTREAM_URL" "/example.com/exempt/*" alt
 resp=$(curl -s -w ' %{http_code}' "$STOA_URL/example.com/exempt/@v/v1.0.0.zip")

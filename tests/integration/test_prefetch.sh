@@ -60,6 +60,7 @@ pass "progress bar on a terminal"
 # every file of each, so only the zips and .info of go.mod-only versions are new.
 # (A second stoa with its own data: the first must hold what go.sum named, no more.)
 first_url=$STOA_URL first_pid=$STOA_PID
+settle
 cp -r "$DATA" "$TMP/data2"
 DATA="$TMP/data2" CONFIG_FILE="$TMP/stoa.yaml" start_stoa
 : >"$UPSTREAM_LOG"

@@ -22,6 +22,7 @@ assert_eq "$(curl -s -o /dev/null -w '%{http_code}' -X PUT --data-binary @"$TMP/
     "$STOA_URL/corp.example.com/p/@v/v1.0.0.zip")" 201 "publish"
 for m in q1 q2 q3 q4 q5; do fetch example.com/$m; done
 fetch example.com/q1 # q1 is now the most recently used; q2 the least
+settle
 stored() { # the modules whose v1.0.0 is stored
     for m in q1 q2 q3 q4 q5; do [ -e "$TMP/data/example.com/$m/@v/v1.0.0.info" ] && printf '%s ' $m; done
 }

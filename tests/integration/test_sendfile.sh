@@ -18,6 +18,7 @@ want_mid=$(sum "$TMP/up/example.com/mid/@v/v1.0.0.zip")
 size_big=$(stat -c %s "$TMP/up/example.com/big/@v/v1.0.0.zip")
 curl -sf -o /dev/null "$big" || fail "filling the big zip"
 curl -sf -o /dev/null "$mid" || fail "filling the mid zip"
+settle
 fds() { ls "/proc/$STOA_PID/fd" | wc -l; }
 base_fds=$(fds)
 

@@ -20,6 +20,7 @@ assert_eq "$code" 200 "streamed zip status"
 assert_eq "$(sum <"$TMP/z")" "$(sum <"$TMP/up/example.com/big/@v/v1.0.0.zip")" "streamed bytes"
 python3 -c "import sys; t, T = float(sys.argv[1]), float(sys.argv[2]); sys.exit(0 if T > 2.0 and t < T / 3 else 1)" "$ttfb" "$total" ||
     fail "first byte after ${ttfb}s of ${total}s: not streamed"
+settle
 hdr=$(curl -s -D - -o "$TMP/z2" "$(zip "$STOA_URL" v1.0.0)" | tr -d '\r')
 assert_contains "$hdr" "x-cache: HIT"
 assert_eq "$(sum <"$TMP/z2")" "$(sum <"$TMP/z")" "stored bytes"

@@ -39,6 +39,7 @@ served_by() {
     local r
     r=$(get "$2")
     assert_eq "$r" "200 $3 $(good "$2")" "$1"
+    settle
     assert_eq "$(get "$2")" "200  $(good "$2")" "$1: now a cache hit"
 }
 
@@ -100,6 +101,7 @@ pass "connection refused: u2 serves"
 # Lists: union of upstream list and stored versions; stale when all upstreams are down.
 assert_eq "$(curl -s "$STOA_URL/example.com/many/@v/list")" "$(printf 'v1.0.0\nv1.1.0')" "list"
 curl -sf "$STOA_URL/example.com/many/@v/v1.1.0.info" >/dev/null
+settle # @latest falls back to the highest stored .info
 curl -sf "$STOA_URL/example.com/many/@latest" >/dev/null
 for u in "$U2" "$U3"; do fault "$u" '/*' status:503; done
 sleep 1.2 # the list's 1 s TTL must expire for a refresh to be attempted

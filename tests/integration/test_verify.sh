@@ -41,6 +41,7 @@ fault "$UPSTREAM_URL" "/example.com/swapped/*" alt
 gocmd mod download example.com/alpha@v1.0.0 example.com/beta@v1.1.0 example.com/gamma@v1.0.0 \
     example.com/swapped@v1.0.0 example.com/unknown@v1.0.0 2>"$TMP/dl.err" || fail "go mod download: $(cat "$TMP/dl.err")"
 curl -sf -X POST "$UPSTREAM_URL/_control/reset" >/dev/null
+settle
 [ -f "$DATA/example.com/swapped/@v/v1.0.0.zip" ] || fail "swapped was not cached"
 mkdir -p "$TMP/src" && printf 'module corp.example.com/priv\n\ngo 1.19\n' >"$TMP/src/go.mod"
 printf 'package priv\n' >"$TMP/src/priv.go"

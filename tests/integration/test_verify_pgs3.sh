@@ -23,6 +23,7 @@ verify() { # verify ARGS... -> OUT, RC
 row() { psqlc -c "SELECT $1 FROM storage_files WHERE module = '$2' AND version = '$3' AND kind = '$4'"; }
 
 gocmd mod download example.com/alpha@v1.0.0 example.com/beta@v1.1.0 2>"$TMP/dl.err" || fail "go mod download: $(cat "$TMP/dl.err")"
+settle
 
 # 1. Clean: every file confirmed, while the server runs on the same backend.
 verify --all
@@ -62,6 +63,7 @@ assert_eq "$(psqlc -c "SELECT count(*) FROM storage_files WHERE module LIKE 'exa
 # (same size), sees that it does not hash to its address, and uploads the right bytes.
 clean_modcache
 gocmd mod download example.com/alpha@v1.0.0 example.com/beta@v1.1.0 2>"$TMP/dl2.err" || fail "refetch: $(cat "$TMP/dl2.err")"
+settle
 grep -q "replacing a damaged S3 body" "$STOA_LOG" || fail "the damaged body was not noticed by the refetch's put"
 verify --all
 assert_eq "$RC" 0 "after refetch ($OUT)"

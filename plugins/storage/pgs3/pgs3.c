@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *const kind_names[] = {
@@ -400,10 +401,23 @@ static stoa_status put_impl(pgs3 *p, putset *s, stoa_error *err)
 static stoa_status pgs3_put(void *state, const char *module, const char *version, const stoa_put_file *files, size_t n,
                             stoa_error *err)
 {
-    putset s = {.p = state, .module = module, .version = version, .files = files, .n = n};
-    stoa_status st = put_impl(state, &s, err);
-    if (st != STOA_OK)
-        pgs3_scrub(state, err);
+    pgs3 *p = state;
+    putset s = {.p = p, .module = module, .version = version, .files = files, .n = n};
+    stoa_status st = put_impl(p, &s, err);
+    if (st != STOA_OK) {
+        pgs3_scrub(p, err);
+        return st;
+    }
+    /* What this process stored, it can serve through a database outage, as if it had
+     * looked it up: a fill's client is answered from the fill, not from a lookup. */
+    for (size_t i = 0; i < n; ++i) {
+        if (!STOA_KIND_IS_IMMUTABLE(files[i].kind))
+            continue;
+        stoa_key key = {module, version, files[i].kind};
+        stoa_meta m = files[i].meta;
+        m.stored_at = (int64_t)time(NULL);
+        pgs3_memo_put(&p->memo, &key, &m);
+    }
     return st;
 }
 
