@@ -12,6 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
+/* .info and .mod hits up to this size are copied out of storage that can (get_copy)
+ * rather than read through a descriptor. */
+#define COPY_CAP 4096
+
 typedef struct lookup {
     task t;
     stoa_key key;
@@ -21,6 +25,8 @@ typedef struct lookup {
     stoa_status st;
     stoa_object obj;
     stoa_error err;
+    char *copy;              /* COPY_CAP bytes in the request's pool, or NULL */
+    int copied;              /* obj.meta.size bytes of the object are in copy */
 } lookup;
 
 typedef struct fillwait {
@@ -161,6 +167,12 @@ static void lookup_work(task *t)
 {
     lookup *l = (lookup *)t;
     l->obj.fd = -1;
+    if (l->copy != NULL) {
+        l->st = storage_get_copy(&the_app->store, &l->key, l->copy, COPY_CAP, &l->obj.meta, &l->err);
+        l->copied = l->st == STOA_OK && l->obj.meta.size <= COPY_CAP;
+        if (l->st != STOA_OK || l->copied)
+            return;
+    }
     l->st = storage_get(&the_app->store, &l->key, 0, &l->obj, &l->err);
 }
 
@@ -171,6 +183,11 @@ static void lookup_cont(task *t, reqctx *rc)
         if (!l->second)
             rc->cache = "HIT";
         quota_touch(l->module, l->version);
+        if (l->copied) {
+            http_set_header(rc, "x-cache", rc->cache);
+            http_send_copy(rc, l->copy, &l->obj.meta, content_type(rc->r.type), CACHE_IMMUTABLE);
+            return;
+        }
         serve(rc, l->obj.fd, &l->obj.meta, CACHE_IMMUTABLE);
         l->obj.fd = -1; /* the response owns it now */
         return;
@@ -204,6 +221,10 @@ static void start_lookup(reqctx *rc, int second)
     memcpy(l->version, rc->r.version, sizeof(l->version));
     l->key = (stoa_key){l->module, l->version, route_kind(rc->r.type)};
     l->second = second;
+    /* Only inline (FAST_GET): the copy lands in the request's pool, which a worker could
+     * outlive. */
+    if (rc->r.type != ROUTE_ZIP && storage_can_copy(&the_app->store) && storage_fast(&the_app->store))
+        l->copy = h2o_mem_alloc_pool(&rc->req->pool, COPY_CAP);
     task_start(&l->t);
 }
 

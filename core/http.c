@@ -223,7 +223,9 @@ static int not_modified(h2o_req_t *req, const char *etag, int64_t stored_at)
     return len == 1 && inm[0] == '*';
 }
 
-void http_send_fd(reqctx *rc, int fd, const stoa_meta *meta, const char *content_type, const char *cache_control)
+/* Validators, type and status of a stored object's response: 304 when the client's copy
+ * is current. Returns whether a body follows (not for 304 or HEAD). */
+static int start_object(reqctx *rc, const stoa_meta *meta, const char *content_type, const char *cache_control)
 {
     h2o_req_t *req = rc->req;
     char etag[40] = "";
@@ -244,11 +246,26 @@ void http_send_fd(reqctx *rc, int fd, const stoa_meta *meta, const char *content
     if (not_modified(req, etag, meta->stored_at)) {
         req->res.status = 304;
         req->res.reason = status_reason(304);
-        head = 1;
-    } else {
-        req->res.status = 200;
-        req->res.reason = "OK";
-        req->res.content_length = meta->size;
+        return 0;
     }
-    fdsend_start(req, fd, meta->size, !head);
+    req->res.status = 200;
+    req->res.reason = "OK";
+    req->res.content_length = meta->size;
+    return !head;
+}
+
+void http_send_fd(reqctx *rc, int fd, const stoa_meta *meta, const char *content_type, const char *cache_control)
+{
+    int body = start_object(rc, meta, content_type, cache_control);
+    fdsend_start(rc->req, fd, meta->size, body);
+}
+
+void http_send_copy(reqctx *rc, const void *bytes, const stoa_meta *meta, const char *content_type,
+                    const char *cache_control)
+{
+    static h2o_generator_t none = {NULL, NULL};
+    int body = start_object(rc, meta, content_type, cache_control);
+    h2o_iovec_t v = h2o_iovec_init(bytes, (size_t)meta->size);
+    h2o_start_response(rc->req, &none);
+    h2o_send(rc->req, &v, body && v.len > 0 ? 1 : 0, H2O_SEND_STATE_FINAL);
 }

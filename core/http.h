@@ -46,6 +46,10 @@ void http_send_body(reqctx *rc, int status, const char *content_type, const char
  * Last-Modified and conditional-request handling; HEAD gets headers only. */
 void http_send_fd(reqctx *rc, int fd, const stoa_meta *meta, const char *content_type, const char *cache_control);
 
+/* The same for an object's bytes held in the request's pool (storage get_copy). */
+void http_send_copy(reqctx *rc, const void *bytes, const stoa_meta *meta, const char *content_type,
+                    const char *cache_control);
+
 void http_set_header(reqctx *rc, const char *name, const char *value);
 
 /* Records the upstream that served (sent as X-Upstream, kept for the audit) and the

@@ -51,6 +51,16 @@ stoa_status storage_get(storage *s, const stoa_key *key, unsigned flags, stoa_ob
     return counted("get", s->p->m.storage.get(s->state, key, flags, out, err));
 }
 
+int storage_can_copy(const storage *s)
+{
+    return s->p->m.storage.get_copy != NULL;
+}
+
+stoa_status storage_get_copy(storage *s, const stoa_key *key, void *buf, size_t cap, stoa_meta *meta, stoa_error *err)
+{
+    return counted("get", s->p->m.storage.get_copy(s->state, key, buf, cap, meta, err));
+}
+
 stoa_status storage_put(storage *s, const char *module, const char *version, const stoa_put_file *files, size_t n,
                         stoa_error *err)
 {

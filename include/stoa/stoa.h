@@ -27,7 +27,7 @@ extern "C" {
 /* Minor 1: stoa_auth_request.required (auth.h); storage lease, release and gc
  * (storage.h). Minor 2: storage pin_get, pin_put, pin_walk (storage.h). Members a
  * minor adds are marked with it where they are declared. */
-#define STOA_ABI_MINOR 2
+#define STOA_ABI_MINOR 3
 
 #if defined(__GNUC__)
 #define STOA_EXPORT __attribute__((visibility("default")))

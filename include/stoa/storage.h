@@ -180,6 +180,16 @@ typedef struct stoa_storage_methods {
     /* Calls cb for every pin, or only for pins in state `only` when only >= 0, in no
      * particular order. OK, UNAVAILABLE, INTERNAL. (ABI 1.2) */
     stoa_status (*pin_walk)(void *state, int only, stoa_pin_cb cb, void *arg, stoa_error *err);
+
+    /* ---- ABI 1.3: members below read as NULL in plugins built for 1.0 to 1.2 ---- */
+
+    /* A small object as bytes rather than a descriptor, for a FAST_GET plugin that can
+     * answer it from memory (a hit's open, fstat, read and close were most of the
+     * system calls of serving a .info). Looks key up like get() and fills *meta; when
+     * meta->size <= cap it also copies the object's bytes to buf, else it copies
+     * nothing and the caller uses get(). OK, NOTFOUND, UNAVAILABLE, INTERNAL; on
+     * failure *meta is untouched (S5), buf may have been written. May be NULL. (ABI 1.3) */
+    stoa_status (*get_copy)(void *state, const stoa_key *key, void *buf, size_t cap, stoa_meta *meta, stoa_error *err);
 } stoa_storage_methods;
 
 #ifdef __cplusplus

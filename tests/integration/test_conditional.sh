@@ -29,6 +29,25 @@ assert_eq "$(curl -s -o /dev/null -w '%{http_code}' -H 'If-None-Match: "other"' 
 assert_eq "$(curl -s -o /dev/null -w '%{http_code}' -H 'If-Modified-Since: garbage' "$zip")" 200 "bad date ignored"
 pass "module files carry ETag and Last-Modified; If-None-Match and If-Modified-Since give 304"
 
+# .info and .mod hits are answered from the disk plugin's memory (get_copy): the same
+# validators, 304s, HEAD and bytes as files sent from a descriptor.
+for ext in info mod; do
+    u="$STOA_URL/example.com/alpha/@v/v1.0.0.$ext"
+    curl -sf -o /dev/null "$u" || fail "filling .$ext"
+    settle
+    for i in 1 2; do # a hit that reads the file, then one from memory
+        curl -sf -D "$TMP/h.$ext" -o "$TMP/b.$ext" "$u" || fail "GET .$ext"
+        cmp -s "$TMP/b.$ext" "$TMP/up/example.com/alpha/@v/v1.0.0.$ext" || fail ".$ext bytes (hit $i)"
+    done
+    tag=$(sed -n 's/^etag: *\([^\r]*\).*/\1/Ip' "$TMP/h.$ext")
+    [ -n "$tag" ] || fail "no ETag on .$ext"
+    assert_eq "$(curl -s -o /dev/null -w '%{http_code} %{size_download}' -H "If-None-Match: $tag" "$u")" "304 0" ".$ext If-None-Match"
+    assert_eq "$(curl -s -I -o /dev/null -w '%{http_code} %{size_download}' "$u")" "200 0" ".$ext HEAD"
+    len=$(curl -sI "$u" | tr -d '\r' | sed -n 's/^content-length: *//Ip')
+    assert_eq "$len" "$(stat -c %s "$TMP/up/example.com/alpha/@v/v1.0.0.$ext")" ".$ext HEAD Content-Length"
+done
+pass ".info and .mod hits from memory: same bytes, ETag, 304 and HEAD"
+
 # 2. A stale list is revalidated: the upstream's 304 makes it fresh again.
 list="$STOA_URL/example.com/alpha/@v/list"
 n_get() { grep -c "^GET /example.com/alpha/@v/list$" "$UPSTREAM_LOG" || true; }

@@ -72,6 +72,43 @@ static void contract_round_trip(void **state)
         close(files[i].fd);
 }
 
+/* get_copy (ABI 1.3), where the plugin has it: the same bytes and facts as get(), from
+ * memory or not; too big for cap: facts only, buf untouched; absent: NOTFOUND. */
+static void contract_get_copy(void **state)
+{
+    contract_store *f = *state;
+    if (f->m->get_copy == NULL)
+        skip();
+    stoa_put_file files[2] = {staged(STOA_KIND_INFO, "{\"Version\":\"v1.2.0\"}"), staged(STOA_KIND_MOD, "module c.p/y\n")};
+    stoa_error err;
+    assert_int_equal(f->m->put(f->state, "c.p/y", "v1.2.0", files, 2, &err), STOA_OK);
+    stoa_key key = {"c.p/y", "v1.2.0", STOA_KIND_MOD};
+    for (int again = 0; again < 3; ++again) { /* read, then from memory where kept */
+        char buf[64] = {0};
+        stoa_meta m;
+        assert_int_equal(f->m->get_copy(f->state, &key, buf, sizeof(buf), &m, &err), STOA_OK);
+        assert_int_equal(m.size, 13);
+        assert_memory_equal(buf, "module c.p/y\n", 13);
+        assert_memory_equal(m.sha256, files[1].meta.sha256, 32);
+        assert_string_equal(m.h1, "h1:abc=");
+        assert_true(m.stored_at > 0);
+    }
+    char small[8];
+    memset(small, 'x', sizeof(small));
+    stoa_meta m;
+    key.kind = STOA_KIND_INFO;
+    assert_int_equal(f->m->get_copy(f->state, &key, small, sizeof(small), &m, &err), STOA_OK);
+    assert_int_equal(m.size, strlen("{\"Version\":\"v1.2.0\"}"));
+    assert_memory_equal(small, "xxxxxxxx", 8);
+    stoa_key none = {"c.p/y", "v9.9.9", STOA_KIND_MOD};
+    memset(&m, 7, sizeof(m));
+    stoa_meta before = m;
+    assert_int_equal(f->m->get_copy(f->state, &none, small, sizeof(small), &m, &err), STOA_NOTFOUND);
+    assert_memory_equal(&m, &before, sizeof(m));
+    for (int i = 0; i < 2; ++i)
+        close(files[i].fd);
+}
+
 static void contract_not_found_untouched(void **state)
 {
     contract_store *f = *state;

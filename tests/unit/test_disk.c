@@ -111,6 +111,37 @@ static void metacache(void **state)
     close(z.fd);
 }
 
+/* get_copy keeps small bodies in memory, keyed by the file's identity: a file replaced
+ * behind the plugin's back (another inode renamed over it, or the same inode rewritten
+ * to another size) is read again, never answered from the old bytes. */
+static void copy_follows_the_file(void **state)
+{
+    fixture *f = *state;
+    stoa_error err;
+    stoa_put_file z = staged(STOA_KIND_INFO, "{\"Version\":\"v1.0.0\"}");
+    assert_int_equal(f->s.m->put(f->s.state, "m.c/y", "v1.0.0", &z, 1, &err), STOA_OK);
+    stoa_key key = {"m.c/y", "v1.0.0", STOA_KIND_INFO};
+    char buf[64] = {0}, path[300], cmd[1200];
+    stoa_meta m;
+    for (int again = 0; again < 2; ++again)
+        assert_int_equal(f->s.m->get_copy(f->s.state, &key, buf, sizeof(buf), &m, &err), STOA_OK);
+    assert_memory_equal(buf, "{\"Version\":\"v1.0.0\"}", m.size);
+    snprintf(path, sizeof(path), "%s/m.c/y/@v/v1.0.0.info", f->root);
+    snprintf(cmd, sizeof(cmd), "printf '{\"Version\":\"v1.0.1\"}' >'%s.new' && mv '%s.new' '%s'", path, path, path);
+    assert_int_equal(system(cmd), 0);
+    memset(buf, 0, sizeof(buf));
+    assert_int_equal(f->s.m->get_copy(f->s.state, &key, buf, sizeof(buf), &m, &err), STOA_OK);
+    assert_string_equal(buf, "{\"Version\":\"v1.0.1\"}");
+    snprintf(cmd, sizeof(cmd), "printf '{\"Version\":\"v1.0.22\"}' >'%s'", path);
+    assert_int_equal(system(cmd), 0); /* the same inode rewritten: another size */
+    memset(buf, 0, sizeof(buf));
+    assert_int_equal(f->s.m->get_copy(f->s.state, &key, buf, sizeof(buf), &m, &err), STOA_OK);
+    assert_string_equal(buf, "{\"Version\":\"v1.0.22\"}");
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(f->s.m->get_copy(f->s.state, &key, buf, sizeof(buf), &m, &err), STOA_NOTFOUND);
+    close(z.fd);
+}
+
 /* A child dies between writing the temp file and renaming it (the fault point
  * STOA_DISK_CRASH_AT=before_rename): nothing is visible, and the next open cleans up. */
 static void crash_mid_put(void **state)
@@ -186,6 +217,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(crash_mid_put, setup, teardown),
         cmocka_unit_test_setup_teardown(live_temp_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(metacache, setup, teardown),
+        cmocka_unit_test_setup_teardown(contract_get_copy, setup, teardown),
+        cmocka_unit_test_setup_teardown(copy_follows_the_file, setup, teardown),
         cmocka_unit_test_setup_teardown(contract_concurrent_same, setup, teardown),
         cmocka_unit_test_setup_teardown(contract_pins, setup, teardown),
         cmocka_unit_test_setup_teardown(contract_health, setup, teardown),

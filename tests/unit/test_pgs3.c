@@ -111,6 +111,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(crash_then_gc, setup, teardown),
         cmocka_unit_test_setup_teardown(contract_pins, setup, teardown),
         cmocka_unit_test_setup_teardown(contract_health, setup, teardown),
+        cmocka_unit_test_setup_teardown(contract_get_copy, setup, teardown), /* skipped: pgs3 has none */
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

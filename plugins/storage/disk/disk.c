@@ -93,6 +93,66 @@ static void disk_close(void *state)
     free(state);
 }
 
+/* The object's sidecar facts: cached for this very inode, read, or (no sidecar, or a
+ * stale one) just its size, sha256 unknown (all zeros). */
+static void meta_of(disk *d, const char *path, const struct stat *st, stoa_meta *m)
+{
+    memset(m, 0, sizeof(*m));
+    if (disk_metacache_get(d->metas, st, m))
+        return;
+    if (disk_meta_read(path, m) == 0 && m->size == (uint64_t)st->st_size) {
+        disk_metacache_put(d->metas, st, m);
+        return;
+    }
+    memset(m, 0, sizeof(*m));
+    m->size = (uint64_t)st->st_size;
+    m->stored_at = st->st_mtime;
+}
+
+static int read_all(int fd, void *buf, size_t n)
+{
+    for (size_t got = 0; got < n;) {
+        ssize_t r = pread(fd, (char *)buf + got, n - got, (off_t)got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        got += (size_t)r;
+    }
+    return 0;
+}
+
+/* A hit whose bytes the cache holds is one stat(2); otherwise the file is read once
+ * and its bytes kept with its cached sidecar for the next time. */
+static stoa_status disk_get_copy(void *state, const stoa_key *key, void *buf, size_t cap, stoa_meta *meta,
+                                 stoa_error *err)
+{
+    disk *d = state;
+    char path[PATH_MAX], why[256];
+    if (disk_path(d, key, path, sizeof(path), why, sizeof(why)) != 0)
+        return stoa_fail(err, STOA_INVALID, "%s", why);
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return errno == ENOENT || errno == ENOTDIR ? stoa_fail(err, STOA_NOTFOUND, "not stored") : io_fail(err, "stat", path);
+    if (disk_metacache_get_body(d->metas, &st, meta, buf, cap))
+        return STOA_OK;
+    if ((uint64_t)st.st_size > cap) {
+        meta_of(d, path, &st, meta);
+        return STOA_OK; /* too big to copy: the caller uses get() */
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? stoa_fail(err, STOA_NOTFOUND, "not stored") : io_fail(err, "open", path);
+    int ok = fstat(fd, &st) == 0 && ((uint64_t)st.st_size > cap || read_all(fd, buf, (size_t)st.st_size) == 0);
+    close(fd);
+    if (!ok)
+        return io_fail(err, "read", path);
+    meta_of(d, path, &st, meta); /* of the inode read (it may have been replaced since stat) */
+    if (meta->size <= cap)
+        disk_metacache_put_body(d->metas, &st, buf);
+    return STOA_OK;
+}
+
 static stoa_status disk_get(void *state, const stoa_key *key, unsigned flags, stoa_object *out, stoa_error *err)
 {
     disk *d = state;
@@ -108,17 +168,7 @@ static stoa_status disk_get(void *state, const stoa_key *key, unsigned flags, st
         return io_fail(err, "stat", path);
     }
     stoa_meta m;
-    memset(&m, 0, sizeof(m));
-    if (disk_metacache_get(d->metas, &st, &m)) {
-        /* the sidecar as read before for this very inode */
-    } else if (disk_meta_read(path, &m) == 0 && m.size == (uint64_t)st.st_size) {
-        disk_metacache_put(d->metas, &st, &m);
-    } else {
-        /* No (or a stale) sidecar: serve by size; sha256 unknown (all zeros). */
-        memset(&m, 0, sizeof(m));
-        m.size = (uint64_t)st.st_size;
-        m.stored_at = st.st_mtime;
-    }
+    meta_of(d, path, &st, &m);
     if (flags & STOA_GET_META_ONLY) {
         close(fd);
         fd = -1;
@@ -354,6 +404,7 @@ static const stoa_storage_methods methods = {
     .pin_get = disk_pin_get,
     .pin_put = disk_pin_put,
     .pin_walk = disk_pin_walk,
+    .get_copy = disk_get_copy,
 };
 
 static const stoa_plugin descriptor = {STOA_ABI_MAJOR, sizeof(stoa_plugin), STOA_PLUGIN_STORAGE, "disk", "1.2", &methods};

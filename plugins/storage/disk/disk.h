@@ -43,6 +43,12 @@ disk_metacache *disk_metacache_new(void);
 void disk_metacache_free(disk_metacache *c);
 int disk_metacache_get(disk_metacache *c, const struct stat *st, stoa_meta *out);
 void disk_metacache_put(disk_metacache *c, const struct stat *st, const stoa_meta *m);
+/* Bodies of at most DISK_BODY_MAX bytes beside an entry. get_body returns 1 and fills
+ * *out and buf (meta.size bytes, at most cap) when the entry for st holds its bytes;
+ * put_body keeps st_size bytes of body with the entry already there for st. */
+#define DISK_BODY_MAX 4096
+int disk_metacache_get_body(disk_metacache *c, const struct stat *st, stoa_meta *out, void *buf, size_t cap);
+void disk_metacache_put_body(disk_metacache *c, const struct stat *st, const void *body);
 
 /* mkostemp(tmpl) holding an exclusive flock until the caller closes the descriptor:
  * the lock tells clean_tmp the file's writer is alive. -1 with errno on failure. */
