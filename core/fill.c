@@ -34,7 +34,6 @@ struct fill {
     char failed[256];       /* upstreams that failed on the way, for the audit */
     int staged_fd;
     stoa_meta meta;
-    int stored_staged;      /* storage holds exactly the staged bytes */
     /* progress of the current attempt, for streaming waiters */
     atomic_ullong avail;
     atomic_uint gen;
@@ -83,7 +82,6 @@ static void commit(fill *f, stoa_kind kind)
     stoa_status st = storage_put(&a->store, f->r.module, version, &file, 1, &err);
     if (st == STOA_OK) {
         f->outcome = FILL_STORED;
-        f->stored_staged = 1;
     } else if (st == STOA_CONFLICT) {
         /* Storage already holds different bytes for this immutable file: what was
          * served before wins from now on. Only a .info can get here (a .mod or .zip
@@ -208,6 +206,13 @@ static void note_failures(fill *f, const upstream_result *res)
     }
 }
 
+/* An early delivery (fill.h). Caller holds the lock. */
+static void deliver_now(fill_waiter *w)
+{
+    w->early = 1;
+    h2o_multithread_send_message(&w->job->loop->receiver, &w->job->_msg);
+}
+
 /* The validated bytes are final (pins make a later conflict impossible for .mod and
  * .zip; for .info either upstream's answer is right): waiters that want it are
  * answered now, from the staged file, and streamers may send the last byte, while the
@@ -225,8 +230,7 @@ static void deliver_early(fill *f)
             continue;
         }
         *pp = w->next;
-        w->early = 1;
-        h2o_multithread_send_message(&w->job->loop->receiver, &w->job->_msg);
+        deliver_now(w);
     }
     pthread_mutex_unlock(&lock);
 }
@@ -350,8 +354,7 @@ void fill_join(const route *r, fill_waiter *w, fill **out)
     atomic_fetch_add(&f->refs, 1);
     *out = f;
     if (w->wants_early && atomic_load(&f->validated)) {
-        w->early = 1;
-        h2o_multithread_send_message(&w->job->loop->receiver, &w->job->_msg);
+        deliver_now(w);
     } else {
         w->next = f->waiters;
         f->waiters = w;
@@ -391,11 +394,6 @@ int fill_staged(const fill *f, stoa_meta *meta)
         return -1;
     *meta = f->meta;
     return fcntl(f->staged_fd, F_DUPFD_CLOEXEC, 0); /* senders read with pread: sharing the offset is fine */
-}
-
-int fill_stored_copy(const fill *f, stoa_meta *meta)
-{
-    return f->stored_staged ? fill_staged(f, meta) : -1;
 }
 
 void fill_leave(fill *f, fill_waiter *w)

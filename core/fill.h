@@ -6,8 +6,8 @@
  * file, validates it (core/validate.h), and commits it to storage when it is cacheable
  * (immutable files of canonical versions; list and @latest as mutable objects).
  * Outcomes:
- *   FILL_STORED  the object is in storage now: serve the stored bytes, from
- *                fill_stored_copy() when the fill wrote them, else looked up again.
+ *   FILL_STORED  the object is in storage now: look it up again and serve it (a
+ *                waiter that wanted it was answered early, from the staged file).
  *   FILL_STAGED  not cacheable (a .info query) or storage refused it: serve the staged
  *                copy from fill_staged().
  *   FILL_FAILED  nothing to serve; fill_error() says why (status NOTFOUND when every
@@ -66,12 +66,6 @@ const char *fill_failed_upstreams(const fill *f);
 /* For FILL_STAGED, or an early delivery: a new descriptor on the staged file (the
  * caller closes it) and its meta. -1 on failure. */
 int fill_staged(const fill *f, stoa_meta *meta);
-
-/* For FILL_STORED: like fill_staged() when storage now holds exactly the staged bytes
- * (this fill put them), sparing waiters a read back from storage; -1 when what storage
- * holds did not come from this fill (already there, revalidated, or an earlier copy
- * kept over different bytes): look it up then. */
-int fill_stored_copy(const fill *f, stoa_meta *meta);
 
 void fill_release(fill *f);
 

@@ -73,12 +73,7 @@ static void answer_filled(reqctx *rc, fill *f)
     stoa_meta meta;
     int fd;
     switch (fill_result(f)) {
-    case FILL_STORED:
-        if ((fd = fill_stored_copy(f, &meta)) < 0)
-            return start_lookup(rc, 1);
-        quota_touch(rc->r.module, rc->r.version);
-        serve(rc, fd, &meta, CACHE_IMMUTABLE);
-        return;
+    case FILL_STORED: start_lookup(rc, 1); return;
     case FILL_STAGED:
         if ((fd = fill_staged(f, &meta)) < 0)
             return http_send_text(rc, 500, "cannot reopen staged file");
@@ -101,15 +96,16 @@ static void answer_validated(reqctx *rc, fill *f)
     serve(rc, fd, &meta, CACHE_IMMUTABLE);
 }
 
-/* A streamer's answer when it did not stream (core/stream.h). */
+/* A streamer's answer when it did not stream (core/stream.h): the validated file,
+ * whether or not its commit has ended meanwhile. */
 static void answer_unstreamed(reqctx *rc, fill *f)
 {
     fill_progress p;
     fill_progress_of(f, &p);
-    if (p.ended)
-        answer_filled(rc, f);
-    else
+    if (p.validated)
         answer_validated(rc, f);
+    else
+        answer_filled(rc, f);
 }
 
 static void on_filled(reqasync *a, h2o_req_t *req)
