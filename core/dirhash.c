@@ -2,7 +2,6 @@
 #include "dirhash.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,6 +10,7 @@
 
 #include <stoa/stoa.h>
 
+#include "validate.h"
 #include "zipread.h"
 
 #define DIRHASH_MAX_ENTRIES 1000000 /* same bound as zipcheck's default */
@@ -19,8 +19,7 @@
 static void add_line(EVP_MD_CTX *sum, const unsigned char digest[32], const char *name, size_t len)
 {
     char hex[65];
-    for (int i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+    validate_hex(digest, 32, hex);
     EVP_DigestUpdate(sum, hex, 64);
     EVP_DigestUpdate(sum, "  ", 2);
     EVP_DigestUpdate(sum, name, len);

@@ -50,12 +50,6 @@ typedef struct publish {
     stoa_meta body_meta, mod_meta;
 } publish;
 
-static void hex(const unsigned char *d, size_t n, char *out)
-{
-    for (size_t i = 0; i < n; ++i)
-        sprintf(out + 2 * i, "%02x", d[i]);
-}
-
 /* Digest of the staged body with md (EVP_sha1, EVP_md5) as lower-case hex. */
 static int digest_hex(int fd, uint64_t size, const EVP_MD *md, char *out)
 {
@@ -71,7 +65,7 @@ static int digest_hex(int fd, uint64_t size, const EVP_MD *md, char *out)
     ok = ok && EVP_DigestFinal_ex(ctx, d, &dl) == 1;
     EVP_MD_CTX_free(ctx);
     if (ok)
-        hex(d, dl, out);
+        validate_hex(d, dl, out);
     return ok ? 0 : -1;
 }
 
@@ -90,7 +84,7 @@ static stoa_status check_one(int fd, uint64_t size, const EVP_MD *md, const char
 static stoa_status check_sums(publish *p)
 {
     char got[65];
-    hex(p->body_meta.sha256, 32, got);
+    validate_hex(p->body_meta.sha256, 32, got);
     if (p->want_sha256[0] != '\0' && strcasecmp(got, p->want_sha256) != 0)
         return stoa_fail(&p->err, STOA_INVALID, "X-Checksum-Sha256 mismatch: the header says %s, the body has %s",
                          p->want_sha256, got);
@@ -256,7 +250,7 @@ static void on_run(pool_job *job)
 static void respond(publish *p, reqctx *rc)
 {
     char sha[65];
-    hex(p->body_meta.sha256, 32, sha);
+    validate_hex(p->body_meta.sha256, 32, sha);
     json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:b}", "module", p->module, "version", p->version, "file",
                           p->kind == STOA_KIND_ZIP ? "zip" : p->kind == STOA_KIND_MOD ? "mod" : "info", "sha256", sha,
                           "created", p->created);

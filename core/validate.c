@@ -15,6 +15,16 @@
 #define MAX_MOD (16u << 20)
 #define MAX_LIST (1u << 20)
 
+void validate_hex(const unsigned char *b, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; ++i) {
+        *out++ = digits[b[i] >> 4];
+        *out++ = digits[b[i] & 15];
+    }
+    *out = '\0';
+}
+
 int validate_sha256_fd(int fd, uint64_t size, unsigned char out[32])
 {
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();

@@ -21,4 +21,7 @@ stoa_status validate_staged(stoa_kind kind, const char *module, const char *vers
 /* SHA-256 of fd's first size bytes (pread from 0). 0 or -1 (errno set). */
 int validate_sha256_fd(int fd, uint64_t size, unsigned char out[32]);
 
+/* Lower-case hex of the n bytes at b into out (2n + 1 bytes, NUL-terminated). */
+void validate_hex(const unsigned char *b, size_t n, char *out);
+
 #endif

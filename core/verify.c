@@ -46,12 +46,6 @@ static STOA_PRINTF(6, 7) void problem(verify_file *f, verify_what what, const ch
         f->bytes_bad = 1;
 }
 
-static void hex(const unsigned char *b, size_t n, char *out)
-{
-    for (size_t i = 0; i < n; ++i)
-        snprintf(out + 2 * i, 3, "%02x", b[i]);
-}
-
 /* sha256 and h1 of the bytes in fd; 0, or -1 after recording the problem. */
 static int rehash(verify_file *f, int fd, stoa_kind kind)
 {
@@ -61,7 +55,7 @@ static int rehash(verify_file *f, int fd, stoa_kind kind)
     if (fstat(fd, &st) != 0 || validate_sha256_fd(fd, (uint64_t)st.st_size, sum) != 0)
         return problem(f, VERIFY_UNREADABLE, "storage", "", "", "cannot read the stored bytes: %s", strerror(errno)), -1;
     f->size = (uint64_t)st.st_size;
-    hex(sum, 32, f->sha256);
+    validate_hex(sum, 32, f->sha256);
     int rc = kind == STOA_KIND_ZIP ? dirhash_zip_fd(fd, f->size, f->h1, why, sizeof(why))
              : lseek(fd, 0, SEEK_SET) == 0 ? dirhash_mod_fd(fd, f->h1, why, sizeof(why))
                                            : (snprintf(why, sizeof(why), "%s", strerror(errno)), STOA_INTERNAL);
@@ -96,7 +90,7 @@ static void against_meta(verify_file *f)
         snprintf(want, sizeof(want), "%llu", (unsigned long long)m->size);
         problem(f, VERIFY_SIZE, "metadata", have, want, "stored bytes are %s bytes, metadata records %s", have, want);
     }
-    hex(m->sha256, 32, want);
+    validate_hex(m->sha256, 32, want);
     if (strcmp(want, f->sha256) != 0)
         problem(f, VERIFY_SHA256, "metadata", f->sha256, want, "stored bytes have sha256 %s, metadata records %s",
                 f->sha256, want);
