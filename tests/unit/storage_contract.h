@@ -16,8 +16,7 @@
 #include <unistd.h>
 
 #include "plugin.h"
-#include "staging.h"
-#include "validate.h"
+#include "staged_file.h"
 
 typedef struct contract_store {
     plugin *p;
@@ -27,11 +26,7 @@ typedef struct contract_store {
 
 static stoa_put_file staged(stoa_kind kind, const char *text)
 {
-    stoa_put_file pf = {kind, staging_open("/tmp"), {0}};
-    assert_true(pf.fd >= 0);
-    assert_int_equal(staging_write(pf.fd, text, strlen(text)), 0);
-    pf.meta.size = strlen(text);
-    assert_int_equal(validate_sha256_fd(pf.fd, pf.meta.size, pf.meta.sha256), 0);
+    stoa_put_file pf = staged_file(kind, text);
     snprintf(pf.meta.origin, sizeof(pf.meta.origin), "test");
     snprintf(pf.meta.h1, sizeof(pf.meta.h1), "h1:abc=");
     return pf;

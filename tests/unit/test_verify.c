@@ -11,9 +11,8 @@
 #include <unistd.h>
 
 #include "dirhash.h"
-#include "staging.h"
+#include "staged_file.h"
 #include "storage.h"
-#include "validate.h"
 #include "verify.h"
 
 #define MOD_TEXT "module example.com/m\n"
@@ -52,11 +51,7 @@ static int teardown(void **state)
 /* Stores MOD_TEXT as example.com/m@v1.0.0's go.mod, recording h1 (NULL: the right one). */
 static void put_mod(fixture *f, const char *h1)
 {
-    stoa_put_file pf = {STOA_KIND_MOD, staging_open("/tmp"), {0}};
-    assert_true(pf.fd >= 0);
-    assert_int_equal(staging_write(pf.fd, MOD_TEXT, strlen(MOD_TEXT)), 0);
-    pf.meta.size = strlen(MOD_TEXT);
-    assert_int_equal(validate_sha256_fd(pf.fd, pf.meta.size, pf.meta.sha256), 0);
+    stoa_put_file pf = staged_file(STOA_KIND_MOD, MOD_TEXT);
     snprintf(pf.meta.origin, sizeof(pf.meta.origin), "fixture");
     if (h1 != NULL)
         snprintf(pf.meta.h1, sizeof(pf.meta.h1), "%s", h1);
