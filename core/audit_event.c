@@ -1,5 +1,7 @@
 #include "audit_event.h"
 
+#include "numfmt.h"
+
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -229,19 +231,9 @@ static void set_str(jbuf *b, const char *key, const char *s)
     jb_quoted(b, clean);
 }
 
-/* Decimal digits of v, right-aligned ending at end; returns the first digit. */
-static char *put_u64(char *end, uint64_t v)
-{
-    do {
-        *--end = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    return end;
-}
-
 static void set_int(jbuf *b, const char *key, int64_t v)
 {
-    char num[24], *p = put_u64(num + sizeof(num), v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
+    char num[24], *p = numfmt_u64(num + sizeof(num), v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
     if (v < 0)
         *--p = '-';
     jb_key(b, key);
@@ -251,13 +243,7 @@ static void set_int(jbuf *b, const char *key, int64_t v)
 /* "%.3f" of a finite, non-negative duration, without printf's float machinery. */
 static void set_millis(jbuf *b, const char *key, double ms)
 {
-    ms = ms >= 0 ? ms : 0; /* NaN too */
-    ms = ms < 1e12 ? ms : 1e12;
-    uint64_t thousandths = (uint64_t)(ms * 1000 + 0.5);
-    char num[32], *end = num + sizeof(num), *p = put_u64(end - 4, thousandths / 1000);
-    end[-4] = '.';
-    for (int i = 1; i <= 3; ++i, thousandths /= 10)
-        end[-i] = (char)('0' + thousandths % 10);
+    char num[32], *end = num + sizeof(num), *p = numfmt_fixed(end, ms, 3);
     jb_key(b, key);
     jb_put(b, p, (size_t)(end - p));
 }
@@ -280,19 +266,11 @@ static void set_list(jbuf *b, const char *key, const char *csv)
     jb_put(b, "]", 1);
 }
 
-/* The date and second are formatted once per second per thread. */
+/* "2026-11-25T10:55:00.123456Z". */
 static void format_time(int64_t us, char *out, size_t len)
 {
-    static _Thread_local time_t cached = -1;
-    static _Thread_local char prefix[32];
-    static _Thread_local size_t plen;
-    time_t s = (time_t)(us / 1000000);
-    if (s != cached) {
-        struct tm tm;
-        gmtime_r(&s, &tm);
-        plen = strftime(prefix, sizeof(prefix), "%Y-%m-%dT%H:%M:%S", &tm);
-        cached = s;
-    }
+    size_t plen;
+    const char *prefix = numfmt_utc_second((time_t)(us / 1000000), &plen);
     int frac = (int)(us % 1000000);
     if (len < plen + 9)
         return;
@@ -332,7 +310,7 @@ char *audit_event_json(const audit_event *ev)
     set_str(&b, "upstream", ev->upstream);
     set_list(&b, "upstream_failed", ev->upstream_failed);
     jb_key(&b, "bytes");
-    char num[24], *digits = put_u64(num + sizeof(num), ev->bytes);
+    char num[24], *digits = numfmt_u64(num + sizeof(num), ev->bytes);
     jb_put(&b, digits, (size_t)(num + sizeof(num) - digits));
     set_millis(&b, "duration_ms", ev->duration_ms);
     set_str(&b, "error", ev->error);

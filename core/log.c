@@ -3,6 +3,8 @@
  * access lines together, once per event-loop turn. */
 #include "log.h"
 
+#include "numfmt.h"
+
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,21 +29,13 @@ int log_enabled(stoa_log_level level)
     return level <= log_level;
 }
 
-/* "2026-11-25T10:55:00.123Z": the part up to the second is formatted once per second
- * per thread (strftime per access line showed in profiles). */
+/* "2026-11-25T10:55:00.123Z". */
 static size_t put_time(char *buf, size_t len)
 {
-    static _Thread_local time_t cached = -1;
-    static _Thread_local char prefix[32];
-    static _Thread_local size_t plen;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    if (ts.tv_sec != cached) {
-        struct tm tm;
-        gmtime_r(&ts.tv_sec, &tm);
-        plen = strftime(prefix, sizeof(prefix), "%Y-%m-%dT%H:%M:%S", &tm);
-        cached = ts.tv_sec;
-    }
+    size_t plen;
+    const char *prefix = numfmt_utc_second(ts.tv_sec, &plen);
     if (len < plen + 6)
         return 0;
     memcpy(buf, prefix, plen);
@@ -178,12 +172,8 @@ static void put_str(line *l, const char *s)
 
 static void put_u64(line *l, uint64_t v)
 {
-    char d[24], *p = d + sizeof(d);
-    do {
-        *--p = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    put(l, p, (size_t)(d + sizeof(d) - p));
+    char d[24], *end = d + sizeof(d), *p = numfmt_u64(end, v);
+    put(l, p, (size_t)(end - p));
 }
 
 static void put_int(line *l, int v)
@@ -196,16 +186,8 @@ static void put_int(line *l, int v)
 /* ms with `decimals` digits after the point, rounded; clamped to [0, 1e12]. */
 static void put_ms(line *l, double ms, int decimals)
 {
-    uint64_t scale = decimals == 1 ? 10 : 1000;
-    ms = ms >= 0 ? ms : 0; /* NaN too */
-    ms = ms < 1e12 ? ms : 1e12;
-    uint64_t v = (uint64_t)(ms * (double)scale + 0.5);
-    put_u64(l, v / scale);
-    char frac[4];
-    for (int i = decimals - 1; i >= 0; --i, v /= 10)
-        frac[i] = (char)('0' + v % 10);
-    put(l, ".", 1);
-    put(l, frac, (size_t)decimals);
+    char d[32], *end = d + sizeof(d), *p = numfmt_fixed(end, ms, decimals);
+    put(l, p, (size_t)(end - p));
 }
 
 static void put_json(line *l, const char *s)

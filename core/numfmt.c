@@ -1,0 +1,37 @@
+#include "numfmt.h"
+
+char *numfmt_u64(char *end, uint64_t v)
+{
+    do {
+        *--end = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    return end;
+}
+
+char *numfmt_fixed(char *end, double v, int decimals)
+{
+    uint64_t scale = decimals == 1 ? 10 : decimals == 2 ? 100 : 1000;
+    v = v >= 0 ? v : 0; /* NaN too */
+    v = v < 1e12 ? v : 1e12;
+    uint64_t n = (uint64_t)(v * (double)scale + 0.5);
+    for (int i = 0; i < decimals; ++i, n /= 10)
+        *--end = (char)('0' + n % 10);
+    *--end = '.';
+    return numfmt_u64(end, n);
+}
+
+const char *numfmt_utc_second(time_t s, size_t *len)
+{
+    static _Thread_local time_t cached = -1;
+    static _Thread_local char text[32];
+    static _Thread_local size_t n;
+    if (s != cached) {
+        struct tm tm;
+        gmtime_r(&s, &tm);
+        n = strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &tm);
+        cached = s;
+    }
+    *len = n;
+    return text;
+}
