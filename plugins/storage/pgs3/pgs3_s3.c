@@ -6,11 +6,16 @@
  *    own request context driven here by select(), and is abandoned when no byte has
  *    moved for s3_timeout.
  *  - a truncated GET reports success: bytes are counted and hashed against the row.
+ *  - libs3 reads S3's XML answers with libxml2 from whichever thread made the call.
+ *    libxml2 2.9 sets itself up on first use, unsafely if two threads race, and keeps
+ *    that state in its globals: it is set up here, beside S3_initialize, and torn down
+ *    with the last user, before unloading the plugin can unload libxml2 and lose it.
  */
 #include "pgs3.h"
 
 #include <errno.h>
 #include <libs3.h>
+#include <libxml/parser.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,7 +24,7 @@
 #include <unistd.h>
 
 static pthread_mutex_t sign_lock = PTHREAD_MUTEX_INITIALIZER;
-static int s3_users; /* S3_initialize once per process; main thread only */
+static int s3_users; /* S3_initialize and xmlInitParser once per process; main thread only */
 
 typedef struct call {
     S3Status status;
@@ -343,6 +348,7 @@ stoa_status pgs3_s3_open(pgs3_s3 *s3, const pgs3_opts *o, stoa_error *err)
         S3Status st = S3_initialize("stoa", S3_INIT_ALL, o->s3_host);
         if (st != S3StatusOK)
             return stoa_fail(err, STOA_INTERNAL, "libs3 initialisation failed: %s", S3_get_status_name(st));
+        xmlInitParser();
     }
     ++s3_users;
     return STOA_OK;
@@ -350,7 +356,9 @@ stoa_status pgs3_s3_open(pgs3_s3 *s3, const pgs3_opts *o, stoa_error *err)
 
 void pgs3_s3_close(pgs3_s3 *s3)
 {
-    if (s3_users > 0 && --s3_users == 0)
-        S3_deinitialize();
+    if (s3_users > 0 && --s3_users == 0) {
+        S3_deinitialize(); /* frees the parsers its pooled requests still hold */
+        xmlCleanupParser();
+    }
     explicit_bzero(s3->secret, sizeof(s3->secret));
 }
