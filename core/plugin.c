@@ -130,8 +130,10 @@ void plugin_unload(plugin *p)
 {
     if (p == NULL)
         return;
+#ifndef STOA_KEEP_PLUGINS_MAPPED /* debugging: leak reports keep the plugin's symbols */
     if (p->dl != NULL)
         dlclose(p->dl);
+#endif
     free(p->path);
     free(p->name);
     free(p);
