@@ -37,7 +37,7 @@ static stoa_status create(token_store *st, int argc, char **argv, FILE *out, sto
     token_entry e;
     memset(&e, 0, sizeof(e));
     size_t used = 0;
-    for (int i = 1; i < argc; ++i) {
+    for (int i = 1; i < argc; i += 2) { /* --option value pairs */
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (v == NULL)
             return stoa_fail(err, STOA_INVALID, "%s needs a value\n%s", argv[i], USAGE);
@@ -56,7 +56,6 @@ static stoa_status create(token_store *st, int argc, char **argv, FILE *out, sto
         } else {
             return stoa_fail(err, STOA_INVALID, "unknown option '%s'\n%s", argv[i], USAGE);
         }
-        ++i;
     }
     char why[384];
     if (e.name[0] == '\0')
