@@ -145,6 +145,8 @@ static const directive top_d[] = {
     {"fail_status", T_UINT, C(fail_status), NULL, "status when no upstream can serve: 404 or 502"},
     {"limits.max_body", T_SIZE, C(max_body), NULL, "largest publish body (512MiB)"},
     {"limits.max_header", T_SIZE, C(max_header), NULL, "largest request header block (16KiB)"},
+    {"limits.send_timeout", T_DURATION, C(send_timeout_ms), NULL,
+     "a client that takes no response bytes for this long is disconnected (60s; 0 = never)"},
     {"shutdown_timeout", T_DURATION, C(shutdown_timeout_ms), NULL, "SIGTERM: time in-flight requests get to finish (30s)"},
     {"storage.plugin", T_STR, C(storage.plugin), NULL, "disk | pgs3"},
     {"storage.options", T_OPTIONS, C(storage.options), NULL, "storage plugin options"},
@@ -732,6 +734,7 @@ static void defaults(struct conf *c)
     c->fail_status = 404;
     c->max_body = 512ull << 20;
     c->max_header = 16 << 10;
+    c->send_timeout_ms = 60000;
     c->shutdown_timeout_ms = 30000;
     set_str(&c->storage.plugin, "disk"); /* its default root is added in finish(): other plugins must not get it */
     conf_upstream *u = list_append((list *)&c->upstreams, &upstream_t);

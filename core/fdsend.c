@@ -1,5 +1,7 @@
 #include "fdsend.h"
 
+#include "sendwatch.h"
+
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -22,11 +24,15 @@ typedef struct fdsend {
     char *buf;             /* the read path's chunk; NULL on the sendfile path */
     h2o_socket_t *sock;    /* the sendfile path's connection; NULL on the read path */
     void *sock_data;       /* the connection's sock->data while we borrow it */
+    sendwatch watch;       /* armed while the client has bytes (or headers) to take */
+    char *note;            /* the access log's error, for a send timeout */
+    size_t note_len;
 } fdsend;
 
 static void dispose(void *p)
 {
     fdsend *s = p;
+    sendwatch_disarm(&s->watch);
     if (s->fd >= 0)
         close(s->fd);
 }
@@ -40,16 +46,24 @@ static void fail(h2o_req_t *req)
     h2o_send(req, NULL, 0, H2O_SEND_STATE_ERROR);
 }
 
+/* h2o_send of a body part, timed until h2o asks for the next one (or the request ends). */
+static void send_timed(fdsend *s, h2o_iovec_t *v, size_t n, h2o_send_state_t state)
+{
+    sendwatch_arm(&s->watch, s->req, s->note, s->note_len);
+    h2o_send(s->req, v, n, state);
+}
+
 static void read_proceed(h2o_generator_t *g, h2o_req_t *req)
 {
     fdsend *s = (fdsend *)g;
+    sendwatch_disarm(&s->watch);
     size_t want = s->end - s->off < SEND_CHUNK ? (size_t)(s->end - s->off) : SEND_CHUNK;
     ssize_t n = want > 0 ? pread(s->fd, s->buf, want, s->off) : 0;
     if (n < 0 || (n == 0 && want > 0))
         return fail(req);
     s->off += n;
     h2o_iovec_t v = h2o_iovec_init(s->buf, (size_t)n);
-    h2o_send(req, &v, 1, s->off == s->end ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS);
+    send_timed(s, &v, 1, s->off == s->end ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS);
 }
 
 static void zerocopy_pump(fdsend *s);
@@ -68,6 +82,7 @@ static void on_writable(h2o_socket_t *sock, const char *err)
 {
     fdsend *s = sock->data;
     sock->data = s->sock_data;
+    sendwatch_disarm(&s->watch);
     if (err != NULL)
         return fail(s->req);
     zerocopy_pump(s);
@@ -95,6 +110,7 @@ static void zerocopy_pump(fdsend *s)
     }
     s->sock_data = s->sock->data;
     s->sock->data = s;
+    sendwatch_arm(&s->watch, s->req, s->note, s->note_len);
     h2o_socket_notify_write(s->sock, on_writable);
 }
 
@@ -102,6 +118,7 @@ static void zerocopy_pump(fdsend *s)
  * final h2o_send. */
 static void zerocopy_proceed(h2o_generator_t *g, h2o_req_t *req)
 {
+    sendwatch_disarm(&((fdsend *)g)->watch);
     zerocopy_pump((fdsend *)g);
 }
 
@@ -121,10 +138,11 @@ static h2o_socket_t *zerocopy_socket(h2o_req_t *req, int fd, uint64_t size)
     return sock;
 }
 
-void fdsend_start(h2o_req_t *req, int fd, uint64_t size, int with_body)
+void fdsend_start(h2o_req_t *req, int fd, uint64_t size, int with_body, char *note, size_t note_len)
 {
     fdsend *s = h2o_mem_alloc_shared(&req->pool, sizeof(*s), dispose);
-    *s = (fdsend){{read_proceed, on_stop}, req, fd, 0, (off_t)size, NULL, NULL, NULL};
+    *s = (fdsend){.super = {read_proceed, on_stop}, .req = req, .fd = fd, .end = (off_t)size, .note = note,
+                  .note_len = note_len};
     h2o_start_response(req, &s->super);
     if (!with_body || size == 0)
         return (void)h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
@@ -132,7 +150,7 @@ void fdsend_start(h2o_req_t *req, int fd, uint64_t size, int with_body)
     if (s->sock != NULL) {
         s->super.proceed = zerocopy_proceed;
         cork(h2o_socket_get_fd(s->sock), 1);
-        h2o_send(req, NULL, 0, H2O_SEND_STATE_IN_PROGRESS); /* the headers alone */
+        send_timed(s, NULL, 0, H2O_SEND_STATE_IN_PROGRESS); /* the headers alone */
         return;
     }
     /* Only as much buffer as the file needs: a 128 KiB pool allocation per request is an

@@ -257,7 +257,7 @@ static int start_object(reqctx *rc, const stoa_meta *meta, const char *content_t
 void http_send_fd(reqctx *rc, int fd, const stoa_meta *meta, const char *content_type, const char *cache_control)
 {
     int body = start_object(rc, meta, content_type, cache_control);
-    fdsend_start(rc->req, fd, meta->size, body);
+    fdsend_start(rc->req, fd, meta->size, body, rc->error, sizeof(rc->error));
 }
 
 void http_send_copy(reqctx *rc, const void *bytes, const stoa_meta *meta, const char *content_type,

@@ -52,6 +52,7 @@ static struct {
     atomic_ullong integrity[4]; /* integrity_event */
     atomic_ullong pins[4];      /* created, matched, refused, corrected */
     atomic_ullong sumdb_forks;
+    atomic_ullong send_timeouts;
 } m;
 
 
@@ -132,6 +133,11 @@ void metrics_pin(int result)
 void metrics_sumdb_fork(void)
 {
     atomic_fetch_add(&m.sumdb_forks, 1);
+}
+
+void metrics_send_timeout(void)
+{
+    atomic_fetch_add(&m.send_timeouts, 1);
 }
 
 void metrics_reload(int ok)
@@ -354,6 +360,8 @@ static void render_misc(out *o)
     render_integrity(o);
     put(o, "# HELP stoa_sumdb_forks_total Signed trees inconsistent with one the checksum database signed before.\n"
            "# TYPE stoa_sumdb_forks_total counter\nstoa_sumdb_forks_total %llu\n", atomic_load(&m.sumdb_forks));
+    put(o, "# HELP stoa_send_timeouts_total Connections reset because the client took no bytes for limits.send_timeout.\n"
+           "# TYPE stoa_send_timeouts_total counter\nstoa_send_timeouts_total %llu\n", atomic_load(&m.send_timeouts));
     render_process(o);
     put(o, "# HELP stoa_worker_queue_depth Blocking jobs waiting for a worker.\n# TYPE stoa_worker_queue_depth gauge\n"
            "stoa_worker_queue_depth %u\n", pool_queued());

@@ -27,6 +27,7 @@ void metrics_integrity(int event);
 void metrics_pin(int result);
 /* A checksum database showed a tree inconsistent with one it signed before. */
 void metrics_sumdb_fork(void);
+void metrics_send_timeout(void); /* a stalled reader was disconnected */
 
 /* Renders every metric into a malloc'd buffer (caller frees). NULL on OOM. */
 char *metrics_render(size_t *len);

@@ -58,7 +58,8 @@ static void static_changes(const struct conf *o, const struct conf *n, char *out
         {o->workers == n->workers, "workers"},
         {same_str(o->plugin_dir, n->plugin_dir), "plugin_dir"},
         {same_str(o->tmp_dir, n->tmp_dir), "tmp_dir"},
-        {o->max_body == n->max_body && o->max_header == n->max_header, "limits"},
+        {o->max_body == n->max_body && o->max_header == n->max_header && o->send_timeout_ms == n->send_timeout_ms,
+         "limits"},
         {same_str(o->storage.plugin, n->storage.plugin) &&
              same_kvs(o->storage.options, o->storage.noptions, n->storage.options, n->storage.noptions),
          "storage"},

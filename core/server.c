@@ -154,6 +154,7 @@ static void *loop_main(void *arg)
     h2o_evloop_t *loop = h2o_evloop_create();
     h2o_context_init(&l->ctx, loop, &globalconf);
     pool_loop_init(&l->pool, l->ctx.queue);
+    h2o_timeout_init(loop, &l->send_timeout, the_app->conf->send_timeout_ms);
     h2o_multithread_register_receiver(l->ctx.queue, &l->control, on_control);
     l->accept = (h2o_accept_ctx_t){.ctx = &l->ctx, .hosts = globalconf.hosts, .ssl_ctx = ssl_ctx};
     l->listeners = calloc(nlisten_fds, sizeof(*l->listeners));

@@ -17,6 +17,7 @@ struct app;
 typedef struct server_loop {
     h2o_context_t ctx;          /* first: handlers find their loop from req->conn->ctx */
     pool_loop pool;
+    h2o_timeout_t send_timeout; /* limits.send_timeout (core/sendwatch.h); 0 = off */
     h2o_multithread_receiver_t control;
     h2o_accept_ctx_t accept;
     h2o_socket_t **listeners;

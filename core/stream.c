@@ -3,6 +3,7 @@
 #include "handlers.h"
 #include "metrics.h"
 #include "reqasync.h"
+#include "sendwatch.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@ typedef struct streamer {
 struct stream_guard {
     h2o_generator_t super;    /* first: h2o hands it back to proceed/stop */
     streamer *s;
+    sendwatch watch;          /* armed while the client has bytes to take */
 };
 
 static void destroy(streamer *s)
@@ -124,12 +126,14 @@ static void pump(streamer *s)
     s->inflight = !final;
     s->finished = final;
     h2o_iovec_t v = h2o_iovec_init(s->buf, (size_t)n);
+    sendwatch_arm(&s->guard->watch, s->rc->req, s->rc->error, sizeof(s->rc->error));
     h2o_send(s->rc->req, &v, 1, final ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS);
 }
 
 static void on_proceed(h2o_generator_t *g, h2o_req_t *req)
 {
     streamer *s = ((stream_guard *)g)->s;
+    sendwatch_disarm(&((stream_guard *)g)->watch);
     s->inflight = 0;
     pump(s);
 }
@@ -152,6 +156,7 @@ static void on_poke(pool_job *job)
 
 static void on_request_gone(void *p)
 {
+    sendwatch_disarm(&((stream_guard *)p)->watch);
     streamer *s = ((stream_guard *)p)->s;
     s->rc = NULL;
     fill_leave(s->f, &s->w);
@@ -175,6 +180,6 @@ void stream_start(reqctx *rc, stream_fallback_cb fallback)
     s->w.wants_progress = 1;
     atomic_init(&s->w.queued, 0);
     s->guard = h2o_mem_alloc_shared(&rc->req->pool, sizeof(*s->guard), on_request_gone);
-    *s->guard = (stream_guard){{on_proceed, on_stop}, s};
+    *s->guard = (stream_guard){.super = {on_proceed, on_stop}, .s = s};
     fill_join(&rc->r, &s->w, &s->f);
 }

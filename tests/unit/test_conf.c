@@ -29,6 +29,7 @@ static void defaults(void **state)
     assert_int_equal(c->nsumdbs, 1);
     assert_string_equal(c->sumdbs[0].name, "sum.golang.org");
     assert_int_equal(c->list_ttl_ms, 60000);
+    assert_int_equal(c->send_timeout_ms, 60000);
     assert_true(c->threads >= 1);
     assert_true(c->workers >= 4);
     assert_string_equal(c->tmp_dir, "./stoa-data/tmp");
@@ -112,6 +113,7 @@ static void environment(void **state)
                    "STOA_UPSTREAMS_1_URL=http://127.0.0.1:9", "STOA_UPSTREAMS_1_NAME=fixture",
                    "STOA_UPSTREAMS_0_TIMEOUT_CONNECT=1s", "STOA_STORAGE_OPTIONS_ROOT=/srv/stoa",
                    "STOA_STORAGE_OPTIONS_S3__ACCESS_KEY=k", "STOA_CACHE_LIST_TTL=1s", "STOA_AUTH_REQUIRE_READ=true",
+                   "STOA_LIMITS_SEND_TIMEOUT=0",
                    "STOA_TEST_ANYTHING=ignored", NULL};
     struct conf *c = parse("upstreams: [{url: 'http://127.0.0.1:8'}]\n", env, err);
     if (c == NULL)
@@ -126,6 +128,7 @@ static void environment(void **state)
     assert_string_equal(conf_option(&c->storage, "s3.access_key", NULL), "k");
     assert_string_equal(c->tmp_dir, "/srv/stoa/tmp");
     assert_int_equal(c->list_ttl_ms, 1000);
+    assert_int_equal(c->send_timeout_ms, 0); /* off */
     assert_true(c->require_read);
     conf_free(c);
 }

@@ -1,0 +1,46 @@
+#include "sendwatch.h"
+
+#include "metrics.h"
+#include "server.h"
+
+#include <stdio.h>
+#include <sys/socket.h>
+
+static void expired(h2o_timeout_entry_t *entry)
+{
+    sendwatch *w = H2O_STRUCT_FROM_MEMBER(sendwatch, entry, entry);
+    h2o_conn_t *conn = w->req->conn;
+    h2o_socket_t *sock = conn->callbacks->get_socket != NULL ? conn->callbacks->get_socket(conn) : NULL;
+    metrics_send_timeout();
+    if (w->note != NULL)
+        snprintf(w->note, w->note_len, "send timeout: the client took no bytes for %llu ms",
+                 (unsigned long long)server_loop_of(conn->ctx)->send_timeout.timeout);
+    if (sock == NULL)
+        return;
+    /* A reset drops what the client never took instead of leaving it to the kernel. The
+     * descriptor stays h2o's: shut down, it polls as hung up and h2o's write fails. */
+    int fd = h2o_socket_get_fd(sock);
+    struct linger reset = {1, 0};
+    (void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+    (void)shutdown(fd, SHUT_RDWR);
+}
+
+void sendwatch_arm(sendwatch *w, h2o_req_t *req, char *note, size_t note_len)
+{
+    h2o_timeout_t *t = &server_loop_of(req->conn->ctx)->send_timeout;
+    if (t->timeout == 0)
+        return;
+    if (h2o_timeout_is_linked(&w->entry))
+        h2o_timeout_unlink(&w->entry);
+    w->entry.cb = expired;
+    w->req = req;
+    w->note = note;
+    w->note_len = note_len;
+    h2o_timeout_link(req->conn->ctx->loop, t, &w->entry);
+}
+
+void sendwatch_disarm(sendwatch *w)
+{
+    if (h2o_timeout_is_linked(&w->entry))
+        h2o_timeout_unlink(&w->entry);
+}
