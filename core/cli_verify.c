@@ -83,10 +83,6 @@ static int parse_args(int argc, char **argv, opts *o)
             ++f;
         if (f < sizeof(flags) / sizeof(flags[0]))
             *(int *)((char *)o + flags[f].off) = 1;
-        else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
-            ++i; /* loaded already (main.c), wherever it stands */
-        else if (strncmp(argv[i], "--config=", 9) == 0)
-            continue;
         else if (argv[i][0] == '-')
             return fprintf(stderr, "stoa verify: unknown option '%s'\n%s", argv[i], usage_text), -1;
         else

@@ -118,7 +118,7 @@ static int cmd_config_reference(int argc, char **argv)
 }
 
 /* A subcommand runs either on its own arguments, or with the loaded configuration and
- * the arguments after an optional leading --config FILE (which is ours, not its). */
+ * its arguments without --config FILE (which is ours, not its), wherever it stood. */
 typedef struct command {
     const char *name;
     int (*run)(int argc, char **argv);
@@ -137,16 +137,25 @@ static const command commands[] = {
     {"verify", NULL, cli_verify},
 };
 
+/* Takes `--config FILE` and `--config=FILE` out of argv, in place; returns the new argc. */
+static int drop_config_args(int argc, char **argv)
+{
+    int n = 0;
+    for (int i = 0; i < argc; ++i) {
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            ++i;
+        else if (strncmp(argv[i], "--config=", 9) != 0)
+            argv[n++] = argv[i];
+    }
+    return n;
+}
+
 static int run_with_conf(const command *cmd, int argc, char **argv)
 {
     struct conf *c = load_conf(argc, argv);
     if (c == NULL)
         return 2;
-    if (argc >= 2 && strcmp(argv[0], "--config") == 0)
-        argc -= 2, argv += 2;
-    else if (argc >= 1 && strncmp(argv[0], "--config=", 9) == 0)
-        argc -= 1, argv += 1;
-    int rc = cmd->run_conf(c, argc, argv);
+    int rc = cmd->run_conf(c, drop_config_args(argc, argv), argv);
     conf_free(c);
     return rc;
 }

@@ -26,7 +26,9 @@ READ=$(tok --name reader --scope read)
 PUB=$(tok --name ci --scope 'publish:corp.example.com')
 case "$READ" in stoa_*) ;; *) fail "token create printed '$READ'" ;; esac
 assert_not_contains "$(cat "$TMP/tokens")" "$READ" "the store holds the token itself"
-assert_not_contains "$("$STOA_BIN" token --config "$TMP/stoa.yaml" list)" "$READ" "token list shows a secret"
+listing=$("$STOA_BIN" token list --config "$TMP/stoa.yaml") || fail "token list, --config last"
+assert_contains "$listing" "reader" "token list with --config after the subcommand"
+assert_not_contains "$listing" "$READ" "token list shows a secret"
 CONFIG_FILE="$TMP/stoa.yaml" start_stoa
 H=${STOA_URL#https://}
 c() { curl -s --cacert "$TLS_CA" -o "$TMP/body" -w '%{http_code}' "$@"; }

@@ -30,7 +30,7 @@ assert_eq "$(stored)" "q1 q2 q3 q4 q5 " "all five cached"
 stop_stoa # saves the recency the CLI reads
 
 gc() { STOA_CONFIG="$TMP/stoa.yaml" "$STOA_BIN" gc "$@"; }
-plan=$(gc --dry-run) || fail "gc --dry-run"
+plan=$("$STOA_BIN" gc --dry-run --config "$TMP/stoa.yaml") || fail "gc --dry-run --config FILE"
 assert_contains "$plan" "would evict example.com/q2@v1.0.0"
 assert_contains "$plan" "would evict example.com/q3@v1.0.0"
 assert_not_contains "$plan" "q1@"
