@@ -2,9 +2,12 @@
  * S3 through libs3 2.0. Facts that shape this file (docs/storage-pgs3.md):
  *  - libs3 signs with gmtime(), which is not thread-safe: every request is started
  *    (signed and queued) under one process-wide mutex, then transferred outside it.
- *  - libs3 has no timeouts of its own beyond a low-speed abort: each call runs in its
- *    own request context driven here by select(), and is abandoned when no byte has
- *    moved for s3_timeout.
+ *  - libs3 has no timeouts of its own beyond a low-speed abort: each call is driven
+ *    here by select() and abandoned when no byte has moved for s3_timeout.
+ *  - a request context's curl multi handle owns the connection cache, so each thread
+ *    keeps one context between calls and its calls share a keep-alive connection (on
+ *    https, its TLS session) instead of connecting for every call. A context is
+ *    dropped after a call it had to abandon, since the request may still be in it.
  *  - a truncated GET reports success: bytes are counted and hashed against the row.
  *  - libs3 reads S3's XML answers with libxml2 from whichever thread made the call.
  *    libxml2 2.9 sets itself up on first use, unsafely if two threads race, and keeps
@@ -15,6 +18,7 @@
 
 #include <errno.h>
 #include <libs3.h>
+#include <stdatomic.h>
 #include <libxml/parser.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -25,6 +29,17 @@
 
 static pthread_mutex_t sign_lock = PTHREAD_MUTEX_INITIALIZER;
 static int s3_users; /* S3_initialize and xmlInitParser once per process; main thread only */
+
+/* Every thread's kept context, so the last pgs3_s3_close can destroy them. A thread
+ * trusts its own pointer only while its generation is current: the close (and a
+ * fork's child, which must not share its parent's connections) moves it on. */
+#define MAX_CONTEXTS 1024
+static pthread_mutex_t contexts_lock = PTHREAD_MUTEX_INITIALIZER;
+static S3RequestContext *contexts[MAX_CONTEXTS];
+static size_t ncontexts;
+static atomic_uint context_gen;
+static _Thread_local S3RequestContext *my_context;
+static _Thread_local unsigned my_gen;
 
 typedef struct call {
     S3Status status;
@@ -124,14 +139,57 @@ static stoa_status drive(const pgs3_s3 *s3, S3RequestContext *rc, call *c, const
     }
 }
 
-/* One request in its own context: start (signed under the lock), then drive. */
+/* This thread's request context, created on first use (NULL: out of memory). Past
+ * MAX_CONTEXTS threads, a context is not kept: the caller destroys it after its call. */
+static S3RequestContext *thread_context(int *kept)
+{
+    *kept = 1;
+    if (my_context != NULL && my_gen == atomic_load(&context_gen))
+        return my_context;
+    S3RequestContext *rc;
+    if (S3_create_request_context(&rc) != S3StatusOK)
+        return NULL;
+    pthread_mutex_lock(&contexts_lock);
+    if (ncontexts < MAX_CONTEXTS)
+        contexts[ncontexts++] = rc;
+    else
+        *kept = 0;
+    pthread_mutex_unlock(&contexts_lock);
+    my_context = *kept ? rc : NULL;
+    my_gen = atomic_load(&context_gen);
+    return rc;
+}
+
+/* Destroys rc (aborting a request still in it) and forgets it. */
+static void drop_context(S3RequestContext *rc)
+{
+    pthread_mutex_lock(&contexts_lock);
+    for (size_t i = 0; i < ncontexts; ++i)
+        if (contexts[i] == rc) {
+            contexts[i] = contexts[--ncontexts];
+            break;
+        }
+    pthread_mutex_unlock(&contexts_lock);
+    if (my_context == rc)
+        my_context = NULL;
+    S3_destroy_request_context(rc);
+}
+
+static void forget_contexts_in_child(void)
+{
+    ncontexts = 0; /* the parent's: leaked here rather than closing its connections */
+    atomic_fetch_add(&context_gen, 1);
+}
+
+/* One request in this thread's context: start (signed under the lock), then drive. */
 typedef void (*starter)(const S3BucketContext *b, const char *key, S3RequestContext *rc, call *c, void *arg);
 
 static stoa_status attempt(const pgs3_s3 *s3, const char *op, const char *key, starter start, void *arg, call *c,
                            stoa_error *err)
 {
-    S3RequestContext *rc;
-    if (S3_create_request_context(&rc) != S3StatusOK)
+    int kept;
+    S3RequestContext *rc = thread_context(&kept);
+    if (rc == NULL)
         return stoa_fail(err, STOA_INTERNAL, "S3: out of memory");
     S3BucketContext b;
     context(s3, &b);
@@ -140,7 +198,8 @@ static stoa_status attempt(const pgs3_s3 *s3, const char *op, const char *key, s
     start(&b, key, rc, c, arg);
     pthread_mutex_unlock(&sign_lock);
     stoa_status st = c->done ? STOA_OK : drive(s3, rc, c, op, key, err);
-    S3_destroy_request_context(rc); /* aborts a request still running (timeout) */
+    if (st != STOA_OK || !kept)
+        drop_context(rc); /* aborts a request still running (timeout) */
     return st;
 }
 
@@ -333,6 +392,11 @@ void pgs3_blob_key(const unsigned char sha256[32], char out[PGS3_KEY_MAX])
 
 /* ---- lifetime ---- */
 
+static void register_atfork(void)
+{
+    pthread_atfork(NULL, NULL, forget_contexts_in_child);
+}
+
 stoa_status pgs3_s3_open(pgs3_s3 *s3, const pgs3_opts *o, stoa_error *err)
 {
     memset(s3, 0, sizeof(*s3));
@@ -349,6 +413,8 @@ stoa_status pgs3_s3_open(pgs3_s3 *s3, const pgs3_opts *o, stoa_error *err)
         if (st != S3StatusOK)
             return stoa_fail(err, STOA_INTERNAL, "libs3 initialisation failed: %s", S3_get_status_name(st));
         xmlInitParser();
+        static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+        pthread_once(&atfork_once, register_atfork);
     }
     ++s3_users;
     return STOA_OK;
@@ -357,6 +423,12 @@ stoa_status pgs3_s3_open(pgs3_s3 *s3, const pgs3_opts *o, stoa_error *err)
 void pgs3_s3_close(pgs3_s3 *s3)
 {
     if (s3_users > 0 && --s3_users == 0) {
+        pthread_mutex_lock(&contexts_lock); /* no call runs now: every thread's context is idle */
+        for (size_t i = 0; i < ncontexts; ++i)
+            S3_destroy_request_context(contexts[i]);
+        ncontexts = 0;
+        atomic_fetch_add(&context_gen, 1);
+        pthread_mutex_unlock(&contexts_lock);
         S3_deinitialize(); /* frees the parsers its pooled requests still hold */
         xmlCleanupParser();
     }
