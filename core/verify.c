@@ -155,7 +155,7 @@ stoa_status verify_file_check(storage *s, const struct conf *c, const char *modu
     stoa_object obj;
     stoa_error e = {0};
     memset(out, 0, sizeof(*out));
-    stoa_status st = storage_get(s, &key, 0, &obj, &e);
+    stoa_status st = storage_get(s, &key, STOA_GET_NO_CACHE, &obj, &e);
     if (st == STOA_NOTFOUND)
         return st;
     if (st != STOA_OK) {

@@ -69,6 +69,9 @@ typedef struct stoa_object {
 } stoa_object;
 
 #define STOA_GET_META_ONLY 0x1u
+/* Read the backend's own copy, past any local cache the plugin keeps (stoa verify checks
+ * the backend). A hint: a plugin without a cache ignores it. (ABI 1.3) */
+#define STOA_GET_NO_CACHE 0x2u
 
 /* One file of a put(): the core has staged it in a regular file and verified it. */
 typedef struct stoa_put_file {

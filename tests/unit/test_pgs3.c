@@ -5,21 +5,34 @@
  * without them it exits 77). */
 #include "storage_contract.h"
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 typedef struct fixture {
     contract_store s; /* first: the contract tests see only this */
 } fixture;
 
-static stoa_status open_keyed(contract_store *f, const char *grace, const char *secret, stoa_error *err)
+static char tmp_root[] = "/tmp/test_pgs3.XXXXXX"; /* this run's tmp_dir: its own body cache */
+
+static stoa_status open_with(contract_store *f, const char *grace, const char *secret, const char *cache_size,
+                             stoa_error *err)
 {
     stoa_option items[] = {{"dsn", getenv("PGS3_TEST_DSN")},       {"s3_host", getenv("PGS3_TEST_S3_HOST")},
                            {"bucket", "stoa"},                      {"access_key", "S3RVER"},
                            {"secret_key", secret},                  {"protocol", "http"},
-                           {"pool", "3"},                           {"gc_grace", grace}};
+                           {"pool", "3"},                           {"gc_grace", grace},
+                           {"cache_size", cache_size}};
     stoa_options opts = {sizeof(items) / sizeof(items[0]), items};
     return f->m->open(&f->p->host, &opts, &f->state, err);
+}
+
+static stoa_status open_keyed(contract_store *f, const char *grace, const char *secret, stoa_error *err)
+{
+    return open_with(f, grace, secret, "1GiB", err);
 }
 
 static stoa_status open_store(contract_store *f, const char *grace, stoa_error *err)
@@ -36,7 +49,7 @@ static int setup(void **state)
     if (f->p == NULL)
         fail_msg("load: %s", err.msg);
     f->m = &f->p->m.storage;
-    f->p->host.tmp_dir = "/tmp";
+    f->p->host.tmp_dir = tmp_root;
     if (open_store(f, "1h", &err) != STOA_OK)
         fail_msg("open: %s", err.msg);
     *state = fx;
@@ -121,6 +134,114 @@ static void s3_error_in_its_words(void **state)
         fail_msg("error: %s", err.msg);
 }
 
+/* The body cache: hits come from it with S3 unusable (a wrong secret), a copy of the
+ * wrong size is dropped, and STOA_GET_NO_CACHE goes to S3. */
+static stoa_status get_with(contract_store *f, const char *mod, unsigned flags, stoa_object *o, stoa_error *err)
+{
+    stoa_key key = {mod, "v1.0.0", STOA_KIND_ZIP};
+    return f->m->get(f->state, &key, flags, o, err);
+}
+
+static void cached_path(const stoa_put_file *pf, char *out, size_t len)
+{
+    static const char digits[] = "0123456789abcdef";
+    int n = snprintf(out, len, "%s/pgs3-cache/", tmp_root);
+    for (int i = 0; i < 32 && (size_t)n + 2 < len; ++i, n += 2) {
+        out[n] = digits[pf->meta.sha256[i] >> 4];
+        out[n + 1] = digits[pf->meta.sha256[i] & 15];
+    }
+    out[n] = '\0';
+}
+
+/* Puts a zip of module mod, v1.0.0, with body text, and reads it once. */
+static void put_and_read(contract_store *f, const char *mod, const char *text, char *path, size_t len)
+{
+    stoa_error err;
+    stoa_object o;
+    stoa_put_file z = staged(STOA_KIND_ZIP, text);
+    assert_int_equal(f->m->put(f->state, mod, "v1.0.0", &z, 1, &err), STOA_OK);
+    cached_path(&z, path, len);
+    assert_int_equal(get_with(f, mod, 0, &o, &err), STOA_OK);
+    close(o.fd);
+    close(z.fd);
+}
+
+static void cache_serves_hits(void **state)
+{
+    contract_store *f = *state, g = *f;
+    stoa_error err;
+    stoa_object o;
+    char path[512];
+    put_and_read(f, "k.c/a", "a body read once from S3", path, sizeof(path));
+    assert_int_equal(access(path, F_OK), 0);
+    assert_int_equal(open_keyed(&g, "1h", "not-the-secret", &err), STOA_OK);
+    assert_int_equal(get_with(&g, "k.c/a", 0, &o, &err), STOA_OK); /* S3 would refuse this key */
+    assert_string_equal(read_all(o.fd), "a body read once from S3");
+    close(o.fd);
+    assert_int_equal(get_with(&g, "k.c/a", STOA_GET_NO_CACHE, &o, &err), STOA_UNAVAILABLE);
+    assert_int_equal(truncate(path, 4), 0); /* damaged: dropped, and S3 asked */
+    assert_int_equal(get_with(&g, "k.c/a", 0, &o, &err), STOA_UNAVAILABLE);
+    assert_int_equal(access(path, F_OK), -1);
+    g.m->close(g.state);
+    stoa_put_file z = staged(STOA_KIND_ZIP, "put, never read"); /* a put alone does not fill it */
+    assert_int_equal(f->m->put(f->state, "k.c/p", "v1.0.0", &z, 1, &err), STOA_OK);
+    cached_path(&z, path, sizeof(path));
+    assert_int_equal(access(path, F_OK), -1);
+    close(z.fd);
+}
+
+/* Bytes of bodies in the cache, and how many. */
+static uint64_t cache_bytes(int *bodies)
+{
+    char dir[512];
+    snprintf(dir, sizeof(dir), "%s/pgs3-cache", tmp_root);
+    uint64_t total = 0;
+    *bodies = 0;
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    for (struct dirent *de; (de = readdir(d)) != NULL;) {
+        struct stat st;
+        if (strlen(de->d_name) == 64 && fstatat(dirfd(d), de->d_name, &st, 0) == 0)
+            total += (uint64_t)st.st_size, ++*bodies;
+    }
+    closedir(d);
+    return total;
+}
+
+/* After a reboot the cache starts empty; past cache_size the oldest bodies go. */
+static void cache_reboot_and_trim(void **state)
+{
+    contract_store *f = *state, g = *f;
+    stoa_error err;
+    char path[512], boot[512];
+    put_and_read(f, "k.c/b", "kept until the machine reboots", path, sizeof(path));
+    assert_int_equal(access(path, F_OK), 0);
+    snprintf(boot, sizeof(boot), "%s/pgs3-cache/.boot", tmp_root);
+    FILE *b = fopen(boot, "w");
+    assert_non_null(b);
+    fputs("another-boot\n", b);
+    fclose(b);
+    assert_int_equal(open_with(&g, "1h", "S3RVER", "1KiB", &err), STOA_OK);
+    assert_int_equal(access(path, F_OK), -1);
+    for (int i = 0; i < 12; ++i) { /* 12 bodies of 100 bytes into 1 KiB */
+        char mod[16], body[101];
+        snprintf(mod, sizeof(mod), "k.t/m%d", i);
+        memset(body, 'a' + i, 100);
+        body[100] = '\0';
+        put_and_read(&g, mod, body, path, sizeof(path));
+    }
+    g.m->close(g.state);
+    int bodies;
+    uint64_t total = cache_bytes(&bodies);
+    if (total > 1024 || bodies < 1)
+        fail_msg("cache holds %d bodies, %llu bytes, limit 1024", bodies, (unsigned long long)total);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    return remove(path);
+}
+
 int main(void)
 {
     if (getenv("PGS3_TEST_DSN") == NULL || getenv("PGS3_TEST_S3_HOST") == NULL) {
@@ -139,7 +260,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(contract_pins, setup, teardown),
         cmocka_unit_test_setup_teardown(contract_health, setup, teardown),
         cmocka_unit_test_setup_teardown(s3_error_in_its_words, setup, teardown),
+        cmocka_unit_test_setup_teardown(cache_serves_hits, setup, teardown),
+        cmocka_unit_test_setup_teardown(cache_reboot_and_trim, setup, teardown),
         cmocka_unit_test_setup_teardown(contract_get_copy, setup, teardown), /* skipped: pgs3 has none */
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    if (mkdtemp(tmp_root) == NULL)
+        return perror("mkdtemp"), 1;
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    nftw(tmp_root, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+    return failed;
 }

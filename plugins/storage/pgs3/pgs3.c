@@ -91,6 +91,8 @@ static stoa_status pgs3_open(const stoa_host *host, const stoa_options *opts, vo
     if (st == STOA_OK && pgs3_memo_init(&p->memo, p->o.memo) != 0)
         st = stoa_fail(err, STOA_INTERNAL, "out of memory");
     if (st == STOA_OK)
+        st = pgs3_cache_open(&p->cache, host->tmp_dir, p->o.cache_size, err);
+    if (st == STOA_OK)
         st = pgs3_s3_open(&p->s3, &p->o, err);
     if (st != STOA_OK) {
         pgs3_scrub(p, err);
@@ -166,8 +168,10 @@ static int spool_open(const char *dir)
     return fd;
 }
 
-static stoa_status fetch_body(pgs3 *p, const stoa_meta *m, int *out, stoa_error *err)
+static stoa_status fetch_body(pgs3 *p, const stoa_meta *m, unsigned flags, int *out, stoa_error *err)
 {
+    if (!(flags & STOA_GET_NO_CACHE) && (*out = pgs3_cache_get(&p->cache, m->sha256, m->size)) >= 0)
+        return STOA_OK;
     char key[PGS3_KEY_MAX];
     pgs3_blob_key(m->sha256, key);
     int fd = spool_open(p->host->tmp_dir);
@@ -181,6 +185,7 @@ static stoa_status fetch_body(pgs3 *p, const stoa_meta *m, int *out, stoa_error 
         close(fd);
         return st;
     }
+    pgs3_cache_put(&p->cache, m->sha256, fd, m->size);
     *out = fd;
     return STOA_OK;
 }
@@ -201,7 +206,7 @@ static stoa_status get_impl(pgs3 *p, const stoa_key *key, unsigned flags, stoa_o
         return stoa_fail(err, STOA_NOTFOUND, "not stored");
     pgs3_memo_put(&p->memo, key, &l.meta);
     int fd = -1;
-    if (!(flags & STOA_GET_META_ONLY) && (st = fetch_body(p, &l.meta, &fd, err)) != STOA_OK)
+    if (!(flags & STOA_GET_META_ONLY) && (st = fetch_body(p, &l.meta, flags, &fd, err)) != STOA_OK)
         return st;
     out->fd = fd;
     out->meta = l.meta;

@@ -7,6 +7,7 @@
  *   pgs3_db.c     the PostgreSQL connection pool (lazy connect, reconnect, retry)
  *   pgs3_s3.c     S3 calls with a no-progress timeout, bodies streamed from/to fds
  *   pgs3_memo.c   remembered metadata of immutable files, for PostgreSQL outages
+ *   pgs3_cache.c  a local copy of S3 bodies, so hits need no S3 GET
  *   pgs3_lease.c  cross-replica fill leases (PostgreSQL advisory locks)
  *   pgs3_gc.c     removal of bodies no row refers to
  *   pgs3_pin.c    pins (table storage_pins)
@@ -20,6 +21,7 @@
 
 #include <libpq-fe.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stoa/storage.h>
 
 #define PGS3_KEY_MAX 96 /* "blobs/sha256/ab/" + 62 hex + NUL */
@@ -36,6 +38,7 @@ typedef struct pgs3_opts {
     uint32_t s3_timeout_ms;  /* an S3 call without progress for this long fails */
     uint32_t gc_grace_s;     /* gc keeps unreferenced bodies younger than this */
     unsigned memo;           /* remembered immutable metadata entries */
+    uint64_t cache_size;     /* bytes of S3 bodies kept in <tmp_dir>/pgs3-cache; 0: none */
 } pgs3_opts;
 
 /* Parses opts (with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY as fallbacks).
@@ -128,6 +131,26 @@ void pgs3_memo_put(pgs3_memo *m, const stoa_key *key, const stoa_meta *meta);
 int pgs3_memo_get(pgs3_memo *m, const stoa_key *key, stoa_meta *meta); /* 1 found */
 void pgs3_memo_forget(pgs3_memo *m, const char *module, const char *version);
 
+/* ---- local copy of S3 bodies ---- */
+
+#define PGS3_CACHE_PATH 4200
+
+typedef struct pgs3_cache {
+    char dir[4096];
+    uint64_t limit;             /* bytes; 0: off */
+    atomic_uint_fast64_t used;  /* bytes linked in (approximate between trims) */
+    atomic_flag trimming;
+} pgs3_cache;
+
+/* Main thread. Creates or checks <tmp_dir>/pgs3-cache (emptied if the machine rebooted
+ * since it was filled). limit 0: the cache is off and the calls below do nothing. */
+stoa_status pgs3_cache_open(pgs3_cache *c, const char *tmp_dir, uint64_t limit, stoa_error *err);
+/* A read-only descriptor on the body with this sha256 and size, or -1. */
+int pgs3_cache_get(pgs3_cache *c, const unsigned char sha256[32], uint64_t size);
+/* Links fd, an O_TMPFILE spool whose bytes were checked against sha256 and size, into
+ * the cache; then trims it if it grew past the limit. Best effort: failures are silent. */
+void pgs3_cache_put(pgs3_cache *c, const unsigned char sha256[32], int fd, uint64_t size);
+
 /* ---- the plugin state ---- */
 
 typedef struct pgs3 {
@@ -137,6 +160,7 @@ typedef struct pgs3 {
     pgs3_db leases;
     pgs3_s3 s3;
     pgs3_memo memo;
+    pgs3_cache cache;
 } pgs3;
 
 stoa_status pgs3_lease(void *state, const stoa_key *key, uint32_t wait_ms, void **handle, stoa_error *err);

@@ -7,8 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const known[] = {"dsn",  "s3_host", "bucket", "access_key", "secret_key", "protocol",
-                                    "pool", "lease_pool", "s3_timeout", "gc_grace", "memo", NULL};
+static const char *const known[] = {"dsn",        "s3_host",    "bucket",   "access_key", "secret_key",
+                                    "protocol",   "pool",       "lease_pool", "s3_timeout", "gc_grace",
+                                    "memo",       "cache_size", NULL};
 
 static int is_known(const char *key)
 {
@@ -34,6 +35,21 @@ static int parse_duration(const char *s, uint64_t *ms)
     if (mult == 0 || v > UINT32_MAX)
         return -1;
     *ms = v * mult;
+    return 0;
+}
+
+/* "1GiB", "512MiB", "64KiB", "1G", "100" (bytes), "0" → bytes. 0 or -1. */
+static int parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    if (!isdigit((unsigned char)*s))
+        return -1;
+    unsigned long long v = strtoull(s, &end, 10);
+    int shift = *end == '\0' ? 0 : *end == 'K' ? 10 : *end == 'M' ? 20 : *end == 'G' ? 30 : *end == 'T' ? 40 : -1;
+    if (shift < 0 || (*end != '\0' && strcmp(end + 1, "") != 0 && strcmp(end + 1, "iB") != 0) ||
+        v > (UINT64_MAX >> shift))
+        return -1;
+    *out = (uint64_t)v << shift;
     return 0;
 }
 
@@ -70,6 +86,8 @@ static stoa_status parse_numbers(const stoa_host *h, const stoa_options *opts, p
     if (parse_duration(v = h->option(opts, "gc_grace", "1h"), &ms) != 0)
         return stoa_fail(err, STOA_INVALID, "pgs3: option gc_grace: expected a duration such as 1h, got '%s'", v);
     o->gc_grace_s = (uint32_t)(ms / 1000);
+    if (parse_size(v = h->option(opts, "cache_size", "1GiB"), &o->cache_size) != 0)
+        return stoa_fail(err, STOA_INVALID, "pgs3: option cache_size: expected a size like 1GiB, 512MiB or 0, got '%s'", v);
     return STOA_OK;
 }
 
@@ -80,7 +98,7 @@ stoa_status pgs3_opts_parse(const stoa_host *h, const stoa_options *opts, pgs3_o
         if (!is_known(opts->items[i].key))
             return stoa_fail(err, STOA_INVALID,
                              "pgs3: unknown option '%s' (known: dsn, s3_host, bucket, access_key, secret_key, protocol, "
-                             "pool, lease_pool, s3_timeout, gc_grace, memo)",
+                             "pool, lease_pool, s3_timeout, gc_grace, memo, cache_size)",
                              opts->items[i].key);
     const char *dsn = h->option(opts, "dsn", NULL), *host = h->option(opts, "s3_host", NULL);
     const char *bucket = h->option(opts, "bucket", NULL), *proto = h->option(opts, "protocol", "https");
