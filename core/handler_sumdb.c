@@ -3,9 +3,11 @@
  * /tile/... forwarded to the configured database, so clients behind stoa verify
  * go.sum lines without reaching the internet. Full tiles never change and are cached
  * in storage; partial tiles (".p/") and lookups are fetched each time; /latest falls
- * back to the last good copy when the database is unreachable; with a key, latest is
- * verified and must be consistent with stoa's tree head (sumdb_head.h). Lookups of
- * modules in private namespaces are never forwarded.
+ * back to the last good copy when the database is unreachable. With a key, latest and
+ * every lookup are verified (signature; a lookup's record inclusion too) and their
+ * tree must be consistent with stoa's tree head (sumdb_head.h), so a forked or lying
+ * database is refused with 502 before any client sees it. Lookups of modules in
+ * private namespaces are never forwarded.
  */
 #include "app.h"
 #include "handlers.h"
@@ -13,10 +15,12 @@
 #include "namespace.h"
 #include "modpath.h"
 #include "semver.h"
+#include "sumcheck.h"
 #include "sumdb_fetch.h"
 #include "sumdb_head.h"
 #include "task.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -54,12 +58,30 @@ static stoa_status check_latest(sumdb_task *s)
     return st == STOA_OK ? st : (s->err.status = STOA_BADGATEWAY);
 }
 
+static stoa_status check_lookup(sumdb_task *s)
+{
+    uint64_t size = s->ans.meta.size;
+    char *body = size <= SUMCHECK_MAX_LOOKUP ? malloc(size + 1) : NULL;
+    stoa_status st;
+    if (body == NULL || pread(s->ans.fd, body, size, 0) != (ssize_t)size)
+        st = stoa_fail(&s->err, STOA_BADGATEWAY, "checksum database %s: lookup answer unreadable or over %u bytes",
+                       s->db->name, SUMCHECK_MAX_LOOKUP);
+    else
+        st = (body[size] = '\0', sumcheck_lookup_answer(s->db, body, size, &s->err));
+    free(body);
+    return st == STOA_OK ? st : (s->err.status = STOA_BADGATEWAY);
+}
+
 static void sumdb_work(task *t)
 {
     sumdb_task *s = (sumdb_task *)t;
     s->st = sumdb_fetch(s->db, s->sub, &s->ans, &s->err);
-    if (s->st == STOA_OK && strcmp(s->sub, "latest") == 0 && s->db->key != NULL && s->db->key[0] != '\0')
+    if (s->st != STOA_OK || s->db->key == NULL || s->db->key[0] == '\0')
+        return;
+    if (strcmp(s->sub, "latest") == 0)
         s->st = check_latest(s);
+    else if (strncmp(s->sub, "lookup/", 7) == 0)
+        s->st = check_lookup(s);
 }
 
 static void sumdb_cont(task *t, reqctx *rc)

@@ -18,7 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_LOOKUP (64u << 10)
 #define DOWN_BACKOFF_S 30 /* after a failure, the database is not asked for this long */
 #define VERIFIED_SLOTS 64
 
@@ -84,10 +83,12 @@ static const conf_sumdb *checking_db(void)
 }
 
 /* A lookup answer: "<id>\n<record text>\n<signed tree note>". Verifies the note's
- * signature and the record's inclusion; copies the record text out. */
+ * signature and the record's inclusion; copies the record text out (record NULL: not). */
 static stoa_status verify_lookup(const conf_sumdb *db, const char *body, size_t len, char *record, size_t rlen,
                                  stoa_error *err)
 {
+    if (record == NULL)
+        rlen = len + 1;
     tlog_tree tree;
     char why[300];
     char *end;
@@ -113,11 +114,16 @@ static stoa_status verify_lookup(const conf_sumdb *db, const char *body, size_t 
     else if (sumdb_head_check_verified(db, tiles, &tree, note, notelen, err) != STOA_OK)
         st = err->status = STOA_BADGATEWAY;
     free(tiles);
-    if (st != STOA_OK)
+    if (st != STOA_OK || record == NULL)
         return st;
     memcpy(record, text, textlen);
     record[textlen] = '\0';
     return STOA_OK;
+}
+
+stoa_status sumcheck_lookup_answer(const conf_sumdb *db, const char *body, size_t len, stoa_error *err)
+{
+    return verify_lookup(db, body, len, NULL, 0, err);
 }
 
 /* Looks module@version up and verifies the answer: OK, BADGATEWAY (the answer does
@@ -141,10 +147,10 @@ static stoa_status lookup(const conf_sumdb *db, const char *module, const char *
         return err->status = STOA_UNAVAILABLE;
     }
     size_t len = 0;
-    char *body = sumdb_slurp(&a, MAX_LOOKUP, &len);
+    char *body = sumdb_slurp(&a, SUMCHECK_MAX_LOOKUP, &len);
     if (body == NULL)
         return stoa_fail(err, STOA_BADGATEWAY, "checksum database %s: lookup answer unreadable or over %u bytes", db->name,
-                         MAX_LOOKUP);
+                         SUMCHECK_MAX_LOOKUP);
     st = verify_lookup(db, body, len, record, rlen, err);
     free(body);
     return st;

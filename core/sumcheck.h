@@ -48,4 +48,12 @@ sumcheck_result sumcheck_hash(const char *module, const char *version, stoa_kind
  * policy refusal) is also reported as an integrity event (core/integrity.h). */
 sumcheck_result sumcheck_fill(const route *r, stoa_kind kind, const stoa_meta *meta, stoa_error *err);
 
+#define SUMCHECK_MAX_LOOKUP (64u << 10) /* a longer lookup answer is refused */
+
+/* Checks a lookup answer of db (which has a key) as the fills' check does: the tree
+ * note's signature, the record's inclusion in that tree, and the tree's consistency
+ * with db's head (sumdb_head.h; a fork is logged and counted). STOA_OK, or
+ * STOA_BADGATEWAY with the reason. Worker threads (it may read tiles). */
+stoa_status sumcheck_lookup_answer(const conf_sumdb *db, const char *body, size_t len, stoa_error *err);
+
 #endif

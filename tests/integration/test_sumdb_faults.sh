@@ -20,6 +20,8 @@ run_stoa() { # run_stoa KEY
     CONFIG_FILE="$TMP/stoa.yaml" start_stoa
 }
 get() { curl -s -w ' %{http_code}' "$STOA_URL/example.com/$1/@v/v1.0.0.$2"; }
+# lookup MOD: the database's answer for example.com/MOD@v1.0.0 through stoa's proxy.
+lookup() { curl -s -w ' %{http_code}' "$STOA_URL/sumdb/$DB/lookup/example.com/$1@v1.0.0"; }
 head_size() { sed -n 2p "$DATA/sumdb/$DB/latest" 2>/dev/null; }
 not_cached() {
     for k in mod zip; do
@@ -60,9 +62,12 @@ assert_contains "$resp" "checksum database $DB: record"
 assert_contains "$resp" "inclusion proof failed"
 assert_contains "$resp" " 404"
 not_cached forged
+resp=$(lookup forged) # what a client asking through stoa would have been told
+assert_contains "$resp" "inclusion proof failed"
+assert_contains "$resp" " 502"
 sumdb_control reset
 curl -sf -X POST "$UPSTREAM_URL/_control/reset" >/dev/null
-pass "a tampered record is refused (inclusion proof) and nothing is cached"
+pass "a tampered record is refused (inclusion proof), by the fill check and the proxied lookup; nothing is cached"
 
 # 3. A bad signature: right key name and hash, signature bytes that do not verify.
 sumdb_control badsig
@@ -70,9 +75,12 @@ resp=$(get badsig zip)
 assert_contains "$resp" "checksum database $DB: invalid signature by key $DB+"
 assert_contains "$resp" " 404"
 assert_contains "$(curl -s -w ' %{http_code}' "$STOA_URL/sumdb/$DB/latest")" " 502"
+resp=$(lookup badsig)
+assert_contains "$resp" "invalid signature by key $DB+"
+assert_contains "$resp" " 502"
 not_cached badsig
 sumdb_control reset
-pass "a tree note with a bad signature is refused, by the fill check and the proxy's latest"
+pass "a tree note with a bad signature is refused, by the fill check and the proxy's latest and lookups"
 
 # 4. A forked log: validly signed, larger, but not containing the tree stoa holds.
 held=$(head_size)
@@ -88,6 +96,9 @@ GOSUMDB_VALUE=off gocmd mod download example.com/fork1@v1.0.0 >"$TMP/fork.out" 2
     fail "the go command (GOSUMDB=off) got a module checked against a forked log"
 assert_contains "$(cat "$TMP/fork.out")" "forked"
 resp=$(curl -s -w ' %{http_code}' "$STOA_URL/sumdb/$DB/latest")
+assert_contains "$resp" "forked"
+assert_contains "$resp" " 502"
+resp=$(lookup fork2)
 assert_contains "$resp" "forked"
 assert_contains "$resp" " 502"
 grep -q "error sumdb: checksum database $DB forked" "$STOA_LOG" || fail "fork not logged at error level"
