@@ -297,17 +297,21 @@ static stoa_status touch_blob(PGconn *c, void *arg, stoa_error *err)
  * behind stoa's back would otherwise survive every re-put of the right bytes (a
  * refetch after `stoa verify --evict`). Only identical files meet an existing body
  * (go.mod files shared by versions, re-publishes, refills), so the extra read is rare.
- * OK intact, INTERNAL damaged (logged), else S3's failure. */
-static stoa_status body_intact(pgs3 *p, const char *key, const stoa_meta *m, stoa_error *err)
+ * 1 when intact; 0 when it could not be confirmed (damaged, short, gone: logged), and
+ * the caller uploads the right bytes, which is always safe at a content address. */
+static int body_intact(pgs3 *p, const char *key, const stoa_meta *m)
 {
+    stoa_error err = {0};
     int fd = spool_open(p->host->tmp_dir);
-    if (fd < 0)
-        return stoa_fail(err, STOA_INTERNAL, "cannot create a temp file in %s: %s", p->host->tmp_dir, strerror(errno));
-    stoa_status st = pgs3_s3_get(&p->s3, key, fd, m->size, m->sha256, err);
-    close(fd);
-    if (st == STOA_INTERNAL)
-        p->host->log(p->host, STOA_LOG_WARN, "replacing a damaged S3 body: %s", err->msg);
-    return st == STOA_NOTFOUND ? STOA_INTERNAL : st;
+    stoa_status st = fd < 0 ? STOA_INTERNAL : pgs3_s3_get(&p->s3, key, fd, m->size, m->sha256, &err);
+    if (fd >= 0)
+        close(fd);
+    if (st != STOA_OK && fd >= 0) {
+        pgs3_scrub(p, &err);
+        const char *what = st == STOA_INTERNAL ? "replacing a damaged" : "rewriting an unconfirmed";
+        p->host->log(p->host, STOA_LOG_WARN, "%s S3 body: %s", what, err.msg);
+    }
+    return st == STOA_OK;
 }
 
 static stoa_status upload(pgs3 *p, const stoa_put_file *f, const char *hex, stoa_error *err)
@@ -322,10 +326,12 @@ static stoa_status upload(pgs3 *p, const stoa_put_file *f, const char *hex, stoa
     uint64_t size = 0;
     int64_t mtime;
     st = pgs3_s3_head(&p->s3, key, &size, &mtime, err);
-    if (st == STOA_OK && size == f->meta.size && (st = body_intact(p, key, &f->meta, err)) != STOA_INTERNAL)
-        return st; /* the same content is there already (content-addressed), or S3 is down */
-    if (st != STOA_OK && st != STOA_NOTFOUND && st != STOA_INTERNAL)
+    if (st != STOA_OK && st != STOA_NOTFOUND)
         return st;
+    if (st == STOA_OK && size == f->meta.size && body_intact(p, key, &f->meta))
+        return STOA_OK; /* the same content is there already (content-addressed) */
+    /* A GET cut short may be another writer's upload of these same bytes in flight
+     * (s3rver rewrites in place); uploading them too is harmless. */
     return pgs3_s3_put(&p->s3, key, f->fd, f->meta.size, err);
 }
 
