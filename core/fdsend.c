@@ -25,8 +25,6 @@ typedef struct fdsend {
     h2o_socket_t *sock;    /* the sendfile path's connection; NULL on the read path */
     void *sock_data;       /* the connection's sock->data while we borrow it */
     sendwatch watch;       /* armed while the client has bytes (or headers) to take */
-    char *note;            /* the access log's error, for a send timeout */
-    size_t note_len;
 } fdsend;
 
 static void dispose(void *p)
@@ -49,7 +47,7 @@ static void fail(h2o_req_t *req)
 /* h2o_send of a body part, timed until h2o asks for the next one (or the request ends). */
 static void send_timed(fdsend *s, h2o_iovec_t *v, size_t n, h2o_send_state_t state)
 {
-    sendwatch_arm(&s->watch, s->req, s->note, s->note_len);
+    sendwatch_arm(&s->watch);
     h2o_send(s->req, v, n, state);
 }
 
@@ -110,7 +108,7 @@ static void zerocopy_pump(fdsend *s)
     }
     s->sock_data = s->sock->data;
     s->sock->data = s;
-    sendwatch_arm(&s->watch, s->req, s->note, s->note_len);
+    sendwatch_arm(&s->watch);
     h2o_socket_notify_write(s->sock, on_writable);
 }
 
@@ -141,8 +139,8 @@ static h2o_socket_t *zerocopy_socket(h2o_req_t *req, int fd, uint64_t size)
 void fdsend_start(h2o_req_t *req, int fd, uint64_t size, int with_body, char *note, size_t note_len)
 {
     fdsend *s = h2o_mem_alloc_shared(&req->pool, sizeof(*s), dispose);
-    *s = (fdsend){.super = {read_proceed, on_stop}, .req = req, .fd = fd, .end = (off_t)size, .note = note,
-                  .note_len = note_len};
+    *s = (fdsend){.super = {read_proceed, on_stop}, .req = req, .fd = fd, .end = (off_t)size};
+    sendwatch_init(&s->watch, req, note, note_len);
     h2o_start_response(req, &s->super);
     if (!with_body || size == 0)
         return (void)h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);

@@ -25,18 +25,18 @@ static void expired(h2o_timeout_entry_t *entry)
     (void)shutdown(fd, SHUT_RDWR);
 }
 
-void sendwatch_arm(sendwatch *w, h2o_req_t *req, char *note, size_t note_len)
+void sendwatch_init(sendwatch *w, h2o_req_t *req, char *note, size_t note_len)
 {
-    h2o_timeout_t *t = &server_loop_of(req->conn->ctx)->send_timeout;
+    *w = (sendwatch){.entry = {.cb = expired}, .req = req, .note = note, .note_len = note_len};
+}
+
+void sendwatch_arm(sendwatch *w)
+{
+    h2o_timeout_t *t = &server_loop_of(w->req->conn->ctx)->send_timeout;
     if (t->timeout == 0)
         return;
-    if (h2o_timeout_is_linked(&w->entry))
-        h2o_timeout_unlink(&w->entry);
-    w->entry.cb = expired;
-    w->req = req;
-    w->note = note;
-    w->note_len = note_len;
-    h2o_timeout_link(req->conn->ctx->loop, t, &w->entry);
+    sendwatch_disarm(w);
+    h2o_timeout_link(w->req->conn->ctx->loop, t, &w->entry);
 }
 
 void sendwatch_disarm(sendwatch *w)

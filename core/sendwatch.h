@@ -18,14 +18,18 @@
 #include <h2o.h>
 
 typedef struct sendwatch {
-    h2o_timeout_entry_t entry; /* zeroed: not armed */
+    h2o_timeout_entry_t entry; /* unlinked while not armed */
     h2o_req_t *req;
     char *note;                /* says why for the access log (reqctx.error); NULL: nowhere */
     size_t note_len;
 } sendwatch;
 
+/* Ties w to req; a timeout is told in note (note_len bytes), which must outlive req, or
+ * nowhere when NULL. Not armed yet. */
+void sendwatch_init(sendwatch *w, h2o_req_t *req, char *note, size_t note_len);
+
 /* Starts (or restarts) the clock. Does nothing when the loop's timeout is 0 (off). */
-void sendwatch_arm(sendwatch *w, h2o_req_t *req, char *note, size_t note_len);
+void sendwatch_arm(sendwatch *w);
 
 void sendwatch_disarm(sendwatch *w);
 

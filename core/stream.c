@@ -126,7 +126,7 @@ static void pump(streamer *s)
     s->inflight = !final;
     s->finished = final;
     h2o_iovec_t v = h2o_iovec_init(s->buf, (size_t)n);
-    sendwatch_arm(&s->guard->watch, s->rc->req, s->rc->error, sizeof(s->rc->error));
+    sendwatch_arm(&s->guard->watch);
     h2o_send(s->rc->req, &v, 1, final ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS);
 }
 
@@ -181,5 +181,6 @@ void stream_start(reqctx *rc, stream_fallback_cb fallback)
     atomic_init(&s->w.queued, 0);
     s->guard = h2o_mem_alloc_shared(&rc->req->pool, sizeof(*s->guard), on_request_gone);
     *s->guard = (stream_guard){.super = {on_proceed, on_stop}, .s = s};
+    sendwatch_init(&s->guard->watch, rc->req, rc->error, sizeof(rc->error));
     fill_join(&rc->r, &s->w, &s->f);
 }
