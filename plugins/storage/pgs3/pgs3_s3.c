@@ -18,9 +18,9 @@
 
 #include <errno.h>
 #include <libs3.h>
-#include <stdatomic.h>
 #include <libxml/parser.h>
 #include <openssl/evp.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/select.h>
@@ -140,22 +140,21 @@ static stoa_status drive(const pgs3_s3 *s3, S3RequestContext *rc, call *c, const
 }
 
 /* This thread's request context, created on first use (NULL: out of memory). Past
- * MAX_CONTEXTS threads, a context is not kept: the caller destroys it after its call. */
-static S3RequestContext *thread_context(int *kept)
+ * MAX_CONTEXTS threads, a context is not kept (it is not my_context): the caller
+ * destroys it after its call. */
+static S3RequestContext *thread_context(void)
 {
-    *kept = 1;
     if (my_context != NULL && my_gen == atomic_load(&context_gen))
         return my_context;
     S3RequestContext *rc;
     if (S3_create_request_context(&rc) != S3StatusOK)
         return NULL;
     pthread_mutex_lock(&contexts_lock);
-    if (ncontexts < MAX_CONTEXTS)
+    int keep = ncontexts < MAX_CONTEXTS;
+    if (keep)
         contexts[ncontexts++] = rc;
-    else
-        *kept = 0;
     pthread_mutex_unlock(&contexts_lock);
-    my_context = *kept ? rc : NULL;
+    my_context = keep ? rc : NULL;
     my_gen = atomic_load(&context_gen);
     return rc;
 }
@@ -187,8 +186,7 @@ typedef void (*starter)(const S3BucketContext *b, const char *key, S3RequestCont
 static stoa_status attempt(const pgs3_s3 *s3, const char *op, const char *key, starter start, void *arg, call *c,
                            stoa_error *err)
 {
-    int kept;
-    S3RequestContext *rc = thread_context(&kept);
+    S3RequestContext *rc = thread_context();
     if (rc == NULL)
         return stoa_fail(err, STOA_INTERNAL, "S3: out of memory");
     S3BucketContext b;
@@ -198,7 +196,7 @@ static stoa_status attempt(const pgs3_s3 *s3, const char *op, const char *key, s
     start(&b, key, rc, c, arg);
     pthread_mutex_unlock(&sign_lock);
     stoa_status st = c->done ? STOA_OK : drive(s3, rc, c, op, key, err);
-    if (st != STOA_OK || !kept)
+    if (st != STOA_OK || rc != my_context)
         drop_context(rc); /* aborts a request still running (timeout) */
     return st;
 }
