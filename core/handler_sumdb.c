@@ -60,14 +60,12 @@ static stoa_status check_latest(sumdb_task *s)
 
 static stoa_status check_lookup(sumdb_task *s)
 {
-    uint64_t size = s->ans.meta.size;
-    char *body = size <= SUMCHECK_MAX_LOOKUP ? malloc(size + 1) : NULL;
-    stoa_status st;
-    if (body == NULL || pread(s->ans.fd, body, size, 0) != (ssize_t)size)
-        st = stoa_fail(&s->err, STOA_BADGATEWAY, "checksum database %s: lookup answer unreadable or over %u bytes",
-                       s->db->name, SUMCHECK_MAX_LOOKUP);
-    else
-        st = (body[size] = '\0', sumcheck_lookup_answer(s->db, body, size, &s->err));
+    size_t len = 0;
+    char *body = sumdb_read(&s->ans, SUMCHECK_MAX_LOOKUP, &len); /* the fd still answers the client */
+    stoa_status st = body == NULL ? stoa_fail(&s->err, STOA_BADGATEWAY,
+                                              "checksum database %s: lookup answer unreadable or over %u bytes",
+                                              s->db->name, SUMCHECK_MAX_LOOKUP)
+                                  : sumcheck_lookup_answer(s->db, body, len, &s->err);
     free(body);
     return st == STOA_OK ? st : (s->err.status = STOA_BADGATEWAY);
 }

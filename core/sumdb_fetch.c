@@ -87,7 +87,7 @@ stoa_status sumdb_fetch(const conf_sumdb *db, const char *sub, sumdb_answer *out
     return st;
 }
 
-char *sumdb_slurp(sumdb_answer *a, size_t max, size_t *len)
+char *sumdb_read(const sumdb_answer *a, size_t max, size_t *len)
 {
     char *buf = a->meta.size <= max ? malloc(a->meta.size + 1) : NULL;
     if (buf != NULL && pread(a->fd, buf, a->meta.size, 0) != (ssize_t)a->meta.size) {
@@ -98,6 +98,12 @@ char *sumdb_slurp(sumdb_answer *a, size_t max, size_t *len)
         buf[a->meta.size] = '\0';
         *len = a->meta.size;
     }
+    return buf;
+}
+
+char *sumdb_slurp(sumdb_answer *a, size_t max, size_t *len)
+{
+    char *buf = sumdb_read(a, max, len);
     close(a->fd);
     a->fd = -1;
     return buf;

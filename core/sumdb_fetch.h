@@ -51,8 +51,11 @@ typedef struct sumdb_tiles {
  * partial tiles read (the first SUMDB_MEMO_TILES) for the rest of the check. */
 int sumdb_read_tile(void *arg, int level, int64_t n, int width, unsigned char *out, char *why, size_t whylen);
 
-/* Reads an answer whole (NUL-terminated; the caller frees it) and closes its fd; NULL
- * when it is over max bytes or unreadable. */
+/* Reads an answer whole (NUL-terminated; the caller frees it), leaving its fd open;
+ * NULL when it is over max bytes or unreadable. */
+char *sumdb_read(const sumdb_answer *a, size_t max, size_t *len);
+
+/* sumdb_read, then closes the answer's fd. */
 char *sumdb_slurp(sumdb_answer *a, size_t max, size_t *len);
 
 #endif
