@@ -4,6 +4,7 @@
  * program with PGS3_TEST_DSN and PGS3_TEST_S3_HOST set (CTest does not run it alone;
  * without them it exits 77). */
 #include "storage_contract.h"
+#include "validate.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -144,13 +145,9 @@ static stoa_status get_with(contract_store *f, const char *mod, unsigned flags, 
 
 static void cached_path(const stoa_put_file *pf, char *out, size_t len)
 {
-    static const char digits[] = "0123456789abcdef";
-    int n = snprintf(out, len, "%s/pgs3-cache/", tmp_root);
-    for (int i = 0; i < 32 && (size_t)n + 2 < len; ++i, n += 2) {
-        out[n] = digits[pf->meta.sha256[i] >> 4];
-        out[n + 1] = digits[pf->meta.sha256[i] & 15];
-    }
-    out[n] = '\0';
+    char hex[65];
+    validate_hex(pf->meta.sha256, 32, hex);
+    snprintf(out, len, "%s/pgs3-cache/%s", tmp_root, hex);
 }
 
 /* Puts a zip of module mod, v1.0.0, with body text, and reads it once. */
