@@ -11,6 +11,15 @@ static const char *const known[] = {"dsn",        "s3_host",    "bucket",   "acc
                                     "protocol",   "pool",       "lease_pool", "s3_timeout", "gc_grace",
                                     "memo",       "cache_size", NULL};
 
+/* "dsn, s3_host, ...": the known option names, for the message about an unknown one. */
+static void known_list(char *out, size_t len)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = 0; known[i] != NULL && used < len; ++i)
+        used += (size_t)snprintf(out + used, len - used, "%s%s", i ? ", " : "", known[i]);
+}
+
 static int is_known(const char *key)
 {
     for (int i = 0; known[i] != NULL; ++i)
@@ -95,11 +104,11 @@ stoa_status pgs3_opts_parse(const stoa_host *h, const stoa_options *opts, pgs3_o
 {
     memset(o, 0, sizeof(*o));
     for (size_t i = 0; i < opts->count; ++i)
-        if (!is_known(opts->items[i].key))
-            return stoa_fail(err, STOA_INVALID,
-                             "pgs3: unknown option '%s' (known: dsn, s3_host, bucket, access_key, secret_key, protocol, "
-                             "pool, lease_pool, s3_timeout, gc_grace, memo, cache_size)",
-                             opts->items[i].key);
+        if (!is_known(opts->items[i].key)) {
+            char names[256];
+            known_list(names, sizeof(names));
+            return stoa_fail(err, STOA_INVALID, "pgs3: unknown option '%s' (known: %s)", opts->items[i].key, names);
+        }
     const char *dsn = h->option(opts, "dsn", NULL), *host = h->option(opts, "s3_host", NULL);
     const char *bucket = h->option(opts, "bucket", NULL), *proto = h->option(opts, "protocol", "https");
     const char *ak = h->option(opts, "access_key", getenv("AWS_ACCESS_KEY_ID"));
