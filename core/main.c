@@ -1,5 +1,5 @@
 /* stoa's command line: serve, and the administrative subcommands. */
-#include "app.h"
+#include "boot.h"
 #include "cli.h"
 #include "log.h"
 #include "server.h"
@@ -75,16 +75,16 @@ static int cmd_serve(int argc, char **argv)
     log_configure(c->log_format == CONF_LOG_JSON, (stoa_log_level)c->log_level);
     app a;
     char err[1024];
-    if (app_open(&a, c, err, sizeof(err)) != 0) {
+    if (boot_open(&a, c, BOOT_STORAGE | BOOT_AUTH | BOOT_AUDIT_ASYNC | BOOT_UPSTREAMS, err, sizeof(err)) != 0) {
         log_msg(STOA_LOG_ERROR, "stoa", "%s", err);
-        app_close(&a);
+        boot_close(&a);
         return 1;
     }
     a.config_path = config_path(argc, argv);
     log_msg(STOA_LOG_INFO, "stoa", "stoa %s: storage %s, %zu upstream(s), %s, %u threads, %u workers", STOA_VERSION,
             a.store.p->name, c->nupstreams, c->offline ? "offline" : "online", c->threads, c->workers);
     int rc = server_run(&a);
-    app_close(&a);
+    boot_close(&a);
     return rc;
 }
 
@@ -117,24 +117,26 @@ static int cmd_config_reference(int argc, char **argv)
     return 0;
 }
 
-/* A subcommand runs either on its own arguments, or with the loaded configuration and
- * its arguments without --config FILE (which is ours, not its), wherever it stood. */
+/* A subcommand runs either on its own arguments, or on the app booted from the loaded
+ * configuration with the parts it names, and its arguments without --config FILE (which
+ * is ours, not its), wherever it stood. */
 typedef struct command {
     const char *name;
     int (*run)(int argc, char **argv);
-    int (*run_conf)(struct conf *c, int argc, char **argv);
+    int (*run_app)(app *a, int argc, char **argv);
+    unsigned parts; /* boot_part bits run_app needs */
 } command;
 
 static const command commands[] = {
-    {"serve", cmd_serve, NULL},
-    {"publish", cli_publish, NULL},
-    {"prefetch", cli_prefetch, NULL},
-    {"check-config", cmd_check_config, NULL},
-    {"config-reference", cmd_config_reference, NULL},
-    {"token", NULL, cli_token},
-    {"migrate", NULL, cli_migrate},
-    {"gc", NULL, cli_gc},
-    {"verify", NULL, cli_verify},
+    {"serve", cmd_serve, NULL, 0},
+    {"publish", cli_publish, NULL, 0},
+    {"prefetch", cli_prefetch, NULL, 0},
+    {"check-config", cmd_check_config, NULL, 0},
+    {"config-reference", cmd_config_reference, NULL, 0},
+    {"token", NULL, cli_token, BOOT_AUTH | BOOT_AUDIT},
+    {"migrate", NULL, cli_migrate, 0},
+    {"gc", NULL, cli_gc, BOOT_STORAGE},
+    {"verify", NULL, cli_verify, BOOT_STORAGE | BOOT_AUDIT | BOOT_UPSTREAMS},
 };
 
 /* Takes `--config FILE` and `--config=FILE` out of argv, in place; returns the new argc. */
@@ -150,13 +152,19 @@ static int drop_config_args(int argc, char **argv)
     return n;
 }
 
-static int run_with_conf(const command *cmd, int argc, char **argv)
+static int run_with_app(const command *cmd, int argc, char **argv)
 {
     struct conf *c = load_conf(argc, argv);
     if (c == NULL)
         return 2;
-    int rc = cmd->run_conf(c, drop_config_args(argc, argv), argv);
-    conf_free(c);
+    app a;
+    char err[1024];
+    int rc = 2; /* as for a bad configuration: the command could not start */
+    if (boot_open(&a, c, cmd->parts, err, sizeof(err)) != 0)
+        fprintf(stderr, "stoa %s: %s\n", cmd->name, err);
+    else
+        rc = cmd->run_app(&a, drop_config_args(argc, argv), argv);
+    boot_close(&a);
     return rc;
 }
 
@@ -173,7 +181,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); ++i) {
         const command *cmd = &commands[i];
         if (strcmp(argv[1], cmd->name) == 0)
-            return cmd->run != NULL ? cmd->run(argc - 2, argv + 2) : run_with_conf(cmd, argc - 2, argv + 2);
+            return cmd->run != NULL ? cmd->run(argc - 2, argv + 2) : run_with_app(cmd, argc - 2, argv + 2);
     }
     fprintf(stderr, "stoa: unknown command '%s'\n\n%s", argv[1], usage);
     return 2;

@@ -38,7 +38,7 @@ extern "C" {
 #endif
 
 /* Result of every ABI call. Numbers are fixed forever; the core maps them to HTTP
- * status codes in one table (core/status.c). */
+ * status codes in one table (core/base/status.c). */
 typedef enum stoa_status {
     STOA_OK = 0,
     STOA_NOTFOUND = 1,      /* 404: not here, a client may try elsewhere */

@@ -52,7 +52,7 @@ wait_for() {
 }
 
 # settle [URL]: waits until stoa at URL (default $STOA_URL) runs no fill. A miss is
-# answered as soon as its file is validated, before the fill has stored it (core/fill.h),
+# answered as soon as its file is validated, before the fill has stored it (core/fill/fill.h),
 # so a test that expects a hit or looks at storage right after a download settles first.
 fills_settled() {
     local n

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# limits.send_timeout (core/sendwatch.h): a client that stops taking response bytes is
+# limits.send_timeout (core/http/sendwatch.h): a client that stops taking response bytes is
 # disconnected once it has taken none for that long, on the sendfile path, the buffered
 # path, a stream-through miss and HTTP/2. A slow reader that keeps taking bytes is not, however
 # long its download lasts. Each cut-off is logged, counted and leaves nothing behind.

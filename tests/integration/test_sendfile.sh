@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Cache hits with large bodies: on cleartext HTTP/1.x stoa sends them with sendfile(2)
-# (core/fdsend.c), elsewhere through h2o's buffered path. Either way the client gets the
+# (core/http/fdsend.c), elsewhere through h2o's buffered path. Either way the client gets the
 # stored bytes, the connection stays usable for the next request, a client that goes
 # away costs nothing, and a file that shrinks mid-send is a broken transfer, never a
 # short success.

@@ -1,5 +1,5 @@
-/* core/audit.c in CLI (synchronous) mode: the file sink, spooling while PostgreSQL is
- * unreachable; and the audit settings of core/conf.c. */
+/* core/audit/audit.c in CLI (synchronous) mode: the file sink, spooling while PostgreSQL is
+ * unreachable; and the audit settings of core/base/conf.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

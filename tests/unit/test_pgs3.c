@@ -3,6 +3,7 @@
  * PostgreSQL and S3: tests/integration/test_pgs3_contract.sh starts them and runs this
  * program with PGS3_TEST_DSN and PGS3_TEST_S3_HOST set (CTest does not run it alone;
  * without them it exits 77). */
+#include "hex.h"
 #include "storage_contract.h"
 #include "validate.h"
 
@@ -146,7 +147,7 @@ static stoa_status get_with(contract_store *f, const char *mod, unsigned flags, 
 static void cached_path(const stoa_put_file *pf, char *out, size_t len)
 {
     char hex[65];
-    validate_hex(pf->meta.sha256, 32, hex);
+    hex_encode(pf->meta.sha256, 32, hex);
     snprintf(out, len, "%s/pgs3-cache/%s", tmp_root, hex);
 }
 

@@ -1,4 +1,4 @@
-/* core/verify.c on the real disk plugin: each way stored bytes can disagree with
+/* core/integrity/verify.c on the real disk plugin: each way stored bytes can disagree with
  * their metadata or pin is reported as its own problem, with both hashes. The
  * checksum database half is covered by tests/integration/test_verify.sh. */
 #include <setjmp.h>

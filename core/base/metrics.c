@@ -1,0 +1,140 @@
+#include "metrics.h"
+
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <unistd.h>
+
+static const char *const storage_op_names[STORAGE_OPS] = {
+    "get", "get_copy", "put", "list", "walk", "remove", "health", "pin_get", "pin_put", "pin_walk",
+};
+const double metrics_buckets[METRICS_BUCKETS] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300};
+const char *const metrics_route_names[METRICS_ROUTES] = {
+    "none", "healthz", "readyz", "version", "metrics", "catalog", "index", "admin",
+    "info", "mod",     "zip",    "list",    "latest",  "sumdb",
+};
+
+static metrics_counters m;
+
+const metrics_counters *metrics_read(void)
+{
+    return &m;
+}
+
+const char *storage_op_name(storage_op op)
+{
+    return op < STORAGE_OPS ? storage_op_names[op] : "unknown";
+}
+
+static void observe(histogram *h, double seconds)
+{
+    size_t i = 0;
+    while (i < METRICS_BUCKETS && seconds > metrics_buckets[i])
+        ++i;
+    atomic_fetch_add(&h->count[i], 1);
+    atomic_fetch_add(&h->sum_us, (unsigned long long)(seconds * 1e6));
+}
+
+void metrics_request(route_type t, int status, uint64_t bytes, const char *cache, double ms)
+{
+    if ((unsigned)t >= METRICS_ROUTES)
+        t = ROUTE_NONE;
+    atomic_fetch_add(&m.requests[t][status > 0 && status < METRICS_STATUS ? status : 0], 1);
+    observe(&m.duration[t], ms / 1e3);
+    atomic_fetch_add(&m.bytes, bytes);
+    if (cache != NULL && strcmp(cache, "HIT") == 0)
+        atomic_fetch_add(&m.cache_hit, 1);
+    else if (cache != NULL && strcmp(cache, "MISS") == 0)
+        atomic_fetch_add(&m.cache_miss, 1);
+    else if (cache != NULL && strcmp(cache, "STALE") == 0)
+        atomic_fetch_add(&m.cache_stale, 1);
+}
+
+void metrics_upstream(size_t i, stoa_status st, double ms)
+{
+    if (i >= METRICS_UPSTREAMS)
+        return;
+    atomic_ullong *c = st == STOA_OK            ? &m.up_ok[i]
+                       : st == STOA_NOTFOUND    ? &m.up_notfound[i]
+                       : st == STOA_TIMEOUT     ? &m.up_timeout[i]
+                       : st == STOA_UNAVAILABLE ? &m.up_connect[i]
+                       : st == STOA_BADGATEWAY  ? &m.up_bad[i]
+                                                : &m.up_error[i];
+    atomic_fetch_add(c, 1);
+    observe(&m.up_latency[i], ms / 1e3);
+}
+
+void metrics_upstream_rejected(size_t i)
+{
+    if (i < METRICS_UPSTREAMS)
+        atomic_fetch_add(&m.up_rejected[i], 1);
+}
+
+void metrics_storage_error(storage_op op, stoa_status st)
+{
+    if (op < STORAGE_OPS)
+        atomic_fetch_add(&m.storage_errors[op][st == STOA_UNAVAILABLE], 1);
+}
+
+void metrics_stream(int completed)
+{
+    atomic_fetch_add(completed ? &m.streams_completed : &m.streams_aborted, 1);
+}
+
+void metrics_sumcheck(int result)
+{
+    if (result >= 0 && result < 3)
+        atomic_fetch_add(&m.sumchecks[result], 1);
+}
+
+void metrics_integrity(int event)
+{
+    if (event >= 0 && event < 4)
+        atomic_fetch_add(&m.integrity[event], 1);
+}
+
+void metrics_pin(int result)
+{
+    if (result >= 0 && result < 4)
+        atomic_fetch_add(&m.pins[result], 1);
+}
+
+void metrics_sumdb_fork(void)
+{
+    atomic_fetch_add(&m.sumdb_forks, 1);
+}
+
+void metrics_send_timeout(void)
+{
+    atomic_fetch_add(&m.send_timeouts, 1);
+}
+
+void metrics_reload(int ok)
+{
+    atomic_fetch_add(ok ? &m.reloads_ok : &m.reloads_refused, 1);
+}
+
+void metrics_publish(int created)
+{
+    atomic_fetch_add(created ? &m.publishes : &m.publish_noops, 1);
+}
+
+void metrics_auth_denial(stoa_status st)
+{
+    atomic_fetch_add(st == STOA_UNAUTHORIZED ? &m.denied_401 : st == STOA_THROTTLED ? &m.denied_429 : &m.denied_403, 1);
+}
+
+void metrics_fill(int started)
+{
+    atomic_fetch_add(started ? &m.fills_started : &m.fills_joined, 1);
+}
+
+void metrics_fill_done(void)
+{
+    atomic_fetch_add(&m.fills_done, 1);
+}
+

@@ -1,0 +1,16 @@
+/* Subcommands of the stoa binary other than serve; each returns the exit code. */
+#ifndef STOA_CLI_H
+#define STOA_CLI_H
+
+/* Commands taking an app get it from core/boot.c opened with what they need (core/main.c
+ * names the parts): they use it and never close it. */
+#include "app.h"
+
+int cli_publish(int argc, char **argv);          /* cli_publish.c */
+int cli_token(app *a, int argc, char **argv);    /* cli_token.c: auth, audit */
+int cli_migrate(app *a, int argc, char **argv);  /* cli_migrate.c: the configuration only */
+int cli_gc(app *a, int argc, char **argv);       /* cli_gc.c: storage */
+int cli_prefetch(int argc, char **argv);         /* cli_prefetch.c */
+int cli_verify(app *a, int argc, char **argv);   /* cli_verify.c: storage, audit, upstreams */
+
+#endif

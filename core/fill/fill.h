@@ -1,0 +1,98 @@
+/*
+ * Single-flight cache fill: however many requests miss the same object at once, one
+ * upstream fetch runs; every waiter is told on its own loop thread when it ends.
+ *
+ * A fill fetches the route's file through the upstream chain into an anonymous staging
+ * file, validates it (core/gomod/validate.h), and commits it to storage when it is cacheable
+ * (immutable files of canonical versions; list and @latest as mutable objects).
+ * Outcomes:
+ *   FILL_STORED  the object is in storage now: look it up again and serve it (a
+ *                waiter that wanted it was answered early, from the staged file).
+ *   FILL_STAGED  not cacheable (a .info query) or storage refused it: serve the staged
+ *                copy from fill_staged().
+ *   FILL_FAILED  nothing to serve; fill_error() says why (status NOTFOUND when every
+ *                upstream said 404/410, else the failure).
+ */
+#ifndef STOA_FILL_H
+#define STOA_FILL_H
+
+#include "pool.h"
+#include "route.h"
+#include "upstream.h"
+
+#include <stdatomic.h>
+
+typedef struct fill fill;
+
+typedef enum fill_outcome {
+    FILL_STORED = 1,
+    FILL_STAGED = 2,
+    FILL_FAILED = 3,
+} fill_outcome;
+
+/* A waiter names a pool_job whose done() runs on job->loop when the fill ends. The
+ * waiter's owner keeps it alive until then.
+ *
+ * A streaming waiter (wants_progress) is also poked while bytes arrive, so it can send
+ * them on (core/http/stream.c). Its job may be delivered many times: `queued` is set (under
+ * the fill's lock) whenever a delivery is in flight and cleared by the owner when it
+ * runs, and no delivery starts after fill_leave() returns.
+ *
+ * A waiter that wants_early may be delivered before the fill ends: as soon as a
+ * canonical immutable file is validated (and pinned), while it is still being
+ * committed, so the client's wait does not include storage's write. Its job then finds
+ * `early` set and serves fill_staged(); fill_result() is not yet final and must not be
+ * read. A response to a miss therefore does not mean the file is stored yet: the gauge
+ * stoa_fills_in_flight says when every fill has ended. */
+typedef struct fill_waiter {
+    pool_job *job;
+    struct fill_waiter *next;
+    int wants_progress;
+    int wants_early;
+    int early;              /* set by the fill before an early delivery */
+    atomic_int queued;
+} fill_waiter;
+
+/* Joins the running fill for r or starts one; *out gets a reference the caller must
+ * fill_release (after done() ran). */
+void fill_join(const route *r, fill_waiter *w, fill **out);
+
+fill_outcome fill_result(const fill *f);
+const stoa_error *fill_error(const fill *f);
+const char *fill_upstream(const fill *f); /* name of the upstream that served, or "" */
+/* Comma-separated names of upstreams that failed (not 404/410) during the fill, or "". */
+const char *fill_failed_upstreams(const fill *f);
+
+/* For FILL_STAGED, or an early delivery: a new descriptor on the staged file (the
+ * caller closes it) and its meta. -1 on failure. */
+int fill_staged(const fill *f, stoa_meta *meta);
+
+void fill_release(fill *f);
+
+/* Streaming waiters, loop thread. fill_leave unsubscribes w (a no-op once the fill has
+ * ended); afterwards w->queued says whether one last delivery is still on its way. */
+void fill_leave(fill *f, fill_waiter *w);
+
+/* What a streamer may send now: bytes of the current upstream attempt written to the
+ * staged file so far. *gen changes when an attempt is abandoned (its bytes are void);
+ * *expect is the attempt's Content-Length, or -1. After the fill ended, fill_result()
+ * and fill_staged() tell the final state instead. */
+typedef struct fill_progress {
+    uint64_t avail;
+    unsigned gen;
+    int64_t expect;
+    int ended;
+    int validated;          /* the file is complete and final: fill_meta() holds */
+} fill_progress;
+void fill_progress_of(const fill *f, fill_progress *p);
+
+/* The validated file's facts, once the fill ended with STORED or STAGED. */
+const stoa_meta *fill_meta(const fill *f);
+
+/* The staged file while the fill runs (streamers pread it); -1 before it exists. */
+int fill_staged_fd(const fill *f);
+
+/* Fills started and joined since start (for tests and metrics). */
+void fill_counts(uint64_t *started, uint64_t *joined);
+
+#endif

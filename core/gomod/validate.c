@@ -1,0 +1,130 @@
+#include "validate.h"
+
+#include "dirhash.h"
+#include "zipcheck.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_INFO (64 * 1024)
+#define MAX_MOD (16u << 20)
+#define MAX_LIST (1u << 20)
+
+int validate_sha256_fd(int fd, uint64_t size, unsigned char out[32])
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+        EVP_MD_CTX_free(ctx);
+        errno = ENOMEM;
+        return -1;
+    }
+    char buf[64 * 1024];
+    uint64_t off = 0;
+    int rc = 0;
+    while (off < size) {
+        size_t want = size - off < sizeof(buf) ? (size_t)(size - off) : sizeof(buf);
+        ssize_t n = pread(fd, buf, want, (off_t)off);
+        if (n <= 0) {
+            if (n == 0)
+                errno = EIO;
+            rc = -1;
+            break;
+        }
+        EVP_DigestUpdate(ctx, buf, (size_t)n);
+        off += (uint64_t)n;
+    }
+    if (rc == 0)
+        EVP_DigestFinal_ex(ctx, out, NULL);
+    EVP_MD_CTX_free(ctx);
+    return rc;
+}
+
+/* Reads a small staged file whole (NUL-terminated, caller frees). */
+static char *slurp(int fd, uint64_t size, uint64_t max)
+{
+    if (size > max)
+        return NULL;
+    char *buf = malloc(size + 1);
+    if (buf == NULL)
+        return NULL;
+    if (pread(fd, buf, size, 0) != (ssize_t)size) {
+        free(buf);
+        return NULL;
+    }
+    buf[size] = '\0';
+    return buf;
+}
+
+static stoa_status check_info(int fd, uint64_t size, const char *version, int canonical, stoa_error *err)
+{
+    char *text = slurp(fd, size, MAX_INFO);
+    if (text == NULL)
+        return stoa_fail(err, STOA_BADGATEWAY, "upstream .info is larger than %d bytes or unreadable", MAX_INFO);
+    json_error_t je;
+    json_t *j = json_loadb(text, size, 0, &je);
+    free(text);
+    const char *v = json_is_object(j) ? json_string_value(json_object_get(j, "Version")) : NULL;
+    stoa_status st = STOA_OK;
+    if (v == NULL)
+        st = stoa_fail(err, STOA_BADGATEWAY, "upstream .info is not a JSON object with a Version");
+    else if (canonical && version != NULL && strcmp(v, version) != 0)
+        st = stoa_fail(err, STOA_BADGATEWAY, "upstream .info says Version %s, expected %s", v, version);
+    json_decref(j);
+    return st;
+}
+
+static stoa_status check_zip(int fd, uint64_t size, const char *module, const char *version, stoa_meta *meta,
+                             stoa_error *err)
+{
+    char why[400];
+    int st = zipcheck_fd(fd, size, module, version, NULL, NULL, why, sizeof(why));
+    if (st == STOA_INTERNAL)
+        return stoa_fail(err, STOA_INTERNAL, "checking zip of %s@%s: %s", module, version, why);
+    if (st != STOA_OK)
+        return stoa_fail(err, STOA_BADGATEWAY, "upstream zip of %s@%s is not a valid module zip: %s", module, version, why);
+    if (dirhash_zip_fd(fd, size, meta->h1, why, sizeof(why)) != STOA_OK)
+        return stoa_fail(err, STOA_BADGATEWAY, "cannot hash zip of %s@%s: %s", module, version, why);
+    return STOA_OK;
+}
+
+static stoa_status check_mod(int fd, uint64_t size, const char *module, const char *version, stoa_meta *meta,
+                             stoa_error *err)
+{
+    char why[256];
+    if (size > MAX_MOD)
+        return stoa_fail(err, STOA_BADGATEWAY, "upstream go.mod for %s@%s is over 16 MiB", module, version);
+    if (lseek(fd, 0, SEEK_SET) != 0 || dirhash_mod_fd(fd, meta->h1, why, sizeof(why)) != STOA_OK)
+        return stoa_fail(err, STOA_INTERNAL, "cannot hash go.mod of %s@%s: %s", module, version, why);
+    return STOA_OK;
+}
+
+stoa_status validate_staged(stoa_kind kind, const char *module, const char *version, int canonical, int fd, stoa_meta *meta,
+                            stoa_error *err)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return stoa_fail(err, STOA_INTERNAL, "cannot stat staging file: %s", strerror(errno));
+    meta->size = (uint64_t)st.st_size;
+    stoa_status s = STOA_OK;
+    switch (kind) {
+    case STOA_KIND_INFO:
+    case STOA_KIND_LATEST: s = check_info(fd, meta->size, version, canonical && kind == STOA_KIND_INFO, err); break;
+    case STOA_KIND_MOD: s = check_mod(fd, meta->size, module, version, meta, err); break;
+    case STOA_KIND_ZIP: s = check_zip(fd, meta->size, module, version, meta, err); break;
+    case STOA_KIND_LIST:
+        if (meta->size > MAX_LIST)
+            s = stoa_fail(err, STOA_BADGATEWAY, "upstream list for %s is over 1 MiB", module);
+        break;
+    default: break;
+    }
+    if (s != STOA_OK)
+        return s;
+    if (validate_sha256_fd(fd, meta->size, meta->sha256) != 0)
+        return stoa_fail(err, STOA_INTERNAL, "cannot hash staging file: %s", strerror(errno));
+    return STOA_OK;
+}

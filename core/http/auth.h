@@ -1,0 +1,48 @@
+/*
+ * The auth chain: runs the configured auth plugins in order for one request.
+ * The first deny (UNAUTHORIZED, DENIED, THROTTLED) wins. Where the config requires
+ * auth for the operation, at least one allow is needed; with no auth plugins
+ * configured at all, only loopback clients pass a required check (the out-of-the-box
+ * local cache), everyone else is told to configure auth.
+ * Runs on the loop thread (decide() must not block).
+ */
+#ifndef STOA_AUTH_CORE_H
+#define STOA_AUTH_CORE_H
+
+#include "http.h"
+
+#include <stoa/auth.h>
+
+struct app;
+
+typedef struct auth_decision {
+    stoa_status status;      /* OK or a deny */
+    char reason[256];
+    uint32_t retry_after;
+} auth_decision;
+
+int auth_open(struct app *a, char *err, size_t errlen);
+void auth_close(struct app *a);
+
+/* Decides for rc: fills rc->identity, rc->client (if a plugin derived the client from
+ * a trusted proxy's header) and, on a deny, rc->error with the reason, for the access
+ * log and the audit event. A 401 for a request that carried credentials counts as a
+ * failed authentication (core/http/throttle.h); a throttled address gets THROTTLED. */
+stoa_status auth_check(reqctx *rc, stoa_op op, auth_decision *d);
+
+/* 1 when the chain would let rc's client read module (op READ, same credentials,
+ * client and repository): /catalog and /index list only what the caller may read.
+ * Loop thread, like auth_check; no side effects on rc, not throttled. */
+int auth_may_read(reqctx *rc, const char *module);
+
+/* 1 when rc's route skips the chain: /healthz, /readyz, /version unless
+ * auth.require.health, /metrics unless auth.require.metrics. */
+int auth_exempt(const reqctx *rc);
+
+/* Sends the answer for a deny: 401 with WWW-Authenticate, 403, or 429 with Retry-After. */
+void auth_send_denial(reqctx *rc, const auth_decision *d);
+
+/* Loads the named auth plugin for a CLI command (token management). */
+int auth_run_command(struct app *a, const char *name, int argc, char **argv, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,75 @@
+/*
+ * Per-request context and response helpers shared by the handlers.
+ *
+ * A reqctx lives in the request's pool; when h2o disposes the request, its dispose
+ * callback writes the access-log line and emits the audit event, so every request is
+ * logged exactly once however it ends.
+ */
+#ifndef STOA_HTTP_H
+#define STOA_HTTP_H
+
+#include "route.h"
+
+#include <h2o.h>
+#include <stoa/storage.h>
+#include <time.h>
+
+typedef struct reqctx {
+    h2o_req_t *req;
+    route r;
+    const char *cache;      /* "HIT", "MISS", "STALE", "" */
+    char identity[128];
+    char client[64];
+    char error[256];
+    struct timespec start;
+    /* For the audit event (core/http/audit_request.h). */
+    char request_id[24];          /* also sent as X-Request-Id */
+    char upstream[64];            /* the upstream that served a miss (the X-Upstream header) */
+    char upstream_failed[256];    /* comma-separated upstreams that failed while filling */
+    const char *auth;             /* "allow", "deny", "anonymous"; NULL when no auth check ran */
+} reqctx;
+
+reqctx *reqctx_new(h2o_req_t *req);
+
+/* Sends a short text/plain answer ("<msg>\n"); msg is also kept as the log's error
+ * for statuses >= 400. */
+void http_send_text(reqctx *rc, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Sends err as text with the status its code maps to. */
+void http_send_error(reqctx *rc, const stoa_error *err);
+
+/* Sends a body held in memory (copied into the request pool). */
+void http_send_body(reqctx *rc, int status, const char *content_type, const char *cache_control, const void *body,
+                    size_t len);
+
+/* Streams fd (owned by the response from now on: closed when done) with ETag,
+ * Last-Modified and conditional-request handling; HEAD gets headers only. */
+void http_send_fd(reqctx *rc, int fd, const stoa_meta *meta, const char *content_type, const char *cache_control);
+
+/* The same for an object's bytes held in the request's pool (storage get_copy). */
+void http_send_copy(reqctx *rc, const void *bytes, const stoa_meta *meta, const char *content_type,
+                    const char *cache_control);
+
+void http_set_header(reqctx *rc, const char *name, const char *value);
+
+/* Records the upstream that served (sent as X-Upstream, kept for the audit) and the
+ * comma-separated upstreams that failed on the way; either may be "". */
+void http_set_upstream(reqctx *rc, const char *served, const char *failed);
+
+/* The same, for a response already started (stream-through): recorded, no header. */
+void http_note_upstream(reqctx *rc, const char *served, const char *failed);
+
+/* Value of a request header (case-insensitive) or NULL; *len receives its length. */
+const char *http_header(h2o_req_t *req, const char *name, size_t *len);
+
+/* v as a C string in dst (size n): cut at a NUL byte, or truncated on a UTF-8 boundary.
+ * For the request's method and path, where snprintf("%.*s") showed in profiles. */
+void http_copy(char *dst, size_t n, h2o_iovec_t v);
+
+/* Value of a query parameter, percent-decoded into out. 1 if present and valid. */
+int http_query_param(h2o_req_t *req, const char *name, char *out, size_t len);
+
+/* Milliseconds since the request started. */
+double reqctx_elapsed_ms(const reqctx *rc);
+
+#endif
