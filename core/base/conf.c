@@ -123,8 +123,14 @@ static const directive ns_d[] = {
     {"mode", T_NSMODE, offsetof(conf_namespace, mode), NULL, "proxy | private | deny"},
     {"reason", T_STR, offsetof(conf_namespace, reason), NULL, "shown to clients for deny"},
     {"repo", T_STR, offsetof(conf_namespace, repo), NULL, "only under /api/go/<repo>/"},
+    {"require.read", T_BOOL, offsetof(conf_namespace, require_read), NULL,
+     "reads of these modules need an allow on every base (true for private rules, else false)"},
 };
-static const table ns_t = {ns_d, 4, sizeof(conf_namespace), zero_init};
+static void ns_init(void *p)
+{
+    ((conf_namespace *)p)->require_read = -1;
+}
+static const table ns_t = {ns_d, 5, sizeof(conf_namespace), ns_init};
 
 static const directive plugin_d[] = {
     {"plugin", T_STR, offsetof(conf_plugin, plugin), NULL, "plugin name (file <plugin_dir>/<name>.so)"},
@@ -827,6 +833,16 @@ static void check_upstreams(struct conf *c, errs *e)
         err_add(e, "upstreams: empty, but some namespaces are proxied; add an upstream or set mode: offline");
 }
 
+/* Private rules: reads need an allow unless the rule opts out, and the pattern is
+ * lower-cased so that it covers every case variant (core/namespace.h). */
+static void namespace_finish(conf_namespace *ns)
+{
+    if (ns->require_read < 0)
+        ns->require_read = ns->mode == CONF_NS_PRIVATE;
+    for (char *p = ns->pattern; ns->mode == CONF_NS_PRIVATE && *p != '\0'; ++p)
+        *p = *p >= 'A' && *p <= 'Z' ? (char)(*p - 'A' + 'a') : *p;
+}
+
 static void check_lists(struct conf *c, errs *e)
 {
     for (size_t i = 0; i < c->nlisten; ++i)
@@ -845,6 +861,8 @@ static void check_lists(struct conf *c, errs *e)
     for (size_t i = 0; i < c->nnamespaces; ++i)
         if (c->namespaces[i].pattern == NULL || c->namespaces[i].pattern[0] == '\0')
             err_add(e, "namespaces[%zu].pattern: required (e.g. corp.example.com or *)", i);
+        else
+            namespace_finish(&c->namespaces[i]);
     for (size_t i = 0; i < c->nrepos; ++i) {
         const char *n = c->repos[i].name;
         if (n == NULL || n[0] == '\0' || strlen(n) > 64 || strspn(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != strlen(n))

@@ -300,7 +300,7 @@ static void evict(run *r, const stored_version *it, const verify_file *mod, cons
 {
     char origin[64], what[600];
     version_origin(r, it, mod, zip, origin, sizeof(origin));
-    if (origin[0] == '\0' || strcmp(origin, "published") == 0 || namespace_mode(r->c, "", it->module) != CONF_NS_PROXY) {
+    if (origin[0] == '\0' || strcmp(origin, "published") == 0 || !namespace_upstream_ok(r->c, "", it->module)) {
         evict_line(r, it, 0, "not evicted: published here or of unknown origin, no upstream could give it back");
         return;
     }

@@ -3,6 +3,7 @@
 #include "app.h"
 #include "log.h"
 #include "metrics.h"
+#include "namespace.h"
 #include "revalidate.h"
 #include "staging.h"
 #include "pin.h"
@@ -241,6 +242,11 @@ static void fetch(fill *f)
     stoa_kind kind = route_kind(f->r.type);
     if (already_stored(f, kind)) {
         f->outcome = FILL_STORED;
+        return;
+    }
+    /* The last gate before the network: handlers check too, with better messages. */
+    if (!namespace_upstream_ok(a->conf, f->r.repo, f->r.module)) {
+        stoa_fail(&f->err, STOA_NOTFOUND, "private namespace: never asked of an upstream");
         return;
     }
     if ((f->staged_fd = staging_open(a->tmp_dir)) < 0) {

@@ -4,6 +4,7 @@
 #include "clock.h"
 #include "log.h"
 #include "metrics.h"
+#include "namespace.h"
 #include "status.h"
 #include "throttle.h"
 
@@ -113,9 +114,13 @@ int auth_exempt(const reqctx *rc)
 }
 
 /* Health and metrics routes reach the chain only when their setting requires it. A
- * repository's own require.* overrides the global one. */
-static int required(const struct conf *c, const route *r, stoa_op op)
+ * repository's own require.* overrides the global one; a read of a private module
+ * (module: the one read, or NULL) needs an allow on every base, whatever the base says,
+ * since all bases share one storage (core/namespace.h). */
+static int required(const struct conf *c, const route *r, stoa_op op, const char *module)
 {
+    if (op == STOA_OP_READ && module != NULL && module[0] != '\0' && namespace_read_required(c, r->repo, module))
+        return 1;
     if (is_status_route(r->type) || r->type == ROUTE_METRICS)
         return 1;
     int v = op == STOA_OP_READ ? c->require_read : op == STOA_OP_PUBLISH ? c->require_publish : c->require_admin;
@@ -198,7 +203,7 @@ stoa_status auth_check(reqctx *rc, stoa_op op, auth_decision *d)
 {
     const struct conf *c = the_app->conf;
     memset(d, 0, sizeof(*d));
-    stoa_status st = run_chain(rc, op, required(c, &rc->r, op), d);
+    stoa_status st = run_chain(rc, op, required(c, &rc->r, op, rc->r.module), d);
     uint64_t now = (uint64_t)clock_mono_ms();
     if (st == STOA_UNAUTHORIZED && has_credentials(rc->req))
         throttle_failure(rc->client, now, c->throttle_failures, c->throttle_window_ms);
@@ -221,7 +226,7 @@ int auth_may_read(reqctx *rc, const char *module)
     app *a = the_app;
     if (a->nauth_open == 0)
         return 1; /* no plugin could tell modules apart: the request's own check stands */
-    int req = required(a->conf, &rc->r, STOA_OP_READ), allowed = 0;
+    int req = required(a->conf, &rc->r, STOA_OP_READ, module), allowed = 0;
     auth_facts f;
     facts_init(&f, rc, STOA_OP_READ, module, req);
     for (size_t i = 0; i < a->nauth_open; ++i) {

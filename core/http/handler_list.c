@@ -231,7 +231,7 @@ static void start_task(reqctx *rc, int phase, fill *f)
     }
     m->kind = route_kind(rc->r.type);
     snprintf(m->module, sizeof(m->module), "%s", rc->r.module);
-    m->include_copy = namespace_mode(the_app->conf, rc->r.repo, rc->r.module) == CONF_NS_PROXY;
+    m->include_copy = namespace_upstream_ok(the_app->conf, rc->r.repo, rc->r.module);
     m->phase = phase;
     m->f = f;
     task_start(&m->t);

@@ -147,7 +147,7 @@ static void miss(reqctx *rc)
 {
     const route *r = &rc->r;
     const struct conf *c = the_app->conf;
-    if (namespace_mode(c, r->repo, r->module) == CONF_NS_PRIVATE) {
+    if (!namespace_upstream_ok(c, r->repo, r->module)) {
         http_send_text(rc, 404, "%s@%s: not found in this registry (private namespace; publish it first)", r->module,
                        r->version);
         return;

@@ -117,7 +117,7 @@ static const char *lookup_refusal(reqctx *rc, const char *sub)
     if (modpath_unescape(esc, mod, sizeof(mod), NULL, 0) != 0 || modpath_check(mod, NULL, 0) != 0 ||
         modpath_unescape(at + 1, ver, sizeof(ver), NULL, 0) != 0 || !semver_is_valid(ver))
         return "not a valid module path and version";
-    if (namespace_mode(the_app->conf, rc->r.repo, mod) != CONF_NS_PROXY)
+    if (!namespace_upstream_ok(the_app->conf, rc->r.repo, mod))
         return "private module: not looked up in a public checksum database (set GONOSUMDB for it)";
     return NULL;
 }

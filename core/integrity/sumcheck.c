@@ -176,7 +176,7 @@ static const char *record_hash(const char *record, const char *module, const cha
 int sumcheck_applies(const struct conf *c, const char *repo, const char *module, const char *version, stoa_kind kind)
 {
     return (kind == STOA_KIND_MOD || kind == STOA_KIND_ZIP) && semver_is_canonical(version) && !c->offline &&
-           c->sumdb_check != CONF_SUMCHECK_OFF && namespace_mode(c, repo, module) == CONF_NS_PROXY &&
+           c->sumdb_check != CONF_SUMCHECK_OFF && namespace_upstream_ok(c, repo, module) &&
            (c->nosumdb == NULL || !modpath_match_patterns(c->nosumdb, module)) && checking_db() != NULL;
 }
 
