@@ -18,7 +18,7 @@
 
 typedef enum dtype {
     T_STR, T_BOOL, T_UINT, T_DURATION, T_SIZE, T_STRLIST, T_OPTIONS, T_LIST, T_MODE, T_FALL, T_NSMODE, T_LOGFMT, T_LOGLVL,
-    T_SUMCHECK,
+    T_SUMCHECK, T_REDIR,
 } dtype;
 
 typedef struct table table;
@@ -83,6 +83,8 @@ static const directive upstream_d[] = {
     {"url", T_STR, U(url), NULL, "GOPROXY base URL, http(s)://host[:port][/path]"},
     {"fallthrough", T_FALL, U(fallthrough), NULL, "on_not_found (like GOPROXY ',') or on_any_error (like '|')"},
     {"backup", T_BOOL, U(backup), NULL, "used only while every primary's circuit is open"},
+    {"redirects", T_REDIR, U(redirects), NULL,
+     "same_origin | any | none: which redirects are followed; never to internal addresses unless the upstream is there (same_origin)"},
     {"timeout.connect", T_DURATION, U(connect_ms), NULL, "TCP+TLS connect timeout (5s)"},
     {"timeout.first_byte", T_DURATION, U(first_byte_ms), NULL, "time to the first body byte (30s)"},
     {"timeout.total", T_DURATION, U(total_ms), NULL, "whole transfer (10m)"},
@@ -255,6 +257,7 @@ static const char *const ns_names[] = {"proxy", "private", "deny", NULL};
 static const char *const fmt_names[] = {"text", "json", NULL};
 static const char *const lvl_names[] = {"error", "warn", "info", "debug", NULL};
 static const char *const sumcheck_names[] = {"lenient", "strict", "off", NULL};
+static const char *const redir_names[] = {"same_origin", "any", "none", NULL};
 static const char *const bool_true[] = {"true", "yes", "on", "1", NULL};
 static const char *const bool_false[] = {"false", "no", "off", "0", NULL};
 
@@ -267,6 +270,7 @@ static const char *const *enum_names(dtype t)
     case T_LOGFMT: return fmt_names;
     case T_LOGLVL: return lvl_names;
     case T_SUMCHECK: return sumcheck_names;
+    case T_REDIR: return redir_names;
     default: return NULL;
     }
 }

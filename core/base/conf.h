@@ -42,11 +42,18 @@ typedef enum conf_fallthrough {
     CONF_FALL_ON_ANY_ERROR = 1, /* like GOPROXY '|': also after errors and timeouts */
 } conf_fallthrough;
 
+typedef enum conf_redirects {
+    CONF_REDIR_SAME_ORIGIN = 0, /* follow redirects to the upstream's own scheme, host and port */
+    CONF_REDIR_ANY = 1,         /* also to other origins (never to internal addresses: upstream_addr.h) */
+    CONF_REDIR_NONE = 2,        /* a redirect is an upstream failure */
+} conf_redirects;
+
 typedef struct conf_upstream {
     char *name;             /* default: the URL's host */
     char *url;              /* http(s)://host[:port][/path], no trailing slash */
     conf_fallthrough fallthrough;
     int backup;             /* used only when every primary is unhealthy */
+    int redirects;          /* conf_redirects, default same_origin */
     uint32_t connect_ms;    /* timeout.connect, default 5000 */
     uint32_t first_byte_ms; /* timeout.first_byte, default 30000 */
     uint32_t total_ms;      /* timeout.total, default 600000 */

@@ -1,6 +1,9 @@
 #include "validate.h"
 
 #include "dirhash.h"
+#include "modfile.h"
+#include "modpath.h"
+#include "semver.h"
 #include "zipcheck.h"
 
 #include <errno.h>
@@ -72,6 +75,8 @@ static stoa_status check_info(int fd, uint64_t size, const char *version, int ca
     stoa_status st = STOA_OK;
     if (v == NULL)
         st = stoa_fail(err, STOA_BADGATEWAY, "upstream .info is not a JSON object with a Version");
+    else if (!semver_is_valid(v))
+        st = stoa_fail(err, STOA_BADGATEWAY, "upstream .info has Version %.64s, not a semantic version", v);
     else if (canonical && version != NULL && strcmp(v, version) != 0)
         st = stoa_fail(err, STOA_BADGATEWAY, "upstream .info says Version %s, expected %s", v, version);
     json_decref(j);
@@ -98,6 +103,15 @@ static stoa_status check_mod(int fd, uint64_t size, const char *module, const ch
     char why[256];
     if (size > MAX_MOD)
         return stoa_fail(err, STOA_BADGATEWAY, "upstream go.mod for %s@%s is over 16 MiB", module, version);
+    char *text = slurp(fd, size, MAX_MOD), path[MODPATH_MAX + 1];
+    if (text == NULL)
+        return stoa_fail(err, STOA_INTERNAL, "cannot read go.mod of %s@%s", module, version);
+    int bad = modfile_module_path(text, size, path, sizeof(path), why, sizeof(why));
+    free(text);
+    if (bad)
+        return stoa_fail(err, STOA_BADGATEWAY, "upstream .mod of %s@%s is not a go.mod: %s", module, version, why);
+    if (strcmp(path, module) != 0)
+        return stoa_fail(err, STOA_BADGATEWAY, "upstream go.mod of %s@%s declares module %.200s", module, version, path);
     if (lseek(fd, 0, SEEK_SET) != 0 || dirhash_mod_fd(fd, meta->h1, why, sizeof(why)) != STOA_OK)
         return stoa_fail(err, STOA_INTERNAL, "cannot hash go.mod of %s@%s: %s", module, version, why);
     return STOA_OK;

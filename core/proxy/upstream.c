@@ -1,9 +1,12 @@
 #include "upstream.h"
 
 #include "clock.h"
+#include "upstream_addr.h"
 #include "log.h"
 #include "metrics.h"
 
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -111,7 +114,23 @@ typedef struct xfer {
     void *arg;
     int aborted;
     upstream_result *res;
+    /* redirects (SSRF rule): hop 0 is the upstream itself, whose class later hops
+     * are held to; a refused address is named in refused[] */
+    unsigned hop;
+    upaddr_class own;
+    long status;            /* of the response being received */
+    uint64_t discarded;     /* bytes of redirect bodies thrown away */
+    char refused[64];
 } xfer;
+
+/* Redirect bodies are read and dropped up to this much; more is an upstream failure. */
+#define REDIRECT_BODY_MAX (64 * 1024)
+#define REDIRECT_HOPS_MAX 5
+
+static int is_redirect(long status)
+{
+    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
 
 /* Reserves the announced length before the first byte is written (and possibly
  * streamed to clients): a full disk or a file size limit then fails the fill while
@@ -131,6 +150,8 @@ static size_t on_body(char *data, size_t size, size_t n, void *p)
 {
     xfer *x = p;
     size_t len = size * n, off = 0;
+    if (is_redirect(x->status))
+        return (x->discarded += len) > REDIRECT_BODY_MAX ? 0 : len;
     if (x->bytes == 0 && x->content_length > 0 && reserve(x->fd, x->content_length) != 0) {
         x->write_error = errno;
         return 0;
@@ -176,7 +197,9 @@ static size_t on_header(char *data, size_t size, size_t n, void *p)
     } else if (len > 13 && strncasecmp(data, "content-type:", 13) == 0) {
         copy_header_value(x->res->content_type, sizeof(x->res->content_type), data + 13, len - 13);
     } else if (len > 5 && strncmp(data, "HTTP/", 5) == 0) {
-        x->content_length = -1; /* a new response (after a redirect) */
+        x->content_length = -1; /* a new response (after a redirect, or past a 1xx) */
+        const char *sp = memchr(data, ' ', len);
+        x->status = sp != NULL ? strtol(sp + 1, NULL, 10) : 0;
     }
     return len;
 }
@@ -193,15 +216,51 @@ static int on_xferinfo(void *p, curl_off_t dltotal, curl_off_t dlnow, curl_off_t
     return 0;
 }
 
+/* Whether a connection of hop x->hop may go to this address: the upstream's own (hop
+ * 0) may go anywhere; a redirect only where upaddr_redirect_ok says. */
+static int address_ok(xfer *x, upaddr_class to, const char *text)
+{
+    if (x->hop == 0) {
+        x->own = to;
+        return 1;
+    }
+    if (upaddr_redirect_ok(x->own, to))
+        return 1;
+    snprintf(x->refused, sizeof(x->refused), "%s (%s)", text, upaddr_name(to));
+    return 0;
+}
+
+/* Before connecting: a refused redirect target never sees a packet. */
+static curl_socket_t on_opensocket(void *p, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    char text[INET6_ADDRSTRLEN] = "?";
+    if (a->family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&a->addr)->sin_addr, text, sizeof(text));
+    else if (a->family == AF_INET6)
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&a->addr)->sin6_addr, text, sizeof(text));
+    if (purpose == CURLSOCKTYPE_IPCXN && !address_ok(p, upaddr_classify(&a->addr), text))
+        return CURL_SOCKET_BAD;
+    return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
+/* Before each request, also on a reused connection (no opensocket call then). */
+static int on_prereq(void *p, char *primary_ip, char *local_ip, int primary_port, int local_port)
+{
+    (void)local_ip, (void)primary_port, (void)local_port;
+    return address_ok(p, upaddr_classify_text(primary_ip), primary_ip) ? CURL_PREREQFUNC_OK : CURL_PREREQFUNC_ABORT;
+}
+
 static void setup(CURL *h, const conf_upstream *u, const char *url, xfer *x)
 {
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "stoa/" STOA_VERSION);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L); /* followed by hand: follow_redirect() */
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, on_opensocket);
+    curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, x);
+    curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, on_prereq);
+    curl_easy_setopt(h, CURLOPT_PREREQDATA, x);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)u->connect_ms);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)u->total_ms);
     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
@@ -216,6 +275,10 @@ static void setup(CURL *h, const conf_upstream *u, const char *url, xfer *x)
 
 static stoa_status classify_curl(CURLcode rc, const xfer *x, char *why, size_t len)
 {
+    if (x->refused[0] != '\0')
+        return snprintf(why, len, "redirect to %s refused: internal address", x->refused), STOA_BADGATEWAY;
+    if (x->discarded > REDIRECT_BODY_MAX)
+        return snprintf(why, len, "redirect body over %d bytes", REDIRECT_BODY_MAX), STOA_BADGATEWAY;
     if (x->first_byte_timeout)
         return snprintf(why, len, "no response within %u ms", x->first_byte_ms), STOA_TIMEOUT;
     if (x->stalled)
@@ -232,6 +295,59 @@ static stoa_status classify_curl(CURLcode rc, const xfer *x, char *why, size_t l
 
 static stoa_status fetch_url(const conf_upstream *u, const char *url, const char *inm, int fd, upstream_progress_cb progress,
                              void *arg, upstream_result *res, upstream_attempt *a);
+
+/* scheme://host:port of url into out (port made explicit); 0 or -1. */
+static int origin_of(const char *url, char *out, size_t len)
+{
+    CURLU *cu = curl_url();
+    char *scheme = NULL, *host = NULL, *port = NULL;
+    int rc = -1;
+    if (cu != NULL && curl_url_set(cu, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(cu, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        curl_url_get(cu, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+        curl_url_get(cu, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+        snprintf(out, len, "%s://%s:%s", scheme, host, port);
+        for (char *c = out; *c; ++c)
+            *c = (char)tolower((unsigned char)*c);
+        rc = 0;
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(cu);
+    return rc;
+}
+
+/* After a complete response: if it is a redirect the upstream's rule allows, points
+ * h at its target and returns 1 (perform again); otherwise 0, with the reason in
+ * refused when the redirect was refused. The address rule is applied while
+ * connecting (address_ok). */
+static int follow_redirect(CURL *h, const conf_upstream *u, const char *url, xfer *x, char *refused, size_t len)
+{
+    long status = 0;
+    char *to = NULL, a[512], b[512];
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    if (!is_redirect(status) || curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &to) != CURLE_OK || to == NULL)
+        return 0;
+    if (u->redirects == CONF_REDIR_NONE)
+        return snprintf(refused, len, "redirect to %.200s refused (redirects: none)", to), 0;
+    if (x->hop >= REDIRECT_HOPS_MAX)
+        return snprintf(refused, len, "more than %d redirects", REDIRECT_HOPS_MAX), 0;
+    if (strncmp(to, "http://", 7) != 0 && strncmp(to, "https://", 8) != 0)
+        return snprintf(refused, len, "redirect to %.200s refused: not http(s)", to), 0;
+    if (u->redirects == CONF_REDIR_SAME_ORIGIN &&
+        (origin_of(url, a, sizeof(a)) != 0 || origin_of(to, b, sizeof(b)) != 0 || strcmp(a, b) != 0))
+        return snprintf(refused, len, "cross-origin redirect to %.200s refused (redirects: same_origin)", to), 0;
+    char next[4096];
+    if (strlen(to) >= sizeof(next))
+        return snprintf(refused, len, "redirect target too long"), 0;
+    memcpy(next, to, strlen(to) + 1); /* `to` belongs to the handle until the next perform */
+    ++x->hop;
+    x->status = 0;
+    x->discarded = 0;
+    curl_easy_setopt(h, CURLOPT_URL, next);
+    return 1;
+}
 
 static stoa_status attempt_once(const conf_upstream *u, const char *relpath, const upstream_cond *cond, int fd,
                                 upstream_progress_cb progress, void *arg, upstream_result *res, upstream_attempt *a)
@@ -273,10 +389,15 @@ static stoa_status fetch_url(const conf_upstream *u, const char *url, const char
         hdrs = curl_slist_append(NULL, line);
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
     }
-    CURLcode rc = curl_easy_perform(h);
+    CURLcode rc;
+    char refused[320] = "";
+    while ((rc = curl_easy_perform(h)) == CURLE_OK && follow_redirect(h, u, url, &x, refused, sizeof(refused)))
+        ;
     curl_slist_free_all(hdrs);
     res->bytes = x.bytes;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->http);
+    if (refused[0] != '\0')
+        return snprintf(a->why, sizeof(a->why), "%s", refused), STOA_BADGATEWAY;
     if (x.aborted)
         return snprintf(a->why, sizeof(a->why), "aborted"), STOA_INTERNAL;
     if (rc != CURLE_OK)

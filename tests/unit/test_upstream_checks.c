@@ -1,0 +1,76 @@
+/* The upstream answer checks of issue 21: address classes for redirects (upstream_addr)
+ * and the module directive of a fetched go.mod (modfile). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "modfile.h"
+#include "upstream_addr.h"
+
+static void classes(void **state)
+{
+    static const struct {
+        const char *ip;
+        upaddr_class c;
+    } t[] = {
+        {"127.0.0.1", UPADDR_LOOPBACK},     {"127.255.0.9", UPADDR_LOOPBACK},   {"::1", UPADDR_LOOPBACK},
+        {"::ffff:127.0.0.1", UPADDR_LOOPBACK}, {"10.1.2.3", UPADDR_PRIVATE},   {"172.16.0.1", UPADDR_PRIVATE},
+        {"172.31.255.255", UPADDR_PRIVATE}, {"172.32.0.1", UPADDR_PUBLIC},      {"192.168.1.1", UPADDR_PRIVATE},
+        {"100.64.0.1", UPADDR_PRIVATE},     {"100.128.0.1", UPADDR_PUBLIC},     {"fd00::1", UPADDR_PRIVATE},
+        {"169.254.169.254", UPADDR_LINKLOCAL}, {"fe80::1", UPADDR_LINKLOCAL},  {"::ffff:169.254.1.1", UPADDR_LINKLOCAL},
+        {"0.0.0.0", UPADDR_RESERVED},       {"::", UPADDR_RESERVED},            {"224.0.0.1", UPADDR_RESERVED},
+        {"255.255.255.255", UPADDR_RESERVED}, {"ff02::1", UPADDR_RESERVED},    {"bogus", UPADDR_RESERVED},
+        {"8.8.8.8", UPADDR_PUBLIC},         {"2001:4860::8888", UPADDR_PUBLIC},
+    };
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); ++i)
+        if (upaddr_classify_text(t[i].ip) != t[i].c)
+            fail_msg("%s: class %d, want %d", t[i].ip, upaddr_classify_text(t[i].ip), t[i].c);
+    assert_true(upaddr_redirect_ok(UPADDR_PUBLIC, UPADDR_PUBLIC));
+    assert_false(upaddr_redirect_ok(UPADDR_PUBLIC, UPADDR_LOOPBACK));
+    assert_false(upaddr_redirect_ok(UPADDR_LOOPBACK, UPADDR_LINKLOCAL));
+    assert_true(upaddr_redirect_ok(UPADDR_PRIVATE, UPADDR_PRIVATE));
+    assert_false(upaddr_redirect_ok(UPADDR_RESERVED, UPADDR_RESERVED));
+}
+
+static void module_paths(void **state)
+{
+    static const struct {
+        const char *text, *path; /* path NULL: refused */
+    } t[] = {
+        {"module example.com/m\n", "example.com/m"},
+        {"// comment\nmodule \"example.com/m\" // trailing\ngo 1.19\n", "example.com/m"},
+        {"module `example.com/m`", "example.com/m"},
+        {"\xef\xbb\xbfmodule example.com/m\r\n", NULL}, /* a BOM is not a blank */
+        {"go 1.19\r\n\tmodule example.com/m\r\n", "example.com/m"},
+        {"module (\n\texample.com/m\n)\n", "example.com/m"},
+        {"module(\nexample.com/m\n)", "example.com/m"},
+        {"{\"module\": \"example.com/m\"}", NULL},
+        {"module example.com/m\nmodule example.com/n\n", NULL},
+        {"module (\nexample.com/m\n", NULL},
+        {"module \"example.com/m\n", NULL},
+        {"module a b\n", NULL},
+        {"modulex example.com/m\n", NULL},
+        {"go 1.19\n", NULL},
+        {"", NULL},
+        {"module example.com/\xff\n", NULL},
+        {"module example.com/\xc0\xaf\n", NULL},
+        {"module example.com/\xed\xa0\x80\n", NULL},
+        {"module example.com/caf\xc3\xa9\n", "example.com/caf\xc3\xa9"},
+    };
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); ++i) {
+        char out[600] = "", why[128] = "";
+        int rc = modfile_module_path(t[i].text, strlen(t[i].text), out, sizeof(out), why, sizeof(why));
+        if ((rc == 0) != (t[i].path != NULL) || (rc == 0 && strcmp(out, t[i].path) != 0))
+            fail_msg("case %zu: rc %d path '%s' why '%s'", i, rc, out, why);
+    }
+    char why[64], out[64];
+    assert_int_equal(modfile_module_path("module m\0x\n", 11, out, sizeof(out), why, sizeof(why)), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(classes), cmocka_unit_test(module_paths)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
