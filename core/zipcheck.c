@@ -13,6 +13,7 @@
 
 #include <stoa/stoa.h>
 
+#include "modpath.h"
 #include "zipread.h"
 
 void zipcheck_default_limits(struct zipcheck_limits *lim)
@@ -101,19 +102,6 @@ static int file_rune_ok(long r)
     return loc != (locale_t)0 && iswalpha_l((wint_t)r, loc);
 }
 
-static int windows_reserved(const char *elem, size_t len)
-{
-    static const char *const bad[] = {"CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4",
-                                      "COM5", "COM6", "COM7", "COM8", "COM9", "LPT1", "LPT2", "LPT3",
-                                      "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9"};
-    const char *dot = memchr(elem, '.', len);
-    size_t short_len = dot != NULL ? (size_t)(dot - elem) : len;
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        if (strlen(bad[i]) == short_len && strncasecmp(bad[i], elem, short_len) == 0)
-            return 1;
-    return 0;
-}
-
 static int check_elem(const char *elem, size_t len, char *why, size_t whylen)
 {
     char q[160];
@@ -135,7 +123,7 @@ static int check_elem(const char *elem, size_t len, char *why, size_t whylen)
             return zip_fail(why, whylen, -1, "invalid char %s", q);
         }
     }
-    if (windows_reserved(elem, len))
+    if (modpath_windows_reserved(elem, len))
         return zip_fail(why, whylen, -1, "%s disallowed as path element component on Windows", q);
     return 0;
 }
