@@ -170,6 +170,8 @@ static const directive top_d[] = {
      "lenient | strict | off: check fetched modules against the first sumdb with a key (lenient)"},
     {"sumdb_recheck", T_DURATION, C(sumdb_recheck_ms), NULL,
      "lenient: how often versions cached unverified are re-checked (5m; 0 = never)"},
+    {"sumdb_unverified_max", T_UINT, C(sumdb_unverified_max), NULL,
+     "lenient: fills cached unverified per minute; past it they are refused until the minute ends (20; 0 = no bound)"},
     {"quarantine_dir", T_STR, C(quarantine_dir), NULL, "copies of cached files a re-check found wrong (<data root>/quarantine)"},
     {"auth.require.read", T_BOOL, C(require_read), NULL, "reads need an allow (false)"},
     {"auth.require.publish", T_BOOL, C(require_publish), NULL, "publishes need an allow (true)"},
@@ -757,6 +759,7 @@ static void defaults(struct conf *c)
     c->list_ttl_ms = 60000;
     c->evict_interval_ms = 60000;
     c->sumdb_recheck_ms = 300000;
+    c->sumdb_unverified_max = 20;
     conf_namespace *ns = list_append((list *)&c->namespaces, &ns_t);
     set_str(&ns->pattern, "*");
     c->require_publish = 1;

@@ -139,6 +139,7 @@ typedef struct conf {
     char *nosumdb;           /* GONOSUMDB-style patterns that skip checksum checks */
     int sumdb_check;         /* conf_sumcheck: fills checked against the checksum database */
     uint32_t sumdb_recheck_ms; /* lenient: re-check of unverified pins, default 5 min, 0 = never */
+    uint32_t sumdb_unverified_max; /* lenient: unverified fills per minute before refusing, default 20, 0 = no bound */
     char *quarantine_dir;    /* where a failed re-check copies the bytes; default <data root>/quarantine */
 
     int require_read;        /* auth.require.read, default 0 */

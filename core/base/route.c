@@ -80,17 +80,20 @@ static stoa_status parse_module(const char *esc, size_t len, route *r, char *why
     return STOA_OK;
 }
 
-/* A query version for .info: a branch, tag or commit; no '/' (the go command escapes
- * it), bounded, and not "." or "..". */
+/* A query version for .info, as the go command can send it: module.EscapeVersion
+ * accepts what checkElem accepts for a file-path element (not empty, not all dots, no
+ * trailing dot, fileNameOK characters, not a Windows reserved name) except '!', and
+ * escapeString then refuses non-ASCII. The go command escapes '/' away. */
 static int plausible_query(const char *v)
 {
     size_t n = strlen(v);
-    if (n == 0 || n > SEMVER_MAX || strcmp(v, ".") == 0 || strcmp(v, "..") == 0)
+    if (n == 0 || n > SEMVER_MAX || strspn(v, ".") == n || v[n - 1] == '.')
         return 0;
-    for (; *v; ++v)
-        if (!((*v >= 'a' && *v <= 'z') || (*v >= 'A' && *v <= 'Z') || (*v >= '0' && *v <= '9') || strchr(".-_+~", *v)))
+    for (const char *p = v; *p; ++p)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              strchr("#$%&()+,-.=@[]^_{}~ ", *p)))
             return 0;
-    return 1;
+    return !modpath_windows_reserved(v, n);
 }
 
 static stoa_status parse_version(const char *file, route *r, char *why, size_t whylen)
@@ -118,8 +121,14 @@ static stoa_status parse_version(const char *file, route *r, char *why, size_t w
         r->canonical = semver_is_canonical(r->version);
         if (!r->canonical && (r->type != ROUTE_INFO || !plausible_query(r->version)))
             return snprintf(why, whylen, "version \"%s\" is not canonical semver (like v1.2.3)", r->version), STOA_INVALID;
-        if (r->canonical && modpath_check_major(r->module, r->version, why, whylen) != 0)
-            return STOA_NOTFOUND;
+        if (r->canonical && modpath_check_major(r->module, r->version, why, whylen) != 0) {
+            /* Not a version of this path, but a query the upstream answers with one
+             * (rsc.io/breaker@v2.0.0 -> v2.0.0+incompatible). .mod and .zip are only
+             * asked for versions the path can have. */
+            if (r->type != ROUTE_INFO)
+                return STOA_NOTFOUND;
+            r->canonical = 0;
+        }
         return STOA_OK;
     }
     return snprintf(why, whylen, "unknown file \"%.64s\" under @v/: expected list, <version>.info, .mod or .zip", file),
@@ -247,9 +256,33 @@ int route_is_module(route_type t)
     return t >= ROUTE_INFO && t <= ROUTE_LATEST;
 }
 
+/* A query may hold characters a URL path cannot carry as they are (' ', '#', '%',
+ * '[', ...): percent-encode all but unreserved characters and those Go's net/url leaves
+ * in a path. Canonical versions pass unchanged. */
+static int url_path_escape(const char *in, char *out, size_t len)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)in; *p; ++p) {
+        int keep = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                   strchr("-._~!$&+,:;=@", *p) != NULL;
+        if (o + (keep ? 1 : 3) >= len)
+            return -1;
+        if (keep) {
+            out[o++] = (char)*p;
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[*p >> 4];
+            out[o++] = hex[*p & 15];
+        }
+    }
+    out[o] = '\0';
+    return 0;
+}
+
 int route_upstream_path(const route *r, char *out, size_t len)
 {
-    char mod[MODPATH_MAX * 2 + 1], ver[SEMVER_MAX * 2 + 1];
+    char mod[MODPATH_MAX * 2 + 1], esc[SEMVER_MAX * 2 + 1], ver[SEMVER_MAX * 6 + 1];
     if (modpath_escape(r->module, mod, sizeof(mod), NULL, 0) != 0)
         return -1;
     int n;
@@ -259,7 +292,7 @@ int route_upstream_path(const route *r, char *out, size_t len)
     case ROUTE_INFO:
     case ROUTE_MOD:
     case ROUTE_ZIP:
-        if (modpath_escape(r->version, ver, sizeof(ver), NULL, 0) != 0)
+        if (modpath_escape(r->version, esc, sizeof(esc), NULL, 0) != 0 || url_path_escape(esc, ver, sizeof(ver)) != 0)
             return -1;
         n = snprintf(out, len, "%s/@v/%s.%s", mod, ver, r->type == ROUTE_INFO ? "info" : r->type == ROUTE_MOD ? "mod" : "zip");
         break;

@@ -73,7 +73,7 @@ static int mod_char_ok(char c)
            c == '~';
 }
 
-static int windows_reserved(const char *e, size_t n)
+int modpath_windows_reserved(const char *e, size_t n)
 {
     static const char *const names[] = {"CON",  "PRN",  "AUX",  "NUL",  "COM1", "COM2", "COM3", "COM4",
                                         "COM5", "COM6", "COM7", "COM8", "COM9", "LPT1", "LPT2", "LPT3",
@@ -114,7 +114,7 @@ static int check_elem(const char *e, size_t n, char *why, size_t whylen)
         if (digits)
             return fail(why, whylen, "trailing tilde and digits in path element \"%.*s\"", e, n);
     }
-    if (windows_reserved(e, n))
+    if (modpath_windows_reserved(e, n))
         return fail(why, whylen, "\"%.*s\" is a reserved file name on Windows", e, n);
     return 0;
 }

@@ -30,6 +30,10 @@ int modpath_escape(const char *path, char *out, size_t outlen, char *why, size_t
 /* Reverses modpath_escape; rejects bad escapes. in is NUL-terminated. */
 int modpath_unescape(const char *in, char *out, size_t outlen, char *why, size_t whylen);
 
+/* 1 if the element e (n bytes) is a Windows reserved name before any '.' (CON, PRN,
+ * AUX, NUL, COM1-9, LPT1-9, any case), as module's checkElem refuses for every kind. */
+int modpath_windows_reserved(const char *e, size_t n);
+
 /* module.CheckPath. */
 int modpath_check(const char *path, char *why, size_t whylen);
 

@@ -2,17 +2,16 @@
 #include "zipcheck.h"
 
 #include <errno.h>
-#include <locale.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
-#include <wctype.h>
 
 #include <stoa/stoa.h>
 
+#include "modpath.h"
+#include "zipname.h"
 #include "zipread.h"
 
 void zipcheck_default_limits(struct zipcheck_limits *lim)
@@ -21,26 +20,10 @@ void zipcheck_default_limits(struct zipcheck_limits *lim)
     lim->max_unzipped = ZIPCHECK_MAX_ZIP;
     lim->max_gomod = ZIPCHECK_MAX_GOMOD;
     lim->max_license = ZIPCHECK_MAX_LICENSE;
-    lim->max_ratio = 1000;
-    lim->ratio_min_size = 1u << 20;
     lim->max_entries = 1000000;
 }
 
-/* ---- UTF-8 and the C.UTF-8 locale (for non-ASCII letters and folding) ---- */
-
-static locale_t utf8_loc;
-static pthread_once_t utf8_once = PTHREAD_ONCE_INIT;
-
-static void utf8_init(void)
-{
-    utf8_loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
-}
-
-static locale_t utf8_locale(void)
-{
-    pthread_once(&utf8_once, utf8_init);
-    return utf8_loc;
-}
+/* ---- UTF-8 ---- */
 
 /* Decodes one rune at s[*i] as Go's utf8 package does (no overlongs, surrogates or
  * values past U+10FFFF). Returns the rune and advances *i, or -1. */
@@ -97,21 +80,7 @@ static int file_rune_ok(long r)
     if (r < 0x80)
         return (r >= '0' && r <= '9') || (r >= 'A' && r <= 'Z') || (r >= 'a' && r <= 'z') ||
                (r != 0 && strchr("!#$%&()+,-.=@[]^_{}~ ", (int)r) != NULL);
-    locale_t loc = utf8_locale();
-    return loc != (locale_t)0 && iswalpha_l((wint_t)r, loc);
-}
-
-static int windows_reserved(const char *elem, size_t len)
-{
-    static const char *const bad[] = {"CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4",
-                                      "COM5", "COM6", "COM7", "COM8", "COM9", "LPT1", "LPT2", "LPT3",
-                                      "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9"};
-    const char *dot = memchr(elem, '.', len);
-    size_t short_len = dot != NULL ? (size_t)(dot - elem) : len;
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        if (strlen(bad[i]) == short_len && strncasecmp(bad[i], elem, short_len) == 0)
-            return 1;
-    return 0;
+    return zipname_is_letter((uint32_t)r);
 }
 
 static int check_elem(const char *elem, size_t len, char *why, size_t whylen)
@@ -135,7 +104,7 @@ static int check_elem(const char *elem, size_t len, char *why, size_t whylen)
             return zip_fail(why, whylen, -1, "invalid char %s", q);
         }
     }
-    if (windows_reserved(elem, len))
+    if (modpath_windows_reserved(elem, len))
         return zip_fail(why, whylen, -1, "%s disallowed as path element component on Windows", q);
     return 0;
 }
@@ -251,20 +220,17 @@ static int names_grow(struct zipcheck_names *ns)
     return 0;
 }
 
-/* Go's strToFold, approximated per rune (see zipcheck.h). out has 4 * len bytes room:
- * a fold can lengthen a rune's encoding. Returns the folded length. */
+/* Go's strToFold (zipname.h). out has 4 * len bytes room: a fold can lengthen a
+ * rune's encoding. Returns the folded length. */
 static size_t fold(const char *p, size_t len, char *out)
 {
-    locale_t loc = utf8_locale();
     size_t o = 0;
     for (size_t i = 0; i < len;) {
         long r = utf8_next((const unsigned char *)p, len, &i);
         if (r < 0) /* callers pass valid UTF-8; keep the byte as it is */
             r = (unsigned char)p[i++];
-        else if (r >= 'A' && r <= 'Z')
-            r += 'a' - 'A';
-        else if (r >= 0x80 && loc != (locale_t)0)
-            r = (long)towlower_l(towupper_l((wint_t)r, loc), loc);
+        else
+            r = (long)zipname_fold((uint32_t)r);
         o += utf8_put((unsigned long)r, out + o);
     }
     return o;
@@ -345,8 +311,7 @@ struct check {
 #define MODE_LNK 0120000u
 
 /* stoa's additions to CheckZip (zipcheck.h, rule 4). */
-static int check_extra(const struct check *c, const struct zipread_entry *e, int is_dir, const char *q, char *why,
-                       size_t whylen)
+static int check_extra(const struct zipread_entry *e, int is_dir, const char *q, char *why, size_t whylen)
 {
     unsigned type = (e->ext_attrs >> 16) & MODE_TYPE;
     if (e->made_by >> 8 == ZIPREAD_OS_UNIX && type != 0) {
@@ -358,11 +323,6 @@ static int check_extra(const struct check *c, const struct zipread_entry *e, int
     if (e->method != ZIPREAD_STORE && e->method != ZIPREAD_DEFLATE)
         return zip_fail(why, whylen, STOA_UNPROCESSABLE, "compression method: %s uses method %u (only store and deflate)",
                     q, e->method);
-    uint64_t ratio = c->lim->max_ratio;
-    if (ratio != 0 && e->usize >= c->lim->ratio_min_size && e->usize / ratio > e->csize)
-        return zip_fail(why, whylen, STOA_TOOLARGE,
-                    "compression ratio: %s expands %llu bytes to %llu (limit is %llu:1); looks like a zip bomb", q,
-                    (unsigned long long)e->csize, (unsigned long long)e->usize, (unsigned long long)ratio);
     return STOA_OK;
 }
 
@@ -422,7 +382,7 @@ static int check_entry(struct check *c, const struct zipread_entry *e, char *why
         return zip_fail(why, whylen, st, "name collision: %s: %s", q, r);
     if (!is_dir && (st = check_sizes(c, e, name, len, q, why, whylen)) != STOA_OK)
         return st;
-    return check_extra(c, e, is_dir, q, why, whylen);
+    return check_extra(e, is_dir, q, why, whylen);
 }
 
 static int check_args(const char *module, const char *version, char *why, size_t whylen)

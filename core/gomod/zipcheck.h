@@ -20,21 +20,18 @@
  *  4. stricter than Go (which ignores them, while its own Create never writes them):
  *     entries made on Unix whose mode is a symlink or another non-regular type
  *     (STOA_UNPROCESSABLE); methods other than store and deflate (UNPROCESSABLE,
- *     Go fails later at extraction); entries larger than ratio_min_size whose
- *     declared size exceeds max_ratio times their compressed size (TOOLARGE).
+ *     Go fails later at extraction).
  *  5. every entry's data inflates to exactly its declared size with the declared
  *     CRC-32 (STOA_INVALID), as Unzip requires.
  *
  * Messages start with the rule, then the quoted entry name:
  *   `invalid file path: "example.com/m@v1.0.0/a?.go": invalid char "?"`.
  *
- * Unicode: names must be valid UTF-8. module.CheckFilePath allows any Unicode letter
- * (unicode.IsLetter); here non-ASCII runes are judged with iswalpha() in the C.UTF-8
- * locale, and case folding for collisions uses towlower() per rune there, plus ASCII
- * folding. Both agree with Go for ASCII and for common scripts; for rare runes
- * (title-case digraphs, special folds like U+0130, letters newer than glibc's tables)
- * the verdicts can differ from Go's. Without a C.UTF-8 locale, non-ASCII names are
- * rejected.
+ * Unicode: names must be valid UTF-8. module.CheckFilePath allows a non-ASCII rune
+ * only if unicode.IsLetter (no digits, marks, numerals or symbols: "१.go", "Ⅰ.go",
+ * "aः.go", "Ⓐ.go" are refused), and collisions compare strToFold forms (simple case
+ * folding orbits: "İ.go" and "i.go" do not collide, "K.go" and the Kelvin sign do), both
+ * from Go's own Unicode tables (core/zipname.h), not the C library's.
  *
  * module and version are taken as given (the caller has checked them with
  * modpath_check / modpath_check_major / semver_is_canonical, as CheckZip does first);
@@ -55,13 +52,13 @@ struct zipcheck_limits {
     uint64_t max_unzipped;   /* sum of uncompressed sizes of files */
     uint64_t max_gomod;      /* uncompressed go.mod at the root */
     uint64_t max_license;    /* uncompressed LICENSE at the root */
-    uint64_t max_ratio;      /* uncompressed/compressed bound per entry; 0 = no bound */
-    uint64_t ratio_min_size; /* the ratio bound applies to entries at least this large */
     size_t max_entries;      /* central directory entries; 0 = no bound */
 };
 
-/* Go's limits plus stoa's: ratio 1000 for entries >= 1 MiB (deflate's maximum is about
- * 1032:1, so only near-pure runs of one byte trip it), 1,000,000 entries. */
+/* Go's limits plus stoa's bound of 1,000,000 entries. There is no compression-ratio
+ * rule: x/mod has none (a 16 MiB go.mod of zeros is valid), and what a zip inflates to
+ * is bounded absolutely — by the declared sizes (max_unzipped in all) and by step 5,
+ * which stops any entry at its declared size while streaming it. */
 void zipcheck_default_limits(struct zipcheck_limits *lim);
 
 struct zipcheck_report {

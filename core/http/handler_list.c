@@ -74,11 +74,19 @@ static int load(const stoa_key *key, char **out, size_t *len, int64_t *stored_at
     return *out != NULL;
 }
 
+/* What storage holds of a module: list shows the versions that are not pseudo-versions
+ * (as the go command and proxy.golang.org do), @latest may fall back to them all. */
+typedef struct stored {
+    versions listed;
+    versions all;
+} stored;
+
 static int add_stored(void *arg, const char *version, int64_t stored_at)
 {
-    versions *vs = arg;
+    stored *s = arg;
     if (!semver_is_pseudo(version))
-        versions_add(vs, version);
+        versions_add(&s->listed, version);
+    versions_add(&s->all, version);
     return 0;
 }
 
@@ -100,27 +108,31 @@ static void latest_from(mutable_task *m, const versions *vs)
         load(&key, &m->body, &m->body_len, &at, &m->err);
 }
 
+/* A module whose only versions are pseudo-versions exists: its list is 200 and empty,
+ * and @latest is its highest pseudo-version (versions_latest's last choice). */
 static void mutable_work(task *t)
 {
     mutable_task *m = (mutable_task *)t;
-    versions vs = {0};
+    stored s = {0};
     load_copy(m);
-    m->st = storage_list(&the_app->store, m->module, add_stored, &vs, &m->err);
-    m->stored_versions = (int)vs.n;
+    m->st = storage_list(&the_app->store, m->module, add_stored, &s, &m->err);
+    m->stored_versions = (int)s.all.n;
     if (m->kind == STOA_KIND_LIST) {
         if (m->copy != NULL)
-            versions_add_lines(&vs, m->copy, m->copy_len);
-        versions_sort(&vs);
-        if (m->copy != NULL || vs.n > 0)
-            m->body = versions_text(&vs, &m->body_len);
+            versions_add_lines(&s.listed, m->copy, m->copy_len);
+        versions_sort(&s.listed);
+        if (m->copy != NULL || s.all.n > 0)
+            m->body = versions_text(&s.listed, &m->body_len);
     } else if (m->copy != NULL) {
         m->body = m->copy;
         m->body_len = m->copy_len;
         m->copy = NULL;
     } else {
-        latest_from(m, &vs);
+        versions_sort(&s.all);
+        latest_from(m, &s.all);
     }
-    versions_free(&vs);
+    versions_free(&s.listed);
+    versions_free(&s.all);
 }
 
 static void send_body(reqctx *rc, mutable_task *m, const char *cache)

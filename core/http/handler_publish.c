@@ -311,6 +311,9 @@ int handler_publish(reqctx *rc)
     if (mode != CONF_NS_PRIVATE)
         return http_send_text(rc, 403, "%s is not in a private namespace: add a namespaces rule with mode: private to "
                               "publish it here", r->module), 0;
+    char why[256];
+    if (!r->canonical && semver_is_canonical(r->version) && modpath_check_major(r->module, r->version, why, sizeof(why)) != 0)
+        return http_send_text(rc, 404, "%s", why), 0; /* a .info query route: not a version of this path */
     if (!r->canonical)
         return http_send_text(rc, 400, "publish needs a canonical version like v1.2.3, got \"%s\"", r->version), 0;
     int fd = staging_open(the_app->tmp_dir);

@@ -1,6 +1,7 @@
 #include "sumcheck.h"
 
 #include "app.h"
+#include "audit.h"
 #include "integrity.h"
 #include "log.h"
 #include "metrics.h"
@@ -34,6 +35,10 @@ static unsigned recent_next;
  * points the database elsewhere ends the rest at once. Guarded by verified_lock. */
 static char down_url[512];
 static long long down_until;
+/* Fills passed unverified in the current minute (lenient's bound). Guarded by
+ * verified_lock. */
+static long long unverified_minute;
+static uint32_t unverified_count;
 
 static int recall(const char *key, char *record, size_t len)
 {
@@ -126,23 +131,43 @@ stoa_status sumcheck_lookup_answer(const conf_sumdb *db, const char *body, size_
     return verify_lookup(db, body, len, NULL, 0, err);
 }
 
+/* A lookup got an error answer (not 404/410): whether the database is up all the
+ * same, which its tree head answering fresh (not a stored copy) shows. Then the
+ * failure belongs to this one lookup and must not suspend the checks of others. */
+static int database_up(const conf_sumdb *db)
+{
+    sumdb_answer a;
+    stoa_error e = {0};
+    if (sumdb_fetch(db, "latest", &a, &e) != STOA_OK)
+        return 0;
+    int up = strcmp(a.cache, "STALE") != 0;
+    close(a.fd);
+    return up;
+}
+
 /* Looks module@version up and verifies the answer: OK, BADGATEWAY (the answer does
  * not verify), NOTFOUND (the database does not know it), UNAVAILABLE (it could not
- * answer; then it is not asked again for DOWN_BACKOFF_S). */
+ * answer; when the database itself is down it is not asked again for DOWN_BACKOFF_S). */
 static stoa_status lookup(const conf_sumdb *db, const char *module, const char *version, char *record, size_t rlen,
                           stoa_error *err)
 {
     if (resting(db))
         return stoa_fail(err, STOA_UNAVAILABLE, "checksum database %s failed recently; retrying later", db->name);
-    char esc[MODPATH_MAX * 2 + 1], sub[MODPATH_MAX * 2 + 200];
-    if (modpath_escape(module, esc, sizeof(esc), NULL, 0) != 0)
-        return stoa_fail(err, STOA_INTERNAL, "cannot escape %s", module);
-    snprintf(sub, sizeof(sub), "lookup/%s@%s", esc, version);
+    /* Both escaped, as the go command's sumdb client asks (module.EscapePath and
+     * EscapeVersion: upper case in a pre-release is case-encoded too). */
+    char esc[MODPATH_MAX * 2 + 1], vesc[SEMVER_MAX * 2 + 1], sub[MODPATH_MAX * 2 + SEMVER_MAX * 2 + 16];
+    if (modpath_escape(module, esc, sizeof(esc), NULL, 0) != 0 || modpath_escape(version, vesc, sizeof(vesc), NULL, 0) != 0)
+        return stoa_fail(err, STOA_INTERNAL, "cannot escape %s@%s", module, version);
+    snprintf(sub, sizeof(sub), "lookup/%s@%s", esc, vesc);
     sumdb_answer a;
     stoa_status st = sumdb_fetch(db, sub, &a, err);
     if (st == STOA_NOTFOUND)
         return st;
     if (st != STOA_OK) {
+        char why[sizeof(err->msg)];
+        snprintf(why, sizeof(why), "%s", err->msg);
+        if (st == STOA_BADGATEWAY && database_up(db))
+            return stoa_fail(err, STOA_UNAVAILABLE, "%s (for this lookup only: the database answers others)", why);
         rest(db);
         return err->status = STOA_UNAVAILABLE;
     }
@@ -214,18 +239,57 @@ sumcheck_result sumcheck_hash(const char *module, const char *version, stoa_kind
     return SUMCHECK_VERIFIED;
 }
 
-/* The database could not confirm the version: strict refuses it, lenient passes it
- * unverified with a warning (quieter while the database is known to be down). */
-static sumcheck_result unconfirmed(const route *r, sumcheck_result res, int was_resting, stoa_error *err)
+/* Takes one of lenient's unverified fills of this minute; 0 when they are used up. */
+static int take_unverified(uint32_t max)
 {
-    if (the_app->conf->sumdb_check == CONF_SUMCHECK_STRICT) {
-        char why[sizeof(err->msg)];
-        snprintf(why, sizeof(why), "%s", err->msg);
+    long long minute = (long long)time(NULL) / 60;
+    pthread_mutex_lock(&verified_lock);
+    if (unverified_minute != minute) {
+        unverified_minute = minute;
+        unverified_count = 0;
+    }
+    int ok = max == 0 || unverified_count < max;
+    unverified_count += (uint32_t)ok;
+    pthread_mutex_unlock(&verified_lock);
+    return ok;
+}
+
+/* Every fill passed unverified is in the audit trail (action "sumcheck", target
+ * "unverified"), beside its log line and the stoa_sumchecks_total count. */
+static void audit_unverified(const route *r, stoa_kind kind, const stoa_meta *meta, const char *why)
+{
+    audit_event a;
+    memset(&a, 0, sizeof(a));
+    snprintf(a.action, sizeof(a.action), "sumcheck");
+    snprintf(a.kind, sizeof(a.kind), "%s", kind == STOA_KIND_MOD ? "mod" : "zip");
+    snprintf(a.target, sizeof(a.target), "unverified");
+    audit_copy(a.module, sizeof(a.module), r->module);
+    audit_copy(a.version, sizeof(a.version), r->version);
+    audit_copy(a.upstream, sizeof(a.upstream), meta->origin);
+    audit_copy(a.error, sizeof(a.error), why);
+    audit_emit(&a);
+}
+
+/* The database could not confirm the version: strict refuses it; lenient passes it
+ * unverified with a warning (quieter while the database is known to be down), at most
+ * sumdb_unverified_max a minute, and refuses the rest. */
+static sumcheck_result unconfirmed(const route *r, stoa_kind kind, const stoa_meta *meta, sumcheck_result res,
+                                   int was_resting, stoa_error *err)
+{
+    const struct conf *c = the_app->conf;
+    char why[sizeof(err->msg)];
+    snprintf(why, sizeof(why), "%s", err->msg);
+    if (c->sumdb_check == CONF_SUMCHECK_STRICT)
         return stoa_fail(err, STOA_BADGATEWAY, "%s@%s not confirmed by the checksum database (sumdb_check: strict): %s",
                          r->module, r->version, why), SUMCHECK_REFUSED;
-    }
+    if (!take_unverified(c->sumdb_unverified_max))
+        return stoa_fail(err, STOA_BADGATEWAY,
+                         "%s@%s not confirmed by the checksum database, and %u fills were already passed unverified this "
+                         "minute (sumdb_unverified_max): %s", r->module, r->version, c->sumdb_unverified_max, why),
+               SUMCHECK_REFUSED;
     log_msg(was_resting ? STOA_LOG_INFO : STOA_LOG_WARN, "sumcheck", "%s@%s cached unverified: %s", r->module, r->version,
-            err->msg);
+            why);
+    audit_unverified(r, kind, meta, why);
     return res;
 }
 
@@ -241,7 +305,7 @@ sumcheck_result sumcheck_fill(const route *r, stoa_kind kind, const stoa_meta *m
     if (res == SUMCHECK_REFUSED)
         integrity_report(INTEGRITY_SUMDB_REFUSED, r->module, r->version, kind, meta->origin, e.msg);
     else if (res == SUMCHECK_UNCONFIRMED || res == SUMCHECK_UNKNOWN)
-        res = unconfirmed(r, res, was_resting, &e);
+        res = unconfirmed(r, kind, meta, res, was_resting, &e);
     metrics_sumcheck(res == SUMCHECK_UNKNOWN ? SUMCHECK_UNCONFIRMED : res);
     if (res == SUMCHECK_REFUSED)
         *err = e;

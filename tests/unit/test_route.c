@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "route.h"
@@ -59,6 +60,7 @@ static void versions(void **state)
     /* major suffix mismatch: well-formed, but names nothing */
     assert_int_equal(parse("/example.com/m/v2/@v/v1.0.0.zip", &r), STOA_NOTFOUND);
     assert_int_equal(parse("/example.com/m/@v/v2.0.0.zip", &r), STOA_NOTFOUND);
+    assert_int_equal(parse("/example.com/m/@v/v2.0.0.mod", &r), STOA_NOTFOUND);
     /* .mod/.zip need canonical versions; .info may be a query */
     assert_int_equal(parse("/example.com/m/@v/v1.zip", &r), STOA_INVALID);
     assert_int_equal(parse("/example.com/m/@v/1.0.0.mod", &r), STOA_INVALID);
@@ -69,6 +71,47 @@ static void versions(void **state)
     assert_string_equal(r.version, "Master");
     assert_int_equal(parse("/example.com/m/@v/v0.0.0-20191109021931-daa7c04131f5.zip", &r), STOA_OK);
     assert_true(r.canonical);
+}
+
+/* .info of a version the path cannot have is a query the upstream resolves (the go
+ * command's proxyRepo.Stat sends any rev module.EscapeVersion accepts). */
+static void info_queries(void **state)
+{
+    route r;
+    char out[1024];
+    assert_int_equal(parse("/rsc.io/breaker/@v/v2.0.0.info", &r), STOA_OK);
+    assert_int_equal(r.type, ROUTE_INFO);
+    assert_false(r.canonical);
+    assert_string_equal(r.version, "v2.0.0");
+    assert_int_equal(parse("/example.com/m/v2/@v/v1.0.0.info", &r), STOA_OK);
+    assert_false(r.canonical);
+    assert_int_equal(parse("/example.com/m/v2/@v/v2.0.0.info", &r), STOA_OK);
+    assert_true(r.canonical);
+    static const char *ok[] = {"master", "v1.2", "v1.2.3-pre+build", "daa7c04131f5", "release-1.0_x~y", "a@b",
+                               "(x)", "x%20y", "x%23y", "[a]{b}^c=d,e&f$g", ".hidden", "v1.2.3+incompatible.x"};
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); ++i) {
+        char path[256];
+        snprintf(path, sizeof(path), "/example.com/m/@v/%s.info", ok[i]);
+        if (parse(path, &r) != STOA_OK || r.canonical)
+            fail_msg("refused query %s", ok[i]);
+    }
+    /* EscapeVersion refuses these, so the go command never sends them. */
+    static const char *bad[] = {"..", "x.", "a!", "a!1", "a*b", "a?b", "a%3Fb", "a'b", "a%22b", "a<b", "a|b", "a:b",
+                                "con", "NUL.x", "Lpt1", "%C3%A9t%C3%A9", "a%60b"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); ++i) {
+        char path[256];
+        snprintf(path, sizeof(path), "/example.com/m/@v/%s.info", bad[i]);
+        if (parse(path, &r) == STOA_OK)
+            fail_msg("accepted query %s", bad[i]);
+    }
+    /* Asked of the upstream escaped for a URL path. */
+    assert_int_equal(parse("/example.com/m/@v/a%20b%23c%25d[e].info", &r), STOA_OK);
+    assert_string_equal(r.version, "a b#c%d[e]");
+    assert_int_equal(route_upstream_path(&r, out, sizeof(out)), 0);
+    assert_string_equal(out, "example.com/m/@v/a%20b%23c%25d%5Be%5D.info");
+    assert_int_equal(parse("/example.com/m/@v/v1.0.0+meta.info", &r), STOA_OK);
+    assert_int_equal(route_upstream_path(&r, out, sizeof(out)), 0);
+    assert_string_equal(out, "example.com/m/@v/v1.0.0+meta.info");
 }
 
 static void bases(void **state)
@@ -155,7 +198,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(module_files), cmocka_unit_test(case_encoding), cmocka_unit_test(versions),
         cmocka_unit_test(bases),        cmocka_unit_test(hostile),       cmocka_unit_test(upstream_path),
-        cmocka_unit_test(query_decode),
+        cmocka_unit_test(query_decode), cmocka_unit_test(info_queries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

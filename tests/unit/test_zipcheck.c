@@ -148,17 +148,18 @@ static void wrong_module_or_version(void **state)
     close(fd);
 }
 
-/* A directory with a sparse file of zeros, zipped by zipbuild: deflate packs it ~1000:1. */
-static int make_bomb(uint64_t zeros, uint64_t *size)
+/* A directory with one sparse file of zeros, zipped by zipbuild: deflate packs it
+ * about 1000:1. */
+static int make_zeros(const char *name, uint64_t zeros, uint64_t *size)
 {
-    char dir[] = "/tmp/stoa-bomb-XXXXXX", path[64], why[512];
+    char dir[] = "/tmp/stoa-zeros-XXXXXX", path[64], why[512];
     assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof(path), "%s/zeros.bin", dir);
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
     int f = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
     assert_true(f >= 0);
     assert_int_equal(ftruncate(f, (off_t)zeros), 0);
     close(f);
-    int fd = memfd_create("bomb", MFD_CLOEXEC);
+    int fd = memfd_create("zeros", MFD_CLOEXEC);
     assert_true(fd >= 0);
     struct zipbuild_report rep;
     assert_int_equal(zipbuild_from_dir(dir, MOD, VER, fd, &rep, why, sizeof(why)), STOA_OK);
@@ -168,21 +169,37 @@ static int make_bomb(uint64_t zeros, uint64_t *size)
     return fd;
 }
 
-static void zip_bomb_by_ratio(void **state)
+/* x/mod bounds what a zip inflates to absolutely (500 MiB in all, 16 MiB for go.mod and
+ * LICENSE), never by compression ratio: highly compressible files are valid. */
+static void absolute_limits_not_ratio(void **state)
 {
+    static const struct {
+        const char *name;
+        uint64_t size;
+    } valid[] = {
+        {"go.mod", ZIPCHECK_MAX_GOMOD},
+        {"LICENSE", ZIPCHECK_MAX_LICENSE},
+        {"zeros.bin", 50u << 20},
+    };
+    for (size_t i = 0; i < sizeof(valid) / sizeof(valid[0]); i++) {
+        uint64_t size;
+        char why[512] = "";
+        int fd = make_zeros(valid[i].name, valid[i].size, &size);
+        assert_true(size < valid[i].size / 500); /* really compressed that much */
+        int st = zipcheck_fd(fd, size, MOD, VER, NULL, NULL, why, sizeof(why));
+        if (st != STOA_OK)
+            fail_msg("%s of %llu zeros refused: %s", valid[i].name, (unsigned long long)valid[i].size, why);
+        close(fd);
+    }
+    /* One byte over a limit is refused, with x/mod's message. */
     uint64_t size;
     char why[512];
-    int fd = make_bomb(50u << 20, &size);
-    assert_true(size < (50u << 20) / 500); /* really compressed that much */
-    assert_int_equal(zipcheck_fd(fd, size, MOD, VER, NULL, NULL, why, sizeof(why)), STOA_TOOLARGE);
-    assert_non_null(strstr(why, "compression ratio"));
-    assert_non_null(strstr(why, "zeros.bin"));
+    int fd = make_zeros("go.mod", 1024, &size);
     struct zipcheck_limits lim;
     zipcheck_default_limits(&lim);
-    lim.max_ratio = 0; /* off: the data is then inflated and verified, all 50 MiB */
-    struct zipcheck_report rep;
-    assert_int_equal(zipcheck_fd(fd, size, MOD, VER, &lim, &rep, why, sizeof(why)), STOA_OK);
-    assert_int_equal(rep.unzipped, 50u << 20);
+    lim.max_gomod = 1023;
+    assert_int_equal(zipcheck_fd(fd, size, MOD, VER, &lim, NULL, why, sizeof(why)), STOA_TOOLARGE);
+    assert_non_null(strstr(why, "go.mod file too large"));
     close(fd);
 }
 
@@ -264,6 +281,90 @@ static void path_rules(void **state)
     assert_false(zipcheck_is_vendored("x/vendors/b.go"));
 }
 
+/* x/mod module_test.go checkPathTests, the fileOK column (CheckFilePath), with "-x/z"
+ * as checkPath has it since (a leading dash is refused only in module and import
+ * paths); then non-ASCII runes from issue 16 and the Unicode categories. */
+static void x_mod_check_file_path(void **state)
+{
+    static const struct {
+        const char *path;
+        int ok;
+    } cases[] = {
+        {"x.y/z", 1}, {"x.y", 1}, {"", 0}, {"x.y/\xFFz", 0}, {"/x.y/z", 0}, {"x./z", 0}, {".x/z", 1}, {"-x/z", 1},
+        {"x..y/z", 1}, {"x.y/z/../../w", 0}, {"x.y//z", 0}, {"x.y/z//w", 0}, {"x.y/z/", 0}, {"x.y/z/v0", 1},
+        {"x.y/z/v1", 1}, {"x.y/z/v2", 1}, {"x.y/z/v2.0", 1}, {"X.y/z", 1}, {"!x.y/z", 1}, {"_x.y/z", 1},
+        {"x.y!/z", 1}, {"x.y\"/z", 0}, {"x.y#/z", 1}, {"x.y$/z", 1}, {"x.y%/z", 1}, {"x.y&/z", 1}, {"x.y'/z", 0},
+        {"x.y(/z", 1}, {"x.y)/z", 1}, {"x.y*/z", 0}, {"x.y+/z", 1}, {"x.y,/z", 1}, {"x.y-/z", 1}, {"x.y./zt", 0},
+        {"x.y:/z", 0}, {"x.y;/z", 0}, {"x.y</z", 0}, {"x.y=/z", 1}, {"x.y>/z", 0}, {"x.y?/z", 0}, {"x.y@/z", 1},
+        {"x.y[/z", 1}, {"x.y\\/z", 0}, {"x.y]/z", 1}, {"x.y^/z", 1}, {"x.y_/z", 1}, {"x.y`/z", 0}, {"x.y{/z", 1},
+        {"x.y}/z", 1}, {"x.y~/z", 1}, {"x.y/z!", 1}, {"x.y/z\"", 0}, {"x.y/z#", 1}, {"x.y/z$", 1}, {"x.y/z%", 1},
+        {"x.y/z&", 1}, {"x.y/z'", 0}, {"x.y/z(", 1}, {"x.y/z)", 1}, {"x.y/z*", 0}, {"x.y/z+", 1}, {"x.y/z,", 1},
+        {"x.y/z-", 1}, {"x.y/z.t", 1}, {"x.y/z/t", 1}, {"x.y/z:", 0}, {"x.y/z;", 0}, {"x.y/z<", 0}, {"x.y/z=", 1},
+        {"x.y/z>", 0}, {"x.y/z?", 0}, {"x.y/z@", 1}, {"x.y/z[", 1}, {"x.y/z\\", 0}, {"x.y/z]", 1}, {"x.y/z^", 1},
+        {"x.y/z_", 1}, {"x.y/z`", 0}, {"x.y/z{", 1}, {"x.y/z}", 1}, {"x.y/z~", 1}, {"x.y/x.foo", 1},
+        {"x.y/aux.foo", 0}, {"x.y/prn", 0}, {"x.y/prn2", 1}, {"x.y/com", 1}, {"x.y/com1", 0}, {"x.y/com1.txt", 0},
+        {"x.y/calm1", 1}, {"github.com/!123/logrus", 1},
+        {"github.com/user/unicode/\xd0\xb8\xd1\x81\xd0\xbf\xd1\x8b\xd1\x82\xd0\xb0\xd0\xbd\xd0\xb8\xd0\xb5", 1},
+        {"../x", 0}, {"./y", 0}, {"x:y", 0}, {"\\temp\\foo", 0}, {".gitignore", 1}, {".github/ISSUE_TEMPLATE", 1},
+        {"x\xe2\x98\xbay", 0},
+        /* issue 16: non-letters outside ASCII (unicode.IsLetter is false) */
+        {"\xe0\xa5\xa7.go", 0},     /* DEVANAGARI DIGIT ONE */
+        {"\xef\xbc\x91.go", 0},     /* FULLWIDTH DIGIT ONE */
+        {"\xe2\x85\xa0.go", 0},     /* ROMAN NUMERAL ONE (Nl) */
+        {"a\xe0\xa4\x83.go", 0},    /* DEVANAGARI SIGN VISARGA (Mc) */
+        {"a\xcc\x81.go", 0},         /* COMBINING ACUTE ACCENT (Mn) */
+        {"\xe2\x92\xb6.go", 0},     /* CIRCLED LATIN CAPITAL LETTER A (So) */
+        {"\xc2\xb2.go", 0},          /* SUPERSCRIPT TWO */
+        {"a\xc2\xa0" "b", 0},           /* NO-BREAK SPACE */
+        {"\xe2\x80\x8b.go", 0},     /* ZERO WIDTH SPACE (Cf) */
+        {"\xc7\x85.go", 1},          /* LATIN CAPITAL LETTER D WITH SMALL Z WITH CARON (Lt) */
+        {"\xca\xb0.go", 1},          /* MODIFIER LETTER SMALL H (Lm) */
+        {"\xe4\xb8\xad\xe6\x96\x87.go", 1}, /* CJK (Lo, in a First/Last range) */
+        {"\xea\xb0\x80.go", 1},     /* HANGUL SYLLABLE GA (Lo, range) */
+        {"\xf0\x9f\x98\x80.go", 0}, /* an emoji (So) */
+        {"\xf0\x9e\x80\xb0.go", 1}, /* U+1E030 MODIFIER LETTER CYRILLIC SMALL A: a letter since Unicode 15 */
+    };
+    char why[128];
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int got = zipcheck_file_path(cases[i].path, strlen(cases[i].path), why, sizeof(why)) == 0;
+        if (got != cases[i].ok)
+            fail_msg("CheckFilePath(\"%s\"): got %s, want %s", cases[i].path, got ? "ok" : why, cases[i].ok ? "ok" : "error");
+    }
+}
+
+/* strToFold: names collide exactly when strings.EqualFold says they are equal. */
+static void fold_like_go(void **state)
+{
+    static const struct {
+        const char *a, *b;
+        int collide;
+    } cases[] = {
+        {"\xc4\xb0.go", "i.go", 0},            /* U+0130 has no simple fold to i */
+        {"\xc4\xb1.go", "I.go", 0},            /* U+0131 dotless i neither */
+        {"\xc4\xb0.go", "\xc4\xb1.go", 0},
+        {"\xe2\x84\xaa.go", "k.go", 1},       /* KELVIN SIGN folds with K and k */
+        {"\xc5\xbf.go", "S.go", 1},            /* LONG S folds with s */
+        {"\xe1\xba\x9e.go", "\xc3\x9f.go", 1}, /* CAPITAL SHARP S and sharp s */
+        {"\xc3\x9f.go", "ss.go", 0},           /* only full folding makes them equal */
+        {"\xcf\x82.go", "\xce\xa3.go", 1},    /* final sigma and capital sigma */
+        {"\xc7\x85.go", "\xc7\x86.go", 1},    /* title-case digraph and its lower case */
+        {"\xc2\xb5.go", "\xce\xbc.go", 1},    /* MICRO SIGN and mu */
+        {"\xe2\x84\xa6.go", "\xcf\x89.go", 1}, /* OHM SIGN and omega */
+        {"\xd0\x81.go", "\xd1\x91.go", 1},    /* Cyrillic IO */
+        {"\xe1\xb2\x90.go", "\xe1\x83\x90.go", 1}, /* Georgian Mtavruli AN and an (Unicode 11) */
+    };
+    char why[256];
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct zipcheck_names ns;
+        zipcheck_names_init(&ns);
+        assert_int_equal(zipcheck_names_add(&ns, cases[i].a, strlen(cases[i].a), 0, why, sizeof(why)), STOA_OK);
+        int st = zipcheck_names_add(&ns, cases[i].b, strlen(cases[i].b), 0, why, sizeof(why));
+        if ((st != STOA_OK) != cases[i].collide)
+            fail_msg("\"%s\" and \"%s\": collide %d, want %d", cases[i].a, cases[i].b, st != STOA_OK, cases[i].collide);
+        zipcheck_names_free(&ns);
+    }
+}
+
 static void collisions(void **state)
 {
     struct zipcheck_names ns;
@@ -293,9 +394,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(valid_zips_pass),       cmocka_unit_test(bad_zips_are_rejected),
         cmocka_unit_test(limits_apply),          cmocka_unit_test(wrong_module_or_version),
-        cmocka_unit_test(zip_bomb_by_ratio),     cmocka_unit_test(truncations_and_flips),
+        cmocka_unit_test(absolute_limits_not_ratio),     cmocka_unit_test(truncations_and_flips),
         cmocka_unit_test(extract_go_mod),        cmocka_unit_test(path_rules),
-        cmocka_unit_test(collisions),
+        cmocka_unit_test(collisions),            cmocka_unit_test(x_mod_check_file_path),
+        cmocka_unit_test(fold_like_go),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
