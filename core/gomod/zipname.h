@@ -4,7 +4,7 @@
  * unicode.IsLetter does, and golang.org/x/mod/zip's collision check compares names
  * after strToFold (each rune replaced by the smallest member of its unicode.SimpleFold
  * orbit, then A-Z by a-z). Tables generated from the Unicode Character Database by
- * core/zipname_unicode.py (zipname_unicode_tables.c); the version is the one the
+ * core/gomod/zipname_unicode.py (zipname_unicode_tables.c); the version is the one the
  * current Go releases use, so verdicts equal the go command's, not the C library's.
  * Pure functions, any thread.
  */
