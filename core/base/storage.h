@@ -45,6 +45,26 @@ stoa_status storage_pin_get(storage *s, const stoa_key *key, stoa_pin *out, stoa
 stoa_status storage_pin_put(storage *s, const stoa_key *key, const stoa_pin *pin, unsigned flags, stoa_error *err);
 stoa_status storage_pin_walk(storage *s, int only, stoa_pin_cb cb, void *arg, stoa_error *err);
 
+/* Listings (ABI 1.4, include/stoa/storage.h S7; storage_listing.c). A plugin without
+ * catalog_page/index_page is served by sorting a full walk per call: the same shapes,
+ * time linear in the store, and index cursors "<stored_at>.<hash>" that a version
+ * committed within the same second as the last one read can sort before. */
+stoa_status storage_catalog_page(storage *s, const char *after_module, const char *after_version, size_t limit,
+                                 stoa_entry_cb cb, void *arg, stoa_error *err);
+stoa_status storage_index_page(storage *s, const char *after, int64_t since, size_t limit, stoa_entry_cb cb, void *arg,
+                               stoa_error *err);
+/* 1 when the plugin pages itself (ABI 1.4). */
+int storage_pages(const storage *s);
+
+/* Every stored object (ABI 1.4 objects()); for an older plugin, the INFO, MOD and ZIP
+ * of each version walk() reports. */
+stoa_status storage_objects(storage *s, stoa_object_cb cb, void *arg, stoa_error *err);
+/* One object (ABI 1.4 remove_object()); for an older plugin, the whole version for
+ * INFO, MOD and ZIP, and INVALID for other kinds. */
+stoa_status storage_remove_object(storage *s, const stoa_key *key, stoa_error *err);
+/* 1 when the plugin has objects() and remove_object() (ABI 1.4). */
+int storage_has_objects(const storage *s);
+
 /* (module, version) pairs as walk() and list() report them, collected into a growing
  * array of owned copies. */
 typedef struct stored_version {

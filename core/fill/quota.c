@@ -161,19 +161,84 @@ typedef struct entry {
     int published;
 } entry;
 
-/* Sizes and origin of one version's files. */
-static void measure(storage *s, entry *e)
+/* Versions as the objects they hold: every .info, .mod and .zip counts, so a
+ * version cached by .zip requests alone is seen too (issue 19). */
+typedef struct grouping {
+    stored_versions list; /* one element per object first, merged per version after */
+    uint64_t *bytes;
+    unsigned char *published;
+    size_t cap;
+} grouping;
+
+static int by_object(void *arg, const stoa_key *key, const stoa_meta *m)
 {
-    static const stoa_kind kinds[] = {STOA_KIND_INFO, STOA_KIND_MOD, STOA_KIND_ZIP};
-    for (size_t k = 0; k < 3; ++k) {
-        stoa_key key = {e->sv->module, e->sv->version, kinds[k]};
-        stoa_object o;
-        stoa_error err = {0};
-        if (storage_get(s, &key, STOA_GET_META_ONLY, &o, &err) != STOA_OK)
-            continue;
-        e->bytes += o.meta.size;
-        e->published |= strcmp(o.meta.origin, "published") == 0;
+    grouping *g = arg;
+    if (key->version == NULL || (key->kind != STOA_KIND_INFO && key->kind != STOA_KIND_MOD && key->kind != STOA_KIND_ZIP))
+        return 0;
+    if (stored_versions_add(&g->list, key->module, key->version, m->stored_at) != 0)
+        return 1;
+    if (g->list.n > g->cap) {
+        size_t cap = g->list.cap;
+        uint64_t *b = realloc(g->bytes, cap * sizeof(*b));
+        unsigned char *p = b != NULL ? realloc(g->published, cap) : NULL;
+        if (b != NULL)
+            g->bytes = b;
+        if (p == NULL)
+            return g->list.oom = 1, 1;
+        g->published = p;
+        g->cap = cap;
     }
+    g->bytes[g->list.n - 1] = m->size;
+    g->published[g->list.n - 1] = strcmp(m->origin, "published") == 0;
+    return 0;
+}
+
+typedef struct object_ref {
+    stored_version v;
+    uint64_t bytes;
+    unsigned char published;
+} object_ref;
+
+static int by_ref(const void *a, const void *b)
+{
+    return stored_version_cmp(&((const object_ref *)a)->v, &((const object_ref *)b)->v);
+}
+
+/* Objects of one version into one element: bytes summed, published if any is, the
+ * earliest stored_at. Objects arrive in any order. 0 or -1 (out of memory). */
+static int merge(grouping *g)
+{
+    size_t n = g->list.n, w = 0;
+    object_ref *r = n > 0 ? malloc(n * sizeof(*r)) : NULL;
+    if (n > 0 && r == NULL)
+        return -1;
+    for (size_t i = 0; i < n; ++i)
+        r[i] = (object_ref){g->list.v[i], g->bytes[i], g->published[i]};
+    if (n > 1)
+        qsort(r, n, sizeof(*r), by_ref);
+    for (size_t i = 0; i < n; ++i) {
+        if (w > 0 && stored_version_cmp(&r[i].v, &g->list.v[w - 1]) == 0) {
+            g->bytes[w - 1] += r[i].bytes;
+            g->published[w - 1] |= r[i].published;
+            if (r[i].v.stored_at < g->list.v[w - 1].stored_at)
+                g->list.v[w - 1].stored_at = r[i].v.stored_at;
+            free(r[i].v.module);
+            free(r[i].v.version);
+            continue;
+        }
+        g->list.v[w] = r[i].v;
+        g->bytes[w] = r[i].bytes;
+        g->published[w++] = r[i].published;
+    }
+    g->list.n = w;
+    free(r);
+    return 0;
+}
+
+static void measure(const grouping *g, size_t i, entry *e)
+{
+    e->bytes = g->bytes[i];
+    e->published = g->published[i];
     int64_t used = last_used(key_of(e->sv->module, e->sv->version));
     if (used > e->used)
         e->used = used;
@@ -199,13 +264,16 @@ static void report(FILE *out, int dry_run, const entry *e)
 stoa_status quota_enforce(storage *s, uint64_t max_bytes, int dry_run, FILE *out, quota_report *rep, stoa_error *err)
 {
     memset(rep, 0, sizeof(*rep));
-    stored_versions list = {0};
-    stoa_status st = storage_walk(s, stored_versions_collect, &list, err);
-    entry *es = st == STOA_OK && list.n > 0 ? calloc(list.n, sizeof(*es)) : NULL;
-    size_t n = es != NULL ? list.n : 0;
+    grouping g = {0};
+    stored_versions *l = &g.list;
+    stoa_status st = storage_objects(s, by_object, &g, err);
+    if (st == STOA_OK && (l->oom || merge(&g) != 0))
+        st = stoa_fail(err, STOA_INTERNAL, "out of memory accounting the cache");
+    entry *es = st == STOA_OK && l->n > 0 ? calloc(l->n, sizeof(*es)) : NULL;
+    size_t n = es != NULL ? l->n : 0;
     for (size_t i = 0; i < n; ++i) {
-        es[i] = (entry){&list.v[i], list.v[i].stored_at * 1000, 0, 0};
-        measure(s, &es[i]);
+        es[i] = (entry){&l->v[i], l->v[i].stored_at * 1000, 0, 0};
+        measure(&g, i, &es[i]);
         *(es[i].published ? &rep->published_bytes : &rep->proxied_bytes) += es[i].bytes;
     }
     rep->versions = n;
@@ -227,7 +295,9 @@ stoa_status quota_enforce(storage *s, uint64_t max_bytes, int dry_run, FILE *out
             break;
     }
     free(es);
-    stored_versions_free(&list);
+    free(g.bytes);
+    free(g.published);
+    stored_versions_free(l);
     return st;
 }
 

@@ -1,11 +1,15 @@
 /*
- * Athens-compatible listings of what storage holds:
+ * Athens-compatible listings of what storage holds, one page per request, read from
+ * the storage's own ordered listings (ABI 1.4) so a page costs the same at any size:
  *   /catalog?token=T&pagesize=N  {"modules":[{"module":..,"version":..}],"next":"T"}
- *     sorted by (module, version); token is the last "module@version" of the previous
- *     page; next is "" on the last page.
- *   /index?since=RFC3339&limit=N  NDJSON {"Path","Version","Timestamp"} by time.
+ *     sorted by (module, version) bytewise; token is the last "module@version" of the
+ *     previous page; next is "" on the last page.
+ *   /index?since=RFC3339&after=C&limit=N  NDJSON {"Path","Version","Timestamp"} in
+ *     commit order. The header Stoa-Index-Next carries the cursor to pass as after=
+ *     for the next page; it equals the after sent once the caller has read everything
+ *     so far. Paging by cursor is exact (S7); since= alone is kept for Athens tools.
  * Both list only modules the caller may read: a token scoped to one namespace does
- * not learn the names of modules in others.
+ * not learn the names of modules in others (a page can then come back short).
  */
 #include "app.h"
 #include "auth.h"
@@ -27,21 +31,17 @@ typedef struct catalog_task {
     int seen_ok;
     route_type type;
     char token[MODPATH_MAX + SEMVER_MAX + 2];
+    char after[STOA_CURSOR_MAX];
     int64_t since;
     size_t limit;
-    stored_versions list;
+    stored_versions list; /* the page as read, one more than limit when more follow */
+    char next[STOA_CURSOR_MAX];
     int oom;
     stoa_status st;
     stoa_error err;
     char *body;
     size_t body_len;
 } catalog_task;
-
-static int by_time(const void *a, const void *b)
-{
-    const stored_version *x = a, *y = b;
-    return x->stored_at < y->stored_at ? -1 : x->stored_at > y->stored_at ? 1 : stored_version_cmp(a, b);
-}
 
 /* Only modules the caller may read are listed (auth.h auth_may_read). Entries come
  * grouped or repeated by module, so the last answer is remembered. Loop thread. */
@@ -57,38 +57,25 @@ static int visible(catalog_task *c, reqctx *rc, const char *module)
 static json_t *catalog_page(catalog_task *c, reqctx *rc)
 {
     json_t *mods = json_array();
-    size_t i = 0;
-    if (c->token[0] != '\0') {
-        while (i < c->list.n) {
-            char id[sizeof(c->token)];
-            snprintf(id, sizeof(id), "%s@%s", c->list.v[i].module, c->list.v[i].version);
-            ++i;
-            if (strcmp(id, c->token) == 0)
-                break;
-        }
-    }
-    size_t sent = 0, j = i, last = c->list.n;
-    for (; j < c->list.n && sent < c->limit; ++j) {
+    size_t n = c->list.n < c->limit ? c->list.n : c->limit;
+    for (size_t j = 0; j < n; ++j) {
         const stored_version *e = &c->list.v[j];
-        if (!visible(c, rc, e->module))
-            continue;
-        json_array_append_new(mods, json_pack("{s:s,s:s}", "module", e->module, "version", e->version));
-        last = j;
-        ++sent;
+        if (visible(c, rc, e->module))
+            json_array_append_new(mods, json_pack("{s:s,s:s}", "module", e->module, "version", e->version));
     }
     char next[sizeof(c->token)] = "";
-    if (j < c->list.n && last < c->list.n)
-        snprintf(next, sizeof(next), "%s@%s", c->list.v[last].module, c->list.v[last].version);
+    if (c->list.n > c->limit) /* the last one examined, shown or not */
+        snprintf(next, sizeof(next), "%s@%s", c->list.v[n - 1].module, c->list.v[n - 1].version);
     return json_pack("{s:o,s:s}", "modules", mods, "next", next);
 }
 
 static void index_lines(catalog_task *c, reqctx *rc)
 {
-    size_t cap = 4096, len = 0, sent = 0;
+    size_t cap = 4096, len = 0;
     char *out = malloc(cap);
-    for (size_t i = 0; out != NULL && i < c->list.n && sent < c->limit; ++i) {
+    for (size_t i = 0; out != NULL && i < c->list.n; ++i) {
         const stored_version *e = &c->list.v[i];
-        if (e->stored_at < c->since || !visible(c, rc, e->module))
+        if (!visible(c, rc, e->module))
             continue;
         char ts[32];
         time_t t = (time_t)e->stored_at;
@@ -112,7 +99,6 @@ static void index_lines(catalog_task *c, reqctx *rc)
         memcpy(out + len, line, l);
         out[len + l] = '\n';
         len += l + 1;
-        ++sent;
         free(line);
     }
     c->body = out;
@@ -120,14 +106,30 @@ static void index_lines(catalog_task *c, reqctx *rc)
     c->oom |= out == NULL;
 }
 
+static int collect(void *arg, const stoa_entry *e)
+{
+    catalog_task *c = arg;
+    if (stored_versions_add(&c->list, e->module, e->version, e->stored_at) != 0)
+        return 1;
+    if (c->type == ROUTE_INDEX)
+        snprintf(c->next, sizeof(c->next), "%s", e->cursor);
+    return 0;
+}
+
 static void catalog_work(task *t)
 {
     catalog_task *c = (catalog_task *)t;
-    c->st = storage_walk(&the_app->store, stored_versions_collect, &c->list, &c->err);
+    if (c->type == ROUTE_CATALOG) {
+        char *at = c->token[0] != '\0' ? strchr(c->token, '@') : NULL;
+        if (at != NULL)
+            *at = '\0';
+        c->st = storage_catalog_page(&the_app->store, at != NULL ? c->token : NULL, at != NULL ? at + 1 : NULL, c->limit + 1,
+                                     collect, c, &c->err);
+    } else {
+        snprintf(c->next, sizeof(c->next), "%s", c->after);
+        c->st = storage_index_page(&the_app->store, c->after, c->since, c->limit, collect, c, &c->err);
+    }
     c->oom = c->list.oom;
-    if (c->st != STOA_OK || c->oom)
-        return;
-    qsort(c->list.v, c->list.n, sizeof(*c->list.v), c->type == ROUTE_CATALOG ? stored_version_cmp : by_time);
 }
 
 /* The page is built here, on the loop thread, because the auth chain decides there. */
@@ -141,6 +143,7 @@ static void build_body(catalog_task *c, reqctx *rc)
         c->oom = c->body == NULL;
     } else {
         index_lines(c, rc);
+        http_set_header(rc, "stoa-index-next", c->next);
     }
 }
 
@@ -193,24 +196,41 @@ static int parse_since(h2o_req_t *req, int64_t *out)
     return 0;
 }
 
+/* A cursor as storage.h stoa_entry makes them: short, [A-Za-z0-9._-]. Absent is "". */
+static int parse_cursor(h2o_req_t *req, char *out, size_t len)
+{
+    char buf[1024];
+    if (!http_query_param(req, "after", buf, sizeof(buf)))
+        return 1;
+    size_t n = strspn(buf, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-");
+    if (buf[n] != '\0' || n >= len)
+        return 0;
+    memcpy(out, buf, n + 1);
+    return 1;
+}
+
 int handler_catalog(reqctx *rc)
 {
     h2o_req_t *req = rc->req;
-    char token[MODPATH_MAX + SEMVER_MAX + 2] = "";
+    char token[MODPATH_MAX + SEMVER_MAX + 2] = "", after[STOA_CURSOR_MAX] = "";
     size_t limit;
     int64_t since = 0;
     if (rc->r.type == ROUTE_CATALOG) {
         http_query_param(req, "token", token, sizeof(token));
         if (parse_limit(req, "pagesize", PAGE_MAX, PAGE_MAX, &limit) != 0)
             return http_send_text(rc, 400, "pagesize must be a positive integer"), 0;
-    } else if (parse_limit(req, "limit", INDEX_MAX, INDEX_MAX, &limit) != 0 || parse_since(req, &since) != 0) {
-        return http_send_text(rc, 400, "limit must be a positive integer and since an RFC 3339 time"), 0;
+    } else if (parse_limit(req, "limit", INDEX_MAX, INDEX_MAX, &limit) != 0 || parse_since(req, &since) != 0 ||
+               !parse_cursor(req, after, sizeof(after))) {
+        return http_send_text(rc, 400, "limit must be a positive integer, since an RFC 3339 time and after a cursor from "
+                                       "Stoa-Index-Next"),
+               0;
     }
     catalog_task *c = (catalog_task *)task_new(rc, sizeof(*c), catalog_work, catalog_cont, catalog_fini);
     if (c == NULL)
         return http_send_text(rc, 503, "out of memory"), 0;
     c->type = rc->r.type;
     memcpy(c->token, token, sizeof(token));
+    memcpy(c->after, after, sizeof(after));
     c->limit = limit;
     c->since = since;
     task_start(&c->t);

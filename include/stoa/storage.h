@@ -24,6 +24,11 @@
  *  S6. Pins (ABI 1.2) outlive the objects they pin: remove() and quota eviction never
  *      touch them, so a module version refetched after a cache loss is held to the
  *      hash stoa first served.
+ *  S7. Listings (ABI 1.4): catalog_page() and index_page() take time that grows with
+ *      the page, not with the store. index_page() is exact: paging on with each last
+ *      cursor reports every version exactly once, however many share a second and
+ *      however put()s interleave; a version committed after a page was read never
+ *      sorts before that page's last cursor.
  */
 #ifndef STOA_STORAGE_H
 #define STOA_STORAGE_H
@@ -87,6 +92,23 @@ typedef int (*stoa_version_cb)(void *arg, const char *version, int64_t stored_at
 typedef int (*stoa_walk_cb)(void *arg, const char *module, const char *version, int64_t stored_at);
 
 #define STOA_STORAGE_CAP_FAST_GET 0x1u
+
+/* One version as catalog_page() and index_page() report it (ABI 1.4). Strings are
+ * valid during the callback only. */
+#define STOA_CURSOR_MAX 64
+typedef struct stoa_entry {
+    const char *module;
+    const char *version;
+    int64_t stored_at;  /* unix seconds */
+    const char *cursor; /* index_page(): resumes strictly after this entry; opaque, at most
+                           STOA_CURSOR_MAX-1 bytes of [A-Za-z0-9._-]. "" from catalog_page() */
+} stoa_entry;
+
+/* catalog_page() and index_page() callback. Non-zero stops. (ABI 1.4) */
+typedef int (*stoa_entry_cb)(void *arg, const stoa_entry *e);
+
+/* objects() callback: one stored object and its facts. Non-zero stops. (ABI 1.4) */
+typedef int (*stoa_object_cb)(void *arg, const stoa_key *key, const stoa_meta *meta);
 
 /* What gc() did (ABI 1.1). */
 typedef struct stoa_gc_stats {
@@ -193,6 +215,30 @@ typedef struct stoa_storage_methods {
      * nothing and the caller uses get(). OK, NOTFOUND, UNAVAILABLE, INTERNAL; on
      * failure *meta is untouched (S5), buf may have been written. May be NULL. (ABI 1.3) */
     stoa_status (*get_copy)(void *state, const stoa_key *key, void *buf, size_t cap, stoa_meta *meta, stoa_error *err);
+
+    /* ---- ABI 1.4: members below read as NULL in plugins built for 1.0 to 1.3 ---- */
+
+    /* Versions with an INFO object in catalog order, (module, version) compared bytewise
+     * (strcmp), strictly after (after_module, after_version), or from the first when
+     * after_module is NULL; at most limit calls of cb, which may stop early (non-zero).
+     * Time per call must not grow with the store (S7). OK, UNAVAILABLE, INTERNAL. (ABI 1.4) */
+    stoa_status (*catalog_page)(void *state, const char *after_module, const char *after_version, size_t limit,
+                                stoa_entry_cb cb, void *arg, stoa_error *err);
+    /* Versions with an INFO object in commit order, strictly after the entry whose
+     * cursor is after (NULL or "" = from the first), skipping those stored before since
+     * (unix seconds; 0 = none); at most limit calls of cb. Exact (S7). INVALID for a
+     * cursor this plugin did not make. (ABI 1.4) */
+    stoa_status (*index_page)(void *state, const char *after, int64_t since, size_t limit, stoa_entry_cb cb, void *arg,
+                              stoa_error *err);
+    /* Calls cb for every stored object of every kind (info, mod, zip, list, latest,
+     * checksum tiles and latest), with its facts (size, origin, stored_at; sha256 and
+     * h1 may be zero/empty), in no particular order: the cache quota's accounting.
+     * Non-zero from cb stops. OK, UNAVAILABLE, INTERNAL. (ABI 1.4) */
+    stoa_status (*objects)(void *state, stoa_object_cb cb, void *arg, stoa_error *err);
+    /* Removes the one object key (any kind), leaving the others of its version. An INFO
+     * removed unlists the version. Pins stay (S6). OK, NOTFOUND, UNAVAILABLE, INTERNAL.
+     * (ABI 1.4) */
+    stoa_status (*remove_object)(void *state, const stoa_key *key, stoa_error *err);
 } stoa_storage_methods;
 
 #ifdef __cplusplus

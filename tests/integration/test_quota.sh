@@ -55,3 +55,21 @@ assert_eq "$(curl -s -D - -o /dev/null "$STOA_URL/corp.example.com/p/@v/v1.0.0.z
 assert_contains "$(grep 'quota' "$STOA_LOG")" "evicted"
 pass "the server evicts on its own schedule; evicted versions are re-fetched (MISS); published ones stay"
 stop_stoa
+
+# A cache filled by .zip requests alone (no .info stored) is seen and evicted down to
+# the limit (issue 19); the published version stays.
+rm -rf "$TMP/data/example.com" "$TMP/data/stoa-recency"*
+CONFIG_FILE="$TMP/stoa.yaml" start_stoa
+sed -i 's/evict_interval: 200ms/evict_interval: 1h/' "$TMP/stoa.yaml"
+for m in q1 q2 q3 q4 q5; do curl -sf -o /dev/null "$STOA_URL/example.com/$m/@v/v1.0.0.zip" || fail "zip $m"; done
+settle
+stop_stoa
+zips() { ls "$TMP"/data/example.com/*/@v/v1.0.0.zip 2>/dev/null | wc -l; }
+[ "$(ls "$TMP"/data/example.com/*/@v/v1.0.0.info 2>/dev/null | wc -l)" = 0 ] || fail "expected a zip-only cache"
+before=$(zips)
+[ "$before" -ge 4 ] || fail "expected at least 4 cached zips, got $before"
+gc >"$TMP/gc2.out" || fail "gc of a zip-only cache"
+assert_contains "$(cat "$TMP/gc2.out")" "evicted example.com/q"
+[ "$(du -sb "$TMP/data/example.com" | cut -f1)" -le $((3 * MiB + MiB / 2)) ] || fail "zip-only cache still over the limit"
+[ -e "$TMP/data/corp.example.com/p/@v/v1.0.0.zip" ] || fail "the published version was evicted"
+pass "a cache of .zip files alone is accounted and evicted to the limit ($before zips before: $(zips) after)"

@@ -281,4 +281,60 @@ static void contract_health(void **state)
     assert_int_equal(f->m->health(f->state, &err), STOA_OK);
 }
 
+/* S7 (ABI 1.4), where the plugin pages itself: five versions put within one second
+ * come back from index_page() exactly once each when paged two at a time by cursor,
+ * and from catalog_page() in bytewise order exactly once each. Module p.g/page. */
+typedef struct page_seen {
+    int seen[5], calls;
+    char last[STOA_CURSOR_MAX], lastmod[64], lastver[64];
+} page_seen;
+
+static int page_note(void *arg, const stoa_entry *e)
+{
+    page_seen *p = arg;
+    ++p->calls;
+    snprintf(p->last, sizeof(p->last), "%s", e->cursor);
+    snprintf(p->lastmod, sizeof(p->lastmod), "%s", e->module);
+    snprintf(p->lastver, sizeof(p->lastver), "%s", e->version);
+    if (strcmp(e->module, "p.g/page") == 0 && strncmp(e->version, "v1.0.", 5) == 0)
+        p->seen[e->version[5] - '0']++;
+    return 0;
+}
+
+static void contract_pages(void **state)
+{
+    contract_store *f = *state;
+    if (f->m->index_page == NULL || f->m->catalog_page == NULL)
+        skip();
+    stoa_error err;
+    for (int i = 0; i < 5; ++i) {
+        char ver[16];
+        snprintf(ver, sizeof(ver), "v1.0.%d", i);
+        stoa_put_file info = staged(STOA_KIND_INFO, ver);
+        assert_int_equal(f->m->put(f->state, "p.g/page", ver, &info, 1, &err), STOA_OK);
+        close(info.fd);
+    }
+    page_seen p = {0};
+    for (int before = -1; before != p.calls;) {
+        before = p.calls;
+        char after[STOA_CURSOR_MAX];
+        snprintf(after, sizeof(after), "%s", p.last);
+        assert_int_equal(f->m->index_page(f->state, after, 0, 2, page_note, &p, &err), STOA_OK);
+    }
+    for (int i = 0; i < 5; ++i)
+        assert_int_equal(p.seen[i], 1);
+    assert_int_equal(f->m->index_page(f->state, "not-a-cursor", 0, 2, page_note, &p, &err), STOA_INVALID);
+    page_seen c = {0};
+    snprintf(c.lastmod, sizeof(c.lastmod), "p.g/page");
+    for (int before = -1; before != c.calls && strcmp(c.lastmod, "p.g/page") == 0;) {
+        before = c.calls;
+        char m[64], v[64];
+        snprintf(m, sizeof(m), "%s", c.lastmod);
+        snprintf(v, sizeof(v), "%s", c.lastver);
+        assert_int_equal(f->m->catalog_page(f->state, m, v, 2, page_note, &c, &err), STOA_OK);
+    }
+    for (int i = 0; i < 5; ++i)
+        assert_int_equal(c.seen[i], 1);
+}
+
 #endif

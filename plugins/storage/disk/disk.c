@@ -362,6 +362,49 @@ static stoa_status disk_walk(void *state, stoa_walk_cb cb, void *arg, stoa_error
     return STOA_OK;
 }
 
+typedef struct objects_ctx {
+    disk *d;
+    stoa_object_cb cb;
+    void *arg;
+} objects_ctx;
+
+/* Every .info, .mod and .zip of one @v directory, with its sidecar facts. */
+static int objects_in(void *arg, const char *module, DIR *vd)
+{
+    objects_ctx *w = arg;
+    static const struct { const char *ext; stoa_kind kind; } exts[] = {
+        {".info", STOA_KIND_INFO}, {".mod", STOA_KIND_MOD}, {".zip", STOA_KIND_ZIP}};
+    int stop = 0;
+    for (struct dirent *v; !stop && (v = readdir(vd)) != NULL;) {
+        size_t l = strlen(v->d_name);
+        for (size_t k = 0; k < 3 && v->d_name[0] != '.'; ++k) {
+            size_t el = strlen(exts[k].ext);
+            char esc[256], ver[256], path[PATH_MAX];
+            struct stat st;
+            if (l <= el || l - el >= sizeof(esc) || strcmp(v->d_name + l - el, exts[k].ext) != 0)
+                continue;
+            snprintf(esc, sizeof(esc), "%.*s", (int)(l - el), v->d_name);
+            stoa_key key = {module, ver, exts[k].kind};
+            stoa_meta m;
+            if (disk_unescape(esc, ver, sizeof(ver)) != 0 || fstatat(dirfd(vd), v->d_name, &st, 0) != 0 ||
+                disk_path(w->d, &key, path, sizeof(path), esc, sizeof(esc)) != 0)
+                break;
+            meta_of(w->d, path, &st, &m);
+            stop = w->cb(w->arg, &key, &m) != 0;
+            break;
+        }
+    }
+    return stop;
+}
+
+static stoa_status disk_objects(void *state, stoa_object_cb cb, void *arg, stoa_error *err)
+{
+    objects_ctx w = {state, cb, arg};
+    (void)err;
+    disk_tree_walk(((disk *)state)->root, objects_in, &w);
+    return STOA_OK;
+}
+
 static stoa_status disk_remove(void *state, const char *module, const char *version, stoa_error *err)
 {
     disk *d = state;
@@ -405,6 +448,7 @@ static const stoa_storage_methods methods = {
     .pin_put = disk_pin_put,
     .pin_walk = disk_pin_walk,
     .get_copy = disk_get_copy,
+    .objects = disk_objects,
 };
 
 static const stoa_plugin descriptor = {STOA_ABI_MAJOR, sizeof(stoa_plugin), STOA_PLUGIN_STORAGE, "disk", "1.2", &methods};

@@ -559,6 +559,8 @@ static const stoa_storage_methods methods = {
     .pin_get = pgs3_pin_get,
     .pin_put = pgs3_pin_put,
     .pin_walk = pgs3_pin_walk,
+    .catalog_page = pgs3_catalog_page,
+    .index_page = pgs3_index_page,
 };
 
 static const stoa_plugin descriptor = {STOA_ABI_MAJOR, sizeof(stoa_plugin), STOA_PLUGIN_STORAGE, "pgs3", "1.2", &methods};

@@ -173,6 +173,13 @@ stoa_status pgs3_pin_walk(void *state, int only, stoa_pin_cb cb, void *arg, stoa
 /* Replaces every occurrence of the configured secrets in err->msg. */
 void pgs3_scrub(const pgs3 *p, stoa_error *err);
 
+/* Catalog and index pages (pgs3_listing.c, ABI 1.4, migration 0005). Index cursors
+ * are "<ixid>.<seq>". */
+stoa_status pgs3_catalog_page(void *state, const char *after_module, const char *after_version, size_t limit,
+                              stoa_entry_cb cb, void *arg, stoa_error *err);
+stoa_status pgs3_index_page(void *state, const char *after, int64_t since, size_t limit, stoa_entry_cb cb, void *arg,
+                            stoa_error *err);
+
 const char *pgs3_kind_name(stoa_kind k);
 
 /* Test hook: STOA_PGS3_CRASH_AT=point makes the process _exit(99) there. */
