@@ -9,9 +9,11 @@
 #include <dirent.h>
 #include <unistd.h>
 
-static const char *const storage_op_names[STORAGE_OPS] = {
+static const char *const storage_op_names[] = {
     "get", "get_copy", "put", "list", "walk", "remove", "health", "pin_get", "pin_put", "pin_walk",
+    "catalog_page", "index_page", "objects", "remove_object",
 };
+_Static_assert(sizeof storage_op_names / sizeof *storage_op_names == STORAGE_OPS, "one name per storage_op");
 const double metrics_buckets[METRICS_BUCKETS] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300};
 const char *const metrics_route_names[METRICS_ROUTES] = {
     "none", "healthz", "readyz", "version", "metrics", "catalog", "index", "admin",
@@ -23,6 +25,13 @@ static metrics_counters m;
 const metrics_counters *metrics_read(void)
 {
     return &m;
+}
+
+stoa_status metrics_storage_counted(storage_op op, stoa_status st)
+{
+    if (st != STOA_OK && st != STOA_NOTFOUND && st != STOA_CONFLICT)
+        metrics_storage_error(op, st);
+    return st;
 }
 
 const char *storage_op_name(storage_op op)

@@ -29,6 +29,10 @@ typedef enum storage_op {
     STORAGE_OP_PIN_GET,
     STORAGE_OP_PIN_PUT,
     STORAGE_OP_PIN_WALK,
+    STORAGE_OP_CATALOG_PAGE,
+    STORAGE_OP_INDEX_PAGE,
+    STORAGE_OP_OBJECTS,
+    STORAGE_OP_REMOVE_OBJECT,
     STORAGE_OPS
 } storage_op;
 
@@ -78,6 +82,10 @@ void metrics_fill(int started);
 void metrics_fill_done(void); /* a started fill ended */
 void metrics_upstream_rejected(size_t upstream);   /* an answer failed validation */
 void metrics_storage_error(storage_op op, stoa_status st);
+
+/* Returns st, counting it under op when it is a failure rather than an answer
+ * (NOTFOUND and CONFLICT are answers). Every storage wrapper call goes through it. */
+stoa_status metrics_storage_counted(storage_op op, stoa_status st);
 void metrics_stream(int completed);               /* a stream-through response ended */
 void metrics_reload(int ok);
 /* A fill's checksum-database check: 0 verified, 1 refused, 2 passed unverified. */

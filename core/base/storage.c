@@ -6,14 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Counts failures that are not answers (NOTFOUND and CONFLICT are). */
-static stoa_status counted(storage_op op, stoa_status st)
-{
-    if (st != STOA_OK && st != STOA_NOTFOUND && st != STOA_CONFLICT)
-        metrics_storage_error(op, st);
-    return st;
-}
-
 stoa_status storage_open(storage *s, const char *plugin_dir, const conf_plugin *cp, const char *tmp_dir, stoa_error *err)
 {
     memset(s, 0, sizeof(*s));
@@ -48,7 +40,7 @@ int storage_fast(const storage *s)
 
 stoa_status storage_get(storage *s, const stoa_key *key, unsigned flags, stoa_object *out, stoa_error *err)
 {
-    return counted(STORAGE_OP_GET, s->p->m.storage.get(s->state, key, flags, out, err));
+    return metrics_storage_counted(STORAGE_OP_GET, s->p->m.storage.get(s->state, key, flags, out, err));
 }
 
 int storage_can_copy(const storage *s)
@@ -58,37 +50,37 @@ int storage_can_copy(const storage *s)
 
 stoa_status storage_get_copy(storage *s, const stoa_key *key, void *buf, size_t cap, stoa_meta *meta, stoa_error *err)
 {
-    return counted(STORAGE_OP_GET_COPY, s->p->m.storage.get_copy(s->state, key, buf, cap, meta, err));
+    return metrics_storage_counted(STORAGE_OP_GET_COPY, s->p->m.storage.get_copy(s->state, key, buf, cap, meta, err));
 }
 
 stoa_status storage_put(storage *s, const char *module, const char *version, const stoa_put_file *files, size_t n,
                         stoa_error *err)
 {
-    return counted(STORAGE_OP_PUT, s->p->m.storage.put(s->state, module, version, files, n, err));
+    return metrics_storage_counted(STORAGE_OP_PUT, s->p->m.storage.put(s->state, module, version, files, n, err));
 }
 
 stoa_status storage_list(storage *s, const char *module, stoa_version_cb cb, void *arg, stoa_error *err)
 {
-    return counted(STORAGE_OP_LIST, s->p->m.storage.list(s->state, module, cb, arg, err));
+    return metrics_storage_counted(STORAGE_OP_LIST, s->p->m.storage.list(s->state, module, cb, arg, err));
 }
 
 stoa_status storage_walk(storage *s, stoa_walk_cb cb, void *arg, stoa_error *err)
 {
     if (s->p->m.storage.walk == NULL)
         return stoa_fail(err, STOA_INVALID, "storage plugin %s cannot enumerate modules", s->p->name);
-    return counted(STORAGE_OP_WALK, s->p->m.storage.walk(s->state, cb, arg, err));
+    return metrics_storage_counted(STORAGE_OP_WALK, s->p->m.storage.walk(s->state, cb, arg, err));
 }
 
 stoa_status storage_remove(storage *s, const char *module, const char *version, stoa_error *err)
 {
     if (s->p->m.storage.remove == NULL)
         return stoa_fail(err, STOA_INVALID, "storage plugin %s cannot delete", s->p->name);
-    return counted(STORAGE_OP_REMOVE, s->p->m.storage.remove(s->state, module, version, err));
+    return metrics_storage_counted(STORAGE_OP_REMOVE, s->p->m.storage.remove(s->state, module, version, err));
 }
 
 stoa_status storage_health(storage *s, stoa_error *err)
 {
-    return s->p->m.storage.health != NULL ? counted(STORAGE_OP_HEALTH, s->p->m.storage.health(s->state, err)) : STOA_OK;
+    return s->p->m.storage.health != NULL ? metrics_storage_counted(STORAGE_OP_HEALTH, s->p->m.storage.health(s->state, err)) : STOA_OK;
 }
 
 stoa_status storage_lease(storage *s, const stoa_key *key, uint32_t wait_ms, void **handle, stoa_error *err)
@@ -125,17 +117,17 @@ stoa_status storage_pin_get(storage *s, const stoa_key *key, stoa_pin *out, stoa
 {
     if (!storage_pins(s))
         return stoa_fail(err, STOA_NOTFOUND, "storage plugin %s keeps no pins", s->p->name);
-    return counted(STORAGE_OP_PIN_GET, s->p->m.storage.pin_get(s->state, key, out, err));
+    return metrics_storage_counted(STORAGE_OP_PIN_GET, s->p->m.storage.pin_get(s->state, key, out, err));
 }
 
 stoa_status storage_pin_put(storage *s, const stoa_key *key, const stoa_pin *pin, unsigned flags, stoa_error *err)
 {
-    return storage_pins(s) ? counted(STORAGE_OP_PIN_PUT, s->p->m.storage.pin_put(s->state, key, pin, flags, err)) : STOA_OK;
+    return storage_pins(s) ? metrics_storage_counted(STORAGE_OP_PIN_PUT, s->p->m.storage.pin_put(s->state, key, pin, flags, err)) : STOA_OK;
 }
 
 stoa_status storage_pin_walk(storage *s, int only, stoa_pin_cb cb, void *arg, stoa_error *err)
 {
-    return storage_pins(s) ? counted(STORAGE_OP_PIN_WALK, s->p->m.storage.pin_walk(s->state, only, cb, arg, err)) : STOA_OK;
+    return storage_pins(s) ? metrics_storage_counted(STORAGE_OP_PIN_WALK, s->p->m.storage.pin_walk(s->state, only, cb, arg, err)) : STOA_OK;
 }
 
 int stored_versions_add(stored_versions *l, const char *module, const char *version, int64_t stored_at)

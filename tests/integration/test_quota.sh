@@ -59,8 +59,8 @@ stop_stoa
 # A cache filled by .zip requests alone (no .info stored) is seen and evicted down to
 # the limit (issue 19); the published version stays.
 rm -rf "$TMP/data/example.com" "$TMP/data/stoa-recency"*
+sed -i 's/evict_interval: 200ms/evict_interval: 1h/' "$TMP/stoa.yaml" # no evictor racing the fill
 CONFIG_FILE="$TMP/stoa.yaml" start_stoa
-sed -i 's/evict_interval: 200ms/evict_interval: 1h/' "$TMP/stoa.yaml"
 for m in q1 q2 q3 q4 q5; do curl -sf -o /dev/null "$STOA_URL/example.com/$m/@v/v1.0.0.zip" || fail "zip $m"; done
 settle
 stop_stoa

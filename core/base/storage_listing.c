@@ -23,13 +23,6 @@ int storage_has_objects(const storage *s)
     return s->p->m.storage.objects != NULL && s->p->m.storage.remove_object != NULL;
 }
 
-static stoa_status counted(const char *op, stoa_status st)
-{
-    if (st != STOA_OK && st != STOA_NOTFOUND && st != STOA_CONFLICT)
-        metrics_storage_error(op, st);
-    return st;
-}
-
 static int by_key(const void *a, const void *b)
 {
     const stored_version *x = a, *y = b;
@@ -72,7 +65,7 @@ stoa_status storage_catalog_page(storage *s, const char *after_module, const cha
                                  stoa_entry_cb cb, void *arg, stoa_error *err)
 {
     if (s->p->m.storage.catalog_page != NULL)
-        return counted("catalog", s->p->m.storage.catalog_page(s->state, after_module, after_version, limit, cb, arg, err));
+        return metrics_storage_counted(STORAGE_OP_CATALOG_PAGE, s->p->m.storage.catalog_page(s->state, after_module, after_version, limit, cb, arg, err));
     stored_versions l = {0};
     stoa_status st = walk_sorted(s, by_key, &l, err);
     stored_version after = {(char *)after_module, (char *)(after_version ? after_version : ""), 0};
@@ -92,7 +85,7 @@ stoa_status storage_index_page(storage *s, const char *after, int64_t since, siz
                                stoa_error *err)
 {
     if (s->p->m.storage.index_page != NULL)
-        return counted("index", s->p->m.storage.index_page(s->state, after, since, limit, cb, arg, err));
+        return metrics_storage_counted(STORAGE_OP_INDEX_PAGE, s->p->m.storage.index_page(s->state, after, since, limit, cb, arg, err));
     int64_t at = 0;
     uint64_t hash = 0;
     int has_after = after != NULL && *after != '\0';
@@ -140,7 +133,7 @@ static int each_version(void *arg, const char *module, const char *version, int6
 stoa_status storage_objects(storage *s, stoa_object_cb cb, void *arg, stoa_error *err)
 {
     if (s->p->m.storage.objects != NULL)
-        return counted("objects", s->p->m.storage.objects(s->state, cb, arg, err));
+        return metrics_storage_counted(STORAGE_OP_OBJECTS, s->p->m.storage.objects(s->state, cb, arg, err));
     objects_walk w = {s, cb, arg};
     return storage_walk(s, each_version, &w, err);
 }
@@ -148,7 +141,7 @@ stoa_status storage_objects(storage *s, stoa_object_cb cb, void *arg, stoa_error
 stoa_status storage_remove_object(storage *s, const stoa_key *key, stoa_error *err)
 {
     if (s->p->m.storage.remove_object != NULL)
-        return counted("remove", s->p->m.storage.remove_object(s->state, key, err));
+        return metrics_storage_counted(STORAGE_OP_REMOVE_OBJECT, s->p->m.storage.remove_object(s->state, key, err));
     if (key->kind != STOA_KIND_INFO && key->kind != STOA_KIND_MOD && key->kind != STOA_KIND_ZIP)
         return stoa_fail(err, STOA_INVALID, "storage plugin %s cannot remove single objects", s->p->name);
     return storage_remove(s, key->module, key->version, err);
