@@ -479,8 +479,10 @@ static int versions(origin_module *m, vlist *out, char *why, size_t whylen)
         vpush(out, v);
     }
     origin_git_free_tags(tags, n);
-    qsort(out->v, out->n, sizeof(char *), by_semver);
-    qsort(incompatible.v, incompatible.n, sizeof(char *), by_semver);
+    if (out->n > 1) /* qsort of NULL is undefined even for 0 elements */
+        qsort(out->v, out->n, sizeof(char *), by_semver);
+    if (incompatible.n > 1)
+        qsort(incompatible.v, incompatible.n, sizeof(char *), by_semver);
     if (incompatible.n == 0 || m->path_major[0] != '\0' || (out->n > 0 && exists_at(m, out->v[out->n - 1], "go.mod"))) {
         vfree(&incompatible);
         return STOA_OK;

@@ -43,7 +43,8 @@ commit() { g "$1" add -A && g "$1" commit -q -m "${2:-change}"; }
 publish() { g "$1" push -q -f --tags "$GIT_ROOT/stoatest/$1" 'refs/heads/*:refs/heads/*'; }
 head_of() { git -C "$TMP/work/$1" rev-parse "${2:-HEAD}"; }
 
-# The stoa config for a direct upstream on the loopback server.
+# The stoa config for a direct upstream on the loopback server; ORIGIN_KEYS holds more
+# keys of that upstream ("netrc: FILE"), one per line.
 origin_config() {
     {
         echo "upstreams:"
@@ -52,6 +53,7 @@ origin_config() {
         echo "    rules: [\"github.com/stoatest/* $GIT_URL/git/{path}\"]"
         echo "    insecure: github.com/stoatest"
         echo "    private_hosts: 127.0.0.1"
+        [ -z "${ORIGIN_KEYS:-}" ] || printf '%s\n' "$ORIGIN_KEYS" | sed 's/^/    /'
         echo "namespaces: [{pattern: \"*\", mode: proxy}]"
         if [ "${1:-}" = - ]; then cat; else printf '%s\n' "$@"; fi
     } >"$TMP/stoa.yaml"
