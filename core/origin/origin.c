@@ -311,6 +311,12 @@ int origin_fetch(const struct conf *c, const conf_upstream *u, const char *relpa
     snprintf(tmp, sizeof(tmp), "%s", c->tmp_dir != NULL ? c->tmp_dir : "./stoa-data/tmp");
     if (st == STOA_OK)
         st = answer(&m, &r, tmp, fd, why, whylen);
+    /* Unknown to a mirror up to list_ttl old: maybe just pushed. Fetch again, as the go
+     * command fetches on an unknown revision (an up-to-date mirror makes it a short
+     * negotiation; the fill's single-flight bounds repeats of one request). */
+    if (st == STOA_NOTFOUND && !fs.fetched && r.kind != REQ_LIST &&
+        origin_git_refresh(g, 0, &fo, &fs, why, whylen) == STOA_OK && fs.fetched)
+        st = answer(&m, &r, tmp, fd, why, whylen);
     origin_git_close(g);
     return st;
 }

@@ -248,7 +248,14 @@ static int fetch_locked(origin_git *g, const origin_fetch_opts *o, origin_fetch_
     char *specs[] = {"+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"};
     git_strarray refspecs = {specs, 2};
     int64_t t0 = clock_mono_ms();
-    if (git_remote_create_anonymous(&remote, g->repo, g->url) != 0)
+    /* In-memory remote on our mirror; no url.insteadOf lookup: libgit2 1.5's
+     * git_regexp_match leaks its pcre2 match data on every config entry that does not
+     * match, and the repository URL is already final here. */
+    git_remote_create_options ro;
+    git_remote_create_options_init(&ro, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+    ro.repository = g->repo;
+    ro.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+    if (git_remote_create_with_opts(&remote, g->url, &ro) != 0)
         return giterr(why, whylen, STOA_INVALID, "git remote");
     int rc = git_remote_fetch(remote, &refspecs, &fo, NULL);
     if (stats != NULL)

@@ -124,3 +124,13 @@ pv=$(direct list -m -f '{{.Version}}' "$M/basic@main")
 bad=$(printf '%s' "$pv" | sed 's/-0\.\([0-9]\{8\}\)/-0.19990101/')
 compare "bad pseudo-version" list -m -json "$M/basic@$bad"
 compare "good pseudo-version" mod download -json "$M/basic@$pv"
+
+# A tag pushed after the mirror's last refresh is found without waiting for list_ttl:
+# an unknown revision fetches again, as the go command does.
+stop_stoa
+start_stoa STOA_CACHE_LIST_TTL=60s
+curl -sf "$STOA_URL/$M/basic/@v/list" >/dev/null || fail "list basic"
+g basic tag v1.5.0 && publish basic
+info=$(curl -sf "$STOA_URL/$M/basic/@v/v1.5.0.info") || fail "a tag pushed just now is not found"
+assert_contains "$info" '"Version":"v1.5.0"'
+pass "new tag within list_ttl: $info"
