@@ -74,7 +74,13 @@ int origin_git_open(const char *mirror_root, const char *url, origin_git **out, 
         snprintf(why, whylen, "mirror directory %s: %s", mirror_root, strerror(errno));
         return free(g), STOA_INTERNAL;
     }
-    if (git_repository_open_bare(&g->repo, g->dir) != 0 && git_repository_init(&g->repo, g->dir, 1) != 0) {
+    /* Concurrent first requests for one repository must not both create its mirror. */
+    pthread_mutex_lock(&stripes[g->stripe]);
+    int rc = git_repository_open_bare(&g->repo, g->dir);
+    if (rc != 0)
+        rc = git_repository_init(&g->repo, g->dir, 1);
+    pthread_mutex_unlock(&stripes[g->stripe]);
+    if (rc != 0) {
         giterr(why, whylen, STOA_INTERNAL, "opening git mirror");
         return free(g), STOA_INTERNAL;
     }

@@ -134,3 +134,18 @@ g basic tag v1.5.0 && publish basic
 info=$(curl -sf "$STOA_URL/$M/basic/@v/v1.5.0.info") || fail "a tag pushed just now is not found"
 assert_contains "$info" '"Version":"v1.5.0"'
 pass "new tag within list_ttl: $info"
+
+# 50 concurrent cold requests for one repository (different files of it) cause one git
+# fetch: the fill's single-flight per file, and the mirror's lock per repository.
+stop_stoa
+DATA="$TMP/data-cold" start_stoa STOA_CACHE_LIST_TTL=60s STOA_UPSTREAMS_0_MIRROR_DIR="$TMP/mirrors-cold"
+before=$(grep -c 'git-upload-pack' "$GIT_LOG" | grep -v '^$' || true)
+seq 1 50 | sed -e "s|.*|$STOA_URL/$M/mono/@v/v1.0.0.info|;2~3s|v1.0.0.info|list|;3~3s|@v/v1.0.0.info|@latest|" |
+    xargs -P 50 -n 1 curl -s -o /dev/null -w '%{http_code} %{url_effective}\n' >"$TMP/cold.txt"
+bad=$(grep -v '^200 ' "$TMP/cold.txt" || true)
+[ -z "$bad" ] || fail "concurrent cold requests failed: $(head -5 <<<"$bad"); $(grep -E 'warn|error' "$STOA_LOG" | tail -5)"
+after=$(grep -c 'git-upload-pack' "$GIT_LOG" || true)
+# one fetch = the ref advertisement (GET info/refs?service=git-upload-pack) + one POST
+fetches=$(( (after - before) / 2 ))
+assert_eq "$fetches" 1 "git fetches for 50 concurrent cold requests"
+pass "50 concurrent cold requests: $((after - before)) upload-pack requests (one fetch)"
