@@ -76,6 +76,18 @@ put untagged x.go $'package untagged\n'
 commit untagged
 publish untagged
 
+# retr: the highest release retracts itself; later commits must not use it as a base.
+new_repo retr
+put retr go.mod $'module github.com/stoatest/retr\n'
+commit retr && g retr tag v1.0.0
+put retr a.go $'package retr\n'
+commit retr && g retr tag v1.1.0
+put retr go.mod $'module github.com/stoatest/retr\n\nretract v1.2.0 // broken\n'
+commit retr && g retr tag v1.2.0
+put retr b.go $'package retr\n'
+commit retr
+publish retr
+
 origin_config
 start_stoa
 
@@ -112,6 +124,10 @@ for q in latest v2.0.0 main; do compare "mono/v2@$q info" list -m -json "$M/mono
 for q in latest v1.0.0 v2.0.0+incompatible v3.1.0+incompatible main; do compare "old@$q info" list -m -json "$M/old@$q"; done
 for q in latest v2.1.0 main; do compare "rootv2/v2@$q info" list -m -json "$M/rootv2/v2@$q"; done
 for q in latest main; do compare "untagged@$q info" list -m -json "$M/untagged@$q"; done
+compare "versions retr (retracted hidden)" list -m -versions "$M/retr"
+for q in latest main v1.2.0; do compare "retr@$q info" list -m -json "$M/retr@$q"; done
+latest=$(curl -sf "$STOA_URL/$M/retr/@latest") || fail "retr @latest"
+assert_contains "$latest" '"Version":"v1.1.0"' "@latest skips the retracted release"
 
 # go.mod and zip hashes, for tags and pseudo-versions.
 for mv in basic@v1.1.0 basic@main basic@feature mono@v1.0.0 mono/sub@v0.2.0 mono/sub@main mono/v2@v2.0.0 \
