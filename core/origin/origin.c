@@ -6,6 +6,7 @@
 #include "origin.h"
 
 #include "origin_git.h"
+#include "origin_metrics.h"
 #include "origin_module.h"
 #include "origin_resolve.h"
 
@@ -302,6 +303,8 @@ int origin_fetch(const struct conf *c, const conf_upstream *u, const char *relpa
         return st;
     origin_fetch_stats fs;
     st = origin_git_refresh(g, c->list_ttl_ms, &fo, &fs, why, whylen);
+    if (fs.fetched || st != STOA_OK)
+        origin_metrics_fetch(host, st == STOA_OK, fs.bytes, fs.seconds);
     if (st == STOA_OK && fs.fetched)
         log_msg(STOA_LOG_INFO, "origin", "fetched %s (%s, %s): %llu bytes in %.2f s", root.url, root.root, root.how,
                 (unsigned long long)fs.bytes, fs.seconds);
@@ -315,7 +318,8 @@ int origin_fetch(const struct conf *c, const conf_upstream *u, const char *relpa
      * command fetches on an unknown revision (an up-to-date mirror makes it a short
      * negotiation; the fill's single-flight bounds repeats of one request). */
     if (st == STOA_NOTFOUND && !fs.fetched && r.kind != REQ_LIST &&
-        origin_git_refresh(g, 0, &fo, &fs, why, whylen) == STOA_OK && fs.fetched)
+        origin_git_refresh(g, 0, &fo, &fs, why, whylen) == STOA_OK && fs.fetched &&
+        (origin_metrics_fetch(host, 1, fs.bytes, fs.seconds), 1))
         st = answer(&m, &r, tmp, fd, why, whylen);
     origin_git_close(g);
     return st;

@@ -165,3 +165,9 @@ after=$(grep -c 'git-upload-pack' "$GIT_LOG" || true)
 fetches=$(( (after - before) / 2 ))
 assert_eq "$fetches" 1 "git fetches for 50 concurrent cold requests"
 pass "50 concurrent cold requests: $((after - before)) upload-pack requests (one fetch)"
+metrics=$(curl -sf "$STOA_URL/metrics") || fail "GET /metrics"
+assert_contains "$metrics" 'stoa_git_fetches_total{host="127.0.0.1"} 1'
+assert_contains "$metrics" 'stoa_git_fetch_failures_total{host="127.0.0.1"} 0'
+/usr/bin/python3 "$STOA_SRC/tests/integration/promq.py" <<<"$metrics" >/dev/null ||
+    fail "/metrics does not parse with the git families"
+pass "/metrics counts that one fetch for host 127.0.0.1"
