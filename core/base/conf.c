@@ -67,7 +67,8 @@ static void upstream_init(void *p)
 {
     conf_upstream *u = p;
     *u = (conf_upstream){.connect_ms = 5000, .first_byte_ms = 30000, .total_ms = 600000, .stall_ms = 30000,
-                         .retries = 1, .max_fails = 3, .fail_timeout_ms = 30000, .probe_interval_ms = 5000};
+                         .retries = 1, .max_fails = 3, .fail_timeout_ms = 30000, .probe_interval_ms = 5000,
+                         .max_fetch = 1ull << 30};
 }
 
 static void zero_init(void *p)
@@ -93,6 +94,14 @@ static const directive upstream_d[] = {
     {"max_fails", T_UINT, U(max_fails), NULL, "consecutive failures that open the circuit (3)"},
     {"fail_timeout", T_DURATION, U(fail_timeout_ms), NULL, "how long an open circuit is skipped (30s)"},
     {"probe_interval", T_DURATION, U(probe_interval_ms), NULL, "how often an open circuit is probed (5s)"},
+    {"direct", T_BOOL, U(direct), NULL, "the module's own git repository instead of a GOPROXY (no url)"},
+    {"rules", T_STRLIST, U(rules), NULL, "direct: 'PATTERN URL-TEMPLATE' ({root} {host} {path}), first match wins"},
+    {"insecure", T_STR, U(insecure), NULL, "direct: GOINSECURE-style patterns allowed plain http or unverified TLS"},
+    {"private_hosts", T_STR, U(private_hosts), NULL, "direct: hosts allowed to resolve to loopback/private addresses"},
+    {"mirror_dir", T_STR, U(mirror_dir), NULL, "direct: where bare git mirrors live (<data root>/git)"},
+    {"netrc", T_STR, U(netrc), NULL, "direct: netrc-style credentials file for https repositories"},
+    {"ssh_key", T_STR, U(ssh_key), NULL, "direct: private key file for ssh repositories"},
+    {"max_fetch", T_SIZE, U(max_fetch), NULL, "direct: bytes one git fetch may receive (1GiB)"},
 };
 #undef U
 static const table upstream_t = {upstream_d, sizeof(upstream_d) / sizeof(upstream_d[0]), sizeof(conf_upstream),
@@ -811,7 +820,11 @@ static void check_upstreams(struct conf *c, errs *e)
 {
     for (size_t i = 0; i < c->nupstreams; ++i) {
         conf_upstream *u = &c->upstreams[i];
-        const char *host = u->url == NULL                      ? NULL
+        if (u->direct && u->url == NULL)
+            u->url = strdup("direct");
+        if (u->direct && u->name == NULL)
+            u->name = strdup("direct");
+        const char *host = u->direct ? "direct" : u->url == NULL                      ? NULL
                            : strncmp(u->url, "http://", 7) == 0  ? u->url + 7
                            : strncmp(u->url, "https://", 8) == 0 ? u->url + 8
                                                                  : NULL;

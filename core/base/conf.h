@@ -62,6 +62,16 @@ typedef struct conf_upstream {
     uint32_t max_fails;     /* consecutive failures that open the circuit, default 3 */
     uint32_t fail_timeout_ms; /* circuit cool-down, default 30000 */
     uint32_t probe_interval_ms; /* active probing of an open circuit, default 5000 */
+    /* direct: the module's own git repository (core/origin/), not a GOPROXY */
+    int direct;             /* direct: true; url is then unused */
+    char **rules;           /* "PATTERN URL-TEMPLATE": module paths -> repository URLs */
+    size_t nrules;
+    char *insecure;         /* GOINSECURE-style patterns: plain http / unverified TLS allowed */
+    char *private_hosts;    /* glob patterns of hosts that may resolve to internal addresses */
+    char *mirror_dir;       /* bare mirrors; default <data root>/git */
+    char *netrc;            /* netrc-style credentials file for https */
+    char *ssh_key;          /* private key for ssh:// repositories */
+    uint64_t max_fetch;     /* bytes one git fetch may receive, default 1 GiB */
 } conf_upstream;
 
 typedef struct conf_sumdb {

@@ -33,6 +33,7 @@ struct build {
     struct file *files;
     size_t count, cap;
     size_t omitted;
+    int keep_vcs; /* zip.Create over a file list: no VCS directories to leave out */
     char *why;
     size_t whylen;
 };
@@ -135,7 +136,7 @@ static int visit(struct build *b, const char *name, char *rel)
         r = zip_fail(b->why, b->whylen, STOA_INTERNAL, "lstat %s: %s", path, strerror(errno));
     else if (zipcheck_is_vendored(rel))
         b->omitted++;
-    else if (S_ISDIR(st.st_mode) && (is_vcs(name) || is_submodule(path)))
+    else if (S_ISDIR(st.st_mode) && ((!b->keep_vcs && is_vcs(name)) || is_submodule(path)))
         b->omitted++;
     else if (S_ISDIR(st.st_mode))
         r = walk(b, rel);
@@ -427,12 +428,12 @@ static int write_zip(struct build *b, const char *prefix, struct out *o, size_t 
     return st;
 }
 
-int zipbuild_from_dir(const char *dir, const char *module, const char *version, int out_fd,
-                      struct zipbuild_report *rep, char *why, size_t whylen)
+static int build_zip(const char *dir, const char *module, const char *version, int out_fd, int keep_vcs,
+                     struct zipbuild_report *rep, char *why, size_t whylen)
 {
     if (dir == NULL || module == NULL || version == NULL || !module[0] || !version[0] || strchr(version, '/'))
         return zip_fail(why, whylen, STOA_INVALID, "zip build needs a directory, a module path and a version");
-    struct build b = {.root = dir, .why = why, .whylen = whylen};
+    struct build b = {.root = dir, .keep_vcs = keep_vcs, .why = why, .whylen = whylen};
     uint64_t total = 0;
     size_t written = 0;
     char *prefix = malloc(strlen(module) + strlen(version) + 3);
@@ -453,4 +454,16 @@ int zipbuild_from_dir(const char *dir, const char *module, const char *version, 
     free(prefix);
     free(o);
     return st;
+}
+
+int zipbuild_from_dir(const char *dir, const char *module, const char *version, int out_fd,
+                      struct zipbuild_report *rep, char *why, size_t whylen)
+{
+    return build_zip(dir, module, version, out_fd, 0, rep, why, whylen);
+}
+
+int zipbuild_from_files(const char *dir, const char *module, const char *version, int out_fd,
+                        struct zipbuild_report *rep, char *why, size_t whylen)
+{
+    return build_zip(dir, module, version, out_fd, 1, rep, why, whylen);
 }

@@ -45,4 +45,10 @@ struct zipbuild_report {
 int zipbuild_from_dir(const char *dir, const char *module, const char *version, int out_fd,
                       struct zipbuild_report *rep, char *why, size_t whylen);
 
+/* zipbuild_from_dir for files already selected by a VCS export (x/mod zip.Create over
+ * the files of a git tree, as the go command's coderepo.Zip calls it): the same rules,
+ * except that directories named .bzr .git .hg .svn are kept like any other. */
+int zipbuild_from_files(const char *dir, const char *module, const char *version, int out_fd,
+                        struct zipbuild_report *rep, char *why, size_t whylen);
+
 #endif

@@ -1,6 +1,7 @@
 /* /metrics in the Prometheus text format: the counters (core/base/metrics.h) with the
  * state of the layers that own it (upstream health, audit queue, worker pool). */
 #include "handlers.h"
+#include "origin_metrics.h"
 
 #include "app.h"
 #include "audit.h"
@@ -122,6 +123,38 @@ static void render_upstreams(out *o, const metrics_counters *m)
     }
 }
 
+typedef struct git_pass {
+    out *o;
+    int family;
+} git_pass;
+
+static void put_git_host(void *arg, const char *host, uint64_t fetches, uint64_t failures, uint64_t bytes, double seconds)
+{
+    git_pass *p = arg;
+    uint64_t v[] = {fetches, failures, bytes};
+    if (p->family == 3)
+        put(p->o, "stoa_git_fetch_seconds_total{host=\"%s\"} %.3f\n", host, seconds);
+    else
+        put(p->o, "stoa_git_%s{host=\"%s\"} %llu\n",
+            p->family == 0 ? "fetches_total" : p->family == 1 ? "fetch_failures_total" : "fetched_bytes_total", host,
+            (unsigned long long)v[p->family]);
+}
+
+/* The direct upstream's git fetches, per repository host (core/origin/); one family at a time. */
+static void render_git(out *o)
+{
+    static const char *const head[] = {
+        "# HELP stoa_git_fetches_total Git fetches by the direct upstream.\n# TYPE stoa_git_fetches_total counter\n",
+        "# HELP stoa_git_fetch_failures_total Git fetches that failed.\n# TYPE stoa_git_fetch_failures_total counter\n",
+        "# HELP stoa_git_fetched_bytes_total Pack bytes received.\n# TYPE stoa_git_fetched_bytes_total counter\n",
+        "# HELP stoa_git_fetch_seconds_total Time spent fetching.\n# TYPE stoa_git_fetch_seconds_total counter\n"};
+    for (int f = 0; f < 4; ++f) {
+        put(o, "%s", head[f]);
+        git_pass p = {o, f};
+        origin_metrics_each(put_git_host, &p);
+    }
+}
+
 /* The process_* metrics every Prometheus client library exports. */
 static void render_process(out *o, const metrics_counters *m)
 {
@@ -231,6 +264,7 @@ static char *render(size_t *len)
         return NULL;
     render_requests(&o, m);
     render_upstreams(&o, m);
+    render_git(&o);
     render_misc(&o, m);
     if (o.oom) {
         free(o.buf);

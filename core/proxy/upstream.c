@@ -4,6 +4,7 @@
 #include "upstream_addr.h"
 #include "log.h"
 #include "metrics.h"
+#include "origin.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -349,9 +350,11 @@ static int follow_redirect(CURL *h, const conf_upstream *u, const char *url, xfe
     return 1;
 }
 
-static stoa_status attempt_once(const conf_upstream *u, const char *relpath, const upstream_cond *cond, int fd,
+static stoa_status attempt_once(const struct conf *c, const conf_upstream *u, const char *relpath, const upstream_cond *cond, int fd,
                                 upstream_progress_cb progress, void *arg, upstream_result *res, upstream_attempt *a)
 {
+    if (u->direct) /* the module's own repository: answers computed from git */
+        return origin_fetch(c, u, relpath, fd, a->why, sizeof(a->why));
     char url[4096 + 512];
     snprintf(url, sizeof(url), "%s/%s", u->url, relpath);
     const char *inm = cond != NULL && cond->etag[0] != '\0' && strcmp(cond->upstream, u->name) == 0 ? cond->etag : NULL;
@@ -475,7 +478,7 @@ static stoa_status try_upstream(const struct conf *c, size_t i, const char *relp
         memset(a, 0, sizeof(*a));
         snprintf(a->name, sizeof(a->name), "%s", u->name);
         int64_t t0 = clock_mono_ms();
-        st = a->status = attempt_once(u, relpath, cond, fd, progress, arg, res, a);
+        st = a->status = attempt_once(c, u, relpath, cond, fd, progress, arg, res, a);
         a->ms = (double)(clock_mono_ms() - t0);
         record(u, st);
         metrics_upstream(upstream_slot(u->name), st, a->ms);
@@ -578,6 +581,8 @@ static size_t discard(char *data, size_t size, size_t n, void *p)
 
 long upstream_probe(const conf_upstream *u)
 {
+    if (u->direct)
+        return 0; /* no one URL to probe: the circuit closes when fail_timeout ends */
     CURL *h = thread_handle();
     if (h == NULL)
         return 0;
