@@ -81,7 +81,8 @@ printf 'module corp.example.com/a\n\ngo 1.19\n' >"$TMP/src/a/go.mod"
 printf 'package a\n\nfunc V() string { return "a" }\n' >"$TMP/src/a/a.go"
 "$STOA_BIN" publish "$TMP/src/a" --module corp.example.com/a --version v1.0.0 --url "$STOA_URL" --token "$CAROL" \
     >/dev/null 2>&1 || fail "carol's publish"
-assert_eq "$(http_status GET "$STOA_URL/corp.example.com/a/@v/v1.0.0.info")" 200 "anonymous read of a private module"
+assert_eq "$(http_status GET "$STOA_URL/corp.example.com/a/@v/v1.0.0.info")" 401 "anonymous read of a private module (private reads need an allow by default)"
+assert_eq "$(http_status GET "$STOA_URL/corp.example.com/a/@v/v1.0.0.info" -H "Authorization: Bearer $DAVE")" 200 "read token"
 assert_eq "$(http_status DELETE "$STOA_URL/corp.example.com/a/@v/v1.0.0.zip" -H "Authorization: Bearer $CAROL")" 200 "delete"
 assert_eq "$(http_status GET "$STOA_URL/corp.example.com/a/@v/list" -H "Authorization: Bearer $WRONG")" 401 "bad token"
 assert_eq "$(http_status PUT "$STOA_URL/corp.example.com/a/@v/v1.0.1.zip" -H "Authorization: Bearer $DAVE" \
@@ -90,10 +91,10 @@ assert_eq "$(http_status PUT "$STOA_URL/corp.example.com/a/@v/v1.0.1.zip" -H "Au
 ERIN=$(newtoken erin 'read:*') || exit 1
 tokcli revoke bob >/dev/null || fail "stoa token revoke"
 
-# 4 creates before the scenario + 3 curl zips + go's info, mod, zip + publish + private read
+# 4 creates before the scenario + 3 curl zips + go's info, mod, zip + publish + private read (denied, then with a token)
 # + delete + 2 denials + 2 token changes
-wait_for rows_are 17 || fail "expected 17 audit rows, have: $(psqlc -c "SELECT action, path, status, identity, target FROM audit_events ORDER BY time")"
-pass "scenario recorded: 17 events (token creates, downloads, hits, go, publish, delete, denials, token changes)"
+wait_for rows_are 18 || fail "expected 18 audit rows, have: $(psqlc -c "SELECT action, path, status, identity, target FROM audit_events ORDER BY time")"
+pass "scenario recorded: 18 events (token creates, downloads, hits, go, publish, delete, denials, token changes)"
 
 # no_secrets FILE WHAT [SEEN]: FILE holds no token secret (nor its hex part); SEEN, if
 # given, is text FILE must hold, so the check looks at a file that has the events.
@@ -131,22 +132,21 @@ token:bob|1|v1.0.0"
 check 2 2,3,4,5,7 "publish|token:carol|corp.example.com/a|v1.0.0|201
 delete|token:carol|corp.example.com/a|v1.0.0|200
 publish|token:dave|corp.example.com/a|v1.0.1|403"
-check 3 1,2,3,6 "127.0.0.1|401|1|invalid token
+check 3 1,2,3,6 "127.0.0.1|401|2|invalid token
 127.0.0.1|403|1|token 'dave' lacks scope publish:corp.example.com/a (it has: read:*)"
 check 4 1-4 "$day|example.com/public|6|4
 $day|corp.example.com/a|1|0"
 check 5 1-5 "$day|4|3|0|57.1"
 check 6 1-3 "flaky|1|1"
-check 7 1-6 "corp.example.com/a|(anonymous)|anonymous|200|127.0.0.1|1
-corp.example.com/a|(anonymous)|deny|401|127.0.0.1|1
+check 7 1-6 "corp.example.com/a|(anonymous)|deny|401|127.0.0.1|2
 corp.example.com/a|token:dave|deny|403|127.0.0.1|1"
 got=$(runq 8 | awk -F'|' '{print $1 "|" ($2 != "" ? "created" : "-") "|" ($3 != "" ? "revoked" : "-") "|" ($4 != "" && $5 >= $4 ? "used" : "-") "|" $6}')
 assert_eq "$got" "token:alice|created|-|used|1
 token:bob|created|revoked|used|1
 token:carol|created|-|used|2
-token:dave|created|-|-|0
+token:dave|created|-|used|1
 token:erin|created|-|-|0" "query 8 of docs/audit.md"
-assert_eq "$(runq 9 | wc -l)" 11 "query 9: every request of the scenario"
+assert_eq "$(runq 9 | wc -l)" 12 "query 9: every request of the scenario"
 assert_eq "$(runq 9 | head -1 | cut -d'|' -f4)" "/example.com/public/@v/v1.0.0.mod" "query 9: the delayed .mod is the slowest"
 check 10 2-4,6 "publish|PUT|corp.example.com/a|201
 delete|DELETE|corp.example.com/a|200"

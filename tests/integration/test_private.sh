@@ -110,11 +110,12 @@ done
 python3 - "$TMP/bomb.zip" <<'PY'
 import sys, zipfile
 with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
-    z.writestr("example.com/m@v1.0.0/go.mod", "module example.com/m\n")
-    z.writestr("example.com/m@v1.0.0/zeros.txt", b"\0" * (64 << 20))
+    # x/mod's own limit, not a ratio: a go.mod over 16 MiB (here 17 MiB, 17 kB deflated)
+    z.writestr("example.com/m@v1.0.0/go.mod", "module example.com/m\n" + "\n" * (17 << 20))
 PY
 resp=$(curl -s -w ' %{http_code}' -T "$TMP/bomb.zip" "$STOA_URL/example.com/m/@v/v1.0.0.zip")
-assert_contains "$resp" "ratio"
+assert_contains "$resp" "go.mod file too large"
+assert_contains "$resp" "max size is 16777216 bytes"
 assert_eq "$(find "$DATA/example.com" -type f 2>/dev/null | wc -l)" 0 "files stored from rejected zips"
 pass "22 broken/malicious zips and a zip bomb rejected with rule and file; storage holds nothing from them"
 
