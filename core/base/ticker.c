@@ -16,6 +16,10 @@ static void *ticker_main(void *arg)
         pthread_cond_timedwait(&t->wake, &t->lock, &until);
         if (t->stopping)
             break;
+        if (t->rearm) { /* woken by ticker_set_interval: wait again, anew */
+            t->rearm = 0;
+            continue;
+        }
         pthread_mutex_unlock(&t->lock);
         t->tick(t->arg);
         pthread_mutex_lock(&t->lock);
@@ -32,10 +36,24 @@ int ticker_start(ticker *t, uint32_t interval_ms, void (*tick)(void *arg), void 
     t->tick = tick;
     t->arg = arg;
     t->stopping = 0;
+    t->rearm = 0;
     if (pthread_create(&t->tid, NULL, ticker_main, t) != 0)
         return -1;
     t->running = 1;
     return 0;
+}
+
+void ticker_set_interval(ticker *t, uint32_t interval_ms)
+{
+    if (!t->running)
+        return;
+    pthread_mutex_lock(&t->lock);
+    if (t->interval_ms != interval_ms) {
+        t->interval_ms = interval_ms;
+        t->rearm = 1;
+        pthread_cond_signal(&t->wake);
+    }
+    pthread_mutex_unlock(&t->lock);
 }
 
 void ticker_stop(ticker *t)

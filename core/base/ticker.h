@@ -14,7 +14,7 @@ typedef struct ticker {
     pthread_t tid;
     pthread_mutex_t lock;
     pthread_cond_t wake;
-    int running, stopping;
+    int running, stopping, rearm;
     uint32_t interval_ms;
     void (*tick)(void *arg);
     void *arg;
@@ -22,6 +22,10 @@ typedef struct ticker {
 
 /* 0, or -1 when the thread cannot be created. */
 int ticker_start(ticker *t, uint32_t interval_ms, void (*tick)(void *arg), void *arg);
+
+/* Takes effect at once: the wait in progress restarts with the new interval (no tick
+ * is run early). Any thread. */
+void ticker_set_interval(ticker *t, uint32_t interval_ms);
 
 /* Idempotent; a never-started ticker is fine. */
 void ticker_stop(ticker *t);

@@ -306,20 +306,28 @@ stoa_status quota_enforce(storage *s, uint64_t max_bytes, int dry_run, FILE *out
 static struct {
     ticker t;
     storage *s;
-    uint64_t max_bytes;
+    _Atomic uint64_t max_bytes; /* changed by quota_configure while rounds run */
     const char *path;
 } ev;
+
+static uint32_t interval_or_default(uint32_t ms)
+{
+    return ms != 0 ? ms : 60000;
+}
 
 static void round_once(void *arg)
 {
     quota_report rep;
     stoa_error err = {0};
-    if (quota_enforce(ev.s, ev.max_bytes, 0, NULL, &rep, &err) != STOA_OK)
+    uint64_t max_bytes = ev.max_bytes;
+    if (max_bytes == 0)
+        ; /* no limit now: only the recency file is kept */
+    else if (quota_enforce(ev.s, max_bytes, 0, NULL, &rep, &err) != STOA_OK)
         log_msg(STOA_LOG_ERROR, "quota", "eviction round failed: %s", err.msg);
     else if (rep.evicted > 0)
         log_msg(STOA_LOG_INFO, "quota", "evicted %zu version(s), %llu bytes: proxied content was %llu of %llu bytes allowed",
                 rep.evicted, (unsigned long long)rep.evicted_bytes, (unsigned long long)rep.proxied_bytes,
-                (unsigned long long)ev.max_bytes);
+                (unsigned long long)max_bytes);
     if (ev.path != NULL && quota_save(ev.path) != 0)
         log_msg(STOA_LOG_WARN, "quota", "cannot save %s: %s", ev.path, strerror(errno));
 }
@@ -331,9 +339,13 @@ int quota_start(storage *s, uint64_t max_bytes, uint32_t interval_ms, const char
     ev.path = path;
     if (path != NULL && quota_load(path) != 0)
         log_msg(STOA_LOG_WARN, "quota", "ignoring unreadable %s: %s", path, strerror(errno));
-    if (max_bytes == 0)
-        return 0; /* recency is still kept and saved at stop, for `stoa gc` */
-    return ticker_start(&ev.t, interval_ms ? interval_ms : 60000, round_once, NULL);
+    return ticker_start(&ev.t, interval_or_default(interval_ms), round_once, NULL);
+}
+
+void quota_configure(uint64_t max_bytes, uint32_t interval_ms)
+{
+    ev.max_bytes = max_bytes;
+    ticker_set_interval(&ev.t, interval_or_default(interval_ms));
 }
 
 void quota_stop(void)

@@ -36,8 +36,14 @@ typedef struct quota_report {
  * (may be NULL) as one line. Blocking: worker or main thread. */
 stoa_status quota_enforce(storage *s, uint64_t max_bytes, int dry_run, FILE *out, quota_report *rep, stoa_error *err);
 
-/* A thread that enforces the quota every interval_ms and saves the recency file. */
+/* A thread that enforces the quota every interval_ms and saves the recency file each
+ * round. It runs even while max_bytes is 0 (nothing is evicted then), so a reload can
+ * set a limit the start did not have. */
 int quota_start(storage *s, uint64_t max_bytes, uint32_t interval_ms, const char *path);
+
+/* New limit and interval for the running thread (a SIGHUP): both apply from the next
+ * round, and the wait in progress restarts with the new interval. Any thread. */
+void quota_configure(uint64_t max_bytes, uint32_t interval_ms);
 void quota_stop(void);
 
 #endif

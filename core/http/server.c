@@ -201,9 +201,11 @@ static void reload(app *a)
     metrics_reload(ok);
     if (!ok)
         log_msg(STOA_LOG_ERROR, "server", "SIGHUP: configuration refused, the old one stays in force: %s", err);
-    else
+    else {
+        quota_configure(a->conf->cache_max_size, a->conf->evict_interval_ms);
         log_msg(STOA_LOG_INFO, "server", "SIGHUP: configuration reloaded from %s",
                 a->config_path != NULL ? a->config_path : "defaults and environment");
+    }
 }
 
 static int wait_for_signal(app *a)

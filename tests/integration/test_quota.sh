@@ -73,3 +73,21 @@ assert_contains "$(cat "$TMP/gc2.out")" "evicted example.com/q"
 [ "$(du -sb "$TMP/data/example.com" | cut -f1)" -le $((3 * MiB + MiB / 2)) ] || fail "zip-only cache still over the limit"
 [ -e "$TMP/data/corp.example.com/p/@v/v1.0.0.zip" ] || fail "the published version was evicted"
 pass "a cache of .zip files alone is accounted and evicted to the limit ($before zips before: $(zips) after)"
+
+# A SIGHUP that sets a limit takes effect (issue 15): start with no limit at all (so no
+# evictor had anything to enforce), fill past the new limit, reload, and watch it enforced.
+rm -rf "$TMP/data/example.com"
+sed -i "s/max_size: $((3 * MiB + MiB / 2)), evict_interval: 1h/max_size: 0, evict_interval: 1h/" "$TMP/stoa.yaml"
+grep -q 'max_size: 0, evict_interval: 1h' "$TMP/stoa.yaml" || fail "test setup: config not rewritten"
+CONFIG_FILE="$TMP/stoa.yaml" start_stoa
+for m in q1 q2 q3 q4 q5; do fetch example.com/$m; done
+settle
+[ "$(du -sb "$TMP/data/example.com" | cut -f1)" -gt $((4 * MiB)) ] || fail "expected more than 4 MiB cached"
+sed -i "s/max_size: 0, evict_interval: 1h/max_size: $((3 * MiB + MiB / 2)), evict_interval: 200ms/" "$TMP/stoa.yaml"
+kill -HUP "$STOA_PID"
+reloaded() { grep -q 'configuration reloaded' "$STOA_LOG"; }
+wait_for reloaded || fail "no reload logged: $(tail -3 "$STOA_LOG")"
+wait_for under || fail "a reloaded cache.max_size was not enforced: $(du -sb "$TMP/data/example.com")"
+[ -e "$TMP/data/corp.example.com/p/@v/v1.0.0.zip" ] || fail "the published version was evicted"
+pass "a SIGHUP that sets cache.max_size and evict_interval is enforced by the running server"
+stop_stoa
