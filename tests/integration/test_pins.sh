@@ -112,3 +112,17 @@ assert_eq "$(http_status GET "$STOA_URL/example.com/late/@v/v1.0.0.zip")" 404 "t
 curl -sf -X POST "$UPSTREAM_URL/_control/reset" >/dev/null
 go_gets_honest_zip example.com/late
 pass "versions cached while the database was down are re-checked: wrong ones quarantined, right ones verified"
+
+# 4. A failing pin store is seen by the documented alert (issue 15): a pin write that
+# fails counts as stoa_storage_errors_total{op="pin_put"}, not as nothing.
+stop_stoa 2>/dev/null || true
+rm -rf "$DATA/.pins" "$DATA/example.com/fine"
+: >"$DATA/.pins" # a file where the pin directory belongs: every pin write fails
+write_config "$SUMDB_URL"
+CONFIG_FILE="$TMP/stoa.yaml" start_stoa
+assert_eq "$(http_status GET "$STOA_URL/example.com/fine/@v/v1.0.0.zip")" 200 "fill with a broken pin store"
+settle
+errs=$(metric 'stoa_storage_errors_total{op="pin_put",kind="error"}')
+[ "${errs:-0}" -ge 1 ] || fail "failed pin writes not counted: $(curl -sf "$STOA_URL/metrics" | grep storage_errors)"
+pass "failed pin writes reach stoa_storage_errors_total{op=\"pin_put\"} ($errs)"
+stop_stoa
