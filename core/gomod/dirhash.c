@@ -11,7 +11,6 @@
 #include <stoa/stoa.h>
 
 #include "hex.h"
-#include "validate.h"
 #include "zipread.h"
 
 #define DIRHASH_MAX_ENTRIES 1000000 /* same bound as zipcheck's default */

@@ -147,9 +147,9 @@ typedef struct auth_facts {
 
 static void facts_init(auth_facts *f, reqctx *rc, stoa_op op, const char *module, int req)
 {
-    http_copy(f->path, sizeof(f->path), rc->req->path);
-    http_copy(f->method, sizeof(f->method), rc->req->method);
-    http_copy(f->peer, sizeof(f->peer), h2o_iovec_init(rc->client, strlen(rc->client)));
+    reqctx_copy(f->path, sizeof(f->path), rc->req->path);
+    reqctx_copy(f->method, sizeof(f->method), rc->req->method);
+    reqctx_copy(f->peer, sizeof(f->peer), h2o_iovec_init(rc->client, strlen(rc->client)));
     f->r = (stoa_auth_request){sizeof(f->r), op, f->method, f->path, rc->r.repo, module, f->peer, req_header, rc, req};
 }
 

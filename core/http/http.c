@@ -1,7 +1,5 @@
 #include "http.h"
 
-#include "audit_event.h"
-#include "audit_request.h"
 #include "fdsend.h"
 #include "hex.h"
 #include "log.h"
@@ -29,73 +27,6 @@ int http_query_param(h2o_req_t *req, const char *name, char *out, size_t len)
         q = e + 1;
     }
     return 0;
-}
-
-double reqctx_elapsed_ms(const reqctx *rc)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - rc->start.tv_sec) * 1e3 + (double)(now.tv_nsec - rc->start.tv_nsec) / 1e6;
-}
-
-static void on_reqctx_dispose(void *p)
-{
-    reqctx *rc = p;
-    h2o_req_t *req = rc->req;
-    char path[512], method[16];
-    http_copy(path, sizeof(path), req->path);
-    http_copy(method, sizeof(method), req->method);
-    log_access a = {method, path, req->res.status, req->bytes_sent, reqctx_elapsed_ms(rc), rc->cache,
-                    rc->client, rc->identity, rc->error};
-    log_request(&a);
-    metrics_request(rc->r.type, req->res.status, req->bytes_sent, rc->cache, a.duration_ms);
-    audit_request(rc, a.duration_ms);
-}
-
-void http_copy(char *dst, size_t n, h2o_iovec_t v)
-{
-    const char *nul = v.len > 0 ? memchr(v.base, '\0', v.len) : NULL;
-    audit_copyn(dst, n, v.base, nul != NULL ? (size_t)(nul - v.base) : v.len);
-}
-
-static void peer_text(h2o_req_t *req, char *out, size_t len)
-{
-    struct sockaddr_storage ss;
-    socklen_t sl = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
-    out[0] = '\0';
-    if (sl == 0)
-        return;
-    if (ss.ss_family == AF_INET && len >= INET_ADDRSTRLEN) { /* by hand: inet_ntop's sprintf showed in profiles */
-        const unsigned char *b = (const unsigned char *)&((struct sockaddr_in *)&ss)->sin_addr;
-        for (int i = 0; i < 4; ++i) {
-            if (b[i] >= 100)
-                *out++ = (char)('0' + b[i] / 100);
-            if (b[i] >= 10)
-                *out++ = (char)('0' + b[i] / 10 % 10);
-            *out++ = (char)('0' + b[i] % 10);
-            *out++ = i < 3 ? '.' : '\0';
-        }
-    } else if (ss.ss_family == AF_INET)
-        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, (socklen_t)len);
-    else if (ss.ss_family == AF_INET6)
-        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, out, (socklen_t)len);
-}
-
-reqctx *reqctx_new(h2o_req_t *req)
-{
-    reqctx *rc = h2o_mem_alloc_shared(&req->pool, sizeof(*rc), on_reqctx_dispose);
-    memset(rc, 0, offsetof(reqctx, r));
-    rc->r.type = ROUTE_NONE;
-    rc->identity[0] = rc->client[0] = rc->error[0] = '\0';
-    rc->req = req;
-    rc->cache = "";
-    clock_gettime(CLOCK_MONOTONIC, &rc->start);
-    peer_text(req, rc->client, sizeof(rc->client));
-    rc->upstream[0] = rc->upstream_failed[0] = '\0';
-    rc->auth = NULL;
-    audit_request_id(rc->request_id, sizeof(rc->request_id));
-    http_set_header(rc, "x-request-id", rc->request_id);
-    return rc;
 }
 
 void http_set_header(reqctx *rc, const char *name, const char *value)

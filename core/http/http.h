@@ -1,35 +1,15 @@
 /*
- * Per-request context and response helpers shared by the handlers.
- *
- * A reqctx lives in the request's pool; when h2o disposes the request, its dispose
- * callback writes the access-log line and emits the audit event, so every request is
- * logged exactly once however it ends.
+ * Response helpers shared by the handlers: statuses, bodies, files, headers.
  */
 #ifndef STOA_HTTP_H
 #define STOA_HTTP_H
 
-#include "route.h"
+#include "reqctx.h"
 
 #include <h2o.h>
 #include <stoa/storage.h>
 #include <time.h>
 
-typedef struct reqctx {
-    h2o_req_t *req;
-    route r;
-    const char *cache;      /* "HIT", "MISS", "STALE", "" */
-    char identity[128];
-    char client[64];
-    char error[256];
-    struct timespec start;
-    /* For the audit event (core/http/audit_request.h). */
-    char request_id[24];          /* also sent as X-Request-Id */
-    char upstream[64];            /* the upstream that served a miss (the X-Upstream header) */
-    char upstream_failed[256];    /* comma-separated upstreams that failed while filling */
-    const char *auth;             /* "allow", "deny", "anonymous"; NULL when no auth check ran */
-} reqctx;
-
-reqctx *reqctx_new(h2o_req_t *req);
 
 /* Sends a short text/plain answer ("<msg>\n"); msg is also kept as the log's error
  * for statuses >= 400. */
@@ -62,14 +42,7 @@ void http_note_upstream(reqctx *rc, const char *served, const char *failed);
 /* Value of a request header (case-insensitive) or NULL; *len receives its length. */
 const char *http_header(h2o_req_t *req, const char *name, size_t *len);
 
-/* v as a C string in dst (size n): cut at a NUL byte, or truncated on a UTF-8 boundary.
- * For the request's method and path, where snprintf("%.*s") showed in profiles. */
-void http_copy(char *dst, size_t n, h2o_iovec_t v);
-
 /* Value of a query parameter, percent-decoded into out. 1 if present and valid. */
 int http_query_param(h2o_req_t *req, const char *name, char *out, size_t len);
-
-/* Milliseconds since the request started. */
-double reqctx_elapsed_ms(const reqctx *rc);
 
 #endif

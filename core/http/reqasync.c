@@ -1,6 +1,6 @@
 #include "reqasync.h"
 
-#include "server.h"
+#include "loop.h"
 
 #include <stdlib.h>
 

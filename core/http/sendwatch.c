@@ -1,7 +1,7 @@
 #include "sendwatch.h"
 
 #include "metrics.h"
-#include "server.h"
+#include "loop.h"
 
 #include <stdio.h>
 #include <sys/socket.h>

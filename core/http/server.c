@@ -3,6 +3,7 @@
 #include "app.h"
 #include "audit.h"
 #include "log.h"
+#include "loop.h"
 #include "metrics.h"
 #include "prober.h"
 #include "quota.h"
