@@ -1,5 +1,5 @@
 /*
- * The storage contract (include/stoa/storage.h S1-S5) as cmocka tests shared by every
+ * The storage contract (include/stoa/storage.h S1-S7) as cmocka tests shared by every
  * storage plugin's unit test (test_disk.c, test_pgs3.c). Each test's *state points at
  * a struct whose first member is a contract_store holding an opened plugin. Modules
  * used: x.y/Z, x.y/none, a.b/c, m.n/o, q.r/S, r.s/t, p.q/R.
