@@ -17,7 +17,7 @@
 #include <yaml.h>
 
 typedef enum dtype {
-    T_STR, T_BOOL, T_UINT, T_DURATION, T_SIZE, T_STRLIST, T_OPTIONS, T_LIST, T_MODE, T_FALL, T_NSMODE, T_LOGFMT, T_LOGLVL,
+    T_STR, T_BOOL, T_UINT, T_DURATION, T_SIZE, T_SIZE32, T_STRLIST, T_OPTIONS, T_LIST, T_MODE, T_FALL, T_NSMODE, T_LOGFMT, T_LOGLVL,
     T_SUMCHECK, T_REDIR,
 } dtype;
 
@@ -29,6 +29,8 @@ typedef struct directive {
     size_t off;           /* field offset in the table's struct */
     const table *elem;    /* T_LIST: element table */
     const char *help;
+    const char *def;      /* the default, as YAML would spell it; NULL: none (zero, or derived in finish) */
+    const char *live;     /* how a SIGHUP applies a change; NULL: it needs a restart */
 } directive;
 
 struct table {
@@ -63,13 +65,7 @@ static void err_add(errs *e, const char *fmt, ...)
 
 /* ---- element defaults ---- */
 
-static void upstream_init(void *p)
-{
-    conf_upstream *u = p;
-    *u = (conf_upstream){.connect_ms = 5000, .first_byte_ms = 30000, .total_ms = 600000, .stall_ms = 30000,
-                         .retries = 1, .max_fails = 3, .fail_timeout_ms = 30000, .probe_interval_ms = 5000,
-                         .max_fetch = 1ull << 30};
-}
+static void upstream_init(void *p);
 
 static void zero_init(void *p)
 {
@@ -80,37 +76,38 @@ static void zero_init(void *p)
 
 #define U(f) offsetof(conf_upstream, f)
 static const directive upstream_d[] = {
-    {"name", T_STR, U(name), NULL, "name shown in logs, metrics and errors (default: the URL's host)"},
-    {"url", T_STR, U(url), NULL, "GOPROXY base URL, http(s)://host[:port][/path]"},
-    {"fallthrough", T_FALL, U(fallthrough), NULL, "on_not_found (like GOPROXY ',') or on_any_error (like '|')"},
-    {"backup", T_BOOL, U(backup), NULL, "used only while every primary's circuit is open"},
+    {"name", T_STR, U(name), NULL, "name shown in logs, metrics and errors (default: the URL's host)", NULL, NULL},
+    {"url", T_STR, U(url), NULL, "GOPROXY base URL, http(s)://host[:port][/path]", NULL, NULL},
+    {"fallthrough", T_FALL, U(fallthrough), NULL, "on_not_found (like GOPROXY ',') or on_any_error (like '|')", "on_not_found", NULL},
+    {"backup", T_BOOL, U(backup), NULL, "used only while every primary's circuit is open", NULL, NULL},
     {"redirects", T_REDIR, U(redirects), NULL,
-     "same_origin | any | none: which redirects are followed; never to internal addresses unless the upstream is there (same_origin)"},
-    {"timeout.connect", T_DURATION, U(connect_ms), NULL, "TCP+TLS connect timeout (5s)"},
-    {"timeout.first_byte", T_DURATION, U(first_byte_ms), NULL, "time to the first body byte (30s)"},
-    {"timeout.total", T_DURATION, U(total_ms), NULL, "whole transfer (10m)"},
-    {"timeout.stall", T_DURATION, U(stall_ms), NULL, "no bytes for this long aborts (30s)"},
-    {"retries", T_UINT, U(retries), NULL, "extra attempts on transient failures (1)"},
-    {"max_fails", T_UINT, U(max_fails), NULL, "consecutive failures that open the circuit (3)"},
-    {"fail_timeout", T_DURATION, U(fail_timeout_ms), NULL, "how long an open circuit is skipped (30s)"},
-    {"probe_interval", T_DURATION, U(probe_interval_ms), NULL, "how often an open circuit is probed (5s)"},
-    {"direct", T_BOOL, U(direct), NULL, "the module's own git repository instead of a GOPROXY (no url)"},
-    {"rules", T_STRLIST, U(rules), NULL, "direct: 'PATTERN URL-TEMPLATE' ({root} {host} {path}), first match wins"},
-    {"insecure", T_STR, U(insecure), NULL, "direct: GOINSECURE-style patterns allowed plain http or unverified TLS"},
-    {"private_hosts", T_STR, U(private_hosts), NULL, "direct: hosts allowed to resolve to loopback/private addresses"},
-    {"mirror_dir", T_STR, U(mirror_dir), NULL, "direct: where bare git mirrors live (<data root>/git)"},
-    {"netrc", T_STR, U(netrc), NULL, "direct: netrc-style credentials file for https repositories"},
-    {"ssh_key", T_STR, U(ssh_key), NULL, "direct: private key file for ssh repositories"},
-    {"max_fetch", T_SIZE, U(max_fetch), NULL, "direct: bytes one git fetch may receive (1GiB)"},
+     "same_origin | any | none: which redirects are followed; never to internal addresses unless the upstream is there",
+     "same_origin", NULL},
+    {"timeout.connect", T_DURATION, U(connect_ms), NULL, "TCP+TLS connect timeout", "5s", NULL},
+    {"timeout.first_byte", T_DURATION, U(first_byte_ms), NULL, "time to the first body byte", "30s", NULL},
+    {"timeout.total", T_DURATION, U(total_ms), NULL, "whole transfer", "10m", NULL},
+    {"timeout.stall", T_DURATION, U(stall_ms), NULL, "no bytes for this long aborts", "30s", NULL},
+    {"retries", T_UINT, U(retries), NULL, "extra attempts on transient failures", "1", NULL},
+    {"max_fails", T_UINT, U(max_fails), NULL, "consecutive failures that open the circuit", "3", NULL},
+    {"fail_timeout", T_DURATION, U(fail_timeout_ms), NULL, "how long an open circuit is skipped", "30s", NULL},
+    {"probe_interval", T_DURATION, U(probe_interval_ms), NULL, "how often an open circuit is probed", "5s", NULL},
+    {"direct", T_BOOL, U(direct), NULL, "the module's own git repository instead of a GOPROXY (no url)", NULL, NULL},
+    {"rules", T_STRLIST, U(rules), NULL, "direct: 'PATTERN URL-TEMPLATE' ({root} {host} {path}), first match wins", NULL, NULL},
+    {"insecure", T_STR, U(insecure), NULL, "direct: GOINSECURE-style patterns allowed plain http or unverified TLS", NULL, NULL},
+    {"private_hosts", T_STR, U(private_hosts), NULL, "direct: hosts allowed to resolve to loopback/private addresses", NULL, NULL},
+    {"mirror_dir", T_STR, U(mirror_dir), NULL, "direct: where bare git mirrors live (<data root>/git)", NULL, NULL},
+    {"netrc", T_STR, U(netrc), NULL, "direct: netrc-style credentials file for https repositories", NULL, NULL},
+    {"ssh_key", T_STR, U(ssh_key), NULL, "direct: private key file for ssh repositories", NULL, NULL},
+    {"max_fetch", T_SIZE, U(max_fetch), NULL, "direct: bytes one git fetch may receive", "1GiB", NULL},
 };
 #undef U
 static const table upstream_t = {upstream_d, sizeof(upstream_d) / sizeof(upstream_d[0]), sizeof(conf_upstream),
                                  upstream_init};
 
 static const directive sumdb_d[] = {
-    {"name", T_STR, offsetof(conf_sumdb, name), NULL, "database name as clients use it (sum.golang.org)"},
-    {"url", T_STR, offsetof(conf_sumdb, url), NULL, "where it is served"},
-    {"key", T_STR, offsetof(conf_sumdb, key), NULL, "verifier key name+hash+keydata"},
+    {"name", T_STR, offsetof(conf_sumdb, name), NULL, "database name as clients use it (sum.golang.org)", NULL, NULL},
+    {"url", T_STR, offsetof(conf_sumdb, url), NULL, "where it is served", NULL, NULL},
+    {"key", T_STR, offsetof(conf_sumdb, key), NULL, "verifier key name+hash+keydata", NULL, NULL},
 };
 static const table sumdb_t = {sumdb_d, 3, sizeof(conf_sumdb), zero_init};
 
@@ -121,21 +118,21 @@ static void repo_init(void *p)
 }
 
 static const directive repo_d[] = {
-    {"name", T_STR, offsetof(conf_repo, name), NULL, "served under /api/go/<name>/"},
-    {"require.read", T_BOOL, offsetof(conf_repo, require_read), NULL, "reads here need an allow (auth.require.read)"},
+    {"name", T_STR, offsetof(conf_repo, name), NULL, "served under /api/go/<name>/", NULL, NULL},
+    {"require.read", T_BOOL, offsetof(conf_repo, require_read), NULL, "reads here need an allow (auth.require.read)", NULL, NULL},
     {"require.publish", T_BOOL, offsetof(conf_repo, require_publish), NULL,
-     "publishes here need an allow (auth.require.publish)"},
-    {"require.admin", T_BOOL, offsetof(conf_repo, require_admin), NULL, "admin here needs an allow (auth.require.admin)"},
+     "publishes here need an allow (auth.require.publish)", NULL, NULL},
+    {"require.admin", T_BOOL, offsetof(conf_repo, require_admin), NULL, "admin here needs an allow (auth.require.admin)", NULL, NULL},
 };
 static const table repo_t = {repo_d, 4, sizeof(conf_repo), repo_init};
 
 static const directive ns_d[] = {
-    {"pattern", T_STR, offsetof(conf_namespace, pattern), NULL, "GOPRIVATE-style comma-separated globs"},
-    {"mode", T_NSMODE, offsetof(conf_namespace, mode), NULL, "proxy | private | deny"},
-    {"reason", T_STR, offsetof(conf_namespace, reason), NULL, "shown to clients for deny"},
-    {"repo", T_STR, offsetof(conf_namespace, repo), NULL, "only under /api/go/<repo>/"},
+    {"pattern", T_STR, offsetof(conf_namespace, pattern), NULL, "GOPRIVATE-style comma-separated globs", NULL, NULL},
+    {"mode", T_NSMODE, offsetof(conf_namespace, mode), NULL, "proxy | private | deny", NULL, NULL},
+    {"reason", T_STR, offsetof(conf_namespace, reason), NULL, "shown to clients for deny", NULL, NULL},
+    {"repo", T_STR, offsetof(conf_namespace, repo), NULL, "only under /api/go/<repo>/", NULL, NULL},
     {"require.read", T_BOOL, offsetof(conf_namespace, require_read), NULL,
-     "reads of these modules need an allow on every base (true for private rules, else false)"},
+     "reads of these modules need an allow on every base (true for private rules, else false)", NULL, NULL},
 };
 static void ns_init(void *p)
 {
@@ -144,62 +141,63 @@ static void ns_init(void *p)
 static const table ns_t = {ns_d, 5, sizeof(conf_namespace), ns_init};
 
 static const directive plugin_d[] = {
-    {"plugin", T_STR, offsetof(conf_plugin, plugin), NULL, "plugin name (file <plugin_dir>/<name>.so)"},
-    {"options", T_OPTIONS, offsetof(conf_plugin, options), NULL, "plugin options"},
+    {"plugin", T_STR, offsetof(conf_plugin, plugin), NULL, "plugin name (file <plugin_dir>/<name>.so)", NULL, NULL},
+    {"options", T_OPTIONS, offsetof(conf_plugin, options), NULL, "plugin options", NULL, "the plugin's reload method"},
 };
 static const table plugin_t = {plugin_d, 2, sizeof(conf_plugin), zero_init};
 
 #define C(f) offsetof(struct conf, f)
 static const directive top_d[] = {
-    {"listen", T_STRLIST, C(listen), NULL, "addresses host:port or [v6]:port (127.0.0.1:3000)"},
-    {"tls.cert", T_STR, C(tls_cert), NULL, "PEM certificate chain; TLS is on when cert and key are set"},
-    {"tls.key", T_STR, C(tls_key), NULL, "PEM private key"},
-    {"threads", T_UINT, C(threads), NULL, "event-loop threads (0 = one per core)"},
-    {"workers", T_UINT, C(workers), NULL, "threads for blocking work (max(4, 2 x threads))"},
-    {"plugin_dir", T_STR, C(plugin_dir), NULL, "where plugins are loaded from (<binary dir>/plugins)"},
-    {"tmp_dir", T_STR, C(tmp_dir), NULL, "staging area (<data root>/tmp)"},
-    {"mode", T_MODE, C(offline), NULL, "online | offline (never contact upstreams)"},
-    {"fail_status", T_UINT, C(fail_status), NULL, "status when no upstream can serve: 404 or 502"},
-    {"limits.max_body", T_SIZE, C(max_body), NULL, "largest publish body (512MiB)"},
-    {"limits.max_header", T_SIZE, C(max_header), NULL, "largest request header block (16KiB)"},
+    {"listen", T_STRLIST, C(listen), NULL, "addresses host:port or [v6]:port", "127.0.0.1:3000", NULL},
+    {"tls.cert", T_STR, C(tls_cert), NULL, "PEM certificate chain; TLS is on when cert and key are set", NULL, NULL},
+    {"tls.key", T_STR, C(tls_key), NULL, "PEM private key", NULL, NULL},
+    {"threads", T_UINT, C(threads), NULL, "event-loop threads (0 = one per core)", NULL, NULL},
+    {"workers", T_UINT, C(workers), NULL, "threads for blocking work (max(4, 2 x threads))", NULL, NULL},
+    {"plugin_dir", T_STR, C(plugin_dir), NULL, "where plugins are loaded from (<binary dir>/plugins)", NULL, NULL},
+    {"tmp_dir", T_STR, C(tmp_dir), NULL, "staging area (<data root>/tmp)", NULL, NULL},
+    {"mode", T_MODE, C(offline), NULL, "online | offline (never contact upstreams)", "online", "the next request"},
+    {"fail_status", T_UINT, C(fail_status), NULL, "status when no upstream can serve: 404 or 502", "404", "the next request"},
+    {"limits.max_body", T_SIZE, C(max_body), NULL, "largest publish body", "512MiB", NULL},
+    {"limits.max_header", T_SIZE32, C(max_header), NULL, "largest request header block", "16KiB", NULL},
     {"limits.send_timeout", T_DURATION, C(send_timeout_ms), NULL,
-     "a client that takes no response bytes for this long is disconnected (60s; 0 = never)"},
-    {"shutdown_timeout", T_DURATION, C(shutdown_timeout_ms), NULL, "SIGTERM: time in-flight requests get to finish (30s)"},
-    {"storage.plugin", T_STR, C(storage.plugin), NULL, "disk | pgs3"},
-    {"storage.options", T_OPTIONS, C(storage.options), NULL, "storage plugin options"},
-    {"upstreams", T_LIST, C(upstreams), &upstream_t, "ordered upstream chain"},
-    {"sumdbs", T_LIST, C(sumdbs), &sumdb_t, "checksum databases proxied under /sumdb/"},
-    {"cache.list_ttl", T_DURATION, C(list_ttl_ms), NULL, "freshness of list and @latest (60s)"},
-    {"cache.max_size", T_SIZE, C(cache_max_size), NULL, "limit on proxied versions' bytes, LRU-evicted; published ones are kept (0 = none)"},
-    {"cache.evict_interval", T_DURATION, C(evict_interval_ms), NULL, "how often the cache limit is enforced (60s)"},
-    {"repositories", T_LIST, C(repos), &repo_t, "JFrog-style bases /api/go/<name>/"},
-    {"namespaces", T_LIST, C(namespaces), &ns_t, "first match wins; unmatched modules are proxied"},
-    {"nosumdb", T_STR, C(nosumdb), NULL, "GONOSUMDB-style patterns exempt from checksum checks"},
+     "a client that takes no response bytes for this long is disconnected (0 = never)", "60s", NULL},
+    {"shutdown_timeout", T_DURATION, C(shutdown_timeout_ms), NULL, "SIGTERM: time in-flight requests get to finish", "30s", NULL},
+    {"storage.plugin", T_STR, C(storage.plugin), NULL, "disk | pgs3", "disk", NULL},
+    {"storage.options", T_OPTIONS, C(storage.options), NULL, "storage plugin options", NULL, NULL},
+    {"upstreams", T_LIST, C(upstreams), &upstream_t, "ordered upstream chain", NULL, "the next fill (health kept per upstream name)"},
+    {"sumdbs", T_LIST, C(sumdbs), &sumdb_t, "checksum databases proxied under /sumdb/", NULL, "the next request"},
+    {"cache.list_ttl", T_DURATION, C(list_ttl_ms), NULL, "freshness of list and @latest", "60s", "the next request"},
+    {"cache.max_size", T_SIZE, C(cache_max_size), NULL, "limit on proxied versions' bytes, LRU-evicted; published ones are kept (0 = none)", "0", "the evictor's next round"},
+    {"cache.evict_interval", T_DURATION, C(evict_interval_ms), NULL, "how often the cache limit is enforced", "60s", "the evictor, at once"},
+    {"repositories", T_LIST, C(repos), &repo_t, "JFrog-style bases /api/go/<name>/", NULL, "the next request"},
+    {"namespaces", T_LIST, C(namespaces), &ns_t, "first match wins; unmatched modules are proxied", NULL, "the next request"},
+    {"nosumdb", T_STR, C(nosumdb), NULL, "GONOSUMDB-style patterns exempt from checksum checks", NULL, "the next request"},
     {"sumdb_check", T_SUMCHECK, C(sumdb_check), NULL,
-     "lenient | strict | off: check fetched modules against the first sumdb with a key (lenient)"},
+     "lenient | strict | off: check fetched modules against the first sumdb with a key", "lenient", "the next request"},
     {"sumdb_recheck", T_DURATION, C(sumdb_recheck_ms), NULL,
-     "lenient: how often versions cached unverified are re-checked (5m; 0 = never)"},
+     "lenient: how often versions cached unverified are re-checked (0 = never)", "5m", "the re-check's next round"},
     {"sumdb_unverified_max", T_UINT, C(sumdb_unverified_max), NULL,
-     "lenient: fills cached unverified per minute; past it they are refused until the minute ends (20; 0 = no bound)"},
-    {"quarantine_dir", T_STR, C(quarantine_dir), NULL, "copies of cached files a re-check found wrong (<data root>/quarantine)"},
-    {"auth.require.read", T_BOOL, C(require_read), NULL, "reads need an allow (false)"},
-    {"auth.require.publish", T_BOOL, C(require_publish), NULL, "publishes need an allow (true)"},
-    {"auth.require.admin", T_BOOL, C(require_admin), NULL, "admin operations need an allow (true)"},
-    {"auth.require.health", T_BOOL, C(require_health), NULL, "/healthz, /readyz, /version need an allow (false)"},
-    {"auth.require.metrics", T_BOOL, C(require_metrics), NULL, "/metrics needs an allow (false)"},
+     "lenient: fills cached unverified per minute; past it they are refused until the minute ends (0 = no bound)", "20",
+     "the next request"},
+    {"quarantine_dir", T_STR, C(quarantine_dir), NULL, "copies of cached files a re-check found wrong (<data root>/quarantine)", NULL, "the re-check's next round"},
+    {"auth.require.read", T_BOOL, C(require_read), NULL, "reads need an allow", "false", "the next request"},
+    {"auth.require.publish", T_BOOL, C(require_publish), NULL, "publishes need an allow", "true", "the next request"},
+    {"auth.require.admin", T_BOOL, C(require_admin), NULL, "admin operations need an allow", "true", "the next request"},
+    {"auth.require.health", T_BOOL, C(require_health), NULL, "/healthz, /readyz, /version need an allow", "false", "the next request"},
+    {"auth.require.metrics", T_BOOL, C(require_metrics), NULL, "/metrics needs an allow", "false", "the next request"},
     {"auth.throttle.failures", T_UINT, C(throttle_failures), NULL,
-     "failed authentications per address and window before 429 (10; 0 = off)"},
-    {"auth.throttle.window", T_DURATION, C(throttle_window_ms), NULL, "counting window and block time (60s)"},
-    {"auth.plugins", T_LIST, C(auth), &plugin_t, "auth chain, in order"},
-    {"audit.sink", T_STR, C(audit_sink), NULL, "file | postgres | none"},
-    {"audit.path", T_STR, C(audit_path), NULL, "JSON lines file for the file sink (<data root>/audit.jsonl)"},
-    {"audit.dsn", T_STR, C(audit_dsn), NULL, "PostgreSQL for the postgres sink (storage.options.dsn)"},
-    {"audit.spool", T_STR, C(audit_spool), NULL, "events waiting for the sink (<data root>/audit-spool.jsonl)"},
-    {"audit.batch", T_UINT, C(audit_batch), NULL, "events per write, 1..5000 (500)"},
-    {"audit.interval", T_DURATION, C(audit_interval_ms), NULL, "longest wait before queued events are written (500ms)"},
-    {"audit.queue", T_UINT, C(audit_queue), NULL, "events held in memory before new ones are dropped (65536)"},
-    {"log.format", T_LOGFMT, C(log_format), NULL, "text | json"},
-    {"log.level", T_LOGLVL, C(log_level), NULL, "error | warn | info | debug"},
+     "failed authentications per address and window before 429 (0 = off)", "10", "the next request"},
+    {"auth.throttle.window", T_DURATION, C(throttle_window_ms), NULL, "counting window and block time", "60s", "the next request"},
+    {"auth.plugins", T_LIST, C(auth), &plugin_t, "auth chain, in order", NULL, NULL},
+    {"audit.sink", T_STR, C(audit_sink), NULL, "file | postgres | none", "file", NULL},
+    {"audit.path", T_STR, C(audit_path), NULL, "JSON lines file for the file sink (<data root>/audit.jsonl)", NULL, NULL},
+    {"audit.dsn", T_STR, C(audit_dsn), NULL, "PostgreSQL for the postgres sink (storage.options.dsn)", NULL, NULL},
+    {"audit.spool", T_STR, C(audit_spool), NULL, "events waiting for the sink (<data root>/audit-spool.jsonl)", NULL, NULL},
+    {"audit.batch", T_UINT, C(audit_batch), NULL, "events per write, 1..5000", "500", NULL},
+    {"audit.interval", T_DURATION, C(audit_interval_ms), NULL, "longest wait before queued events are written", "500ms", NULL},
+    {"audit.queue", T_UINT, C(audit_queue), NULL, "events held in memory before new ones are dropped", "65536", NULL},
+    {"log.format", T_LOGFMT, C(log_format), NULL, "text | json", "text", NULL},
+    {"log.level", T_LOGLVL, C(log_level), NULL, "error | warn | info | debug", "info", NULL},
 };
 #undef C
 static const table top_t = {top_d, sizeof(top_d) / sizeof(top_d[0]), sizeof(struct conf), zero_init};
@@ -320,13 +318,13 @@ static const char *set_scalar(const directive *d, void *base, const char *v, cha
             return "expected a duration like 500ms, 30s, 2m, 1h";
         return *(uint32_t *)field = (uint32_t)u, NULL;
     case T_SIZE:
+    case T_SIZE32:
         if (conf_parse_size(v, &u) != 0)
             return "expected a size like 16KiB, 512MiB, 1GiB";
-        if (d->off == offsetof(struct conf, max_header)) {
-            if (u > UINT32_MAX)
-                return "too large";
+        if (d->type == T_SIZE32 && u > UINT32_MAX)
+            return "too large";
+        if (d->type == T_SIZE32)
             return *(uint32_t *)field = (uint32_t)u, NULL;
-        }
         return *(uint64_t *)field = u, NULL;
     default:
         if (enum_names(d->type) != NULL) {
@@ -748,16 +746,32 @@ static void set_str(char **field, const char *v)
     *field = v != NULL ? strdup(v) : NULL;
 }
 
+/* Every row's default, from the table: the one place a default is written. */
+static void table_defaults(const table *t, void *base)
+{
+    char buf[128];
+    for (size_t i = 0; i < t->n; ++i) {
+        const directive *d = &t->d[i];
+        if (d->def == NULL)
+            continue;
+        if (d->type == T_STRLIST)
+            strlist_add((list *)((char *)base + d->off), d->def);
+        else if (set_scalar(d, base, d->def, buf, sizeof(buf)) != NULL)
+            abort(); /* a default the table's own parser refuses: a bug in the table */
+    }
+}
+
+static void upstream_init(void *p)
+{
+    memset(p, 0, sizeof(conf_upstream));
+    table_defaults(&upstream_t, p);
+}
+
+/* The defaults no row can say: the lists' first elements. */
 static void defaults(struct conf *c)
 {
     memset(c, 0, sizeof(*c));
-    strlist_add((list *)&c->listen, "127.0.0.1:3000");
-    c->fail_status = 404;
-    c->max_body = 512ull << 20;
-    c->max_header = 16 << 10;
-    c->send_timeout_ms = 60000;
-    c->shutdown_timeout_ms = 30000;
-    set_str(&c->storage.plugin, "disk"); /* its default root is added in finish(): other plugins must not get it */
+    table_defaults(&top_t, c); /* storage.plugin disk: its default root is added in finish(), for disk only */
     conf_upstream *u = list_append((list *)&c->upstreams, &upstream_t);
     set_str(&u->name, "golang");
     set_str(&u->url, "https://proxy.golang.org");
@@ -765,21 +779,79 @@ static void defaults(struct conf *c)
     set_str(&s->name, "sum.golang.org");
     set_str(&s->url, "https://sum.golang.org");
     set_str(&s->key, "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8");
-    c->list_ttl_ms = 60000;
-    c->evict_interval_ms = 60000;
-    c->sumdb_recheck_ms = 300000;
-    c->sumdb_unverified_max = 20;
     conf_namespace *ns = list_append((list *)&c->namespaces, &ns_t);
     set_str(&ns->pattern, "*");
-    c->require_publish = 1;
-    c->require_admin = 1;
-    c->throttle_failures = 10;
-    c->throttle_window_ms = 60000;
-    set_str(&c->audit_sink, "file");
-    c->audit_batch = 500;
-    c->audit_interval_ms = 500;
-    c->audit_queue = 65536;
-    c->log_level = 2;
+}
+
+/* ---- what a SIGHUP may change ---- */
+
+static int same_str(const char *x, const char *y)
+{
+    return x == y || (x != NULL && y != NULL && strcmp(x, y) == 0);
+}
+
+static int same_field(const directive *d, const void *ob, const void *nb)
+{
+    const char *o = (const char *)ob + d->off, *n = (const char *)nb + d->off;
+    switch (d->type) {
+    case T_STR: return same_str(*(char *const *)o, *(char *const *)n);
+    case T_SIZE: return *(const uint64_t *)o == *(const uint64_t *)n;
+    case T_STRLIST: {
+        const list *x = (const list *)o, *y = (const list *)n;
+        if (x->n != y->n)
+            return 0;
+        for (size_t i = 0; i < x->n; ++i)
+            if (!same_str(((char **)x->items)[i], ((char **)y->items)[i]))
+                return 0;
+        return 1;
+    }
+    case T_OPTIONS: {
+        const list *x = (const list *)o, *y = (const list *)n;
+        if (x->n != y->n)
+            return 0;
+        for (size_t i = 0; i < x->n; ++i) {
+            const conf_kv *a = &((conf_kv *)x->items)[i], *b = &((conf_kv *)y->items)[i];
+            if (!same_str(a->key, b->key) || !same_str(a->value, b->value))
+                return 0;
+        }
+        return 1;
+    }
+    case T_LIST: return 0; /* compared element by element in restart_diff */
+    default: return *(const uint32_t *)o == *(const uint32_t *)n; /* bools, counts, durations, enums, T_SIZE32 */
+    }
+}
+
+/* 1 when a field of t that needs a restart differs; appends its key to out unless
+ * out is NULL (list elements report their list's key). */
+static int restart_diff(const table *t, const void *ob, const void *nb, char *out, size_t len)
+{
+    int any = 0;
+    for (size_t i = 0; i < t->n; ++i) {
+        const directive *d = &t->d[i];
+        if (d->live != NULL)
+            continue;
+        int differs;
+        if (d->type == T_LIST) {
+            const list *x = (const list *)((const char *)ob + d->off), *y = (const list *)((const char *)nb + d->off);
+            differs = x->n != y->n;
+            for (size_t k = 0; !differs && k < x->n; ++k)
+                differs = restart_diff(d->elem, (const char *)x->items + k * d->elem->size,
+                                       (const char *)y->items + k * d->elem->size, NULL, 0);
+        } else
+            differs = !same_field(d, ob, nb);
+        if (differs && out != NULL) {
+            size_t used = strlen(out);
+            snprintf(out + used, len - used, "%s%s", used ? ", " : "", d->path);
+        }
+        any |= differs;
+    }
+    return any;
+}
+
+void conf_restart_changes(const struct conf *o, const struct conf *n, char *out, size_t len)
+{
+    out[0] = '\0';
+    restart_diff(&top_t, o, n, out, len);
 }
 
 /* A verifier key that cannot verify anything would refuse every fill at run time. */
@@ -1013,18 +1085,30 @@ const char *conf_option(const conf_plugin *p, const char *key, const char *def)
     return v;
 }
 
+/* An element's row is live when its own row says so or its whole list is. */
+static const char *live_text(const directive *d, const char *parent)
+{
+    if (d->live != NULL)
+        return d->live;
+    const directive *whole = parent != NULL ? find(&top_t, parent) : NULL;
+    if (whole != NULL && whole->live != NULL)
+        return whole->live;
+    return "needs a restart";
+}
+
 void conf_dump_reference(FILE *out)
 {
     static const struct {
         const char *prefix, *env;
         const table *t;
-    } tables[] = {{"", "", &top_t},
-                  {"upstreams[N].", "UPSTREAMS_N_", &upstream_t},
-                  {"sumdbs[N].", "SUMDBS_N_", &sumdb_t},
-                  {"repositories[N].", "REPOSITORIES_N_", &repo_t},
-                  {"namespaces[N].", "NAMESPACES_N_", &ns_t},
-                  {"auth.plugins[N].", "AUTH_PLUGINS_N_", &plugin_t}};
-    fprintf(out, "| key | environment | meaning |\n| --- | --- | --- |\n");
+        const char *parent; /* the list's key in top_d */
+    } tables[] = {{"", "", &top_t, NULL},
+                  {"upstreams[N].", "UPSTREAMS_N_", &upstream_t, "upstreams"},
+                  {"sumdbs[N].", "SUMDBS_N_", &sumdb_t, "sumdbs"},
+                  {"repositories[N].", "REPOSITORIES_N_", &repo_t, "repositories"},
+                  {"namespaces[N].", "NAMESPACES_N_", &ns_t, "namespaces"},
+                  {"auth.plugins[N].", "AUTH_PLUGINS_N_", &plugin_t, "auth.plugins"}};
+    fprintf(out, "| key | environment | default | on SIGHUP | meaning |\n| --- | --- | --- | --- | --- |\n");
     for (size_t k = 0; k < sizeof(tables) / sizeof(tables[0]); ++k) {
         for (size_t i = 0; i < tables[k].t->n; ++i) {
             const directive *d = &tables[k].t->d[i];
@@ -1032,6 +1116,8 @@ void conf_dump_reference(FILE *out)
             env_name(d->path, en, sizeof(en));
             fprintf(out, "| `%s%s` | `STOA_%s%s%s` | ", tables[k].prefix, d->path, tables[k].env, en,
                     d->type == T_OPTIONS ? "_<KEY>" : d->type == T_LIST ? "_<N>_..." : "");
+            fprintf(out, "%s%s%s | %s | ", d->def != NULL ? "`" : "", d->def != NULL ? d->def : "",
+                    d->def != NULL ? "`" : "", live_text(d, tables[k].parent));
             for (const char *h = d->help; *h; ++h) /* a bare | would end the Markdown cell */
                 fputs(*h == '|' ? "\\|" : (char[]){*h, '\0'}, out);
             fputs(" |\n", out);

@@ -199,4 +199,9 @@ int conf_parse_size(const char *s, uint64_t *bytes);
 #include <stdio.h>
 void conf_dump_reference(FILE *out);
 
+/* The keys whose values differ between o and n although a SIGHUP cannot apply them (the
+ * directive rows without a `live` column), comma-separated in out; "" when a reload may
+ * swap n in. */
+void conf_restart_changes(const struct conf *o, const struct conf *n, char *out, size_t len);
+
 #endif

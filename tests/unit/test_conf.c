@@ -223,10 +223,46 @@ static void garbage(void **state)
     }
 }
 
+/* What a SIGHUP may change comes from the directive rows: each pair differs in one
+ * setting; want is the restart list conf_restart_changes gives ("" = reloadable). */
+static void reload_rules(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *before, *after, *want;
+    } cases[] = {
+        {"cache: {max_size: 0}\n", "cache: {max_size: 1GiB, evict_interval: 1s}\n", ""},
+        {"workers: 4\n", "workers: 8\n", "workers"},
+        {"limits: {max_header: 16KiB}\n", "limits: {max_header: 32KiB}\n", "limits.max_header"},
+        {"upstreams: [{url: 'http://a.example'}]\n", "upstreams: [{url: 'http://b.example'}, {url: 'http://c.example'}]\n", ""},
+        {"auth: {plugins: [{plugin: token, options: {a: '1'}}]}\n", "auth: {plugins: [{plugin: token, options: {a: '2'}}]}\n",
+         ""},
+        {"auth: {plugins: [{plugin: token}]}\n", "auth: {plugins: [{plugin: ipallow}]}\n", "auth.plugins"},
+        {"auth: {plugins: [{plugin: token}]}\n", "auth: {plugins: [{plugin: token}, {plugin: ipallow}]}\n", "auth.plugins"},
+        {"storage: {options: {root: /a}}\n", "storage: {options: {root: /b}}\nlog: {level: debug}\n",
+         "tmp_dir, storage.options, audit.path, audit.spool, log.level"}, /* the paths derived from the root too */
+        {"listen: ['127.0.0.1:1']\n", "listen: ['127.0.0.1:2']\nmode: offline\n", "listen"},
+    };
+    char err[4096], out[512];
+    char *env[] = {NULL};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); ++i) {
+        struct conf *o = parse(cases[i].before, env, err), *n = parse(cases[i].after, env, err);
+        assert_non_null(o);
+        assert_non_null(n);
+        conf_restart_changes(o, n, out, sizeof(out));
+        assert_string_equal(out, cases[i].want);
+        conf_restart_changes(o, o, out, sizeof(out));
+        assert_string_equal(out, "");
+        conf_free(o);
+        conf_free(n);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(defaults), cmocka_unit_test(full_file),
                                        cmocka_unit_test(environment), cmocka_unit_test(errors),
-                                       cmocka_unit_test(units), cmocka_unit_test(garbage)};
+                                       cmocka_unit_test(units), cmocka_unit_test(garbage),
+                                       cmocka_unit_test(reload_rules)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
