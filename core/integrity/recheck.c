@@ -74,7 +74,7 @@ static int check_one(const pending *p, recheck_stats *st)
     stoa_error e = {0};
     stoa_key key = {p->module, p->version, p->kind};
     stoa_pin pin = p->pin;
-    switch (sumcheck_hash(p->module, p->version, p->kind, p->pin.h1, want, &e)) {
+    switch (sumcheck_hash(the_app->conf, p->module, p->version, p->kind, p->pin.h1, want, &e)) {
     case SUMCHECK_VERIFIED:
     case SUMCHECK_UNKNOWN:
         pin.state = want[0] ? STOA_PIN_VERIFIED : STOA_PIN_UNCHECKED;

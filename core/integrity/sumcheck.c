@@ -78,9 +78,10 @@ static void rest(const conf_sumdb *db)
     pthread_mutex_unlock(&verified_lock);
 }
 
-static const conf_sumdb *checking_db(void)
+/* The caller passes the configuration it loaded once, so a SIGHUP during one decision
+ * cannot mix two configurations. */
+static const conf_sumdb *checking_db(const struct conf *c)
 {
-    const struct conf *c = the_app->conf;
     for (size_t i = 0; i < c->nsumdbs; ++i)
         if (c->sumdbs[i].key != NULL && c->sumdbs[i].key[0] != '\0')
             return &c->sumdbs[i];
@@ -202,13 +203,13 @@ int sumcheck_applies(const struct conf *c, const char *repo, const char *module,
 {
     return (kind == STOA_KIND_MOD || kind == STOA_KIND_ZIP) && semver_is_canonical(version) && !c->offline &&
            c->sumdb_check != CONF_SUMCHECK_OFF && namespace_upstream_ok(c, repo, module) &&
-           (c->nosumdb == NULL || !modpath_match_patterns(c->nosumdb, module)) && checking_db() != NULL;
+           (c->nosumdb == NULL || !modpath_match_patterns(c->nosumdb, module)) && checking_db(c) != NULL;
 }
 
-sumcheck_result sumcheck_hash(const char *module, const char *version, stoa_kind kind, const char *h1, char want[64],
-                              stoa_error *err)
+sumcheck_result sumcheck_hash(const struct conf *c, const char *module, const char *version, stoa_kind kind,
+                              const char *h1, char want[64], stoa_error *err)
 {
-    const conf_sumdb *db = checking_db();
+    const conf_sumdb *db = checking_db(c);
     char key[sizeof(recent[0].key)], record[sizeof(recent[0].record)];
     want[0] = '\0';
     if (db == NULL)
@@ -273,10 +274,9 @@ static void audit_unverified(const route *r, stoa_kind kind, const stoa_meta *me
 /* The database could not confirm the version: strict refuses it; lenient passes it
  * unverified with a warning (quieter while the database is known to be down), at most
  * sumdb_unverified_max a minute, and refuses the rest. */
-static sumcheck_result unconfirmed(const route *r, stoa_kind kind, const stoa_meta *meta, sumcheck_result res,
-                                   int was_resting, stoa_error *err)
+static sumcheck_result unconfirmed(const struct conf *c, const route *r, stoa_kind kind, const stoa_meta *meta,
+                                   sumcheck_result res, int was_resting, stoa_error *err)
 {
-    const struct conf *c = the_app->conf;
     char why[sizeof(err->msg)];
     snprintf(why, sizeof(why), "%s", err->msg);
     if (c->sumdb_check == CONF_SUMCHECK_STRICT)
@@ -295,17 +295,18 @@ static sumcheck_result unconfirmed(const route *r, stoa_kind kind, const stoa_me
 
 sumcheck_result sumcheck_fill(const route *r, stoa_kind kind, const stoa_meta *meta, stoa_error *err)
 {
-    if (!sumcheck_applies(the_app->conf, r->repo, r->module, r->canonical ? r->version : "", kind))
+    const struct conf *c = the_app->conf; /* once: one decision, one configuration */
+    if (!sumcheck_applies(c, r->repo, r->module, r->canonical ? r->version : "", kind))
         return SUMCHECK_SKIPPED;
     char want[64];
     stoa_error e = {0};
-    const conf_sumdb *db = checking_db();
+    const conf_sumdb *db = checking_db(c);
     int was_resting = db != NULL && resting(db);
-    sumcheck_result res = sumcheck_hash(r->module, r->version, kind, meta->h1, want, &e);
+    sumcheck_result res = sumcheck_hash(c, r->module, r->version, kind, meta->h1, want, &e);
     if (res == SUMCHECK_REFUSED)
         integrity_report(INTEGRITY_SUMDB_REFUSED, r->module, r->version, kind, meta->origin, e.msg);
     else if (res == SUMCHECK_UNCONFIRMED || res == SUMCHECK_UNKNOWN)
-        res = unconfirmed(r, kind, meta, res, was_resting, &e);
+        res = unconfirmed(c, r, kind, meta, res, was_resting, &e);
     metrics_sumcheck(res == SUMCHECK_UNKNOWN ? SUMCHECK_UNCONFIRMED : res);
     if (res == SUMCHECK_REFUSED)
         *err = e;

@@ -39,8 +39,8 @@ int sumcheck_applies(const struct conf *c, const char *repo, const char *module,
 /* Compares h1 with the database's record for module@version (no policy applied).
  * want gets the database's hash whenever a verified record has one (VERIFIED and a
  * REFUSED mismatch), else "". REFUSED and UNCONFIRMED explain themselves in err. */
-sumcheck_result sumcheck_hash(const char *module, const char *version, stoa_kind kind, const char *h1, char want[64],
-                              stoa_error *err);
+sumcheck_result sumcheck_hash(const struct conf *c, const char *module, const char *version, stoa_kind kind,
+                              const char *h1, char want[64], stoa_error *err);
 
 /* The fill's check with the sumdb_check policy applied: UNCONFIRMED and UNKNOWN only
  * under lenient (logged); under strict they are REFUSED. Counted in metrics. err is

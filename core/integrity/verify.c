@@ -137,7 +137,7 @@ static void against_sumdb(verify_file *f, const struct conf *c, const stoa_key *
 {
     char want[64];
     stoa_error e = {0};
-    sumcheck_result r = sumcheck_hash(key->module, key->version, key->kind, f->h1, want, &e);
+    sumcheck_result r = sumcheck_hash(c, key->module, key->version, key->kind, f->h1, want, &e);
     const char *db = db_name(c);
     if (r == SUMCHECK_VERIFIED)
         f->confirmed = 1;
