@@ -5,6 +5,7 @@
  */
 #include "conf.h"
 
+#include "mem.h"
 #include "tlog.h"
 
 #include <ctype.h>
@@ -301,7 +302,7 @@ static const char *set_scalar(const directive *d, void *base, const char *v, cha
     switch (d->type) {
     case T_STR:
         free(*(char **)field);
-        *(char **)field = strdup(v);
+        *(char **)field = mem_strdup(v);
         return NULL;
     case T_BOOL:
         if (parse_enum(v, bool_true, &e) == 0)
@@ -348,9 +349,7 @@ typedef struct list {
 
 static void *list_append(list *l, const table *t)
 {
-    char *items = realloc(l->items, (l->n + 1) * t->size);
-    if (items == NULL)
-        return NULL;
+    char *items = mem_realloc(l->items, (l->n + 1) * t->size);
     l->items = items;
     void *e = items + l->n * t->size;
     memset(e, 0, t->size);
@@ -381,12 +380,10 @@ static void strlist_clear(list *l)
 
 static int strlist_add(list *l, const char *v)
 {
-    char **items = realloc(l->items, (l->n + 1) * sizeof(char *));
-    if (items == NULL)
-        return -1;
+    char **items = mem_realloc(l->items, (l->n + 1) * sizeof(char *));
     l->items = items;
-    items[l->n] = strdup(v);
-    return items[l->n++] == NULL ? -1 : 0;
+    items[l->n++] = mem_strdup(v);
+    return 0;
 }
 
 static void options_clear(list *l)
@@ -403,12 +400,10 @@ static void options_clear(list *l)
 
 static int option_add(list *l, const char *key, const char *value)
 {
-    conf_kv *kv = realloc(l->items, (l->n + 1) * sizeof(conf_kv));
-    if (kv == NULL)
-        return -1;
+    conf_kv *kv = mem_realloc(l->items, (l->n + 1) * sizeof(conf_kv));
     l->items = kv;
-    kv[l->n].key = strdup(key);
-    kv[l->n].value = strdup(value);
+    kv[l->n].key = mem_strdup(key);
+    kv[l->n].value = mem_strdup(value);
     l->n++;
     return 0;
 }
@@ -696,7 +691,7 @@ static int env_apply(const table *t, void *base, const char *name, const char *v
             continue;
         if (d->type == T_STRLIST) {
             strlist_clear(field);
-            char *copy = strdup(value), *save = NULL;
+            char *copy = mem_strdup(value), *save = NULL;
             for (char *tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save))
                 if (*tok)
                     strlist_add(field, tok);
@@ -743,7 +738,7 @@ static void apply_env(struct conf *c, char *const *env, errs *e)
 static void set_str(char **field, const char *v)
 {
     free(*field);
-    *field = v != NULL ? strdup(v) : NULL;
+    *field = v != NULL ? mem_strdup(v) : NULL;
 }
 
 /* Every row's default, from the table: the one place a default is written. */
@@ -893,9 +888,9 @@ static void check_upstreams(struct conf *c, errs *e)
     for (size_t i = 0; i < c->nupstreams; ++i) {
         conf_upstream *u = &c->upstreams[i];
         if (u->direct && u->url == NULL)
-            u->url = strdup("direct");
+            u->url = mem_strdup("direct");
         if (u->direct && u->name == NULL)
-            u->name = strdup("direct");
+            u->name = mem_strdup("direct");
         const char *host = u->direct ? "direct" : u->url == NULL                      ? NULL
                            : strncmp(u->url, "http://", 7) == 0  ? u->url + 7
                            : strncmp(u->url, "https://", 8) == 0 ? u->url + 8
@@ -981,15 +976,15 @@ static void finish(struct conf *c, errs *e)
     const char *root = disk ? conf_option(&c->storage, "root", "./stoa-data") : "./stoa-data";
     char buf[4096];
     if (c->tmp_dir == NULL && snprintf(buf, sizeof(buf), "%s/tmp", root) < (int)sizeof(buf))
-        c->tmp_dir = strdup(buf);
+        c->tmp_dir = mem_strdup(buf);
     if (c->quarantine_dir == NULL && snprintf(buf, sizeof(buf), "%s/quarantine", root) < (int)sizeof(buf))
-        c->quarantine_dir = strdup(buf);
+        c->quarantine_dir = mem_strdup(buf);
     if (c->audit_path == NULL && snprintf(buf, sizeof(buf), "%s/audit.jsonl", root) < (int)sizeof(buf))
-        c->audit_path = strdup(buf);
+        c->audit_path = mem_strdup(buf);
     if (c->audit_spool == NULL && snprintf(buf, sizeof(buf), "%s/audit-spool.jsonl", root) < (int)sizeof(buf))
-        c->audit_spool = strdup(buf);
+        c->audit_spool = mem_strdup(buf);
     if (c->audit_dsn == NULL && conf_option(&c->storage, "dsn", NULL) != NULL)
-        c->audit_dsn = strdup(conf_option(&c->storage, "dsn", NULL));
+        c->audit_dsn = mem_strdup(conf_option(&c->storage, "dsn", NULL));
     if (c->audit_sink != NULL && strcmp(c->audit_sink, "postgres") == 0 && c->audit_dsn == NULL)
         err_add(e, "audit.sink: postgres needs a database: set audit.dsn (or storage.options.dsn)");
     if (c->audit_batch == 0 || c->audit_batch > 5000)
@@ -1011,15 +1006,13 @@ static void finish(struct conf *c, errs *e)
 
 struct conf *conf_parse(const char *name, const char *text, size_t len, char *const *env, char *err, size_t errlen)
 {
-    struct conf *c = calloc(1, sizeof(*c));
+    struct conf *c = mem_calloc(1, sizeof(*c));
     errs e = {err, errlen, 0, 0};
     if (errlen > 0)
         err[0] = '\0';
-    if (c == NULL)
-        return snprintf(err, errlen, "out of memory"), NULL;
     defaults(c);
     if (text != NULL) {
-        c->source = strdup(name);
+        c->source = mem_strdup(name);
         load_yaml(c, name, text, len, &e);
     }
     apply_env(c, env, &e);
