@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the pgs3 storage-contract unit test (tests/unit/test_pgs3.c) against a real
+# Runs the pgs3 storage-contract unit test (tests/unit/plugins/test_pgs3.c) against a real
 # PostgreSQL and s3rver: S1-S5, the fill lease and gc at the plugin's ABI.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_pg.sh"
