@@ -18,5 +18,5 @@ plant() { # plant FILE LINE: a copy of the tree with LINE added to FILE; prints 
 assert_contains "$(plant core/gomod/semver.c '#include "server.h"')" "includes server.h of layer http, above gomod"
 assert_contains "$(plant core/base/conf.c '#include "../http/http.h"')" 'names a path'
 assert_contains "$(plant core/http/loop.h '#include "sendwatch.h"')" "loop: "
-assert_contains "$(plant plugins/storage/disk/disk.h '#include "disk_pin.h"')" "loop: "
+assert_contains "$(plant plugins/storage/disk/disk_path.h '#include "disk_meta.h"')" "loop: "
 pass "an upward include, an include by path and a file loop are each refused"

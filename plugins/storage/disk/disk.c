@@ -5,7 +5,12 @@
  * is the commit point (contract S1). Immutable objects are created with
  * RENAME_NOREPLACE, so two writers can never both win (S3).
  */
-#include "disk.h"
+#include "disk_meta.h"
+#include "disk_metacache.h"
+#include "disk_path.h"
+#include "disk_pin.h"
+#include "disk_store.h"
+#include "disk_tree.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -24,17 +29,6 @@ static stoa_status io_fail(stoa_error *err, const char *what, const char *path)
     int e = errno;
     stoa_status st = e == ENOSPC || e == EDQUOT || e == EFBIG ? STOA_NOSPACE : STOA_INTERNAL;
     return stoa_fail(err, st, "%s %s: %s", what, path, strerror(e));
-}
-
-int disk_tmp_create(char *tmpl)
-{
-    int fd = mkostemp(tmpl, O_CLOEXEC);
-    if (fd >= 0 && flock(fd, LOCK_EX) != 0) {
-        unlink(tmpl);
-        close(fd);
-        return -1;
-    }
-    return fd;
 }
 
 /* Removes temp files a crash left behind: those whose writer's lock is gone. Files of a

@@ -2,7 +2,9 @@
  *   "stoa1 <size> <stored_at> <sha256 hex> <origin> <h1>\n"  ('-' for empty).
  * Written before the object is renamed into place: the object's rename is the commit,
  * a sidecar without its object is ignored and overwritten by the next put. */
-#include "disk.h"
+#include "disk_meta.h"
+
+#include "disk_path.h"
 
 #include <errno.h>
 #include <fcntl.h>

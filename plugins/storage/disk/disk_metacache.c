@@ -8,7 +8,7 @@
  * An entry may also hold the object's bytes when it is small (DISK_BODY_MAX), up to
  * BODY_BUDGET bytes in all, so get_copy() answers a hit on a .info or a small .mod with
  * one stat(2) and a memcpy. */
-#include "disk.h"
+#include "disk_metacache.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

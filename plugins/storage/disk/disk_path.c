@@ -1,9 +1,13 @@
-#include "disk.h"
+#include "disk_path.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int disk_escape(const char *in, char *out, size_t len)
 {
@@ -136,4 +140,15 @@ int disk_mkparent(const char *path)
         return 0;
     *slash = '\0';
     return mkdirs(buf);
+}
+
+int disk_tmp_create(char *tmpl)
+{
+    int fd = mkostemp(tmpl, O_CLOEXEC);
+    if (fd >= 0 && flock(fd, LOCK_EX) != 0) {
+        unlink(tmpl);
+        close(fd);
+        return -1;
+    }
+    return fd;
 }

@@ -1,6 +1,9 @@
 /* Pins on disk: one small file per pinned MOD or ZIP under <root>/.pins, apart from the
  * cache tree, so remove() and eviction never reach them (contract S6). */
-#include "disk.h"
+#include "disk_pin.h"
+
+#include "disk_path.h"
+#include "disk_tree.h"
 
 #include <errno.h>
 #include <fcntl.h>

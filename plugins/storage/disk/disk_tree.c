@@ -1,5 +1,7 @@
 /* The module tree under a base directory, as the disk plugin lays it out. */
-#include "disk.h"
+#include "disk_tree.h"
+
+#include "disk_path.h"
 
 #include <stdio.h>
 #include <string.h>
