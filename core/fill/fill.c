@@ -162,7 +162,7 @@ static stoa_status fetch_valid(fill *f, stoa_kind kind, upstream_result *res)
         log_msg(STOA_LOG_WARN, "fill", "rejected %s from %s: %s", f->key, u->name, f->err.msg);
         upstream_reject(c, (size_t)res->served_by, res, f->err.msg);
         f->upstream[0] = '\0';
-        if (u->fallthrough != CONF_FALL_ON_ANY_ERROR || (size_t)res->served_by + 1 >= c->nupstreams)
+        if (!upstream_may_continue(c, (size_t)res->served_by, STOA_BADGATEWAY))
             return STOA_BADGATEWAY;
         on_progress(f, 0, -1); /* streamers must drop what they have of the rejected bytes */
         from = (size_t)res->served_by + 1;

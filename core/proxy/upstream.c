@@ -519,10 +519,17 @@ stoa_status upstream_fetch_cond(const struct conf *c, size_t from, const char *r
         }
         if (st != STOA_NOTFOUND)
             last = st;
-        if (st != STOA_NOTFOUND && c->upstreams[i].fallthrough != CONF_FALL_ON_ANY_ERROR)
+        if (!upstream_may_continue(c, i, st))
             break;
     }
     return res->status = last;
+}
+
+int upstream_may_continue(const struct conf *c, size_t i, stoa_status st)
+{
+    if (i + 1 >= c->nupstreams)
+        return 0;
+    return st == STOA_NOTFOUND || c->upstreams[i].fallthrough == CONF_FALL_ON_ANY_ERROR;
 }
 
 void upstream_reject(const struct conf *c, size_t i, upstream_result *res, const char *why)

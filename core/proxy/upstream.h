@@ -67,6 +67,12 @@ typedef struct upstream_cond {
 stoa_status upstream_fetch_cond(const struct conf *c, size_t from, const char *relpath, int fd, const upstream_cond *cond,
                                 upstream_progress_cb progress, void *arg, upstream_result *res);
 
+/* The chain's one rule for going on: after upstream i answered st (a NOTFOUND, a
+ * failure, or BADGATEWAY for an answer stoa rejected), 1 when there is a next upstream
+ * and it may be asked: always after NOTFOUND (GOPROXY's ','), after anything else only
+ * when i falls through on any error ('|'). */
+int upstream_may_continue(const struct conf *c, size_t i, stoa_status st);
+
 /* Counts a rejected answer (failed validation) against upstream i's health. */
 void upstream_reject(const struct conf *c, size_t i, upstream_result *res, const char *why);
 

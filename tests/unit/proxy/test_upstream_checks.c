@@ -6,7 +6,9 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include "conf.h"
 #include "modfile.h"
+#include "upstream.h"
 #include "upstream_addr.h"
 
 static void classes(void **state)
@@ -69,8 +71,28 @@ static void module_paths(void **state)
     assert_int_equal(modfile_module_path("module m\0x\n", 11, out, sizeof(out), why, sizeof(why)), -1);
 }
 
+/* The chain's rule for asking the next upstream, as GOPROXY's ',' and '|' separators. */
+static void fallthrough(void **state)
+{
+    (void)state;
+    char err[1024];
+    char *env[] = {NULL};
+    static const char yaml[] = "upstreams: [{url: 'http://a.test'}, {url: 'http://b.test', fallthrough: on_any_error},"
+                               " {url: 'http://c.test'}]\n";
+    struct conf *c = conf_parse("t.yaml", yaml, sizeof(yaml) - 1, env, err, sizeof(err));
+    assert_non_null(c);
+    assert_true(upstream_may_continue(c, 0, STOA_NOTFOUND));     /* ',': a 404/410 goes on */
+    assert_false(upstream_may_continue(c, 0, STOA_UNAVAILABLE)); /* ',': a failure stops */
+    assert_false(upstream_may_continue(c, 0, STOA_BADGATEWAY));  /* nor does a rejected answer go on */
+    assert_true(upstream_may_continue(c, 1, STOA_UNAVAILABLE));  /* '|': any error goes on */
+    assert_true(upstream_may_continue(c, 1, STOA_BADGATEWAY));
+    assert_false(upstream_may_continue(c, 2, STOA_NOTFOUND));    /* the last has no next */
+    conf_free(c);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(classes), cmocka_unit_test(module_paths)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(classes), cmocka_unit_test(module_paths),
+                                       cmocka_unit_test(fallthrough)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
