@@ -60,7 +60,7 @@ pass "the Dockerfile's HEALTHCHECK command succeeds against stoa's /healthz"
 # 6. The install script both stages run: valid shell, and --runtime installs (or finds) its list.
 sh -n docker/install-deps.sh || fail "install-deps.sh syntax"
 sh docker/install-deps.sh --runtime || fail "install-deps.sh --runtime"
-for p in curl libh2o-evloop0.13 libs3-2; do
+for p in curl libh2o-evloop0.13 libcurl4 ca-certificates; do
     dpkg-query -W -f='${Status}' "$p" | grep -q "install ok installed" || fail "$p not installed by --runtime"
 done
 pass "docker/install-deps.sh --runtime (the runtime stage's step) succeeds"
