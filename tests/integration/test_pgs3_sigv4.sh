@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# pgs3's S3 client against stores that check what it sends:
+#  1. @20minutes/s3rver verifies Signature V4: the right key works, a wrong secret
+#     key is refused and /readyz says why (SignatureDoesNotMatch, check secret_key).
+#  2. botocore, an independent V4 implementation, recomputes the Authorization header
+#     of every request stoa sent (GET, HEAD, PUT; with a session token) and agrees;
+#     the same check with another secret disagrees (so the check can fail).
+#  3. TLS: a store whose certificate is self-signed is refused (readyz: not trusted,
+#     set ca_file); ca_file makes it work; insecure_skip_verify works and warns.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_pg.sh"
+
+use_pgs3
+# Python with botocore: Debian's python3-botocore, or one that has it.
+PY=python3
+for p in /usr/bin/python3 python3; do
+    if "$p" -c 'import botocore' 2>/dev/null; then PY=$p; break; fi
+done
+"$PY" -c 'import botocore' 2>/dev/null || fail "botocore missing (apt-get install python3-botocore)"
+
+# serve_unready ENV...: stoa that may never be ready: waits for the listener only.
+serve_unready() {
+    local log="$TMP/unready.${#PIDS[@]}.log"
+    env STOA_LISTEN=127.0.0.1:0 STOA_MODE=offline STOA_SUMDB_CHECK=off "${PGS3_ENV[@]}" "$@" "$STOA_BIN" serve \
+        >"$log" 2>&1 &
+    STOA_PID=$! STOA_LOG=$log
+    PIDS+=("$STOA_PID")
+    wait_for started "$STOA_PID" "$STOA_LOG" && grep -q "listening on" "$STOA_LOG" ||
+        { cat "$STOA_LOG" >&2; fail "stoa did not start"; }
+    STOA_URL=$(grep -o 'listening on http://[0-9.:]*' "$STOA_LOG" | sed 's/listening on //')
+}
+readyz() { curl -s -w ' %{http_code}' "$STOA_URL/readyz" | tr '\n' ' ' | sed 's/  */ /g'; }
+
+# 1. A verifying server: the right key, a wrong one.
+bad=$(curl -s -o /dev/null -w '%{http_code}' --aws-sigv4 aws:amz:us-east-1:s3 -u S3RVER:wrong \
+    -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' "http://$S3_HOST/$S3_BUCKET/x")
+assert_eq "$bad" 403 "the test server refuses a V4 request signed with a wrong secret"
+serve_unready
+assert_eq "$(readyz)" "ok 200" "readyz with the right key"
+stop_stoa
+serve_unready STOA_STORAGE_OPTIONS_SECRET_KEY=NotTheS3Secret
+r=$(readyz)
+assert_contains "$r" " 503" "readyz with a wrong secret key"
+assert_contains "$r" "SignatureDoesNotMatch" "readyz names S3's reason"
+assert_contains "$r" "check secret_key" "readyz says what to check"
+assert_contains "$r" "$S3_HOST" "readyz names the store"
+assert_not_contains "$r$(cat "$STOA_LOG")" "NotTheS3Secret" "the secret in a message"
+stop_stoa
+pass "a V4-verifying store: the right key is ready, a wrong secret is refused and readyz says why"
+
+# 2. botocore recomputes stoa's signatures (a session token too).
+CAP_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$PY" "$STOA_SRC/tests/integration/sigv4_check.py" serve "$CAP_PORT" "$TMP/captured.jsonl" &
+PIDS+=("$!")
+wait_for curl -s -o /dev/null "http://127.0.0.1:$CAP_PORT/" || fail "capture server did not start"
+rm -f "$TMP/captured.jsonl"
+genmod -out "$TMP/priv" corp.example.com/p@v1.0.0
+serve_unready STOA_STORAGE_OPTIONS_S3_HOST="127.0.0.1:$CAP_PORT" STOA_STORAGE_OPTIONS_REGION=eu-central-1 \
+    AWS_SESSION_TOKEN="FQoGZXIvYXdzEJr//session+token/with=chars" \
+    STOA_NAMESPACES_0_PATTERN=corp.example.com STOA_NAMESPACES_0_MODE=private STOA_NAMESPACES_1_PATTERN='*'
+assert_eq "$(readyz)" "ok 200" "readyz against the capture server"
+code=$(http_status PUT "$STOA_URL/corp.example.com/p/@v/v1.0.0.zip" --data-binary @"$TMP/priv/corp.example.com/p/@v/v1.0.0.zip")
+assert_eq "$code" 201 "publish a zip through the capture server"
+stop_stoa
+for m in GET HEAD PUT; do
+    grep -q "\"method\": \"$m\"" "$TMP/captured.jsonl" || fail "no $m captured"
+done
+grep -qi '"X-Amz-Security-Token": "FQoGZXIvYXdzEJr//session+token/with=chars"' "$TMP/captured.jsonl" ||
+    fail "the session token was not sent as x-amz-security-token"
+out=$("$PY" "$STOA_SRC/tests/integration/sigv4_check.py" check "$TMP/captured.jsonl" S3RVER S3RVER eu-central-1) ||
+    { echo "$out" >&2; fail "botocore disagrees with stoa's signatures"; }
+echo "$out" | sed 's/^/  /'
+assert_contains "$out" "x-amz-security-token" "the session token is signed"
+if "$PY" "$STOA_SRC/tests/integration/sigv4_check.py" check "$TMP/captured.jsonl" S3RVER other eu-central-1 >/dev/null
+then fail "the botocore check accepts a signature made with another secret"; fi
+pass "botocore recomputes all $(wc -l <"$TMP/captured.jsonl") signatures stoa sent (GET, HEAD, PUT, session token)"
+
+# 3. TLS: an untrusted certificate, then trusted through ca_file, then skipped.
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+    -keyout "$TMP/s3tls.key" -out "$TMP/s3tls.crt" 2>/dev/null || fail "openssl req"
+TLS_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+s3rver_run "$TMP/s3tls" "$TLS_PORT" "$S3_BUCKET" "$TMP/s3tls.crt" "$TMP/s3tls.key" >"$TMP/s3tls.log" 2>&1 &
+PIDS+=("$!")
+wait_for curl -s -o /dev/null --cacert "$TMP/s3tls.crt" "https://127.0.0.1:$TLS_PORT/" || fail "TLS s3rver did not start"
+TLS_ENV=(STOA_STORAGE_OPTIONS_S3_HOST="127.0.0.1:$TLS_PORT" STOA_STORAGE_OPTIONS_PROTOCOL=https)
+serve_unready "${TLS_ENV[@]}"
+r=$(readyz)
+assert_contains "$r" " 503" "readyz with an untrusted certificate"
+assert_contains "$r" "not trusted" "readyz says the certificate is not trusted"
+assert_contains "$r" "ca_file" "readyz says what to set"
+stop_stoa
+serve_unready "${TLS_ENV[@]}" STOA_STORAGE_OPTIONS_CA_FILE="$TMP/s3tls.crt"
+assert_eq "$(readyz)" "ok 200" "readyz with ca_file naming the store's CA"
+stop_stoa
+serve_unready "${TLS_ENV[@]}" STOA_STORAGE_OPTIONS_INSECURE_SKIP_VERIFY=true
+assert_eq "$(readyz)" "ok 200" "readyz with insecure_skip_verify"
+grep -q "warn.*insecure_skip_verify.*NOT checked" "$STOA_LOG" || fail "no warning about insecure_skip_verify"
+stop_stoa
+pass "TLS: an untrusted certificate is refused (readyz says set ca_file), ca_file trusts it, skipping warns"
