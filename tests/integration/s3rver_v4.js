@@ -7,7 +7,16 @@ const fs = require('node:fs')
 const S3rver = require('@20minutes/s3rver')
 const [dir, address, port, bucket, cert, key] = process.argv.slice(2)
 fs.mkdirSync(dir, { recursive: true })
-const opts = { directory: dir, address, port: Number(port), silent: true, configureBuckets: [{ name: bucket }] }
+// serviceEndpoint: virtual-hosted requests to <bucket>.s3.localhost (curl resolves
+// every *.localhost name to loopback) find their bucket.
+const opts = {
+  directory: dir,
+  address,
+  port: Number(port),
+  silent: true,
+  serviceEndpoint: 'localhost',
+  configureBuckets: [{ name: bucket }],
+}
 if (cert) {
   opts.cert = fs.readFileSync(cert)
   opts.key = fs.readFileSync(key)
