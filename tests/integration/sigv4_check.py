@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Checks stoa's S3 signatures with an independent implementation (botocore).
 
-  sigv4_check.py serve PORT LOG   an S3 stand-in on 127.0.0.1 that records every
-                                  request (JSON lines) and answers like an empty bucket
+  sigv4_check.py serve PORT LOG [FAIL]
+                                  an S3 stand-in on 127.0.0.1 that records every
+                                  request (JSON lines) and answers like an empty bucket;
+                                  the first FAIL signed GETs get 503 SlowDown
   sigv4_check.py check LOG ACCESS SECRET REGION
                                   recomputes each recorded Authorization header with
                                   botocore's S3SigV4Auth; prints one line per request
@@ -12,9 +14,13 @@ import hashlib
 import http.server
 import json
 import sys
+import threading
 
 
-def serve(port, log):
+def serve(port, log, fail="0"):
+    left = [int(fail)]
+    lock = threading.Lock()
+
     class H(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -33,6 +39,11 @@ def serve(port, log):
                 self.wfile.write(body)
 
         def do_GET(self):
+            with lock:  # the first `fail` signed GETs are throttled, as S3 does under load
+                throttle = left[0] > 0 and "Authorization" in self.headers
+                left[0] -= throttle
+            if throttle:
+                return self.answer(503, b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>")
             self.answer(404, b"<?xml version=\"1.0\"?><Error><Code>NoSuchKey</Code><Message>none</Message></Error>")
 
         def do_HEAD(self):
@@ -83,6 +94,6 @@ def check(log, access, secret, region):
 
 if __name__ == "__main__":
     if sys.argv[1] == "serve":
-        serve(*sys.argv[2:4])
+        serve(*sys.argv[2:5])
     else:
         check(*sys.argv[2:6])

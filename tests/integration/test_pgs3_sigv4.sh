@@ -158,3 +158,27 @@ serve_unready "${MOTO_ENV[@]}"
 assert_contains "$(readyz)" " 503" "readyz with temporary keys but no session token"
 stop_stoa
 pass "moto verifies V4 + session token: the right token publishes and reads back, a wrong or missing one is refused"
+
+# 5. Retries: a store answering 503 SlowDown twice is asked a third time and works; one
+#    that keeps throttling is asked three times, then readyz names SlowDown.
+throttled() { # throttled FAIL -> readyz answer; requests counted in $TMP/thr.jsonl
+    local port
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    rm -f "$TMP/thr.jsonl"
+    "$PY" "$STOA_SRC/tests/integration/sigv4_check.py" serve "$port" "$TMP/thr.jsonl" "$1" &
+    local pid=$!
+    PIDS+=("$pid")
+    wait_for curl -s -o /dev/null "http://127.0.0.1:$port/x" || fail "throttling server did not start"
+    rm -f "$TMP/thr.jsonl" # the readiness probe above
+    serve_unready STOA_STORAGE_OPTIONS_S3_HOST="127.0.0.1:$port" STOA_STORAGE_OPTIONS_ACCESS_KEY=AKIDTHROTTLE
+    THR_READY=$(readyz)
+    stop_stoa
+    kill "$pid"
+}
+throttled 2
+assert_eq "$THR_READY" "ok 200" "readyz after two 503 SlowDown answers"
+assert_eq "$(wc -l <"$TMP/thr.jsonl")" 3 "requests for two throttled answers and a good one"
+throttled 100
+assert_contains "$THR_READY" "HTTP 503 SlowDown" "readyz when the store keeps throttling"
+assert_eq "$(wc -l <"$TMP/thr.jsonl")" 3 "attempts before giving up"
+pass "503 SlowDown is retried twice: two are absorbed, a third is reported as SlowDown"
