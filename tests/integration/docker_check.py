@@ -56,11 +56,25 @@ def check_compose(path, envout):
     for name in ("postgres", "s3"):
         if "healthcheck" not in services[name]:
             problem(f"{path}: {name} has no healthcheck, so depends_on cannot wait for it")
+    s3 = services["s3"]
+    if not str(s3.get("image", "")).startswith("minio/minio"):
+        problem(f"{path}: the s3 service must be MinIO (a production S3 server), is {s3.get('image') or s3.get('build')}")
+    bucket = services.get("s3-bucket") or {}
+    if not str(bucket.get("image", "")).startswith("minio/mc") or "mc mb" not in " ".join(bucket.get("command") or []):
+        problem(f"{path}: a minio/mc service must create the bucket (mc mb)")
+    if (bucket.get("depends_on") or {}).get("s3", {}).get("condition") != "service_healthy":
+        problem(f"{path}: the bucket must be created once s3 is healthy")
+    for name, svc in services.items():
+        for k, v in (svc.get("environment") or {}).items():
+            if re.search(r"(PASSWORD|SECRET)", k) and "${" not in str(v):
+                problem(f"{path}: {name}: {k} is written in the file, not taken from the environment")
     mig, stoa = services["migrate"], services["stoa"]
     if mig.get("command") != ["migrate"]:
         problem(f"{path}: migrate must run `stoa migrate`, runs {mig.get('command')}")
     if (mig.get("depends_on") or {}).get("postgres", {}).get("condition") != "service_healthy":
         problem(f"{path}: migrate must wait for a healthy postgres")
+    if (stoa.get("depends_on") or {}).get("s3-bucket", {}).get("condition") != "service_completed_successfully":
+        problem(f"{path}: stoa must start only after the bucket was created")
     if (stoa.get("depends_on") or {}).get("migrate", {}).get("condition") != "service_completed_successfully":
         problem(f"{path}: stoa must start only after migrate completed successfully")
     if stoa.get("image") != mig.get("image"):

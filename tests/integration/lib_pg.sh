@@ -32,27 +32,34 @@ pg_ctl_start() {
 pg_ctl_stop() { "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null; PG_STARTED=0; }
 psqlc() { psql "$PG_DSN" -v ON_ERROR_STOP=1 -qAtX "$@"; }
 
-# s3rver from npm, installed once per build tree (npm's cache serves later installs).
+# The S3 server: @20minutes/s3rver from npm (it verifies Signature V4; s3rver 3.7.1
+# accepted any), installed once per build tree (npm's cache serves later installs).
+# Its package asks for Node.js 24 but runs on Debian's 20 (checked: the whole pgs3 suite).
 S3RVER_DIR="$STOA_BUILD/node"
+S3RVER_PKG="@20minutes/s3rver@5.0.0"
 install_s3rver() {
     (
         flock 9
-        if [ ! -x "$S3RVER_DIR/node_modules/.bin/s3rver" ]; then
+        if [ ! -f "$S3RVER_DIR/node_modules/@20minutes/s3rver/package.json" ]; then
             mkdir -p "$S3RVER_DIR"
-            npm install --prefix "$S3RVER_DIR" --no-audit --no-fund --loglevel=error s3rver@3.7.1 >&2 ||
-                fail "npm install s3rver"
+            npm install --prefix "$S3RVER_DIR" --no-audit --no-fund --loglevel=error --engine-strict=false \
+                "$S3RVER_PKG" >&2 || fail "npm install $S3RVER_PKG"
         fi
     ) 9>"$STOA_BUILD/s3rver.lock"
 }
 
-# start_s3 [BUCKET] -> S3_HOST (host:port), S3_BUCKET, S3_PID; credentials S3RVER/S3RVER.
+# s3rver_run DIR PORT BUCKET [CERT KEY]: becomes the server (exec: run it with &, its pid is $!).
+s3rver_run() {
+    NODE_PATH="$S3RVER_DIR/node_modules" exec node "$STOA_SRC/tests/integration/s3rver_v4.js" "$1" 127.0.0.1 "$2" "$3" \
+        "${@:4}"
+}
+
+# start_s3 [BUCKET] -> S3_HOST (host:port), S3_BUCKET, S3_PID, S3_PORT; credentials S3RVER/S3RVER.
 start_s3() {
     install_s3rver
     S3_BUCKET=${1:-stoa}
     S3_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-    mkdir -p "$TMP/s3"
-    "$S3RVER_DIR/node_modules/.bin/s3rver" -d "$TMP/s3" -a 127.0.0.1 -p "$S3_PORT" \
-        --configure-bucket "$S3_BUCKET" --silent >"$TMP/s3.log" 2>&1 &
+    s3rver_run "$TMP/s3" "$S3_PORT" "$S3_BUCKET" >"$TMP/s3.log" 2>&1 &
     S3_PID=$!
     PIDS+=("$S3_PID")
     S3_HOST="127.0.0.1:$S3_PORT"

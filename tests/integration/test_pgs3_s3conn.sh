@@ -36,8 +36,7 @@ pass "50 cache hits through S3 closed $((after - before)) connections (each used
 # s3rver restarts on the same port: the kept connections are dead, hits reconnect.
 kill "$S3_PID"
 wait "$S3_PID" 2>/dev/null || true
-"$S3RVER_DIR/node_modules/.bin/s3rver" -d "$TMP/s3" -a 127.0.0.1 -p "$S3_PORT" \
-    --configure-bucket "$S3_BUCKET" --silent >>"$TMP/s3.log" 2>&1 &
+s3rver_run "$TMP/s3" "$S3_PORT" "$S3_BUCKET" >>"$TMP/s3.log" 2>&1 &
 S3_PID=$!
 PIDS+=("$S3_PID")
 wait_for curl -s -o /dev/null "http://$S3_HOST/" || fail "s3rver did not restart"

@@ -69,11 +69,13 @@ PIDS+=("$STOA_PID")
 wait_for started "$STOA_PID" "$STOA_LOG" && grep -q "listening on" "$STOA_LOG" || fail "stoa did not start"
 STOA_URL=$(grep -o 'listening on http://[0-9.:]*' "$STOA_LOG" | sed 's/listening on //')
 body=$(curl -s "$STOA_URL/readyz")
-assert_contains "$body" "S3 HEAD" "readyz names the S3 failure"
+assert_contains "$body" "SignatureDoesNotMatch" "readyz names the S3 failure"
+assert_contains "$body" "check secret_key" "readyz says what to check"
 code=$(http_status PUT "$STOA_URL/corp.example.com/p/@v/v1.0.0.zip" --data-binary @"$TMP/priv/corp.example.com/p/@v/v1.0.0.zip")
 assert_eq "$code" 503 "publish with a wrong S3 key"
 body2=$(curl -s -X PUT "$STOA_URL/corp.example.com/p/@v/v1.0.0.zip" --data-binary @"$TMP/priv/corp.example.com/p/@v/v1.0.0.zip")
-assert_contains "$body2" "Forbidden" "the publish error names the S3 failure"
+assert_contains "$body2" "HTTP 403" "the publish error names the S3 failure"
+assert_contains "$body2" "secret_key" "the publish error says what to check"
 stop_stoa
 for text in "$body" "$body2" "$(cat "$STOA_LOG")"; do
     assert_not_contains "$text" "WrongS3Secret42" "the S3 secret key in a message"

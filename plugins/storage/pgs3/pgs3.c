@@ -47,6 +47,7 @@ static void redact(char *msg, const char *secret)
 void pgs3_scrub(const pgs3 *p, stoa_error *err)
 {
     redact(err->msg, p->o.secret_key);
+    redact(err->msg, p->o.session_token);
     PQconninfoOption *opts = PQconninfoParse(p->o.dsn, NULL);
     for (PQconninfoOption *o = opts; o != NULL && o->keyword != NULL; ++o)
         if (strcmp(o->keyword, "password") == 0 && o->val != NULL)
@@ -110,8 +111,13 @@ static stoa_status pgs3_open(const stoa_host *host, const stoa_options *opts, vo
         pgs3_close(p);
         return st;
     }
-    host->log(host, STOA_LOG_INFO, "metadata in PostgreSQL (pool %u), bodies in %s://%s/%s", p->o.pool,
-              p->o.https ? "https" : "http", p->o.s3_host, p->o.bucket);
+    host->log(host, STOA_LOG_INFO, "metadata in PostgreSQL (pool %u), bodies in %s://%s/%s (region %s, %s addressing)",
+              p->o.pool, p->o.https ? "https" : "http", p->o.s3_host, p->o.bucket, p->o.region,
+              p->o.virtual_host ? "virtual" : "path");
+    if (p->o.insecure_skip_verify && p->o.https)
+        host->log(host, STOA_LOG_WARN,
+                  "insecure_skip_verify: the S3 store's TLS certificate is NOT checked; anyone on the path can "
+                  "impersonate it. Use ca_file instead outside tests");
     *state = p;
     return STOA_OK;
 }
@@ -530,12 +536,9 @@ static stoa_status ping(PGconn *c, void *arg, stoa_error *err)
 static stoa_status pgs3_health(void *state, stoa_error *err)
 {
     pgs3 *p = state;
-    uint64_t size;
-    int64_t mtime;
     stoa_status st = pgs3_db_run(&p->db, ping, NULL, err);
     if (st == STOA_OK) {
-        st = pgs3_s3_head(&p->s3, "health-probe", &size, &mtime, err);
-        st = st == STOA_NOTFOUND ? STOA_OK : st;
+        st = pgs3_s3_probe(&p->s3, err);
     }
     if (st != STOA_OK)
         pgs3_scrub(p, err);

@@ -1,6 +1,6 @@
 /*
  * The pgs3 storage plugin's internals: metadata in PostgreSQL (libpq), bodies in S3
- * (libs3 2.0) under content-addressed keys blobs/sha256/<2 hex>/<62 hex>.
+ * (libcurl, AWS Signature V4) under content-addressed keys blobs/sha256/<2 hex>/<62 hex>.
  *
  *   pgs3.c        the method table: get, put, list, remove, walk, health
  *   pgs3_opts.c   options and their checks
@@ -33,6 +33,13 @@ typedef struct pgs3_opts {
     char access_key[256];
     char secret_key[256];    /* secret */
     int https;               /* protocol: https | http */
+    char region[64];         /* signing region (region, AWS_REGION, us-east-1) */
+    char session_token[4096];/* secret: temporary credentials (AWS_SESSION_TOKEN) */
+    char ca_file[4096];      /* PEM CAs to trust instead of the system's (AWS_CA_BUNDLE) */
+    int insecure_skip_verify;/* TLS without certificate checks: explicit choice only */
+    int virtual_host;        /* addressing: virtual (bucket.host/key) | path (host/bucket/key) */
+    uint32_t s3_connect_timeout_ms;
+    uint32_t s3_total_timeout_ms; /* 0: none */
     unsigned pool;           /* PostgreSQL connections for queries */
     unsigned lease_pool;     /* PostgreSQL connections that hold fill leases */
     uint32_t s3_timeout_ms;  /* an S3 call without progress for this long fails */
@@ -93,24 +100,28 @@ void pgs3_db_rollback(PGconn *c);
 /* ---- S3 ---- */
 
 typedef struct pgs3_s3 {
-    char host[256], bucket[64], access[256], secret[256];
-    int https;
-    uint32_t timeout_ms;
+    char host[256], bucket[64], access[256], secret[256], token[4096], ca_file[4096], sigv4[96];
+    int https, insecure, virtual_host;
+    uint32_t timeout_ms, connect_timeout_ms, total_timeout_ms;
 } pgs3_s3;
 
-/* Main thread. S3_initialize once per process (reference-counted). */
+/* Main thread. curl_global_init once per process (reference-counted). Every call
+ * below fails with a message naming the store, the HTTP status, S3's error code and
+ * what to check; it retries 500/502/503/504, RequestTimeout and resets twice. */
 stoa_status pgs3_s3_open(pgs3_s3 *s3, const pgs3_opts *o, stoa_error *err);
 void pgs3_s3_close(pgs3_s3 *s3);
 
 /* Uploads size bytes of fd (read with pread from 0) to key. */
 stoa_status pgs3_s3_put(pgs3_s3 *s3, const char *key, int fd, uint64_t size, stoa_error *err);
 /* Downloads key into out (written at its offset); fails unless exactly size bytes
- * with the given sha256 arrive (libs3 reports a truncated GET as success). */
+ * with the given sha256 arrive. */
 stoa_status pgs3_s3_get(pgs3_s3 *s3, const char *key, int out, uint64_t size, const unsigned char sha256[32],
                         stoa_error *err);
 /* Size and last-modified time of key; NOTFOUND when absent. */
 stoa_status pgs3_s3_head(pgs3_s3 *s3, const char *key, uint64_t *size, int64_t *mtime, stoa_error *err);
 stoa_status pgs3_s3_delete(pgs3_s3 *s3, const char *key, stoa_error *err);
+/* Proves the store accepts our credentials on the bucket (health). */
+stoa_status pgs3_s3_probe(pgs3_s3 *s3, stoa_error *err);
 /* blobs/sha256/ab/cdef... for a digest. */
 void pgs3_blob_key(const unsigned char sha256[32], char out[PGS3_KEY_MAX]);
 void pgs3_hex(const unsigned char sha256[32], char out[65]);

@@ -2,8 +2,8 @@
  * `stoa gc` for pgs3: removes bodies that no storage_files row refers to and that no
  * put touched within gc_grace. Candidates come from storage_blobs, not from an S3
  * listing: put() inserts a body's row before uploading it, and gc deletes a row only
- * together with its body, so every body stoa wrote has a row. (libs3 2.0's bucket
- * listing also fails signature checks on s3rver.)
+ * together with its body, so every body stoa wrote has a row (and the client needs
+ * no bucket listing, which some stores restrict).
  *
  * Safe beside running servers (docs/storage-pgs3.md): gc locks the blobs row, checks
  * for references in a later statement (so it sees every put that committed while it

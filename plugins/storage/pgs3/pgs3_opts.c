@@ -3,13 +3,17 @@
 #include "pgs3.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *const known[] = {"dsn",        "s3_host",    "bucket",   "access_key", "secret_key",
                                     "protocol",   "pool",       "lease_pool", "s3_timeout", "gc_grace",
-                                    "memo",       "cache_size", NULL};
+                                    "memo",       "cache_size", "region",   "session_token", "ca_file",
+                                    "insecure_skip_verify", "addressing", "s3_connect_timeout", "s3_total_timeout",
+                                    NULL};
 
 /* "dsn, s3_host, ...": the known option names, for the message about an unknown one. */
 static void known_list(char *out, size_t len)
@@ -92,11 +96,60 @@ static stoa_status parse_numbers(const stoa_host *h, const stoa_options *opts, p
     if (parse_duration(v = h->option(opts, "s3_timeout", "30s"), &ms) != 0 || ms < 100 || ms > 3600000)
         return stoa_fail(err, STOA_INVALID, "pgs3: option s3_timeout: expected a duration from 100ms to 1h, got '%s'", v);
     o->s3_timeout_ms = (uint32_t)ms;
+    if (parse_duration(v = h->option(opts, "s3_connect_timeout", "5s"), &ms) != 0 || ms < 100 || ms > 600000)
+        return stoa_fail(err, STOA_INVALID,
+                         "pgs3: option s3_connect_timeout: expected a duration from 100ms to 10m, got '%s'", v);
+    o->s3_connect_timeout_ms = (uint32_t)ms;
+    if (parse_duration(v = h->option(opts, "s3_total_timeout", "0"), &ms) != 0 || ms > UINT32_MAX)
+        return stoa_fail(err, STOA_INVALID, "pgs3: option s3_total_timeout: expected a duration or 0 (none), got '%s'",
+                         v);
+    o->s3_total_timeout_ms = (uint32_t)ms;
     if (parse_duration(v = h->option(opts, "gc_grace", "1h"), &ms) != 0)
         return stoa_fail(err, STOA_INVALID, "pgs3: option gc_grace: expected a duration such as 1h, got '%s'", v);
     o->gc_grace_s = (uint32_t)(ms / 1000);
     if (parse_size(v = h->option(opts, "cache_size", "1GiB"), &o->cache_size) != 0)
         return stoa_fail(err, STOA_INVALID, "pgs3: option cache_size: expected a size like 1GiB, 512MiB or 0, got '%s'", v);
+    return STOA_OK;
+}
+
+static const char *env(const char *a, const char *b)
+{
+    const char *v = getenv(a);
+    return v != NULL && *v != '\0' ? v : b != NULL ? getenv(b) : NULL;
+}
+
+/* Region, session token, TLS trust and addressing: the options a real cloud needs. */
+static stoa_status parse_tls(const stoa_host *h, const stoa_options *opts, pgs3_opts *o, stoa_error *err)
+{
+    const char *region = h->option(opts, "region", env("AWS_REGION", "AWS_DEFAULT_REGION"));
+    const char *token = h->option(opts, "session_token", getenv("AWS_SESSION_TOKEN"));
+    const char *ca = h->option(opts, "ca_file", getenv("AWS_CA_BUNDLE"));
+    const char *insecure = h->option(opts, "insecure_skip_verify", "false");
+    const char *addr = h->option(opts, "addressing", "path");
+    if (region == NULL || *region == '\0')
+        region = "us-east-1";
+    for (const char *p = region; *p; ++p)
+        if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
+            return stoa_fail(err, STOA_INVALID, "pgs3: option region: '%s' is not a region name (e.g. eu-west-1, auto)",
+                             region);
+    if (copy(o->region, sizeof(o->region), region) != 0)
+        return stoa_fail(err, STOA_INVALID, "pgs3: option region is too long");
+    if (copy(o->session_token, sizeof(o->session_token), token) != 0)
+        return stoa_fail(err, STOA_INVALID, "pgs3: session_token is too long");
+    for (const char *p = o->session_token; *p; ++p)
+        if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e)
+            return stoa_fail(err, STOA_INVALID, "pgs3: session_token holds a space or control character");
+    if (copy(o->ca_file, sizeof(o->ca_file), ca) != 0)
+        return stoa_fail(err, STOA_INVALID, "pgs3: option ca_file is too long");
+    if (o->ca_file[0] != '\0' && access(o->ca_file, R_OK) != 0)
+        return stoa_fail(err, STOA_INVALID, "pgs3: option ca_file: cannot read %s: %s", o->ca_file, strerror(errno));
+    if (strcmp(insecure, "true") != 0 && strcmp(insecure, "false") != 0)
+        return stoa_fail(err, STOA_INVALID, "pgs3: option insecure_skip_verify: expected true or false, got '%s'",
+                         insecure);
+    o->insecure_skip_verify = strcmp(insecure, "true") == 0;
+    if (strcmp(addr, "path") != 0 && strcmp(addr, "virtual") != 0)
+        return stoa_fail(err, STOA_INVALID, "pgs3: option addressing: expected path or virtual, got '%s'", addr);
+    o->virtual_host = strcmp(addr, "virtual") == 0;
     return STOA_OK;
 }
 
@@ -132,5 +185,6 @@ stoa_status pgs3_opts_parse(const stoa_host *h, const stoa_options *opts, pgs3_o
         return stoa_fail(err, STOA_INVALID, "pgs3: option s3_host or bucket is too long");
     if (copy(o->access_key, sizeof(o->access_key), ak) != 0 || copy(o->secret_key, sizeof(o->secret_key), sk) != 0)
         return stoa_fail(err, STOA_INVALID, "pgs3: access_key or secret_key is too long");
-    return parse_numbers(h, opts, o, err);
+    stoa_status st = parse_tls(h, opts, o, err);
+    return st == STOA_OK ? parse_numbers(h, opts, o, err) : st;
 }
