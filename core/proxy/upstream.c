@@ -295,6 +295,11 @@ static void setup(CURL *h, const conf_upstream *u, const char *url, xfer *x)
     curl_easy_setopt(h, CURLOPT_PREREQDATA, x);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)u->connect_ms);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)u->total_ms);
+    /* A slow drip (a byte now and then) never trips the stall timeout, which counts only
+     * silence: under 1 KiB/s for the stall time is a stall too, so a worker is held at
+     * most that long by an upstream that trickles (issue 21 finding 7). */
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, UPSTREAM_LOW_SPEED);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)(u->stall_ms + 999) / 1000);
     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
