@@ -109,6 +109,8 @@ typedef struct xfer {
     int64_t last_byte_ms;
     uint32_t first_byte_ms;
     uint32_t stall_ms;
+    int64_t window_ms;      /* low-speed window: its start and the byte count then */
+    uint64_t window_bytes;
     int first_byte_timeout;
     int stalled;
     int write_error;
@@ -245,6 +247,19 @@ static int on_xferinfo(void *p, curl_off_t dltotal, curl_off_t dlnow, curl_off_t
         return x->first_byte_timeout = 1;
     if (x->bytes > 0 && now - x->last_byte_ms > (int64_t)x->stall_ms)
         return x->stalled = 1;
+    /* A slow drip (a byte now and then) is never silent for the stall time: under
+     * UPSTREAM_LOW_SPEED for a whole stall window after the first byte is a stall too,
+     * so an upstream that trickles holds a worker at most that long (issue 21 finding 7).
+     * Not before the first byte: first_byte governs that wait. */
+    if (x->bytes > 0 && x->window_ms == 0) {
+        x->window_ms = now;
+        x->window_bytes = x->bytes;
+    } else if (x->bytes > 0 && now - x->window_ms >= (int64_t)x->stall_ms) {
+        if ((x->bytes - x->window_bytes) * 1000 < (uint64_t)UPSTREAM_LOW_SPEED * x->stall_ms)
+            return x->stalled = 1;
+        x->window_ms = now;
+        x->window_bytes = x->bytes;
+    }
     return 0;
 }
 
@@ -295,11 +310,6 @@ static void setup(CURL *h, const conf_upstream *u, const char *url, xfer *x)
     curl_easy_setopt(h, CURLOPT_PREREQDATA, x);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)u->connect_ms);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)u->total_ms);
-    /* A slow drip (a byte now and then) never trips the stall timeout, which counts only
-     * silence: under 1 KiB/s for the stall time is a stall too, so a worker is held at
-     * most that long by an upstream that trickles (issue 21 finding 7). */
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, UPSTREAM_LOW_SPEED);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)(u->stall_ms + 999) / 1000);
     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
@@ -322,7 +332,7 @@ static stoa_status classify_curl(CURLcode rc, const xfer *x, char *why, size_t l
     if (x->first_byte_timeout)
         return snprintf(why, len, "no response within %u ms", x->first_byte_ms), STOA_TIMEOUT;
     if (x->stalled)
-        return snprintf(why, len, "stalled: no bytes for %u ms", x->stall_ms), STOA_TIMEOUT;
+        return snprintf(why, len, "stalled: under %ld bytes/s for %u ms", UPSTREAM_LOW_SPEED, x->stall_ms), STOA_TIMEOUT;
     if (x->write_error)
         return snprintf(why, len, "cannot write staging file: %s", strerror(x->write_error)),
                x->write_error == ENOSPC || x->write_error == EDQUOT || x->write_error == EFBIG ? STOA_NOSPACE
