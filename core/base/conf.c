@@ -87,7 +87,7 @@ static const directive upstream_d[] = {
     {"timeout.connect", T_DURATION, U(connect_ms), NULL, "TCP+TLS connect timeout", "5s", NULL},
     {"timeout.first_byte", T_DURATION, U(first_byte_ms), NULL, "time to the first body byte", "30s", NULL},
     {"timeout.total", T_DURATION, U(total_ms), NULL, "whole transfer", "10m", NULL},
-    {"timeout.stall", T_DURATION, U(stall_ms), NULL, "no bytes for this long aborts", "30s", NULL},
+    {"timeout.stall", T_DURATION, U(stall_ms), NULL, "no bytes, or under 1 KiB/s, for this long aborts", "30s", NULL},
     {"retries", T_UINT, U(retries), NULL, "extra attempts on transient failures", "1", NULL},
     {"max_fails", T_UINT, U(max_fails), NULL, "consecutive failures that open the circuit", "3", NULL},
     {"fail_timeout", T_DURATION, U(fail_timeout_ms), NULL, "how long an open circuit is skipped", "30s", NULL},

@@ -5,6 +5,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "origin.h"
+#include "zipcheck.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -108,9 +109,15 @@ typedef struct xfer {
     int64_t last_byte_ms;
     uint32_t first_byte_ms;
     uint32_t stall_ms;
+    int64_t window_ms;      /* low-speed window: its start and the byte count then */
+    uint64_t window_bytes;
     int first_byte_timeout;
     int stalled;
     int write_error;
+    uint64_t max_bytes;     /* decoded body bytes allowed (upstream_body_limit) */
+    int too_big;
+    int encoded;            /* Content-Encoding other than identity: curl decodes, so
+                             * Content-Length counts other bytes than on_body sees */
     upstream_progress_cb progress;
     void *arg;
     int aborted;
@@ -127,6 +134,22 @@ typedef struct xfer {
 /* Redirect bodies are read and dropped up to this much; more is an upstream failure. */
 #define REDIRECT_BODY_MAX (64 * 1024)
 #define REDIRECT_HOPS_MAX 5
+
+uint64_t upstream_body_limit(const char *relpath)
+{
+    size_t l = strlen(relpath);
+#define ENDS(s) (l >= sizeof(s) - 1 && strcmp(relpath + l - (sizeof(s) - 1), s) == 0)
+    if (ENDS(".zip"))
+        return ZIPCHECK_MAX_ZIP;
+    if (ENDS(".mod"))
+        return ZIPCHECK_MAX_GOMOD;
+    if (ENDS("/@v/list"))
+        return UPSTREAM_MAX_LIST;
+    if (ENDS(".info") || ENDS("/@latest"))
+        return UPSTREAM_MAX_INFO;
+#undef ENDS
+    return UPSTREAM_MAX_OTHER;
+}
 
 static int is_redirect(long status)
 {
@@ -153,7 +176,12 @@ static size_t on_body(char *data, size_t size, size_t n, void *p)
     size_t len = size * n, off = 0;
     if (is_redirect(x->status))
         return (x->discarded += len) > REDIRECT_BODY_MAX ? 0 : len;
-    if (x->bytes == 0 && x->content_length > 0 && reserve(x->fd, x->content_length) != 0) {
+    /* Decoded bytes are counted: a small gzip answer cannot grow past the limit. */
+    if (x->bytes + len > x->max_bytes || (!x->encoded && x->content_length > 0 && (uint64_t)x->content_length > x->max_bytes)) {
+        x->too_big = 1;
+        return 0;
+    }
+    if (x->bytes == 0 && !x->encoded && x->content_length > 0 && reserve(x->fd, x->content_length) != 0) {
         x->write_error = errno;
         return 0;
     }
@@ -169,7 +197,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *p)
     }
     x->bytes += len;
     x->last_byte_ms = clock_mono_ms();
-    if (x->progress != NULL && x->progress(x->arg, x->bytes, x->content_length) != 0) {
+    if (x->progress != NULL && x->progress(x->arg, x->bytes, x->encoded ? -1 : x->content_length) != 0) {
         x->aborted = 1;
         return 0;
     }
@@ -197,8 +225,13 @@ static size_t on_header(char *data, size_t size, size_t n, void *p)
         copy_header_value(x->res->etag, sizeof(x->res->etag), data + 5, len - 5);
     } else if (len > 13 && strncasecmp(data, "content-type:", 13) == 0) {
         copy_header_value(x->res->content_type, sizeof(x->res->content_type), data + 13, len - 13);
+    } else if (len > 17 && strncasecmp(data, "content-encoding:", 17) == 0) {
+        char buf[64];
+        copy_header_value(buf, sizeof(buf), data + 17, len - 17);
+        x->encoded = buf[0] != '\0' && strcasecmp(buf, "identity") != 0;
     } else if (len > 5 && strncmp(data, "HTTP/", 5) == 0) {
         x->content_length = -1; /* a new response (after a redirect, or past a 1xx) */
+        x->encoded = 0;
         const char *sp = memchr(data, ' ', len);
         x->status = sp != NULL ? strtol(sp + 1, NULL, 10) : 0;
     }
@@ -214,6 +247,19 @@ static int on_xferinfo(void *p, curl_off_t dltotal, curl_off_t dlnow, curl_off_t
         return x->first_byte_timeout = 1;
     if (x->bytes > 0 && now - x->last_byte_ms > (int64_t)x->stall_ms)
         return x->stalled = 1;
+    /* A slow drip (a byte now and then) is never silent for the stall time: under
+     * UPSTREAM_LOW_SPEED for a whole stall window after the first byte is a stall too,
+     * so an upstream that trickles holds a worker at most that long (issue 21 finding 7).
+     * Not before the first byte: first_byte governs that wait. */
+    if (x->bytes > 0 && x->window_ms == 0) {
+        x->window_ms = now;
+        x->window_bytes = x->bytes;
+    } else if (x->bytes > 0 && now - x->window_ms >= (int64_t)x->stall_ms) {
+        if ((x->bytes - x->window_bytes) * 1000 < (uint64_t)UPSTREAM_LOW_SPEED * x->stall_ms)
+            return x->stalled = 1;
+        x->window_ms = now;
+        x->window_bytes = x->bytes;
+    }
     return 0;
 }
 
@@ -280,10 +326,13 @@ static stoa_status classify_curl(CURLcode rc, const xfer *x, char *why, size_t l
         return snprintf(why, len, "redirect to %s refused: internal address", x->refused), STOA_BADGATEWAY;
     if (x->discarded > REDIRECT_BODY_MAX)
         return snprintf(why, len, "redirect body over %d bytes", REDIRECT_BODY_MAX), STOA_BADGATEWAY;
+    if (x->too_big)
+        return snprintf(why, len, "body over %llu bytes, the limit for this kind of file",
+                        (unsigned long long)x->max_bytes), STOA_BADGATEWAY;
     if (x->first_byte_timeout)
         return snprintf(why, len, "no response within %u ms", x->first_byte_ms), STOA_TIMEOUT;
     if (x->stalled)
-        return snprintf(why, len, "stalled: no bytes for %u ms", x->stall_ms), STOA_TIMEOUT;
+        return snprintf(why, len, "stalled: under %ld bytes/s for %u ms", UPSTREAM_LOW_SPEED, x->stall_ms), STOA_TIMEOUT;
     if (x->write_error)
         return snprintf(why, len, "cannot write staging file: %s", strerror(x->write_error)),
                x->write_error == ENOSPC || x->write_error == EDQUOT || x->write_error == EFBIG ? STOA_NOSPACE
@@ -294,8 +343,8 @@ static stoa_status classify_curl(CURLcode rc, const xfer *x, char *why, size_t l
     return rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ? STOA_UNAVAILABLE : STOA_BADGATEWAY;
 }
 
-static stoa_status fetch_url(const conf_upstream *u, const char *url, const char *inm, int fd, upstream_progress_cb progress,
-                             void *arg, upstream_result *res, upstream_attempt *a);
+static stoa_status fetch_url(const conf_upstream *u, const char *url, uint64_t max, const char *inm, int fd,
+                             upstream_progress_cb progress, void *arg, upstream_result *res, upstream_attempt *a);
 
 /* scheme://host:port of url into out (port made explicit); 0 or -1. */
 static int origin_of(const char *url, char *out, size_t len)
@@ -358,7 +407,7 @@ static stoa_status attempt_once(const struct conf *c, const conf_upstream *u, co
     char url[4096 + 512];
     snprintf(url, sizeof(url), "%s/%s", u->url, relpath);
     const char *inm = cond != NULL && cond->etag[0] != '\0' && strcmp(cond->upstream, u->name) == 0 ? cond->etag : NULL;
-    return fetch_url(u, url, inm, fd, progress, arg, res, a);
+    return fetch_url(u, url, upstream_body_limit(relpath), inm, fd, progress, arg, res, a);
 }
 
 stoa_status upstream_get(const conf_upstream *u, const char *url, int fd, upstream_result *res, upstream_attempt *a)
@@ -366,11 +415,11 @@ stoa_status upstream_get(const conf_upstream *u, const char *url, int fd, upstre
     memset(res, 0, sizeof(*res));
     memset(a, 0, sizeof(*a));
     snprintf(a->name, sizeof(a->name), "%s", u->name);
-    return a->status = fetch_url(u, url, NULL, fd, NULL, NULL, res, a);
+    return a->status = fetch_url(u, url, UPSTREAM_MAX_OTHER, NULL, fd, NULL, NULL, res, a);
 }
 
-static stoa_status fetch_url(const conf_upstream *u, const char *url, const char *inm, int fd, upstream_progress_cb progress,
-                             void *arg, upstream_result *res, upstream_attempt *a)
+static stoa_status fetch_url(const conf_upstream *u, const char *url, uint64_t max, const char *inm, int fd,
+                             upstream_progress_cb progress, void *arg, upstream_result *res, upstream_attempt *a)
 {
     if (ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0)
         return snprintf(a->why, sizeof(a->why), "cannot reset staging file: %s", strerror(errno)), STOA_INTERNAL;
@@ -381,7 +430,7 @@ static stoa_status fetch_url(const conf_upstream *u, const char *url, const char
         return snprintf(a->why, sizeof(a->why), "out of memory"), STOA_INTERNAL;
     int64_t t0 = clock_mono_ms();
     xfer x = {.fd = fd, .content_length = -1, .started_ms = t0, .last_byte_ms = t0, .first_byte_ms = u->first_byte_ms,
-              .stall_ms = u->stall_ms, .progress = progress, .arg = arg, .res = res};
+              .stall_ms = u->stall_ms, .max_bytes = max, .progress = progress, .arg = arg, .res = res};
     res->etag[0] = res->content_type[0] = '\0';
     res->not_modified = 0;
     setup(h, u, url, &x);
@@ -403,6 +452,7 @@ static stoa_status fetch_url(const conf_upstream *u, const char *url, const char
         return snprintf(a->why, sizeof(a->why), "%s", refused), STOA_BADGATEWAY;
     if (x.aborted)
         return snprintf(a->why, sizeof(a->why), "aborted"), STOA_INTERNAL;
+    a->final = x.too_big; /* the same upstream would send the same oversized answer again */
     if (rc != CURLE_OK)
         return classify_curl(rc, &x, a->why, sizeof(a->why));
     if (a->http == 304 && inm != NULL && x.bytes == 0) {
@@ -413,7 +463,9 @@ static stoa_status fetch_url(const conf_upstream *u, const char *url, const char
         return snprintf(a->why, sizeof(a->why), "%ld not found", a->http), STOA_NOTFOUND;
     if (a->http != 200)
         return snprintf(a->why, sizeof(a->why), "HTTP %ld", a->http), STOA_BADGATEWAY;
-    if (x.content_length >= 0 && (uint64_t)x.content_length != x.bytes)
+    /* curl itself fails a body cut short of its Content-Length; this catches the rest,
+     * and only unencoded: a gzip answer's Content-Length counts encoded bytes. */
+    if (!x.encoded && x.content_length >= 0 && (uint64_t)x.content_length != x.bytes)
         return snprintf(a->why, sizeof(a->why), "body of %llu bytes, Content-Length said %lld",
                         (unsigned long long)x.bytes, (long long)x.content_length), STOA_BADGATEWAY;
     return STOA_OK;
@@ -485,7 +537,7 @@ static stoa_status try_upstream(const struct conf *c, size_t i, const char *relp
         if (st != STOA_OK && st != STOA_NOTFOUND)
             log_msg(STOA_LOG_WARN, "upstream", "%s: %s/%s: %s after %.0f ms", u->name, u->url, relpath, a->why, a->ms);
         /* Retry only transient failures, and only before a byte reached anyone. */
-        if (st == STOA_OK || st == STOA_NOTFOUND || st == STOA_INTERNAL || st == STOA_NOSPACE ||
+        if (st == STOA_OK || st == STOA_NOTFOUND || st == STOA_INTERNAL || st == STOA_NOSPACE || a->final ||
             (a->http >= 400 && a->http < 500) || t == u->retries)
             break;
         backoff(t);

@@ -26,6 +26,7 @@ typedef struct upstream_attempt {
     stoa_status status;     /* OK, NOTFOUND, BADGATEWAY, TIMEOUT, UNAVAILABLE */
     char why[320];          /* "connection refused", "503 Service Unavailable", a rejection */
     double ms;
+    int final;              /* not worth a retry (the body broke its size limit) */
 } upstream_attempt;
 
 typedef struct upstream_result {
@@ -39,6 +40,16 @@ typedef struct upstream_result {
     upstream_attempt attempts[UPSTREAM_MAX_ATTEMPTS];
 } upstream_result;
 
+/* Upstream bodies are bounded while they stream, counting decoded bytes (a gzip bomb
+ * stops at the limit): zips and go.mod files by x/mod's limits, the small JSON and
+ * text answers far below. Over the limit the attempt fails (BADGATEWAY, no retry). */
+#define UPSTREAM_MAX_INFO (64u << 10)   /* .info, @latest */
+#define UPSTREAM_MAX_LIST (4u << 20)    /* @v/list */
+#define UPSTREAM_MAX_OTHER (16u << 20)  /* anything else (checksum-database answers) */
+/* Slower than this (bytes per second) for timeout.stall aborts an attempt as stalled. */
+#define UPSTREAM_LOW_SPEED 1024L
+/* The limit for relpath's kind: ZIPCHECK_MAX_ZIP for .zip, ZIPCHECK_MAX_GOMOD for .mod. */
+uint64_t upstream_body_limit(const char *relpath);
 /* Called as body bytes arrive (from the worker thread), with the attempt's byte count
  * so far; also with bytes == 0 when an attempt starts on a truncated file. Non-zero
  * aborts the transfer. */

@@ -2,8 +2,10 @@
  * The disk storage plugin: a tree that mirrors the GOPROXY URL space
  * (<root>/<escaped module>/@v/<version>.zip ...), so any static web server could serve
  * it too. Writes go to <root>/.tmp, are fsynced, and are renamed into place: the rename
- * is the commit point (contract S1). Immutable objects are created with
- * RENAME_NOREPLACE, so two writers can never both win (S3).
+ * is the commit point (contract S1). The check that a version is new and its commit run
+ * under a per-version lock (a flock on its directory), so of two concurrent writers
+ * exactly one wins and the loser's sidecar never lands (S3); immutable objects are
+ * also created with RENAME_NOREPLACE.
  */
 #include "disk_meta.h"
 #include "disk_metacache.h"
@@ -187,16 +189,38 @@ static int copy_fd(int in, int out, uint64_t size)
     return 0;
 }
 
-/* Same content as stored? 1 yes, 0 no, -1 absent. */
+/* Byte equality of two files of size bytes (read with pread: no offsets move). */
+static int same_bytes(int a, int b, uint64_t size)
+{
+    char x[16384], y[16384];
+    for (uint64_t off = 0; off < size;) {
+        size_t want = size - off < sizeof(x) ? (size_t)(size - off) : sizeof(x);
+        ssize_t n = pread(a, x, want, (off_t)off), m = pread(b, y, want, (off_t)off);
+        if (n <= 0 || n != m || memcmp(x, y, (size_t)n) != 0)
+            return 0;
+        off += (uint64_t)n;
+    }
+    return 1;
+}
+
+/* Same content as stored? 1 yes, 0 no, -1 absent. The sidecar's sha256 decides; an
+ * object without one (a crash between its rename and its sidecar's) is compared byte
+ * by byte, never trusted by its size. */
 static int same_as_stored(const char *path, const stoa_put_file *f)
 {
     stoa_meta m;
     struct stat st;
     if (stat(path, &st) != 0)
         return -1;
-    if (disk_meta_read(path, &m) != 0)
-        return (uint64_t)st.st_size == f->meta.size; /* no sidecar: best effort by size */
-    return memcmp(m.sha256, f->meta.sha256, 32) == 0;
+    if (disk_meta_read(path, &m) == 0 && m.size == (uint64_t)st.st_size)
+        return memcmp(m.sha256, f->meta.sha256, 32) == 0;
+    if ((uint64_t)st.st_size != f->meta.size)
+        return 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int same = fd >= 0 && same_bytes(fd, f->fd, f->meta.size);
+    if (fd >= 0)
+        close(fd);
+    return same;
 }
 
 static int fault(const char *point)
@@ -205,34 +229,43 @@ static int fault(const char *point)
     return at != NULL && strcmp(at, point) == 0;
 }
 
-static stoa_status write_one(disk *d, const char *path, const stoa_put_file *f, stoa_error *err)
+/* Copies f into a locked temp file (named in tmp) and syncs it: the slow part of a put,
+ * done before the version's lock is taken. The temp file's descriptor, or -1. */
+static int stage_one(disk *d, const stoa_put_file *f, char *tmp, size_t len, stoa_error *err)
 {
-    char tmp[PATH_MAX + 16];
-    snprintf(tmp, sizeof(tmp), "%s/obj.XXXXXX", d->tmp);
+    snprintf(tmp, len, "%s/obj.XXXXXX", d->tmp);
     int fd = disk_tmp_create(tmp);
-    if (fd < 0)
-        return io_fail(err, "create temp file in", d->tmp);
+    if (fd < 0) {
+        io_fail(err, "create temp file in", d->tmp);
+        return -1;
+    }
+    if (copy_fd(f->fd, fd, f->meta.size) != 0 || (d->fsync && fsync(fd) != 0) || fchmod(fd, 0644) != 0) {
+        io_fail(err, "write", tmp);
+        unlink(tmp);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Commits a staged object, under its version's lock: sidecar first, then the object's
+ * rename (the commit point; a sidecar without its object is ignored). The lock makes
+ * check, sidecar and rename one step for every stoa writer, so a losing writer never
+ * overwrites the winner's sidecar; RENAME_NOREPLACE still guards against any other. */
+static stoa_status commit_one(disk *d, const char *tmp, const char *path, const stoa_put_file *f, stoa_error *err)
+{
     stoa_meta m = f->meta;
     m.stored_at = (int64_t)time(NULL);
-    int ok = copy_fd(f->fd, fd, m.size) == 0 && (!d->fsync || fsync(fd) == 0) && fchmod(fd, 0644) == 0;
-    stoa_status st = ok ? STOA_OK : io_fail(err, "write", tmp);
-    if (st == STOA_OK && fault("before_rename"))
+    if (fault("before_rename"))
         _exit(99);
-    if (st == STOA_OK && (disk_mkparent(path) != 0 || disk_meta_write(d, path, &m) != 0))
-        st = io_fail(err, "write metadata for", path);
-    if (st == STOA_OK) {
-        unsigned flags = STOA_KIND_IS_IMMUTABLE(f->kind) ? RENAME_NOREPLACE : 0;
-        if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, flags) != 0) {
-            if (errno == EEXIST)
-                st = same_as_stored(path, f) == 1 ? STOA_OK
-                                                  : stoa_fail(err, STOA_CONFLICT, "%s already exists with different content", path);
-            else
-                st = io_fail(err, "rename into", path);
-        }
-    }
-    unlink(tmp); /* no-op after a successful rename */
-    close(fd);   /* holds the temp file's lock until here */
-    return st;
+    if (disk_meta_write(d, path, &m) != 0)
+        return io_fail(err, "write metadata for", path);
+    unsigned flags = STOA_KIND_IS_IMMUTABLE(f->kind) ? RENAME_NOREPLACE : 0;
+    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, flags) == 0)
+        return STOA_OK;
+    if (errno != EEXIST)
+        return io_fail(err, "rename into", path);
+    return stoa_fail(err, STOA_CONFLICT, "%s was created by another writer meanwhile", path);
 }
 
 static int kind_rank(stoa_kind k)
@@ -255,47 +288,101 @@ static void sync_dir(const disk *d, const char *path)
     }
 }
 
+/* The version's lock: an exclusive flock on the directory holding path (created if
+ * need be), shared by every process on this root. The locked descriptor, or -1. */
+static int lock_dir_of(const char *path)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof(dir), "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL || disk_mkparent(path) != 0)
+        return -1;
+    *slash = '\0';
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0 && flock(fd, LOCK_EX) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+typedef struct put_set {
+    char paths[4][PATH_MAX];
+    char tmps[4][PATH_MAX + 16];
+    int tmpfd[4];
+    size_t order[4]; /* zip, mod, ..., info last */
+    size_t n;
+} put_set;
+
+static void put_set_release(put_set *ps)
+{
+    for (size_t i = 0; i < ps->n; ++i)
+        if (ps->tmpfd[i] >= 0) {
+            unlink(ps->tmps[i]); /* no-op after a successful rename */
+            close(ps->tmpfd[i]); /* holds the temp file's lock until here */
+        }
+}
+
+/* Under the lock: checks the whole set before committing any of it (S2, S3), then
+ * commits it in order. */
+static stoa_status put_locked(disk *d, const char *module, const char *version, const stoa_put_file *files, put_set *ps,
+                              stoa_error *err)
+{
+    int skip[4] = {0};
+    for (size_t i = 0; i < ps->n; ++i) {
+        if (!STOA_KIND_IS_IMMUTABLE(files[i].kind))
+            continue;
+        int same = same_as_stored(ps->paths[i], &files[i]);
+        if (same == 0)
+            return stoa_fail(err, STOA_CONFLICT, "%s@%s: %s already exists with different content; versions are immutable",
+                             module, version ? version : "", strrchr(ps->paths[i], '/') + 1);
+        skip[i] = same == 1;
+    }
+    for (size_t k = 0; k < ps->n; ++k) {
+        size_t i = ps->order[k];
+        if (skip[i])
+            continue;
+        stoa_status st = commit_one(d, ps->tmps[i], ps->paths[i], &files[i], err);
+        if (st != STOA_OK)
+            return st;
+        sync_dir(d, ps->paths[i]);
+    }
+    return STOA_OK;
+}
+
 static stoa_status disk_put(void *state, const char *module, const char *version, const stoa_put_file *files, size_t n,
                             stoa_error *err)
 {
     disk *d = state;
-    char paths[4][PATH_MAX], why[256];
-    int skip[4] = {0};
-    size_t order[4];
+    char why[256];
+    put_set ps = {.n = 0};
     if (n == 0 || n > 4)
         return stoa_fail(err, STOA_INVALID, "put of %zu files", n);
     for (size_t i = 0; i < n; ++i) {
         stoa_key key = {module, version, files[i].kind};
-        if (disk_path(d, &key, paths[i], sizeof(paths[i]), why, sizeof(why)) != 0)
+        if (disk_path(d, &key, ps.paths[i], sizeof(ps.paths[i]), why, sizeof(why)) != 0)
             return stoa_fail(err, STOA_INVALID, "%s", why);
-        order[i] = i;
+        ps.order[i] = i;
     }
-    /* Check the whole set before committing any of it (S2, S3). */
-    for (size_t i = 0; i < n; ++i) {
-        if (!STOA_KIND_IS_IMMUTABLE(files[i].kind))
-            continue;
-        int same = same_as_stored(paths[i], &files[i]);
-        if (same == 0)
-            return stoa_fail(err, STOA_CONFLICT, "%s@%s: %s already exists with different content; versions are immutable",
-                             module, version ? version : "", strrchr(paths[i], '/') + 1);
-        skip[i] = same == 1;
-    }
-    for (size_t i = 1; i < n; ++i) /* zip, mod, ..., info last */
-        for (size_t j = i; j > 0 && kind_rank(files[order[j]].kind) < kind_rank(files[order[j - 1]].kind); --j) {
-            size_t t = order[j];
-            order[j] = order[j - 1];
-            order[j - 1] = t;
+    for (size_t i = 1; i < n; ++i)
+        for (size_t j = i; j > 0 && kind_rank(files[ps.order[j]].kind) < kind_rank(files[ps.order[j - 1]].kind); --j) {
+            size_t t = ps.order[j];
+            ps.order[j] = ps.order[j - 1];
+            ps.order[j - 1] = t;
         }
-    for (size_t k = 0; k < n; ++k) {
-        size_t i = order[k];
-        if (skip[i])
-            continue;
-        stoa_status st = write_one(d, paths[i], &files[i], err);
-        if (st != STOA_OK)
-            return st;
-        sync_dir(d, paths[i]);
-    }
-    return STOA_OK;
+    stoa_status st = STOA_OK;
+    for (; ps.n < n && st == STOA_OK; ++ps.n)
+        if ((ps.tmpfd[ps.n] = stage_one(d, &files[ps.n], ps.tmps[ps.n], sizeof(ps.tmps[ps.n]), err)) < 0)
+            st = err->status;
+    int lock = st == STOA_OK ? lock_dir_of(ps.paths[0]) : -1; /* one put is one version: one directory */
+    if (st == STOA_OK && lock < 0)
+        st = io_fail(err, "lock the directory of", ps.paths[0]);
+    if (st == STOA_OK)
+        st = put_locked(d, module, version, files, &ps, err);
+    if (lock >= 0)
+        close(lock);
+    put_set_release(&ps);
+    return st;
 }
 
 static stoa_status disk_list(void *state, const char *module, stoa_version_cb cb, void *arg, stoa_error *err)
@@ -403,19 +490,33 @@ static stoa_status disk_remove(void *state, const char *module, const char *vers
 {
     disk *d = state;
     static const stoa_kind kinds[] = {STOA_KIND_INFO, STOA_KIND_MOD, STOA_KIND_ZIP}; /* info first: unlisted first */
-    int found = 0;
+    char paths[3][PATH_MAX], why[256];
     for (size_t i = 0; i < 3; ++i) {
-        char path[PATH_MAX], meta[PATH_MAX + 16], why[256];
         stoa_key key = {module, version, kinds[i]};
-        if (disk_path(d, &key, path, sizeof(path), why, sizeof(why)) != 0)
+        if (disk_path(d, &key, paths[i], sizeof(paths[i]), why, sizeof(why)) != 0)
             return stoa_fail(err, STOA_INVALID, "%s", why);
-        if (unlink(path) == 0)
+    }
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof(dir), "%s", paths[0]);
+    *strrchr(dir, '/') = '\0';
+    int lock = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* a put's lock (lock_dir_of) */
+    if (lock < 0)
+        return errno == ENOENT ? stoa_fail(err, STOA_NOTFOUND, "%s@%s is not stored", module, version) : io_fail(err, "open", dir);
+    flock(lock, LOCK_EX);
+    int found = 0;
+    stoa_status st = STOA_OK;
+    for (size_t i = 0; i < 3 && st == STOA_OK; ++i) {
+        char meta[PATH_MAX + 16];
+        if (unlink(paths[i]) == 0)
             found = 1;
         else if (errno != ENOENT)
-            return io_fail(err, "remove", path);
-        if (disk_meta_path(path, meta, sizeof(meta)) == 0)
+            st = io_fail(err, "remove", paths[i]);
+        if (disk_meta_path(paths[i], meta, sizeof(meta)) == 0)
             unlink(meta);
     }
+    close(lock);
+    if (st != STOA_OK)
+        return st;
     return found ? STOA_OK : stoa_fail(err, STOA_NOTFOUND, "%s@%s is not stored", module, version);
 }
 

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Issue 21 finding 7: a slow-drip upstream (a byte every half second, so never silent
+# for timeout.stall) is aborted once it stays under 1 KiB/s for timeout.stall, instead
+# of holding a worker for its whole answer (here 100 s).
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib_hostile.sh"
+
+body=$(printf '{"Version":"v1.0.0","Time":"2024-01-01T00:00:00Z","Pad":"%0150d"}' 0)
+cat >"$TMP/plan.json" <<JSON
+{"/example.com/drip/@v/v1.0.0.info": {"body": "$(printf '%s' "$body" | sed 's/"/\\"/g')", "drip": 0.5}}
+JSON
+start_hostile "$TMP/plan.json"
+UPSTREAM_EXTRA=", timeout: {stall: 2s}" hostile_config "$HOSTILE_URL"
+start_stoa
+t0=$(date +%s)
+code=$(curl -s -o "$TMP/out" -w '%{http_code}' --max-time 20 "$STOA_URL/example.com/drip/@v/v1.0.0.info") || true
+took=$(($(date +%s) - t0))
+[ "$code" != 200 ] || fail "the drip was served whole"
+[ "$code" != 000 ] || fail "no answer within 20 s: the drip held the request"
+[ "$took" -le 8 ] || fail "the drip was aborted only after $took s (stall is 2 s)"
+pass "a slow-drip upstream answer is aborted after $took s (timeout.stall 2s, under 1 KiB/s), answered $code"
+stop_stoa
