@@ -17,7 +17,7 @@ _Static_assert(sizeof storage_op_names / sizeof *storage_op_names == STORAGE_OPS
 const double metrics_buckets[METRICS_BUCKETS] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300};
 const char *const metrics_route_names[METRICS_ROUTES] = {
     "none", "healthz", "readyz", "version", "metrics", "catalog", "index", "admin",
-    "info", "mod",     "zip",    "list",    "latest",  "sumdb",
+    "info", "mod",     "zip",    "list",    "latest",  "sumdb",   "api_version", "api_ping", "build",
 };
 
 static metrics_counters m;

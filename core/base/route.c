@@ -64,6 +64,7 @@ static const struct {
 } fixed[] = {
     {"healthz", ROUTE_HEALTHZ}, {"readyz", ROUTE_READYZ}, {"version", ROUTE_VERSION},
     {"metrics", ROUTE_METRICS}, {"catalog", ROUTE_CATALOG}, {"index", ROUTE_INDEX},
+    {"api/system/version", ROUTE_ART_VERSION}, {"api/system/ping", ROUTE_ART_PING}, {"api/build", ROUTE_BUILD},
 };
 
 static stoa_status parse_module(const char *esc, size_t len, route *r, char *why, size_t whylen)
@@ -223,6 +224,8 @@ stoa_status route_parse(const char *path, size_t len, char *const *repos, size_t
     char *p = buf;
     if ((s = check_elements(p, why, whylen)) != STOA_OK)
         return s;
+    if (strncmp(p, "artifactory/api/", 16) == 0)
+        p += 12;
     if ((s = split_base(&p, repos, nrepos, r, why, whylen)) != STOA_OK)
         return s;
     if (strncmp(p, "sumdb/", 6) == 0) {

@@ -10,6 +10,9 @@
  *   <escaped module>/@latest                  ROUTE_LATEST
  *   sumdb/<name>/<rest>                       ROUTE_SUMDB
  * and at the root base only: healthz readyz version metrics catalog index admin/...
+ * api/system/version api/system/ping api/build (what Artifactory clients call first).
+ * A leading "artifactory/" before "api/" is dropped: Artifactory's own addresses
+ * (https://host/artifactory/api/go/<repo>) keep working as GOPROXY values.
  * Module paths are case-decoded (module.UnescapePath) and must pass module.CheckPath.
  * .mod and .zip need a canonical version; .info may name a query (branch, commit),
  * which is flagged as non-canonical. `;k=v` matrix parameters (JFrog publish) after
@@ -44,6 +47,9 @@ typedef enum route_type {
     ROUTE_LIST,
     ROUTE_LATEST,
     ROUTE_SUMDB,
+    ROUTE_ART_VERSION,               /* api/system/version (Artifactory's, for jf) */
+    ROUTE_ART_PING,                  /* api/system/ping */
+    ROUTE_BUILD,                     /* api/build: a build-info PUT (jf rt bp) */
 } route_type;
 
 typedef struct route {

@@ -102,7 +102,7 @@ static int is_loopback(const char *addr)
 
 static int is_status_route(route_type t)
 {
-    return t == ROUTE_HEALTHZ || t == ROUTE_READYZ || t == ROUTE_VERSION;
+    return t == ROUTE_HEALTHZ || t == ROUTE_READYZ || t == ROUTE_VERSION || t == ROUTE_ART_VERSION || t == ROUTE_ART_PING;
 }
 
 int auth_exempt(const reqctx *rc)

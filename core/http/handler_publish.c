@@ -260,12 +260,16 @@ static void respond(publish *p, reqctx *rc)
     const char *modh1 = p->kind == STOA_KIND_ZIP ? p->mod_meta.h1 : p->kind == STOA_KIND_MOD ? p->body_meta.h1 : "";
     if (modh1[0])
         json_object_set_new(j, "go_mod_h1", json_string(modh1));
+    json_object_set_new(j, "checksums", json_pack("{s:s}", "sha256", sha)); /* where jf reads it */
     char *body = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(j);
     http_set_header(rc, "x-checksum-sha256", sha);
     rc->cache = "PUBLISHED";
     metrics_publish(p->created);
-    http_send_body(rc, p->created ? 201 : 200, "application/json", "no-store", body, body != NULL ? strlen(body) : 0);
+    /* Under a repository base, Artifactory's answer: 201 for every deploy that leaves the
+     * file as sent, since jf go-publish requires it for each of zip, mod and info. */
+    int status = p->created || rc->r.repo[0] != '\0' ? 201 : 200;
+    http_send_body(rc, status, "application/json", "no-store", body, body != NULL ? strlen(body) : 0);
     free(body);
     if (p->created)
         log_msg(STOA_LOG_INFO, "publish", "%s published %s@%s.%s%s", rc->identity[0] ? rc->identity : "anonymous", p->module,

@@ -13,6 +13,7 @@ int handler_delete(reqctx *rc);  /* DELETE of a version      handler_delete.c */
 int handler_sumdb(reqctx *rc);   /* /sumdb/<name>/...        handler_sumdb.c */
 int handler_admin(reqctx *rc);   /* /admin/...               handler_admin.c */
 int handler_metrics(reqctx *rc); /* /metrics                 handler_metrics.c */
+int handler_artifactory(reqctx *rc); /* api/system/version|ping, api/build   handler_artifactory.c */
 
 /* Cache-Control values. */
 #define CACHE_IMMUTABLE "public, max-age=31536000, immutable"

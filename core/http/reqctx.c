@@ -17,7 +17,7 @@
 static const char *const kind_names[] = {
     [ROUTE_CATALOG] = "catalog", [ROUTE_INDEX] = "index", [ROUTE_ADMIN] = "admin", [ROUTE_INFO] = "info",
     [ROUTE_MOD] = "mod",         [ROUTE_ZIP] = "zip",     [ROUTE_LIST] = "list",   [ROUTE_LATEST] = "latest",
-    [ROUTE_SUMDB] = "sumdb",
+    [ROUTE_SUMDB] = "sumdb",     [ROUTE_BUILD] = "build",
 };
 
 static int audited(const reqctx *rc)
@@ -25,11 +25,13 @@ static int audited(const reqctx *rc)
     route_type t = rc->r.type;
     if (rc->auth != NULL && strcmp(rc->auth, "deny") == 0)
         return 1;
-    return t >= ROUTE_CATALOG && t <= ROUTE_SUMDB;
+    return (t >= ROUTE_CATALOG && t <= ROUTE_SUMDB) || t == ROUTE_BUILD;
 }
 
 static const char *action_of(const h2o_req_t *req, route_type t)
 {
+    if (t == ROUTE_BUILD)
+        return "build-info";
     if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("PUT")))
         return "publish";
     if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("DELETE")))
@@ -81,6 +83,7 @@ static void emit_audit(const reqctx *rc, double duration_ms)
     ev.bytes = strcmp(ev.action, "publish") == 0 ? req->entity.len : req->bytes_sent;
     ev.duration_ms = duration_ms;
     audit_copy(ev.error, sizeof(ev.error), rc->error);
+    audit_copy(ev.target, sizeof(ev.target), rc->target);
     audit_emit(&ev);
 }
 
@@ -146,6 +149,7 @@ reqctx *reqctx_new(h2o_req_t *req)
     peer_text(req, rc->client, sizeof(rc->client));
     rc->upstream[0] = rc->upstream_failed[0] = '\0';
     rc->auth = NULL;
+    rc->target[0] = '\0';
     reqctx_new_id(rc->request_id, sizeof(rc->request_id));
     /* rc, and so the id, lives in the request's pool: no copy needed */
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL, rc->request_id,

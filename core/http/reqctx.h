@@ -5,7 +5,7 @@
  * audited exactly once however it ends. Loop thread.
  *
  * Audited: module files, lists, @latest, checksum-database lookups, catalog, admin,
- * publishes and deletes, and any request the auth chain denied. Not audited: probes,
+ * publishes and deletes, build-info uploads, and any request the auth chain denied. Not audited: probes,
  * /version, /metrics and unknown paths.
  */
 #ifndef STOA_REQCTX_H
@@ -29,6 +29,7 @@ typedef struct reqctx {
     char upstream[64];            /* the upstream that served a miss (the X-Upstream header) */
     char upstream_failed[256];    /* comma-separated upstreams that failed while filling */
     const char *auth;             /* "allow", "deny", "anonymous"; NULL when no auth check ran */
+    char target[160];             /* what the request acted on, beyond module@version ("build:ci/7") */
 } reqctx;
 
 /* A new context in req's pool, with a fresh request id sent as X-Request-Id. */

@@ -32,6 +32,8 @@ static stoa_op operation(reqctx *rc)
 {
     h2o_req_t *req = rc->req;
     route_type t = rc->r.type;
+    if (t == ROUTE_BUILD)
+        return is_method(req, "PUT") ? STOA_OP_PUBLISH : (stoa_op)0;
     if (is_method(req, "GET") || is_method(req, "HEAD"))
         return t == ROUTE_ADMIN ? STOA_OP_ADMIN : STOA_OP_READ;
     if (is_method(req, "PUT") && is_file(t))
@@ -71,6 +73,9 @@ static int dispatch(reqctx *rc, stoa_op op)
     case ROUTE_SUMDB: return handler_sumdb(rc);
     case ROUTE_ADMIN: return handler_admin(rc);
     case ROUTE_METRICS: return handler_metrics(rc);
+    case ROUTE_ART_VERSION:
+    case ROUTE_ART_PING:
+    case ROUTE_BUILD: return handler_artifactory(rc);
     default: http_send_text(rc, 404, "no such path"); return 0;
     }
 }
@@ -94,7 +99,9 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     }
     stoa_op op = operation(rc);
     if (op == 0)
-        return method_not_allowed(rc, is_file(rc->r.type) ? "GET, HEAD, PUT, DELETE" : "GET, HEAD");
+        return method_not_allowed(rc, is_file(rc->r.type)           ? "GET, HEAD, PUT, DELETE"
+                                      : rc->r.type == ROUTE_BUILD ? "PUT"
+                                                                  : "GET, HEAD");
     auth_decision d;
     if (!auth_exempt(rc)) {
         stoa_status st = auth_check(rc, op, &d);

@@ -44,13 +44,15 @@ sha1=$(sha1sum "$TMP/a2.zip" | cut -d' ' -f1)
 md5=$(md5sum "$TMP/a2.zip" | cut -d' ' -f1)
 code=$(curl -s -o "$TMP/put.json" -w '%{http_code}' -T "$TMP/a2.zip" "$base/v1.1.0.zip;build.name=ci;build.number=7" \
     -H "X-Checksum: $sha" -H "X-Checksum-Sha1: $sha1" -H "X-Checksum-Md5: $md5")
-assert_eq "$code" 200 "re-PUT of identical zip (idempotent)"
+assert_eq "$code" 201 "re-PUT of identical zip under a repository base (Artifactory's answer)"
+assert_contains "$(cat "$TMP/put.json")" '"created":false' "the re-PUT changed nothing"
+assert_eq "$(http_status PUT "$STOA_URL/corp.example.com/a/@v/v1.1.0.zip" -T "$TMP/a2.zip")" 200 "re-PUT at the root base: 200, nothing created"
 a2_h1=$(sed -n 's/.*"h1":"\([^"]*\)".*/\1/p' "$TMP/put.json")
 a2_modh1=$(sed -n 's/.*"go_mod_h1":"\([^"]*\)".*/\1/p' "$TMP/put.json")
 curl -s "$STOA_URL/corp.example.com/a/@v/v1.1.0.mod" -o "$TMP/a2.mod"
-assert_eq "$(curl -s -o /dev/null -w '%{http_code}' -T "$TMP/a2.mod" "$base/v1.1.0.mod")" 200 ".mod matching the zip's"
+assert_eq "$(curl -s -o /dev/null -w '%{http_code}' -T "$TMP/a2.mod" "$base/v1.1.0.mod")" 201 ".mod matching the zip's"
 printf '{"Version":"v1.1.0","Time":"2024-05-01T00:00:00Z"}' >"$TMP/a2.info"
-assert_eq "$(curl -s -o /dev/null -w '%{http_code}' -T "$TMP/a2.info" "$base/v1.1.0.info")" 200 ".info after the zip"
+assert_eq "$(curl -s -o /dev/null -w '%{http_code}' -T "$TMP/a2.info" "$base/v1.1.0.info")" 201 ".info after the zip"
 pass "publish via stoa publish and via JFrog-style PUTs (zip, mod, info, matrix params, checksums)"
 
 # Checksum mismatch: 400 naming both values.

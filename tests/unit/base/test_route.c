@@ -133,6 +133,29 @@ static void bases(void **state)
     assert_string_equal(r.rest, "sum.golang.org/lookup/x@v1.0.0");
 }
 
+/* Artifactory's own addresses and the calls its clients make (jf go-publish). */
+static void artifactory(void **state)
+{
+    route r;
+    assert_int_equal(parse("/artifactory/api/go/go/example.com/m/@v/v1.0.0.mod;go.version=v1.0.0", &r), STOA_OK);
+    assert_int_equal(r.type, ROUTE_MOD);
+    assert_string_equal(r.repo, "go");
+    assert_string_equal(r.module, "example.com/m");
+    assert_int_equal(parse("/artifactory%2Fapi%2Fgo%2Fcorp/example.com/m/@v/list", &r), STOA_OK);
+    assert_string_equal(r.repo, "corp");
+    assert_int_equal(parse("/artifactory/api/go/nope/example.com/m/@v/list", &r), STOA_NOTFOUND);
+    assert_int_equal(parse("/artifactory/api/system/version", &r), STOA_OK);
+    assert_int_equal(r.type, ROUTE_ART_VERSION);
+    assert_int_equal(parse("/api/system/ping", &r), STOA_OK);
+    assert_int_equal(r.type, ROUTE_ART_PING);
+    assert_int_equal(parse("/artifactory/api/build", &r), STOA_OK);
+    assert_int_equal(r.type, ROUTE_BUILD);
+    /* only before api/, once: anything else is a module path like any other */
+    assert_int_not_equal(parse("/artifactory/artifactory/api/build", &r), STOA_OK);
+    assert_int_not_equal(parse("/api/go/go/api/system/version", &r), STOA_OK);
+    assert_int_not_equal(parse("/artifactory/healthz", &r), STOA_OK);
+}
+
 static void hostile(void **state)
 {
     route r;
@@ -198,7 +221,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(module_files), cmocka_unit_test(case_encoding), cmocka_unit_test(versions),
         cmocka_unit_test(bases),        cmocka_unit_test(hostile),       cmocka_unit_test(upstream_path),
-        cmocka_unit_test(query_decode), cmocka_unit_test(info_queries),
+        cmocka_unit_test(query_decode), cmocka_unit_test(info_queries),  cmocka_unit_test(artifactory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
