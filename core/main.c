@@ -1,6 +1,7 @@
 /* stoa's command line: serve, and the administrative subcommands. */
 #include "boot.h"
 #include "cli.h"
+#include "cli_help.h"
 #include "log.h"
 #include "server.h"
 
@@ -9,34 +10,6 @@
 #include <string.h>
 
 extern char **environ;
-
-static const char usage[] =
-    "stoa " STOA_VERSION " - a self-hosted Go module registry\n"
-    "\n"
-    "usage:\n"
-    "  stoa serve [--config FILE]     serve GOPROXY on the configured addresses\n"
-    "  stoa publish DIR --module PATH --version vX.Y.Z [--url URL] [--token T]\n"
-    "                                 build a module zip from DIR and publish it\n"
-    "  stoa token create|list|revoke  manage tokens of the token auth plugin\n"
-    "  stoa migrate [--dsn DSN]       apply database migrations (pgs3, audit)\n"
-    "  stoa gc [--dry-run]            enforce cache.max_size now (or show what would go),\n"
-    "                                 then remove storage garbage a crash left (pgs3)\n"
-    "  stoa verify (--all | MODULE[@VERSION]...) [--strict] [--no-sumdb] [--evict] [--json]\n"
-    "                                 re-hash stored files, check them against their\n"
-    "                                 metadata, pins and the checksum database\n"
-    "  stoa prefetch [--url URL] [--token T] [--jobs N] FILE...\n"
-    "                                 warm a running stoa's cache from go.sum, go.mod\n"
-    "                                 or `go list -m all` output\n"
-    "  stoa check-config [--config FILE]\n"
-    "                                 load the config (file + STOA_* env) and report errors\n"
-    "  stoa config-reference          print every config key and env variable (Markdown)\n"
-    "  stoa --version                 print the version\n"
-    "  stoa --help                    this text\n"
-    "\n"
-    "With no config, stoa serves http://127.0.0.1:3000 with disk storage in ./stoa-data\n"
-    "and https://proxy.golang.org upstream. Every config key can be set by an\n"
-    "environment variable: STOA_LISTEN, STOA_STORAGE_OPTIONS_ROOT, STOA_UPSTREAMS_0_URL,\n"
-    "... (see docs/configuration.md). STOA_CONFIG names the config file.\n";
 
 /* Parses `--config FILE` / `--config=FILE` from argv; falls back to $STOA_CONFIG. */
 static const char *config_path(int argc, char **argv)
@@ -65,7 +38,7 @@ static int cmd_serve(int argc, char **argv)
         if (strcmp(argv[i], "--config") == 0) {
             ++i;
         } else if (strncmp(argv[i], "--config=", 9) != 0) {
-            fprintf(stderr, "stoa serve: unknown argument '%s'\n\n%s", argv[i], usage);
+            fprintf(stderr, "stoa serve: unknown argument '%s' (stoa serve --help)\n", argv[i]);
             return 2;
         }
     }
@@ -95,7 +68,7 @@ static int cmd_check_config(int argc, char **argv)
         if (strcmp(argv[i], "--config") == 0) {
             ++i;
         } else if (strncmp(argv[i], "--config=", 9) != 0) {
-            fprintf(stderr, "stoa check-config: unknown argument '%s'\n", argv[i]);
+            fprintf(stderr, "stoa check-config: unknown argument '%s' (stoa check-config --help)\n", argv[i]);
             return 2;
         }
     }
@@ -117,27 +90,52 @@ static int cmd_config_reference(int argc, char **argv)
     return 0;
 }
 
-/* A subcommand runs either on its own arguments, or on the app booted from the loaded
- * configuration with the parts it names, and its arguments without --config FILE (which
- * is ours, not its), wherever it stood. */
-typedef struct command {
-    const char *name;
-    int (*run)(int argc, char **argv);
-    int (*run_app)(app *a, int argc, char **argv);
-    unsigned parts; /* boot_part bits run_app needs */
-} command;
+static int cmd_help(int argc, char **argv);
 
-static const command commands[] = {
-    {"serve", cmd_serve, NULL, 0},
-    {"publish", cli_publish, NULL, 0},
-    {"prefetch", cli_prefetch, NULL, 0},
-    {"check-config", cmd_check_config, NULL, 0},
-    {"config-reference", cmd_config_reference, NULL, 0},
-    {"token", NULL, cli_token, BOOT_AUTH | BOOT_AUDIT},
-    {"migrate", NULL, cli_migrate, 0},
-    {"gc", NULL, cli_gc, BOOT_STORAGE},
-    {"verify", NULL, cli_verify, BOOT_STORAGE | BOOT_AUDIT | BOOT_UPSTREAMS},
+#define OPTS(...) ((const cli_option[]){__VA_ARGS__, {NULL, NULL, NULL}})
+#define NO_OPTS NULL
+#define URL_OPT {"--url", "URL", "the stoa server ($STOA_URL, else http://127.0.0.1:3000)"}
+#define TOKEN_OPT {"--token", "T", "a token with the right scope ($STOA_TOKEN, else .netrc)"}
+
+static const cli_command commands[] = {
+    {"serve", "", "serve GOPROXY on the configured addresses", NO_OPTS, 1, cmd_serve, NULL, 0},
+    {"publish", "DIR", "build a module zip from DIR with the go command's rules and publish it",
+     OPTS({"--module", "PATH", "the module path (go.mod must name it)"}, {"--version", "vX.Y.Z", "the version to publish"},
+          URL_OPT, TOKEN_OPT),
+     0, cli_publish, NULL, 0},
+    {"prefetch", "FILE...", "warm a running stoa's cache from go.sum, go.mod or `go list -m all` output (- for stdin)",
+     OPTS(URL_OPT, TOKEN_OPT, {"--jobs", "N", "concurrent downloads (8)"}), 0, cli_prefetch, NULL, 0},
+    {"token", "create|list|revoke [NAME]", "manage tokens of the token auth plugin",
+     OPTS({"--name", "NAME", "create: the token's name"}, {"--scope", "SCOPE", "create: read|publish|admin[:PATTERN], repeatable"},
+          {"--expires", "DURATION", "create: lifetime, e.g. 90d (default: none)"}),
+     1, NULL, cli_token, BOOT_AUTH | BOOT_AUDIT},
+    {"migrate", "", "apply the missing database migrations (pgs3 storage, postgres audit sink)",
+     OPTS({"--dsn", "DSN", "the database (default: storage.options.dsn, else audit.dsn)"},
+          {"--dir", "DIR", "the migrations (default: found next to the installed binary)"}),
+     1, NULL, cli_migrate, 0},
+    {"gc", "", "enforce cache.max_size now, then remove storage garbage a crash left (pgs3)",
+     OPTS({"--dry-run", NULL, "show what would be removed, remove nothing"}), 1, NULL, cli_gc, BOOT_STORAGE},
+    {"verify", "[MODULE[@VERSION]...]",
+     "re-hash stored files and check them against their metadata, pins and the checksum database",
+     OPTS({"--all", NULL, "every stored version (and every pinned one), instead of MODULEs"},
+          {"--strict", NULL, "a file the checksum database cannot confirm fails the run"},
+          {"--no-sumdb", NULL, "check against metadata and pins only"},
+          {"--evict", NULL, "remove versions whose stored bytes are bad, so they are refetched"},
+          {"--json", NULL, "one JSON object per problem and a summary, on stdout"}),
+     1, NULL, cli_verify, BOOT_STORAGE | BOOT_AUDIT | BOOT_UPSTREAMS},
+    {"check-config", "", "load the configuration (file and STOA_* environment) as serve would, and report errors",
+     NO_OPTS, 1, cmd_check_config, NULL, 0},
+    {"config-reference", "", "print every configuration key, its environment variable and default (Markdown)",
+     NO_OPTS, 0, cmd_config_reference, NULL, 0},
+    {"help", "[COMMAND | --man | --completion bash|zsh]", "this text, a command's, the man page or a shell completion",
+     NO_OPTS, 0, cmd_help, NULL, 0},
 };
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static int cmd_help(int argc, char **argv)
+{
+    return cli_help(argc, argv, commands, NCOMMANDS);
+}
 
 /* Takes `--config FILE` and `--config=FILE` out of argv, in place; returns the new argc. */
 static int drop_config_args(int argc, char **argv)
@@ -152,7 +150,7 @@ static int drop_config_args(int argc, char **argv)
     return n;
 }
 
-static int run_with_app(const command *cmd, int argc, char **argv)
+static int run_with_app(const cli_command *cmd, int argc, char **argv)
 {
     struct conf *c = load_conf(argc, argv);
     if (c == NULL)
@@ -170,19 +168,22 @@ static int run_with_app(const command *cmd, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
-        fputs(usage, argc < 2 ? stderr : stdout);
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        cli_usage(argc < 2 ? stderr : stdout, commands, NCOMMANDS);
         return argc < 2 ? 2 : 0;
     }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
         printf("stoa %s (plugin ABI %d.%d)\n", STOA_VERSION, STOA_ABI_MAJOR, STOA_ABI_MINOR);
         return 0;
     }
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); ++i) {
-        const command *cmd = &commands[i];
-        if (strcmp(argv[1], cmd->name) == 0)
-            return cmd->run != NULL ? cmd->run(argc - 2, argv + 2) : run_with_app(cmd, argc - 2, argv + 2);
+    for (size_t i = 0; i < NCOMMANDS; ++i) {
+        const cli_command *cmd = &commands[i];
+        if (strcmp(argv[1], cmd->name) != 0)
+            continue;
+        if (cli_wants_help(argc - 2, argv + 2))
+            return cli_command_help(stdout, cmd), 0;
+        return cmd->run != NULL ? cmd->run(argc - 2, argv + 2) : run_with_app(cmd, argc - 2, argv + 2);
     }
-    fprintf(stderr, "stoa: unknown command '%s'\n\n%s", argv[1], usage);
+    fprintf(stderr, "stoa: unknown command '%s' (stoa --help lists them)\n", argv[1]);
     return 2;
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int dirs_make(const char *path)
 {
@@ -32,4 +33,22 @@ int dirs_make_parent(const char *file)
         return 0; /* the current directory, or / */
     *slash = '\0';
     return dirs_make(dir);
+}
+
+int dirs_beside_binary(const char *const *rels, char *out, size_t len)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0)
+        return -1;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash == NULL)
+        return -1;
+    *slash = '\0';
+    struct stat st;
+    for (; *rels != NULL; ++rels)
+        if (snprintf(out, len, "%s/%s", exe, *rels) < (int)len && stat(out, &st) == 0 && S_ISDIR(st.st_mode))
+            return 0;
+    return -1;
 }

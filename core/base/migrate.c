@@ -1,6 +1,6 @@
 #include "migrate.h"
 
-#include "plugin.h"
+#include "dirs.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -241,15 +241,11 @@ static int is_dir(const char *p)
 
 const char *migrate_find_dir(char *buf, size_t len)
 {
-    /* Next to the binary first (a build tree, an unpacked release), then the packaged
-     * location, then the working directory. */
-    char plugins[PATH_MAX];
-    static const char *const rel[] = {"../../migrations", "../migrations"};
-    for (size_t i = 0; i < 2; ++i)
-        if (plugin_default_dir(plugins, sizeof(plugins)) == 0 &&
-            snprintf(buf, len, "%s/%s", plugins, rel[i]) < (int)len && is_dir(buf))
-            return buf;
-    if (is_dir("/usr/share/stoa/migrations"))
-        return "/usr/share/stoa/migrations";
+    /* A build tree (build/stoa), an installed prefix (bin/stoa), the image
+     * (/usr/lib/stoa/stoa), then the working directory. */
+    static const char *const rels[] = {"../migrations", "../../migrations", "../share/stoa/migrations",
+                                       "../../share/stoa/migrations", NULL};
+    if (dirs_beside_binary(rels, buf, len) == 0)
+        return buf;
     return is_dir("migrations") ? "migrations" : NULL;
 }

@@ -18,8 +18,9 @@ int migrate_apply(const char *dsn, const char *dir, FILE *out, char *err, size_t
 int migrate_check(const char *dsn, const char *dir, char *err, size_t errlen);
 
 /* The migrations shipped with this binary: the first directory that exists of
- * <binary dir>/../migrations (a build tree), <binary dir>/migrations (an unpacked
- * release), /usr/share/stoa/migrations, ./migrations. NULL when there is none. */
+ * <binary dir>/../migrations (a build tree), <binary dir>/../share/stoa/migrations (an
+ * installed prefix), <binary dir>/../../share/stoa/migrations (the image's
+ * /usr/lib/stoa/stoa), ./migrations. NULL when there is none. */
 const char *migrate_find_dir(char *buf, size_t len);
 
 #endif

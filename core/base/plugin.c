@@ -1,6 +1,7 @@
 #include "plugin.h"
 
 #include "conf.h"
+#include "dirs.h"
 #include "log.h"
 #include "modpath.h"
 
@@ -32,16 +33,8 @@ static const char *host_option(const stoa_options *opts, const char *key, const 
 
 int plugin_default_dir(char *out, size_t len)
 {
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n <= 0)
-        return -1;
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (slash == NULL)
-        return -1;
-    *slash = '\0';
-    return snprintf(out, len, "%s/plugins", exe) < (int)len ? 0 : -1;
+    static const char *const rels[] = {"plugins", "../lib/stoa/plugins", NULL};
+    return dirs_beside_binary(rels, out, len);
 }
 
 static int check_methods(plugin *p, stoa_plugin_kind kind, stoa_error *err)

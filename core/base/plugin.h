@@ -27,7 +27,8 @@ typedef struct plugin {
     } m;                      /* the core's own copy, zero-extended */
 } plugin;
 
-/* Directory used when config says nothing: <dir of /proc/self/exe>/plugins. Writes
+/* Directory used when config says nothing: <dir of the binary>/plugins (a build tree,
+ * the image) or <dir of the binary>/../lib/stoa/plugins (an installed prefix). Writes
  * into out; returns 0 or -1. */
 int plugin_default_dir(char *out, size_t len);
 
