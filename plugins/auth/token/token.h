@@ -102,8 +102,14 @@ int token_file_parse(const char *name, const char *text, size_t len, token_set *
 char *token_file_format(const token_set *s);
 /* Reads path into out (a missing file is an empty set). 0 or -1. */
 int token_file_load(const char *path, token_set *out, stoa_error *err);
-/* Replaces path atomically (temp file, fsync, rename), mode 0600. 0 or -1. */
+/* Replaces path atomically (temp file, fsync, rename), mode 0600. The new file keeps
+ * the owner of the one it replaces (of its directory for the first one), so `stoa
+ * token create` run as root leaves a store the service user can still read; run as
+ * any other user than that owner, it refuses, naming the owner. 0 or -1. */
 int token_file_save(const char *path, const token_set *s, stoa_error *err);
+/* Gives fd (a file just created beside path) the owner token_file_save would give the
+ * store. 0, or -1 with err naming the user to run as. */
+int token_file_own(const char *path, int fd, stoa_error *err);
 
 /* ---- stores (token_store_file.c, token_store_pg.c) ---- */
 

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,6 +160,40 @@ static int write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
+/* The owner the store at path has: its own, or its directory's while it does not exist. */
+static int store_owner(const char *path, struct stat *st)
+{
+    if (stat(path, st) == 0)
+        return 0;
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash != NULL)
+        *(slash == dir ? slash + 1 : slash) = '\0';
+    return stat(slash != NULL ? dir : ".", st);
+}
+
+int token_file_own(const char *path, int fd, stoa_error *err)
+{
+    struct stat st;
+    uid_t me = geteuid();
+    if (store_owner(path, &st) != 0 || st.st_uid == me)
+        return 0;
+    if (me == 0)
+        return fchown(fd, st.st_uid, st.st_gid) == 0
+                   ? 0
+                   : (stoa_fail(err, STOA_UNAVAILABLE, "cannot give %s to its owner: %s", path, strerror(errno)), -1);
+    struct passwd *pw = getpwuid(st.st_uid);
+    char who[64];
+    if (pw != NULL)
+        snprintf(who, sizeof(who), "%s", pw->pw_name);
+    else
+        snprintf(who, sizeof(who), "uid %u", (unsigned)st.st_uid);
+    stoa_fail(err, STOA_INVALID, "%s belongs to %s, the service's user: run this as that user (sudo -u %s stoa token ...) "
+              "or as root", path, who, who);
+    return -1;
+}
+
 int token_file_save(const char *path, const token_set *s, stoa_error *err)
 {
     char tmp[4096];
@@ -171,6 +206,12 @@ int token_file_save(const char *path, const token_set *s, stoa_error *err)
     if (fd < 0) {
         free(text);
         return stoa_fail(err, STOA_UNAVAILABLE, "cannot create a file next to %s: %s", path, strerror(errno)), -1;
+    }
+    if (token_file_own(path, fd, err) != 0) {
+        close(fd);
+        unlink(tmp);
+        free(text);
+        return -1;
     }
     int ok = fchmod(fd, 0600) == 0 && write_all(fd, text, strlen(text)) == 0 && fsync(fd) == 0;
     ok = close(fd) == 0 && ok;

@@ -65,6 +65,8 @@ static stoa_status locked_edit(file_store *f, stoa_status (*edit)(token_set *, c
     }
     if (fd < 0)
         return stoa_fail(err, STOA_UNAVAILABLE, "cannot open %s: %s", lock, strerror(errno));
+    if (token_file_own(f->path, fd, err) != 0) /* the lock too stays the service's */
+        return close(fd), err->status;
     while (flock(fd, LOCK_EX) != 0 && errno == EINTR)
         ;
     token_set s;
