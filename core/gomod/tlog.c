@@ -146,7 +146,8 @@ static void node_hash(const unsigned char l[32], const unsigned char r[32], unsi
     sha256("\1", 1, buf, 64, out);
 }
 
-void tlog_tile_path(int level, int64_t n, int width, char *out, size_t len)
+/* "tile/8/<lev>/<NNN>[.p/<width>]": lev is the level or "data". */
+static void tile_path(const char *lev, int64_t n, int width, char *out, size_t len)
 {
     char num[64] = "";
     char groups[8][5];
@@ -159,9 +160,76 @@ void tlog_tile_path(int level, int64_t n, int width, char *out, size_t len)
     while (g-- > 0)
         used += (size_t)snprintf(num + used, sizeof(num) - used, "%s%s%s", g > 0 ? "x" : "", groups[g], g > 0 ? "/" : "");
     if (width == TILE_WIDTH)
-        snprintf(out, len, "tile/%d/%d/%s", TLOG_TILE_HEIGHT, level, num);
+        snprintf(out, len, "tile/%d/%s/%s", TLOG_TILE_HEIGHT, lev, num);
     else
-        snprintf(out, len, "tile/%d/%d/%s.p/%d", TLOG_TILE_HEIGHT, level, num, width);
+        snprintf(out, len, "tile/%d/%s/%s.p/%d", TLOG_TILE_HEIGHT, lev, num, width);
+}
+
+void tlog_tile_path(int level, int64_t n, int width, char *out, size_t len)
+{
+    char lev[12];
+    snprintf(lev, sizeof(lev), "%d", level);
+    tile_path(lev, n, width, out, len);
+}
+
+/* Digits at *p up to a non-digit, as a number of at most max; -1 when none or over. */
+static int64_t read_number(const char **p, int64_t max)
+{
+    const char *s = *p;
+    int64_t v = 0;
+    for (; *s >= '0' && *s <= '9'; ++s) {
+        if (v > (max - (*s - '0')) / 10)
+            return -1;
+        v = v * 10 + (*s - '0');
+    }
+    if (s == *p)
+        return -1;
+    *p = s;
+    return v;
+}
+
+/* Like x/mod's ParseTilePath: read leniently, then require the exact path Tile.Path
+ * writes, which refuses leading zeros, missing or misplaced x, signs and widths out
+ * of range; only height 8 and levels 0..7 (a tree of < 2^63 records). */
+int tlog_parse_tile_path(const char *path, int *level, int64_t *n, int *width)
+{
+    static const char head[] = "tile/8/";
+    if (strncmp(path, head, sizeof(head) - 1) != 0 || strlen(path) > 64)
+        return -1;
+    const char *p = path + sizeof(head) - 1;
+    int lev = -1;
+    if (strncmp(p, "data/", 5) == 0)
+        p += 5;
+    else if (p[0] >= '0' && p[0] <= '7' && p[1] == '/')
+        lev = p[0] - '0', p += 2;
+    else
+        return -1;
+    int64_t idx = 0, g;
+    for (;;) {
+        p += *p == 'x';
+        if ((g = read_number(&p, 999)) < 0 || idx > (INT64_MAX - g) / 1000)
+            return -1;
+        idx = idx * 1000 + g;
+        if (*p != '/')
+            break;
+        ++p;
+    }
+    int64_t w = TILE_WIDTH;
+    if (strncmp(p, ".p/", 3) == 0) {
+        p += 3;
+        if ((w = read_number(&p, TILE_WIDTH - 1)) < 1)
+            return -1;
+    }
+    if (*p != '\0')
+        return -1;
+    char canon[96], lv[12] = "data";
+    if (lev >= 0)
+        snprintf(lv, sizeof(lv), "%d", lev);
+    tile_path(lv, idx, (int)w, canon, sizeof(canon));
+    if (strcmp(canon, path) != 0)
+        return -1;
+    *level = lev, *n = idx, *width = (int)w;
+    return 0;
 }
 
 /* ---- inclusion proof ---- */

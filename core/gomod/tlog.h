@@ -51,6 +51,12 @@ void tlog_record_hash(const void *data, size_t len, unsigned char out[32]);
 /* "tile/8/<level>/<NNN>[.p/<width>]" into out. */
 void tlog_tile_path(int level, int64_t n, int width, char *out, size_t len);
 
+/* Parses a tile path as x/mod's tlog.ParseTilePath does, for height 8: exactly
+ * what tile_path writes for a level 0..7 or "data" (level -1), an index in groups
+ * of three digits ("x" before all but the last) and a width 1..255 after ".p/" (256
+ * without). 0 with the parts set, or -1 for anything else. */
+int tlog_parse_tile_path(const char *path, int *level, int64_t *n, int *width);
+
 /* Reads tile (level, n) of exactly width hashes (width * 32 bytes) into out. 0 or -1
  * with a reason in why. */
 typedef int (*tlog_tile_reader)(void *arg, int level, int64_t n, int width, unsigned char *out, char *why, size_t whylen);

@@ -7,7 +7,9 @@
  * every lookup are verified (signature; a lookup's record inclusion too) and their
  * tree must be consistent with stoa's tree head (sumdb_head.h), so a forked or lying
  * database is refused with 502 before any client sees it. Lookups of modules in
- * private namespaces are never forwarded.
+ * private namespaces are never forwarded. Only well-formed names are forwarded at all
+ * (tile paths as x/mod's tlog.ParseTilePath accepts them, no query): anything else is
+ * refused without a request to the database.
  */
 #include "app.h"
 #include "handlers.h"
@@ -19,7 +21,9 @@
 #include "sumdb_fetch.h"
 #include "sumdb_head.h"
 #include "task.h"
+#include "tlog.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -122,6 +126,25 @@ static const char *lookup_refusal(reqctx *rc, const char *sub)
     return NULL;
 }
 
+/* Only the names a checksum database serves are forwarded (and tiles stored): any
+ * other name would be one more upstream request and, for a tile, one more file
+ * kept forever. NULL when sub is one; *code gets 400 or 404 otherwise. */
+static const char *path_refusal(reqctx *rc, const char *sub, int *code)
+{
+    int level, width;
+    int64_t n;
+    *code = 404;
+    if (rc->req->query_at != SIZE_MAX)
+        return *code = 400, "checksum database paths take no query";
+    if (strcmp(sub, "latest") == 0)
+        return NULL;
+    if (strncmp(sub, "lookup/", 7) == 0)
+        return lookup_refusal(rc, sub + 7);
+    if (strncmp(sub, "tile/", 5) == 0)
+        return tlog_parse_tile_path(sub, &level, &n, &width) == 0 ? NULL : "not a tile path of this database";
+    return "unknown checksum database path";
+}
+
 int handler_sumdb(reqctx *rc)
 {
     const char *rest = rc->r.rest, *slash = strchr(rest, '/');
@@ -129,13 +152,12 @@ int handler_sumdb(reqctx *rc)
     if (db == NULL)
         return http_send_text(rc, 404, "checksum database %.*s is not proxied here", (int)(slash ? slash - rest : 64), rest), 0;
     const char *sub = rest[strlen(db->name)] == '/' ? rest + strlen(db->name) + 1 : "";
-    if (strcmp(sub, "supported") == 0)
+    if (strcmp(sub, "supported") == 0 && rc->req->query_at == SIZE_MAX)
         return http_send_body(rc, 200, "text/plain; charset=utf-8", "no-cache", "", 0), 0;
-    const char *refusal = strncmp(sub, "lookup/", 7) == 0 ? lookup_refusal(rc, sub + 7) : NULL;
+    int code;
+    const char *refusal = path_refusal(rc, sub, &code);
     if (refusal != NULL)
-        return http_send_text(rc, 404, "%s", refusal), 0;
-    if (strncmp(sub, "lookup/", 7) != 0 && strncmp(sub, "tile/", 5) != 0 && strcmp(sub, "latest") != 0)
-        return http_send_text(rc, 404, "unknown checksum database path"), 0;
+        return http_send_text(rc, code, "%s", refusal), 0;
     if (the_app->conf->offline && strncmp(sub, "tile/", 5) != 0 && strcmp(sub, "latest") != 0)
         return http_send_text(rc, 404, "offline: checksum database lookups are not available"), 0;
     sumdb_task *s = (sumdb_task *)task_new(rc, sizeof(*s), sumdb_work, sumdb_cont, sumdb_fini);

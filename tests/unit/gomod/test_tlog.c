@@ -42,6 +42,50 @@ static void tile_paths(void **state)
     assert_string_equal(p, "tile/8/2/x001/x234/067");
 }
 
+/* The validator refuses what x/mod's tlog.ParseTilePath refuses: every path but
+ * the one Tile.Path writes for the tile it reads. */
+static void tile_path_parsing(void **state)
+{
+    static const struct { const char *p; int level; int64_t n; int width; } good[] = {
+        {"tile/8/0/000", 0, 0, 256},
+        {"tile/8/0/001.p/5", 0, 1, 5},
+        {"tile/8/1/x001/234.p/17", 1, 1234, 17},
+        {"tile/8/2/x001/x234/067", 2, 1234067, 256},
+        {"tile/8/7/999.p/255", 7, 999, 255},
+        {"tile/8/data/x123/456", -1, 123456, 256},
+        {"tile/8/data/000.p/1", -1, 0, 1},
+        {"tile/8/0/x009/x223/x372/x036/x854/x775/807", 0, INT64_MAX, 256},
+    };
+    static const char *bad[] = {
+        "tile/8/0/000?junk=1", /* the finding: %3F decoded into the name */
+        "tile/8/0/000%3Fjunk=1", "tile/8/0/000#x", "tile/8/0/000/", "tile/8/0/", "tile/8/0", "tile/8/",
+        "tile/8/0/00", "tile/8/0/0000", "tile/8/0/0", /* not three digits */
+        "tile/8/0/x000",                              /* x on the last group */
+        "tile/8/0/001/234",                           /* x missing on a non-last group */
+        "tile/8/0/x000/234",                          /* leading zero group */
+        "tile/8/0/+01", "tile/8/0/-01", "tile/8/0/ 01",
+        "tile/8/0/000.p/0", "tile/8/0/000.p/256", "tile/8/0/000.p/05", "tile/8/0/000.p/+5", "tile/8/0/000.p/",
+        "tile/8/0/000.p/5/6", "tile/8/0/000.p", "tile/8/0/000.p/1000000000000000000000",
+        "tile/8/8/000", "tile/8/00/000", "tile/8/-1/000", "tile/8/01/000", "tile/8/Data/000", "tile/8/data/x000",
+        "tile/4/0/000", "tile/08/0/000", "tile/30/0/000", "tile//0/000", "tile/8/0/../000", "tile/8/0/./000",
+        "tile/8/0/x009/x223/x372/x036/x854/x775/808", /* past int64 */
+        "tile/8/0/x999/x999/x999/x999/x999/x999/x999/999",
+        "lookup/x@v1", "tile", "", "TILE/8/0/000",
+    };
+    int level, width;
+    int64_t n;
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); ++i) {
+        if (tlog_parse_tile_path(good[i].p, &level, &n, &width) != 0)
+            fail_msg("refused %s", good[i].p);
+        assert_int_equal(level, good[i].level);
+        assert_true(n == good[i].n);
+        assert_int_equal(width, good[i].width);
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); ++i)
+        if (tlog_parse_tile_path(bad[i], &level, &n, &width) == 0)
+            fail_msg("accepted %s", bad[i]);
+}
+
 /* A signed note made with a fresh key; returns the verifier key in vkey. */
 static size_t sign_note(const char *name, const char *text, char *vkey, char *note, size_t len)
 {
@@ -275,7 +319,7 @@ static void unreadable_tiles(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(keys),        cmocka_unit_test(tile_paths), cmocka_unit_test(notes),
+        cmocka_unit_test(keys),        cmocka_unit_test(tile_paths), cmocka_unit_test(tile_path_parsing),cmocka_unit_test(notes),
         cmocka_unit_test(note_failures), cmocka_unit_test(proofs),   cmocka_unit_test(consistency),
         cmocka_unit_test(forks),       cmocka_unit_test(unreadable_tiles),
     };
