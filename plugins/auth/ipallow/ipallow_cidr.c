@@ -54,15 +54,13 @@ int ipallow_cidr_parse(const char *s, ipallow_net *out, char *why, size_t whylen
         return snprintf(why, whylen, "'%s': not an IPv4 or IPv6 address or CIDR", s), -1;
     if (slash == NULL)
         return 0;
-    int mapped = out->family == 4 && strchr(s, ':') != NULL; /* ::ffff:a.b.c.d/N counts from 96 */
+    int mapped = out->family == 4 && memchr(s, ':', alen) != NULL; /* ::ffff:a.b.c.d/N counts from 96 */
     char *end;
     long bits = strtol(slash + 1, &end, 10);
-    if (mapped)
-        bits -= 96;
-    int max = out->family == 4 ? 32 : 128;
-    if (end == slash + 1 || *end != '\0' || bits < 0 || bits > max)
-        return snprintf(why, whylen, "'%s': prefix length must be 0 to %d", s, mapped ? 128 : max), -1;
-    out->bits = (int)bits;
+    int min = mapped ? 96 : 0, max = out->family == 4 && !mapped ? 32 : 128;
+    if (end == slash + 1 || *end != '\0' || bits < min || bits > max)
+        return snprintf(why, whylen, "'%s': prefix length must be %d to %d", s, min, max), -1;
+    out->bits = (int)bits - min;
     if (mask(out)) {
         char net[64];
         ipallow_addr_text(out, net, sizeof(net));

@@ -65,6 +65,11 @@ static void cidr_errors(void **state)
     assert_non_null(strstr(why, "did you mean 10.0.0.0/8?"));
     assert_int_equal(ipallow_cidr_parse("2001:db8::1/32", &n, why, sizeof(why)), -1);
     assert_non_null(strstr(why, "2001:db8::/32"));
+    /* A mapped network's prefix counts from the IPv6 address: the message names 96. */
+    assert_int_equal(ipallow_cidr_parse("::ffff:0.0.0.0/95", &n, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "must be 96 to 128"));
+    assert_int_equal(ipallow_cidr_parse("::ffff:10.0.0.0/129", &n, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "must be 96 to 128"));
 }
 
 static void list_parsing(void **state)
