@@ -99,6 +99,8 @@ static const directive upstream_d[] = {
     {"mirror_dir", T_STR, U(mirror_dir), NULL, "direct: where bare git mirrors live (<data root>/git)", NULL, NULL},
     {"netrc", T_STR, U(netrc), NULL, "direct: netrc-style credentials file for https repositories", NULL, NULL},
     {"ssh_key", T_STR, U(ssh_key), NULL, "direct: private key file for ssh repositories", NULL, NULL},
+    {"known_hosts", T_STR, U(known_hosts), NULL,
+     "direct: OpenSSH known_hosts file; ssh host keys not in it are refused (strict)", NULL, NULL},
     {"max_fetch", T_SIZE, U(max_fetch), NULL, "direct: bytes one git fetch may receive", "1GiB", NULL},
 };
 #undef U

@@ -71,6 +71,7 @@ typedef struct conf_upstream {
     char *mirror_dir;       /* bare mirrors; default <data root>/git */
     char *netrc;            /* netrc-style credentials file for https */
     char *ssh_key;          /* private key for ssh:// repositories */
+    char *known_hosts;      /* OpenSSH known_hosts checked strictly for ssh host keys */
     uint64_t max_fetch;     /* bytes one git fetch may receive, default 1 GiB */
 } conf_upstream;
 

@@ -296,7 +296,7 @@ int origin_fetch(const struct conf *c, const conf_upstream *u, const char *relpa
     netrc_lookup(u->netrc, host, user, sizeof(user), pass, sizeof(pass));
     origin_fetch_opts fo = {.connect_ms = u->connect_ms, .total_ms = u->total_ms, .max_bytes = u->max_fetch,
                             .insecure = insecure, .username = user[0] ? user : NULL, .password = pass[0] ? pass : NULL,
-                            .ssh_key = u->ssh_key};
+                            .ssh_key = u->ssh_key, .known_hosts = u->known_hosts, .host = host, .port = port};
     mirror_root(c, u, dir, sizeof(dir));
     origin_git *g = NULL;
     if ((st = origin_git_open(dir, root.url, &g, why, whylen)) != STOA_OK)

@@ -2,6 +2,7 @@
 #include "origin_git.h"
 
 #include "clock.h"
+#include "origin_hostkey.h"
 
 #include <stoa/stoa.h>
 
@@ -102,7 +103,8 @@ typedef struct fetch_ctx {
     const origin_fetch_opts *o;
     int64_t deadline_ms;
     uint64_t bytes;
-    int timed_out, too_large, cred_tries, ssh_unverified;
+    int timed_out, too_large, cred_tries;
+    char hostkey_why[512]; /* why an ssh host key was refused; "" when it was not */
 } fetch_ctx;
 
 static int on_transfer(const git_indexer_progress *p, void *arg)
@@ -122,15 +124,43 @@ static int on_sideband(const char *str, int len, void *arg)
     return clock_mono_ms() > x->deadline_ms ? (x->timed_out = 1, -1) : 0;
 }
 
+/* ssh host keys: checked against known_hosts (strict: unknown or mismatching is
+ * refused); without known_hosts only an insecure repository accepts any key. */
+static int check_hostkey(fetch_ctx *x, const git_cert_hostkey *k)
+{
+    const origin_fetch_opts *o = x->o;
+    if (o->known_hosts == NULL) {
+        if (o->insecure)
+            return 0;
+        snprintf(x->hostkey_why, sizeof(x->hostkey_why), "ssh host key of %s not verified: no known_hosts configured",
+                 o->host ? o->host : "the server");
+        return GIT_ECERTIFICATE;
+    }
+    if (!(k->type & GIT_CERT_SSH_SHA256) && !(k->type & GIT_CERT_SSH_RAW)) {
+        snprintf(x->hostkey_why, sizeof(x->hostkey_why), "ssh host key of %s: no SHA-256 or raw key to check",
+                 o->host ? o->host : "the server");
+        return GIT_ECERTIFICATE;
+    }
+    unsigned char md[32];
+    const unsigned char *raw = (k->type & GIT_CERT_SSH_RAW) ? (const unsigned char *)k->hostkey : NULL;
+    if (raw != NULL)
+        SHA256(raw, k->hostkey_len, md);
+    else
+        memcpy(md, k->hash_sha256, 32);
+    if (origin_hostkey_check(o->known_hosts, o->host ? o->host : "", o->port, raw, raw ? k->hostkey_len : 0, md,
+                             x->hostkey_why, sizeof(x->hostkey_why)) == ORIGIN_HOSTKEY_OK)
+        return 0;
+    return GIT_ECERTIFICATE;
+}
+
 static int on_cert(git_cert *cert, int valid, const char *host, void *arg)
 {
     fetch_ctx *x = arg;
+    (void)host; /* libgit2 passes the host without its port; known_hosts needs both */
+    if (cert->cert_type == GIT_CERT_HOSTKEY_LIBSSH2)
+        return check_hostkey(x, (const git_cert_hostkey *)cert);
     if (x->o->insecure)
         return 0;
-    /* No known_hosts check yet: an ssh host key is refused (strict by default) unless
-     * the repository is listed as insecure. */
-    if (cert->cert_type == GIT_CERT_HOSTKEY_LIBSSH2)
-        return x->ssh_unverified = 1, GIT_ECERTIFICATE;
     return valid ? 0 : GIT_ECERTIFICATE;
 }
 
@@ -223,9 +253,8 @@ static int classify_fetch(const fetch_ctx *x, int rc, char *why, size_t whylen, 
     const char *msg = e != NULL && e->message != NULL ? e->message : "unknown error";
     if (x->timed_out)
         return snprintf(why, whylen, "git fetch %s: timed out after %u ms", url, x->o->total_ms), STOA_TIMEOUT;
-    if (x->ssh_unverified)
-        return snprintf(why, whylen, "git fetch %s: ssh host key not verified (no known_hosts support yet): "
-                        "list the module in insecure to accept it", url), STOA_NOTFOUND;
+    if (x->hostkey_why[0])
+        return snprintf(why, whylen, "git fetch %s: %s", url, x->hostkey_why), STOA_NOTFOUND;
     if (x->too_large)
         return snprintf(why, whylen, "git fetch %s: more than %llu bytes", url, (unsigned long long)x->o->max_bytes),
                STOA_TOOLARGE;

@@ -29,6 +29,8 @@ typedef struct origin_fetch_opts {
     const char *username;  /* credentials for https (NULL = none) */
     const char *password;
     const char *ssh_key;   /* private key file for ssh (NULL = ssh-agent) */
+    const char *known_hosts; /* OpenSSH known_hosts for ssh host keys (NULL: refused unless insecure) */
+    const char *host, *port; /* the remote's, as known_hosts names it */
 } origin_fetch_opts;
 
 typedef struct origin_fetch_stats {
