@@ -26,6 +26,7 @@ struct origin_git {
     git_repository *repo;
     char dir[4096];
     char url[2048];
+    char shown[2048]; /* url without a password, for messages */
     unsigned stripe;
 };
 
@@ -51,6 +52,19 @@ void origin_git_global_init(void)
     pthread_once(&once, init_once);
 }
 
+void origin_redact_url(const char *url, char *out, size_t len)
+{
+    const char *p = strstr(url, "://");
+    const char *h = p != NULL ? p + 3 : url;
+    size_t hl = strcspn(h, "/");
+    const char *at = memchr(h, '@', hl);
+    const char *colon = at != NULL ? memchr(h, ':', (size_t)(at - h)) : NULL;
+    if (colon == NULL)
+        snprintf(out, len, "%s", url);
+    else
+        snprintf(out, len, "%.*s:***%s", (int)(colon - url), url, at);
+}
+
 static int giterr(char *why, size_t whylen, int st, const char *what)
 {
     const git_error *e = git_error_last();
@@ -70,6 +84,7 @@ int origin_git_open(const char *mirror_root, const char *url, origin_git **out, 
     for (int i = 0; i < 20 && n < (int)sizeof(g->dir) - 3; ++i)
         n += snprintf(g->dir + n, sizeof(g->dir) - (size_t)n, "%02x", md[i]);
     snprintf(g->url, sizeof(g->url), "%s", url);
+    origin_redact_url(url, g->shown, sizeof(g->shown));
     g->stripe = md[0] % STRIPES;
     if (mkdir(mirror_root, 0700) != 0 && errno != EEXIST) {
         snprintf(why, whylen, "mirror directory %s: %s", mirror_root, strerror(errno));
@@ -260,9 +275,10 @@ static int classify_fetch(const fetch_ctx *x, int rc, char *why, size_t whylen, 
                STOA_TOOLARGE;
     if (rc == GIT_EAUTH || (e != NULL && e->klass == GIT_ERROR_HTTP && strstr(msg, "401")) ||
         strstr(msg, "authentication") != NULL || strstr(msg, "403") != NULL)
-        return snprintf(why, whylen, "git fetch %s: access denied (%s)%s", url, msg,
-                        x->o->password || x->o->ssh_key ? "; the configured credential was refused" : "; no credential configured"),
-               STOA_NOTFOUND;
+        return snprintf(why, whylen, "git fetch %s: access denied (%s); %s%s", url,
+                        e != NULL && e->message != NULL ? msg : "the server refused the credential",
+                        x->o->credential ? "the configured credential was refused: " : "no credential configured",
+                        x->o->credential ? x->o->credential : ""), STOA_NOTFOUND;
     if (strstr(msg, "404") != NULL || strstr(msg, "not found") != NULL || strstr(msg, "does not appear to be a git") != NULL)
         return snprintf(why, whylen, "git fetch %s: repository not found (%s)", url, msg), STOA_NOTFOUND;
     if (rc == GIT_ECERTIFICATE || (e != NULL && e->klass == GIT_ERROR_SSL))
@@ -302,7 +318,7 @@ static int fetch_locked(origin_git *g, const origin_fetch_opts *o, origin_fetch_
     int rc = git_remote_fetch(remote, &refspecs, &fo, NULL);
     if (stats != NULL)
         *stats = (origin_fetch_stats){.fetched = 1, .bytes = x.bytes, .seconds = (double)(clock_mono_ms() - t0) / 1000.0};
-    int st = rc == 0 ? STOA_OK : classify_fetch(&x, rc, why, whylen, g->url);
+    int st = rc == 0 ? STOA_OK : classify_fetch(&x, rc, why, whylen, g->shown);
     if (st == STOA_OK) {
         sync_refs(g, remote);
         touch_fetched(g);

@@ -16,7 +16,9 @@ start_git_server() {
         --log "$GIT_LOG" "$@" 2>>"$TMP/git.$n.err" &
     PIDS+=($!)
     wait_for test -s "$TMP/git.$n.port" || fail "git server did not start"
-    GIT_URL="http://127.0.0.1:$(cat "$TMP/git.$n.port")"
+    local scheme=http
+    [[ " $* " != *" --tls-cert "* ]] || scheme=https
+    GIT_URL="$scheme://127.0.0.1:$(cat "$TMP/git.$n.port")"
     touch "$GIT_LOG"
     printf '[url "%s/git/stoatest/"]\n\tinsteadOf = https://github.com/stoatest/\n' "$GIT_URL" >"$GIT_TEST_CONFIG"
 }
