@@ -75,6 +75,33 @@ static void zero_init(void *p)
 
 /* ---- tables ---- */
 
+#define R(f) offsetof(conf_rule, f)
+static const directive rule_d[] = {
+    {"match", T_STR, R(match), NULL, "GOPRIVATE-style globs of the leading module path elements (the repository root)", NULL, NULL},
+    {"url", T_STR, R(url), NULL, "repository URL template ({root} {host} {path})", NULL, NULL},
+    {"subdir", T_STR, R(subdir), NULL, "directory of the root's module in the repository (tags are prefixed by it)", NULL, NULL},
+    {"ssh_key", T_STR, R(ssh_key), NULL, "private key file for this rule's ssh repositories", NULL, NULL},
+    {"known_hosts", T_STR, R(known_hosts), NULL, "OpenSSH known_hosts for this rule's ssh repositories", NULL, NULL},
+    {"netrc", T_STR, R(netrc), NULL, "netrc-style credentials file for this rule's https repositories", NULL, NULL},
+    {"token", T_STR, R(token), NULL, "https password or token for this rule (never logged)", NULL, NULL},
+    {"user", T_STR, R(user), NULL, "https user name with token (git)", NULL, NULL},
+};
+#undef R
+static const table rule_t = {rule_d, sizeof(rule_d) / sizeof(rule_d[0]), sizeof(conf_rule), zero_init};
+
+/* The string form of a rule: "MATCH URL-TEMPLATE". */
+static int rule_from_string(conf_rule *r, const char *s)
+{
+    size_t pl = strcspn(s, " \t");
+    const char *url = s + pl + strspn(s + pl, " \t");
+    if (pl == 0 || *url == '\0')
+        return -1;
+    r->url = mem_strdup(url);
+    r->match = mem_strdup(s);
+    r->match[pl] = '\0';
+    return 0;
+}
+
 #define U(f) offsetof(conf_upstream, f)
 static const directive upstream_d[] = {
     {"name", T_STR, U(name), NULL, "name shown in logs, metrics and errors (default: the URL's host)", NULL, NULL},
@@ -93,12 +120,14 @@ static const directive upstream_d[] = {
     {"fail_timeout", T_DURATION, U(fail_timeout_ms), NULL, "how long an open circuit is skipped", "30s", NULL},
     {"probe_interval", T_DURATION, U(probe_interval_ms), NULL, "how often an open circuit is probed", "5s", NULL},
     {"direct", T_BOOL, U(direct), NULL, "the module's own git repository instead of a GOPROXY (no url)", NULL, NULL},
-    {"rules", T_STRLIST, U(rules), NULL, "direct: 'PATTERN URL-TEMPLATE' ({root} {host} {path}), first match wins", NULL, NULL},
+    {"rules", T_LIST, U(rules), &rule_t, "direct: 'MATCH URL-TEMPLATE' or {match, url, ...}, first match wins", NULL, NULL},
     {"insecure", T_STR, U(insecure), NULL, "direct: GOINSECURE-style patterns allowed plain http or unverified TLS", NULL, NULL},
     {"private_hosts", T_STR, U(private_hosts), NULL, "direct: hosts allowed to resolve to loopback/private addresses", NULL, NULL},
     {"mirror_dir", T_STR, U(mirror_dir), NULL, "direct: where bare git mirrors live (<data root>/git)", NULL, NULL},
     {"netrc", T_STR, U(netrc), NULL, "direct: netrc-style credentials file for https repositories", NULL, NULL},
     {"ssh_key", T_STR, U(ssh_key), NULL, "direct: private key file for ssh repositories", NULL, NULL},
+    {"known_hosts", T_STR, U(known_hosts), NULL,
+     "direct: OpenSSH known_hosts file; ssh host keys not in it are refused (strict)", NULL, NULL},
     {"max_fetch", T_SIZE, U(max_fetch), NULL, "direct: bytes one git fetch may receive", "1GiB", NULL},
 };
 #undef U
@@ -527,7 +556,10 @@ static void set_node(walk *w, const directive *d, yaml_node_t *v, void *base, co
             void *e = list_append(field, d->elem);
             char w2[400];
             snprintf(w2, sizeof(w2), "%s[%zu]", where, i);
-            if (item->type != YAML_MAPPING_NODE)
+            if (d->elem == &rule_t && item->type == YAML_SCALAR_NODE) {
+                if (rule_from_string(e, scalar(item)) != 0)
+                    err_add(w->e, "%s:%u: %s: expected 'MATCH URL-TEMPLATE'", w->file, line_of(item), w2);
+            } else if (item->type != YAML_MAPPING_NODE)
                 err_add(w->e, "%s:%u: %s: expected a mapping", w->file, line_of(item), w2);
             else if (e != NULL)
                 walk_map(w, item, "", d->elem, e, w2);
@@ -912,6 +944,9 @@ static void check_upstreams(struct conf *c, errs *e)
                 err_add(e, "upstreams[%zu].name: '%s' is used twice; names must be unique", i, u->name);
         if (u->max_fails == 0)
             u->max_fails = 1;
+        for (size_t k = 0; k < u->nrules; ++k)
+            if (u->rules[k].match == NULL || u->rules[k].url == NULL)
+                err_add(e, "upstreams[%zu].rules[%zu]: needs match and url", i, k);
     }
     int all_private = c->nnamespaces > 0;
     for (size_t i = 0; i < c->nnamespaces; ++i)
@@ -1097,6 +1132,7 @@ void conf_dump_reference(FILE *out)
         const char *parent; /* the list's key in top_d */
     } tables[] = {{"", "", &top_t, NULL},
                   {"upstreams[N].", "UPSTREAMS_N_", &upstream_t, "upstreams"},
+                  {"upstreams[N].rules[N].", "UPSTREAMS_N_RULES_N_", &rule_t, "upstreams"},
                   {"sumdbs[N].", "SUMDBS_N_", &sumdb_t, "sumdbs"},
                   {"repositories[N].", "REPOSITORIES_N_", &repo_t, "repositories"},
                   {"namespaces[N].", "NAMESPACES_N_", &ns_t, "namespaces"},

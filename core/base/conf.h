@@ -48,6 +48,20 @@ typedef enum conf_redirects {
     CONF_REDIR_NONE = 2,        /* a redirect is an upstream failure */
 } conf_redirects;
 
+/* A direct upstream's rule: module paths matching `match` live in the repository at
+ * `url` (a template), optionally in a subdirectory, with credentials of their own that
+ * replace the upstream's. Written as a string "MATCH URL" or as a mapping. */
+typedef struct conf_rule {
+    char *match;       /* GOPRIVATE-style globs of the leading path elements (the root) */
+    char *url;         /* repository URL template: {root} {host} {path} */
+    char *subdir;      /* directory of the root's module in the repository, NULL = top */
+    char *ssh_key;     /* these replace the upstream's own for this rule's repositories */
+    char *known_hosts;
+    char *netrc;
+    char *token;       /* https password (with user, default "git"); never logged */
+    char *user;
+} conf_rule;
+
 typedef struct conf_upstream {
     char *name;             /* default: the URL's host */
     char *url;              /* http(s)://host[:port][/path], no trailing slash */
@@ -64,13 +78,14 @@ typedef struct conf_upstream {
     uint32_t probe_interval_ms; /* active probing of an open circuit, default 5000 */
     /* direct: the module's own git repository (core/origin/), not a GOPROXY */
     int direct;             /* direct: true; url is then unused */
-    char **rules;           /* "PATTERN URL-TEMPLATE": module paths -> repository URLs */
+    conf_rule *rules;       /* module paths -> repository URLs, first match wins */
     size_t nrules;
     char *insecure;         /* GOINSECURE-style patterns: plain http / unverified TLS allowed */
     char *private_hosts;    /* glob patterns of hosts that may resolve to internal addresses */
     char *mirror_dir;       /* bare mirrors; default <data root>/git */
     char *netrc;            /* netrc-style credentials file for https */
     char *ssh_key;          /* private key for ssh:// repositories */
+    char *known_hosts;      /* OpenSSH known_hosts checked strictly for ssh host keys */
     uint64_t max_fetch;     /* bytes one git fetch may receive, default 1 GiB */
 } conf_upstream;
 

@@ -198,6 +198,48 @@ static void netrc_lookup(const char *file, const char *host, char *user, size_t 
     fclose(f);
 }
 
+/* The credentials a repository gets: its rule's own, else the upstream's. desc says
+ * where they came from, for error text; it never holds a secret. */
+typedef struct creds {
+    char user[512], pass[512];
+    const char *ssh_key, *known_hosts;
+    char desc[700];
+} creds;
+
+static int is_ssh_url(const char *url)
+{
+    return strncmp(url, "ssh://", 6) == 0 || (strstr(url, "://") == NULL && strchr(url, '@') != NULL);
+}
+
+static void pick_creds(const conf_upstream *u, const origin_root *root, const char *host, creds *k)
+{
+    const conf_rule *r = root->rule;
+    char who[64] = "the upstream's";
+    if (r != NULL)
+        snprintf(who, sizeof(who), "rules[%zu]'s", root->rule_index);
+    k->ssh_key = r != NULL && r->ssh_key != NULL ? r->ssh_key : u->ssh_key;
+    k->known_hosts = r != NULL && r->known_hosts != NULL ? r->known_hosts : u->known_hosts;
+    k->user[0] = k->pass[0] = k->desc[0] = '\0';
+    if (is_ssh_url(root->url)) {
+        if (k->ssh_key != NULL)
+            snprintf(k->desc, sizeof(k->desc), "%s ssh_key %s", r != NULL && r->ssh_key ? who : "the upstream's", k->ssh_key);
+        else
+            snprintf(k->desc, sizeof(k->desc), "the ssh agent");
+        return;
+    }
+    if (r != NULL && r->token != NULL) {
+        snprintf(k->user, sizeof(k->user), "%s", r->user != NULL ? r->user : "git");
+        snprintf(k->pass, sizeof(k->pass), "%s", r->token);
+        snprintf(k->desc, sizeof(k->desc), "%s token (user %s)", who, k->user);
+        return;
+    }
+    const char *netrc = r != NULL && r->netrc != NULL ? r->netrc : u->netrc;
+    netrc_lookup(netrc, host, k->user, sizeof(k->user), k->pass, sizeof(k->pass));
+    if (k->pass[0])
+        snprintf(k->desc, sizeof(k->desc), "%s netrc %s (machine %s)", r != NULL && r->netrc ? who : "the upstream's",
+                 netrc, host);
+}
+
 /* ---- answers ---- */
 
 static int write_all(int fd, const char *p, size_t n, char *why, size_t whylen)
@@ -291,12 +333,15 @@ int origin_fetch(const struct conf *c, const conf_upstream *u, const char *relpa
         return snprintf(why, whylen, "%s: unsupported repository URL", root.url), STOA_NOTFOUND;
     if ((st = check_host(u, root.url, why, whylen)) != STOA_OK)
         return st;
-    char host[256], port[16], user[512], pass[512], dir[4096], tmp[4096];
+    char host[256], port[16], dir[4096], tmp[4096], shown[2048];
     url_host(root.url, host, sizeof(host), port, sizeof(port));
-    netrc_lookup(u->netrc, host, user, sizeof(user), pass, sizeof(pass));
+    creds k;
+    pick_creds(u, &root, host, &k);
     origin_fetch_opts fo = {.connect_ms = u->connect_ms, .total_ms = u->total_ms, .max_bytes = u->max_fetch,
-                            .insecure = insecure, .username = user[0] ? user : NULL, .password = pass[0] ? pass : NULL,
-                            .ssh_key = u->ssh_key};
+                            .insecure = insecure, .username = k.user[0] ? k.user : NULL,
+                            .password = k.pass[0] ? k.pass : NULL, .ssh_key = k.ssh_key, .known_hosts = k.known_hosts,
+                            .host = host, .port = port, .credential = k.desc[0] ? k.desc : NULL};
+    origin_redact_url(root.url, shown, sizeof(shown));
     mirror_root(c, u, dir, sizeof(dir));
     origin_git *g = NULL;
     if ((st = origin_git_open(dir, root.url, &g, why, whylen)) != STOA_OK)
@@ -306,11 +351,11 @@ int origin_fetch(const struct conf *c, const conf_upstream *u, const char *relpa
     if (fs.fetched || st != STOA_OK)
         origin_metrics_fetch(host, st == STOA_OK, fs.bytes, fs.seconds);
     if (st == STOA_OK && fs.fetched)
-        log_msg(STOA_LOG_INFO, "origin", "fetched %s (%s, %s): %llu bytes in %.2f s", root.url, root.root, root.how,
+        log_msg(STOA_LOG_INFO, "origin", "fetched %s (%s, %s): %llu bytes in %.2f s", shown, root.root, root.how,
                 (unsigned long long)fs.bytes, fs.seconds);
     origin_module m;
     if (st == STOA_OK)
-        st = origin_module_init(&m, g, root.root, r.module, why, whylen);
+        st = origin_module_init(&m, g, root.root, root.rule != NULL ? root.rule->subdir : NULL, r.module, why, whylen);
     snprintf(tmp, sizeof(tmp), "%s", c->tmp_dir != NULL ? c->tmp_dir : "./stoa-data/tmp");
     if (st == STOA_OK)
         st = answer(&m, &r, tmp, fd, why, whylen);

@@ -2,6 +2,7 @@
 #include "origin_git.h"
 
 #include "clock.h"
+#include "origin_hostkey.h"
 
 #include <stoa/stoa.h>
 
@@ -25,6 +26,7 @@ struct origin_git {
     git_repository *repo;
     char dir[4096];
     char url[2048];
+    char shown[2048]; /* url without a password, for messages */
     unsigned stripe;
 };
 
@@ -50,6 +52,19 @@ void origin_git_global_init(void)
     pthread_once(&once, init_once);
 }
 
+void origin_redact_url(const char *url, char *out, size_t len)
+{
+    const char *p = strstr(url, "://");
+    const char *h = p != NULL ? p + 3 : url;
+    size_t hl = strcspn(h, "/");
+    const char *at = memchr(h, '@', hl);
+    const char *colon = at != NULL ? memchr(h, ':', (size_t)(at - h)) : NULL;
+    if (colon == NULL)
+        snprintf(out, len, "%s", url);
+    else
+        snprintf(out, len, "%.*s:***%s", (int)(colon - url), url, at);
+}
+
 static int giterr(char *why, size_t whylen, int st, const char *what)
 {
     const git_error *e = git_error_last();
@@ -69,6 +84,7 @@ int origin_git_open(const char *mirror_root, const char *url, origin_git **out, 
     for (int i = 0; i < 20 && n < (int)sizeof(g->dir) - 3; ++i)
         n += snprintf(g->dir + n, sizeof(g->dir) - (size_t)n, "%02x", md[i]);
     snprintf(g->url, sizeof(g->url), "%s", url);
+    origin_redact_url(url, g->shown, sizeof(g->shown));
     g->stripe = md[0] % STRIPES;
     if (mkdir(mirror_root, 0700) != 0 && errno != EEXIST) {
         snprintf(why, whylen, "mirror directory %s: %s", mirror_root, strerror(errno));
@@ -102,7 +118,8 @@ typedef struct fetch_ctx {
     const origin_fetch_opts *o;
     int64_t deadline_ms;
     uint64_t bytes;
-    int timed_out, too_large, cred_tries, ssh_unverified;
+    int timed_out, too_large, cred_tries;
+    char hostkey_why[512]; /* why an ssh host key was refused; "" when it was not */
 } fetch_ctx;
 
 static int on_transfer(const git_indexer_progress *p, void *arg)
@@ -122,15 +139,43 @@ static int on_sideband(const char *str, int len, void *arg)
     return clock_mono_ms() > x->deadline_ms ? (x->timed_out = 1, -1) : 0;
 }
 
+/* ssh host keys: checked against known_hosts (strict: unknown or mismatching is
+ * refused); without known_hosts only an insecure repository accepts any key. */
+static int check_hostkey(fetch_ctx *x, const git_cert_hostkey *k)
+{
+    const origin_fetch_opts *o = x->o;
+    if (o->known_hosts == NULL) {
+        if (o->insecure)
+            return 0;
+        snprintf(x->hostkey_why, sizeof(x->hostkey_why), "ssh host key of %s not verified: no known_hosts configured",
+                 o->host ? o->host : "the server");
+        return GIT_ECERTIFICATE;
+    }
+    if (!(k->type & GIT_CERT_SSH_SHA256) && !(k->type & GIT_CERT_SSH_RAW)) {
+        snprintf(x->hostkey_why, sizeof(x->hostkey_why), "ssh host key of %s: no SHA-256 or raw key to check",
+                 o->host ? o->host : "the server");
+        return GIT_ECERTIFICATE;
+    }
+    unsigned char md[32];
+    const unsigned char *raw = (k->type & GIT_CERT_SSH_RAW) ? (const unsigned char *)k->hostkey : NULL;
+    if (raw != NULL)
+        SHA256(raw, k->hostkey_len, md);
+    else
+        memcpy(md, k->hash_sha256, 32);
+    if (origin_hostkey_check(o->known_hosts, o->host ? o->host : "", o->port, raw, raw ? k->hostkey_len : 0, md,
+                             x->hostkey_why, sizeof(x->hostkey_why)) == ORIGIN_HOSTKEY_OK)
+        return 0;
+    return GIT_ECERTIFICATE;
+}
+
 static int on_cert(git_cert *cert, int valid, const char *host, void *arg)
 {
     fetch_ctx *x = arg;
+    (void)host; /* libgit2 passes the host without its port; known_hosts needs both */
+    if (cert->cert_type == GIT_CERT_HOSTKEY_LIBSSH2)
+        return check_hostkey(x, (const git_cert_hostkey *)cert);
     if (x->o->insecure)
         return 0;
-    /* No known_hosts check yet: an ssh host key is refused (strict by default) unless
-     * the repository is listed as insecure. */
-    if (cert->cert_type == GIT_CERT_HOSTKEY_LIBSSH2)
-        return x->ssh_unverified = 1, GIT_ECERTIFICATE;
     return valid ? 0 : GIT_ECERTIFICATE;
 }
 
@@ -223,17 +268,17 @@ static int classify_fetch(const fetch_ctx *x, int rc, char *why, size_t whylen, 
     const char *msg = e != NULL && e->message != NULL ? e->message : "unknown error";
     if (x->timed_out)
         return snprintf(why, whylen, "git fetch %s: timed out after %u ms", url, x->o->total_ms), STOA_TIMEOUT;
-    if (x->ssh_unverified)
-        return snprintf(why, whylen, "git fetch %s: ssh host key not verified (no known_hosts support yet): "
-                        "list the module in insecure to accept it", url), STOA_NOTFOUND;
+    if (x->hostkey_why[0])
+        return snprintf(why, whylen, "git fetch %s: %s", url, x->hostkey_why), STOA_NOTFOUND;
     if (x->too_large)
         return snprintf(why, whylen, "git fetch %s: more than %llu bytes", url, (unsigned long long)x->o->max_bytes),
                STOA_TOOLARGE;
     if (rc == GIT_EAUTH || (e != NULL && e->klass == GIT_ERROR_HTTP && strstr(msg, "401")) ||
         strstr(msg, "authentication") != NULL || strstr(msg, "403") != NULL)
-        return snprintf(why, whylen, "git fetch %s: access denied (%s)%s", url, msg,
-                        x->o->password || x->o->ssh_key ? "; the configured credential was refused" : "; no credential configured"),
-               STOA_NOTFOUND;
+        return snprintf(why, whylen, "git fetch %s: access denied (%s); %s%s", url,
+                        e != NULL && e->message != NULL ? msg : "the server refused the credential",
+                        x->o->credential ? "the configured credential was refused: " : "no credential configured",
+                        x->o->credential ? x->o->credential : ""), STOA_NOTFOUND;
     if (strstr(msg, "404") != NULL || strstr(msg, "not found") != NULL || strstr(msg, "does not appear to be a git") != NULL)
         return snprintf(why, whylen, "git fetch %s: repository not found (%s)", url, msg), STOA_NOTFOUND;
     if (rc == GIT_ECERTIFICATE || (e != NULL && e->klass == GIT_ERROR_SSL))
@@ -273,7 +318,7 @@ static int fetch_locked(origin_git *g, const origin_fetch_opts *o, origin_fetch_
     int rc = git_remote_fetch(remote, &refspecs, &fo, NULL);
     if (stats != NULL)
         *stats = (origin_fetch_stats){.fetched = 1, .bytes = x.bytes, .seconds = (double)(clock_mono_ms() - t0) / 1000.0};
-    int st = rc == 0 ? STOA_OK : classify_fetch(&x, rc, why, whylen, g->url);
+    int st = rc == 0 ? STOA_OK : classify_fetch(&x, rc, why, whylen, g->shown);
     if (st == STOA_OK) {
         sync_refs(g, remote);
         touch_fetched(g);

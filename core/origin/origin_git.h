@@ -29,6 +29,9 @@ typedef struct origin_fetch_opts {
     const char *username;  /* credentials for https (NULL = none) */
     const char *password;
     const char *ssh_key;   /* private key file for ssh (NULL = ssh-agent) */
+    const char *known_hosts; /* OpenSSH known_hosts for ssh host keys (NULL: refused unless insecure) */
+    const char *host, *port; /* the remote's, as known_hosts names it */
+    const char *credential;  /* where the credential came from, for a refusal's text; NULL: none */
 } origin_fetch_opts;
 
 typedef struct origin_fetch_stats {
@@ -54,6 +57,10 @@ typedef struct origin_tag {
 } origin_tag;
 
 void origin_git_global_init(void);
+
+/* url with the password of its user info (https://user:secret@host/) replaced by "***":
+ * the form used in messages and logs. */
+void origin_redact_url(const char *url, char *out, size_t len);
 
 /* Opens (creating if needed) the mirror of url. STOA_OK or STOA_INTERNAL. */
 int origin_git_open(const char *mirror_root, const char *url, origin_git **out, char *why, size_t whylen);

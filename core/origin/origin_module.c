@@ -245,7 +245,8 @@ static int has_path_prefix(const char *s, const char *prefix)
     return strncmp(s, prefix, n) == 0 && (s[n] == '\0' || s[n] == '/');
 }
 
-int origin_module_init(origin_module *m, origin_git *g, const char *root, const char *path, char *why, size_t whylen)
+int origin_module_init(origin_module *m, origin_git *g, const char *root, const char *subdir, const char *path,
+                       char *why, size_t whylen)
 {
     memset(m, 0, sizeof(*m));
     m->g = g;
@@ -271,6 +272,16 @@ int origin_module_init(origin_module *m, origin_git *g, const char *root, const 
         while (*d == '/')
             ++d;
         snprintf(m->code_dir, sizeof(m->code_dir), "%s", d);
+    }
+    if (subdir != NULL && subdir[strspn(subdir, "/")] != '\0') {
+        char sub[512];
+        snprintf(sub, sizeof(sub), "%s", subdir + strspn(subdir, "/"));
+        for (size_t n = strlen(sub); n > 0 && sub[n - 1] == '/';)
+            sub[--n] = '\0';
+        char joined[1100];
+        if (snprintf(joined, sizeof(joined), "%s%s%s", sub, m->code_dir[0] ? "/" : "", m->code_dir) >= (int)sizeof(m->code_dir))
+            return snprintf(why, whylen, "subdirectory %s: path too long", sub), STOA_NOTFOUND;
+        snprintf(m->code_dir, sizeof(m->code_dir), "%s", joined);
     }
     return STOA_OK;
 }

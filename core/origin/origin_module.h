@@ -36,8 +36,11 @@ typedef struct origin_info {
     int64_t time;           /* commit time, Unix seconds */
 } origin_info;
 
-/* STOA_OK; STOA_NOTFOUND when path is not below root (why says so). */
-int origin_module_init(origin_module *m, origin_git *g, const char *root, const char *path, char *why, size_t whylen);
+/* subdir: the directory of root's module in the repository ("" or NULL: the top), as
+ * a go-import tag's subdirectory: it prefixes codeDir, so tags too.
+ * STOA_OK; STOA_NOTFOUND when path is not below root (why says so). */
+int origin_module_init(origin_module *m, origin_git *g, const char *root, const char *subdir, const char *path,
+                       char *why, size_t whylen);
 
 /* The @v/list answer: versions one per line, sorted, into a malloc'd string. */
 int origin_module_list(origin_module *m, char **out, char *why, size_t whylen);

@@ -186,10 +186,10 @@ static int expand(const char *tmpl, const char *root, char *out, size_t len)
     return n + 1 < len ? 0 : -1;
 }
 
-/* The leading elements of module matched by one glob of pattern, or 0. */
-static size_t rule_root(const char *pattern, size_t plen, const char *module)
+/* The leading elements of module matched by the glob [pattern, pattern+plen), or 0. */
+static size_t glob_root(const char *pattern, size_t plen, const char *module)
 {
-    char pat[512];
+    char pat[512], lead[512];
     if (plen == 0 || plen >= sizeof(pat))
         return 0;
     memcpy(pat, pattern, plen);
@@ -198,29 +198,39 @@ static size_t rule_root(const char *pattern, size_t plen, const char *module)
     for (size_t i = 0; i < plen; ++i)
         n += pat[i] == '/';
     size_t rl = elems_len(module, n);
-    if (rl == 0)
-        return 0;
-    char lead[512];
-    if (rl >= sizeof(lead))
+    if (rl == 0 || rl >= sizeof(lead))
         return 0;
     memcpy(lead, module, rl);
     lead[rl] = '\0';
     return modpath_match_patterns(pat, lead) ? rl : 0;
 }
 
+/* The root length for the first glob of a comma list that matches, or 0. */
+static size_t rule_root(const char *match, const char *module)
+{
+    for (const char *p = match; *p;) {
+        size_t n = strcspn(p, ",");
+        size_t rl = glob_root(p, n, module);
+        if (rl > 0)
+            return rl;
+        p += n + (p[n] == ',');
+    }
+    return 0;
+}
+
 static int apply_rules(const origin_resolve_cfg *cfg, const char *module, origin_root *out, char *why, size_t whylen)
 {
     for (size_t i = 0; i < cfg->nrules; ++i) {
-        const char *r = cfg->rules[i];
-        size_t pl = strcspn(r, " \t");
-        const char *tmpl = r + pl + strspn(r + pl, " \t");
-        size_t rl = rule_root(r, pl, module);
-        if (rl == 0 || *tmpl == '\0')
+        const conf_rule *r = &cfg->rules[i];
+        size_t rl = r->match != NULL && r->url != NULL ? rule_root(r->match, module) : 0;
+        if (rl == 0)
             continue;
         snprintf(out->root, sizeof(out->root), "%.*s", (int)rl, module);
-        if (expand(tmpl, out->root, out->url, sizeof(out->url)) != 0)
+        if (expand(r->url, out->root, out->url, sizeof(out->url)) != 0)
             return snprintf(why, whylen, "rule %zu: repository URL too long", i), STOA_INVALID;
         snprintf(out->how, sizeof(out->how), "rule");
+        out->rule = r;
+        out->rule_index = i;
         return STOA_OK;
     }
     return STOA_NOTFOUND;

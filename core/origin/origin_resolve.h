@@ -2,9 +2,9 @@
  * Module path -> git repository, as the go command's vcs.RepoRootForImportPath does it
  * in module mode, with explicit rules first.
  *
- * Order: (1) config rules "PATTERN URL-TEMPLATE": PATTERN is a GOPRIVATE-style glob
- * list matched against the leading path elements (the matched elements are the root);
- * the template may use {root}, {host} and {path} (the root without its host); (2) the
+ * Order: (1) config rules (conf_rule): match is a GOPRIVATE-style glob list matched
+ * against the leading path elements (the elements a glob matched are the root); the url
+ * template may use {root}, {host} and {path} (the root without its host); (2) the
  * go command's static table (github.com, bitbucket.org, hub.jazz.net, git.apache.org,
  * git.openstack.org) and `.git`-qualified paths (host/a/b.git/sub: root host/a/b.git,
  * https://host/a/b.git); (3) `?go-get=1` discovery: GET https://<path>?go-get=1, the
@@ -19,6 +19,8 @@
 #ifndef STOA_ORIGIN_RESOLVE_H
 #define STOA_ORIGIN_RESOLVE_H
 
+#include "conf.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,10 +28,12 @@ typedef struct origin_root {
     char root[512];   /* import path of the repository root */
     char url[2048];   /* repository URL */
     char how[16];     /* "rule", "static", "meta" */
+    const conf_rule *rule; /* the rule that matched (subdir, credentials), NULL if none */
+    size_t rule_index;
 } origin_root;
 
 typedef struct origin_resolve_cfg {
-    char **rules;           /* "PATTERN URL-TEMPLATE" */
+    const conf_rule *rules;
     size_t nrules;
     const char *insecure;   /* GOINSECURE patterns, may be NULL */
     uint32_t connect_ms, total_ms;

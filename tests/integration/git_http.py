@@ -5,13 +5,16 @@ clients send). Also serves go-get meta pages from --meta DIR (GET /<path>?go-get
 DIR/<path>.html).
 
   git_http.py --root DIR --port-file FILE [--meta DIR] [--log FILE] [--user U --password P]
+              [--auth PREFIX=USER:PASSWORD ...] [--tls-cert PEM --tls-key PEM]
 
 Repositories are DIR/<name>; every URL under /git/ goes to http-backend. With --user,
-every request needs that basic-auth credential (401 otherwise)."""
+every request needs that basic-auth credential (401 otherwise); --auth gives the paths
+under /git/PREFIX a credential of their own instead. With --tls-cert it speaks HTTPS."""
 import argparse
 import base64
 import http.server
 import os
+import ssl
 import subprocess
 import sys
 import urllib.parse
@@ -25,7 +28,14 @@ def main():
     ap.add_argument("--log")
     ap.add_argument("--user")
     ap.add_argument("--password")
+    ap.add_argument("--auth", action="append", default=[])
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
     a = ap.parse_args()
+    auth = {}
+    for spec in a.auth:
+        prefix, _, cred = spec.partition("=")
+        auth["/git/" + prefix.strip("/")] = tuple(cred.split(":", 1))
     log = open(a.log, "a", buffering=1) if a.log else None
 
     class H(http.server.BaseHTTPRequestHandler):
@@ -48,10 +58,18 @@ def main():
             n = int(self.headers.get("Content-Length") or 0)
             return self.rfile.read(n) if n else b""
 
+        def credential(self):
+            path = urllib.parse.urlsplit(self.path).path
+            for prefix, cred in auth.items():
+                if path == prefix or path.startswith(prefix + "/") or path.startswith(prefix + "."):
+                    return cred
+            return (a.user, a.password) if a.user else None
+
         def authorized(self):
-            if not a.user:
+            cred = self.credential()
+            if cred is None:
                 return True
-            want = "Basic " + base64.b64encode(("%s:%s" % (a.user, a.password)).encode()).decode()
+            want = "Basic " + base64.b64encode(("%s:%s" % cred).encode()).decode()
             if self.headers.get("Authorization") == want:
                 return True
             self.send_response(401)
@@ -95,8 +113,8 @@ def main():
                 "GIT_PROTOCOL": self.headers.get("Git-Protocol", ""),
                 "HTTP_CONTENT_ENCODING": self.headers.get("Content-Encoding", ""),
             }
-            if a.user:
-                env["REMOTE_USER"] = a.user
+            if self.credential():
+                env["REMOTE_USER"] = self.credential()[0]
             p = subprocess.run(["git", "http-backend"], input=data, env=env, capture_output=True)
             head, _, rest = p.stdout.partition(b"\r\n\r\n")
             if not _:
@@ -120,6 +138,10 @@ def main():
         do_GET = do_POST = handle_any
 
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    if a.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(a.tls_cert, a.tls_key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     with open(a.port_file + ".tmp", "w") as f:
         f.write(str(srv.server_address[1]))
     os.rename(a.port_file + ".tmp", a.port_file)

@@ -166,12 +166,13 @@ http_status() {
 }
 
 # make_tls_cert -> TLS_CA, TLS_CERT, TLS_KEY: a throw-away CA and a server certificate
-# for 127.0.0.1 and ::1 (the go command trusts it through SSL_CERT_FILE=$TLS_CA).
+# for 127.0.0.1 and ::1 (the go command trusts it through SSL_CERT_FILE=$TLS_CA). The
+# DNS:127.0.0.1 entry is for mbedTLS (libgit2's TLS in Debian), which matches no IP SANs.
 make_tls_cert() {
     TLS_CA="$TMP/ca.pem" TLS_CERT="$TMP/server.pem" TLS_KEY="$TMP/server.key"
     openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=stoa-test-ca -keyout "$TMP/ca.key" -out "$TLS_CA" 2>/dev/null
     openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout "$TLS_KEY" -out "$TMP/server.csr" 2>/dev/null
-    printf 'subjectAltName=IP:127.0.0.1,IP:::1\n' >"$TMP/san.ext"
+    printf 'subjectAltName=IP:127.0.0.1,IP:::1,DNS:127.0.0.1\n' >"$TMP/san.ext"
     openssl x509 -req -in "$TMP/server.csr" -CA "$TLS_CA" -CAkey "$TMP/ca.key" -CAcreateserial -days 2 \
         -extfile "$TMP/san.ext" -out "$TLS_CERT" 2>/dev/null || fail "cannot make a test certificate"
 }

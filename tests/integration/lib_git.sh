@@ -16,7 +16,9 @@ start_git_server() {
         --log "$GIT_LOG" "$@" 2>>"$TMP/git.$n.err" &
     PIDS+=($!)
     wait_for test -s "$TMP/git.$n.port" || fail "git server did not start"
-    GIT_URL="http://127.0.0.1:$(cat "$TMP/git.$n.port")"
+    local scheme=http
+    [[ " $* " != *" --tls-cert "* ]] || scheme=https
+    GIT_URL="$scheme://127.0.0.1:$(cat "$TMP/git.$n.port")"
     touch "$GIT_LOG"
     printf '[url "%s/git/stoatest/"]\n\tinsteadOf = https://github.com/stoatest/\n' "$GIT_URL" >"$GIT_TEST_CONFIG"
 }
@@ -68,3 +70,36 @@ direct() {
 # via_stoa ARGS...: the go command through stoa only, without the git rewrite (so
 # without any way to reach the repositories itself).
 via_stoa() { GO_EXTRA_ENV="GIT_CONFIG_GLOBAL=/dev/null GIT_TERMINAL_PROMPT=0" gocmd "$@"; }
+
+# start_sshd -> SSH_PORT, SSH_USER, SSH_KEY (a user key sshd accepts), SSH_KNOWN (a
+# known_hosts line for the server), SSH_DIR. OpenSSH's sshd on 127.0.0.1 with its own
+# config, host key and authorized_keys; it serves the repositories under $GIT_ROOT to
+# the user running the test (root or not: sshd then runs unprivileged).
+start_sshd() {
+    SSH_DIR="$TMP/ssh" SSH_USER=$(id -un)
+    mkdir -p "$SSH_DIR" && chmod 700 "$SSH_DIR"
+    ssh-keygen -q -t ed25519 -N '' -f "$SSH_DIR/host_key"
+    ssh-keygen -q -t ed25519 -N '' -f "$SSH_DIR/user_key"
+    cp "$SSH_DIR/user_key.pub" "$SSH_DIR/authorized_keys"
+    SSH_KEY="$SSH_DIR/user_key"
+    SSH_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    cat >"$SSH_DIR/sshd_config" <<EOC
+Port $SSH_PORT
+ListenAddress 127.0.0.1
+HostKey $SSH_DIR/host_key
+PidFile $SSH_DIR/sshd.pid
+AuthorizedKeysFile $SSH_DIR/authorized_keys
+AllowUsers $SSH_USER
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+PermitRootLogin prohibit-password
+StrictModes no
+LogLevel VERBOSE
+EOC
+    [ "$(id -u)" != 0 ] || mkdir -p /run/sshd
+    /usr/sbin/sshd -D -e -f "$SSH_DIR/sshd_config" 2>>"$SSH_DIR/sshd.log" &
+    PIDS+=($!)
+    wait_for ssh-keyscan -p "$SSH_PORT" 127.0.0.1 || { cat "$SSH_DIR/sshd.log" >&2; fail "sshd did not start"; }
+    SSH_KNOWN="[127.0.0.1]:$SSH_PORT $(cut -d' ' -f1,2 "$SSH_DIR/host_key.pub")"
+}

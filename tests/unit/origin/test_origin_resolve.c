@@ -41,8 +41,8 @@ static void static_hosts(void **state)
 
 static void rules_first(void **state)
 {
-    char *rules[] = {"git.corp.example.com/*/* ssh://git@git.corp.example.com/{path}.git",
-                     "github.com/mirror/* https://mirror.example/{root}"};
+    conf_rule rules[] = {{.match = "git.corp.example.com/*/*", .url = "ssh://git@git.corp.example.com/{path}.git"},
+                         {.match = "other.example/a,github.com/mirror/*", .url = "https://mirror.example/{root}"}};
     origin_resolve_cfg cfg = {.rules = rules, .nrules = 2};
     origin_root r;
     char why[256];
@@ -52,6 +52,8 @@ static void rules_first(void **state)
     assert_string_equal(r.how, "rule");
     assert_int_equal(origin_resolve(&cfg, "github.com/mirror/x", &r, why, sizeof(why)), STOA_OK);
     assert_string_equal(r.url, "https://mirror.example/github.com/mirror/x");
+    assert_ptr_equal(r.rule, &rules[1]);
+    assert_int_equal(r.rule_index, 1);
     /* fewer elements than the pattern: no match, the static table applies */
     assert_int_equal(origin_resolve(&cfg, "github.com/other/y", &r, why, sizeof(why)), STOA_OK);
     assert_string_equal(r.how, "static");
