@@ -56,7 +56,7 @@ static stoa_status walk_sorted(storage *s, int (*cmp)(const void *, const void *
     stoa_status st = storage_walk(s, stored_versions_collect, l, err);
     if (st == STOA_OK && l->oom)
         st = stoa_fail(err, STOA_INTERNAL, "out of memory listing storage");
-    if (st == STOA_OK)
+    if (st == STOA_OK && l->n > 1) /* qsort(NULL, 0) is undefined */
         qsort(l->v, l->n, sizeof(*l->v), cmp);
     return st;
 }

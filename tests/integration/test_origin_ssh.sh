@@ -7,6 +7,8 @@
 # has no git access at all.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_git.sh"
+# Full malloc stacks under ASan, so tests/lsan.supp can name the libgit2 1.5 leak.
+[ -n "${ASAN_OPTIONS:-}" ] && export ASAN_OPTIONS="$ASAN_OPTIONS:fast_unwind_on_malloc=0"
 
 start_sshd
 new_repo sshmod

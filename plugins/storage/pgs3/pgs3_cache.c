@@ -186,7 +186,8 @@ static void trim(pgs3_cache *c)
         return;
     listing l = {0};
     if (scan(c, collect, &l) == 0) {
-        qsort(l.v, l.n, sizeof(*l.v), by_mtime);
+        if (l.n > 1)
+            qsort(l.v, l.n, sizeof(*l.v), by_mtime);
         for (size_t i = 0; i < l.n && l.total > c->limit / 10 * 9; ++i) {
             remove_body(c, &l.v[i]);
             l.total -= l.v[i].size;
