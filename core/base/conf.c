@@ -7,6 +7,7 @@
 
 #include "mem.h"
 #include "tlog.h"
+#include "urlshow.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -105,7 +106,7 @@ static int rule_from_string(conf_rule *r, const char *s)
 #define U(f) offsetof(conf_upstream, f)
 static const directive upstream_d[] = {
     {"name", T_STR, U(name), NULL, "name shown in logs, metrics and errors (default: the URL's host)", NULL, NULL},
-    {"url", T_STR, U(url), NULL, "GOPROXY base URL, http(s)://host[:port][/path]", NULL, NULL},
+    {"url", T_STR, U(url), NULL, "GOPROXY base URL, http(s)://[user:pass@]host[:port][/path], no query; logs and errors show it without user info", NULL, NULL},
     {"fallthrough", T_FALL, U(fallthrough), NULL, "on_not_found (like GOPROXY ',') or on_any_error (like '|')", "on_not_found", NULL},
     {"backup", T_BOOL, U(backup), NULL, "used only while every primary's circuit is open", NULL, NULL},
     {"redirects", T_REDIR, U(redirects), NULL,
@@ -915,6 +916,15 @@ static int valid_listen(const char *s)
     return s[0] != '[' || colon[-1] == ']';
 }
 
+/* An upstream's default name: its host, never its user info (which may be a token). */
+static char *default_name(const char *url)
+{
+    char hp[512];
+    url_host_port(url, hp, sizeof(hp));
+    size_t hl = hp[0] == '[' ? strcspn(hp, "]") + (strchr(hp, ']') != NULL) : strcspn(hp, ":");
+    return strndup(hp, hl);
+}
+
 static void check_upstreams(struct conf *c, errs *e)
 {
     for (size_t i = 0; i < c->nupstreams; ++i) {
@@ -931,14 +941,18 @@ static void check_upstreams(struct conf *c, errs *e)
             err_add(e, "upstreams[%zu].url: expected http(s)://host[:port][/path], got '%s'", i, u->url ? u->url : "");
             continue;
         }
+        if (!u->direct && strpbrk(u->url, "?#") != NULL) {
+            char shown[1024];
+            url_show(u->url, shown, sizeof(shown));
+            err_add(e, "upstreams[%zu].url: '%s' has a query or fragment; the go command's paths are appended to "
+                       "the URL's path, so give credentials as user info or netrc, not as a query", i, shown);
+            continue;
+        }
         size_t n = strlen(u->url);
         while (n > (size_t)(host - u->url) + 1 && u->url[n - 1] == '/')
             u->url[--n] = '\0';
-        if (u->name == NULL) {
-            const char *h = strstr(u->url, "://") + 3;
-            size_t hl = strcspn(h, "/:");
-            u->name = strndup(h, hl);
-        }
+        if (u->name == NULL)
+            u->name = default_name(u->url);
         for (size_t j = 0; j < i; ++j)
             if (strcmp(c->upstreams[j].name, u->name) == 0)
                 err_add(e, "upstreams[%zu].name: '%s' is used twice; names must be unique", i, u->name);

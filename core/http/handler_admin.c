@@ -2,6 +2,7 @@
 #include "app.h"
 #include "handlers.h"
 #include "upstream.h"
+#include "urlshow.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -15,8 +16,10 @@ static json_t *upstreams_json(void)
         const conf_upstream *u = &c->upstreams[i];
         upstream_health h;
         upstream_health_of(u, &h);
+        char shown[1024];
+        url_show(u->url, shown, sizeof(shown));
         json_array_append_new(
-            arr, json_pack("{s:s,s:s,s:s,s:b,s:s,s:I,s:I,s:I}", "name", u->name, "url", u->url, "fallthrough",
+            arr, json_pack("{s:s,s:s,s:s,s:b,s:s,s:I,s:I,s:I}", "name", u->name, "url", shown, "fallthrough",
                            u->fallthrough == CONF_FALL_ON_ANY_ERROR ? "on_any_error" : "on_not_found", "backup", u->backup,
                            "state", h.open ? "open" : "closed", "consecutive_failures", (json_int_t)h.consecutive_failures,
                            "requests", (json_int_t)h.requests, "failures", (json_int_t)h.failures));

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "modpath.h"
 #include "semver.h"
+#include "urlshow.h"
 
 #include <stoa/stoa.h>
 
@@ -341,7 +342,7 @@ int origin_fetch(const struct conf *c, const conf_upstream *u, const char *relpa
                             .insecure = insecure, .username = k.user[0] ? k.user : NULL,
                             .password = k.pass[0] ? k.pass : NULL, .ssh_key = k.ssh_key, .known_hosts = k.known_hosts,
                             .host = host, .port = port, .credential = k.desc[0] ? k.desc : NULL};
-    origin_redact_url(root.url, shown, sizeof(shown));
+    url_show(root.url, shown, sizeof(shown));
     mirror_root(c, u, dir, sizeof(dir));
     origin_git *g = NULL;
     if ((st = origin_git_open(dir, root.url, &g, why, whylen)) != STOA_OK)

@@ -3,6 +3,7 @@
 
 #include "clock.h"
 #include "origin_hostkey.h"
+#include "urlshow.h"
 
 #include <stoa/stoa.h>
 
@@ -52,19 +53,6 @@ void origin_git_global_init(void)
     pthread_once(&once, init_once);
 }
 
-void origin_redact_url(const char *url, char *out, size_t len)
-{
-    const char *p = strstr(url, "://");
-    const char *h = p != NULL ? p + 3 : url;
-    size_t hl = strcspn(h, "/");
-    const char *at = memchr(h, '@', hl);
-    const char *colon = at != NULL ? memchr(h, ':', (size_t)(at - h)) : NULL;
-    if (colon == NULL)
-        snprintf(out, len, "%s", url);
-    else
-        snprintf(out, len, "%.*s:***%s", (int)(colon - url), url, at);
-}
-
 static int giterr(char *why, size_t whylen, int st, const char *what)
 {
     const git_error *e = git_error_last();
@@ -84,7 +72,7 @@ int origin_git_open(const char *mirror_root, const char *url, origin_git **out, 
     for (int i = 0; i < 20 && n < (int)sizeof(g->dir) - 3; ++i)
         n += snprintf(g->dir + n, sizeof(g->dir) - (size_t)n, "%02x", md[i]);
     snprintf(g->url, sizeof(g->url), "%s", url);
-    origin_redact_url(url, g->shown, sizeof(g->shown));
+    url_show(url, g->shown, sizeof(g->shown));
     g->stripe = md[0] % STRIPES;
     if (mkdir(mirror_root, 0700) != 0 && errno != EEXIST) {
         snprintf(why, whylen, "mirror directory %s: %s", mirror_root, strerror(errno));

@@ -58,9 +58,6 @@ typedef struct origin_tag {
 
 void origin_git_global_init(void);
 
-/* url with the password of its user info (https://user:secret@host/) replaced by "***":
- * the form used in messages and logs. */
-void origin_redact_url(const char *url, char *out, size_t len);
 
 /* Opens (creating if needed) the mirror of url. STOA_OK or STOA_INTERNAL. */
 int origin_git_open(const char *mirror_root, const char *url, origin_git **out, char *why, size_t whylen);

@@ -2,6 +2,7 @@
 
 #include "clock.h"
 #include "upstream_addr.h"
+#include "urlshow.h"
 #include "log.h"
 #include "metrics.h"
 #include "origin.h"
@@ -379,15 +380,17 @@ static int follow_redirect(CURL *h, const conf_upstream *u, const char *url, xfe
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     if (!is_redirect(status) || curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &to) != CURLE_OK || to == NULL)
         return 0;
+    char shown[512];
+    url_show(to, shown, sizeof(shown));
     if (u->redirects == CONF_REDIR_NONE)
-        return snprintf(refused, len, "redirect to %.200s refused (redirects: none)", to), 0;
+        return snprintf(refused, len, "redirect to %.200s refused (redirects: none)", shown), 0;
     if (x->hop >= REDIRECT_HOPS_MAX)
         return snprintf(refused, len, "more than %d redirects", REDIRECT_HOPS_MAX), 0;
     if (strncmp(to, "http://", 7) != 0 && strncmp(to, "https://", 8) != 0)
-        return snprintf(refused, len, "redirect to %.200s refused: not http(s)", to), 0;
+        return snprintf(refused, len, "redirect to %.200s refused: not http(s)", shown), 0;
     if (u->redirects == CONF_REDIR_SAME_ORIGIN &&
         (origin_of(url, a, sizeof(a)) != 0 || origin_of(to, b, sizeof(b)) != 0 || strcmp(a, b) != 0))
-        return snprintf(refused, len, "cross-origin redirect to %.200s refused (redirects: same_origin)", to), 0;
+        return snprintf(refused, len, "cross-origin redirect to %.200s refused (redirects: same_origin)", shown), 0;
     char next[4096];
     if (strlen(to) >= sizeof(next))
         return snprintf(refused, len, "redirect target too long"), 0;
@@ -534,8 +537,11 @@ static stoa_status try_upstream(const struct conf *c, size_t i, const char *relp
         a->ms = (double)(clock_mono_ms() - t0);
         record(u, st);
         metrics_upstream(upstream_slot(u->name), st, a->ms);
-        if (st != STOA_OK && st != STOA_NOTFOUND)
-            log_msg(STOA_LOG_WARN, "upstream", "%s: %s/%s: %s after %.0f ms", u->name, u->url, relpath, a->why, a->ms);
+        if (st != STOA_OK && st != STOA_NOTFOUND) {
+            char shown[1024];
+            url_show(u->url, shown, sizeof(shown));
+            log_msg(STOA_LOG_WARN, "upstream", "%s: %s/%s: %s after %.0f ms", u->name, shown, relpath, a->why, a->ms);
+        }
         /* Retry only transient failures, and only before a byte reached anyone. */
         if (st == STOA_OK || st == STOA_NOTFOUND || st == STOA_INTERNAL || st == STOA_NOSPACE || a->final ||
             (a->http >= 400 && a->http < 500) || t == u->retries)

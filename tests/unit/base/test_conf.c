@@ -83,6 +83,14 @@ static void full_file(void **state)
     assert_int_equal(c->nupstreams, 2);
     assert_string_equal(c->upstreams[0].url, "https://proxy.golang.org"); /* trailing slash dropped */
     assert_string_equal(c->upstreams[1].name, "goproxy.cn");              /* default name: host */
+    conf_free(c);
+    c = parse("upstreams: [{url: 'https://TOKEN:x@up.example:8443/go'}, {url: 'http://[::1]:3000'}]\n", env, err);
+    if (c == NULL)
+        fail_msg("%s", err);
+    assert_string_equal(c->upstreams[0].name, "up.example"); /* never the user info */
+    assert_string_equal(c->upstreams[1].name, "[::1]");
+    conf_free(c);
+    c = parse(full, env, err);
     assert_int_equal(c->upstreams[1].fallthrough, CONF_FALL_ON_ANY_ERROR);
     assert_true(c->upstreams[1].backup);
     assert_int_equal(c->upstreams[1].connect_ms, 2000);
@@ -156,6 +164,8 @@ static void errors(void **state)
     expect_error("upstreams:\n  - {url: 'http://a', fallthrough: maybe}\n", none,
                  "stoa.yaml:2: upstreams[0].fallthrough: expected on_not_found or on_any_error, got 'maybe'");
     expect_error("upstreams: [{name: a, url: 'http://a'}, {name: a, url: 'http://b'}]\n", none, "used twice");
+    expect_error("upstreams: [{url: 'http://a/x?sig=SECRET'}]\n", none,
+                 "upstreams[0].url: 'http://a/x?***' has a query or fragment");
     expect_error("tls: {cert: a.pem}\n", none, "tls: set both cert and key");
     expect_error("listen: nonsense\n", none, "listen: 'nonsense' is not host:port");
     expect_error("fail_status: 500\n", none, "fail_status: expected 404 or 502");
