@@ -3,6 +3,7 @@
  * access lines together, once per event-loop turn. */
 #include "log.h"
 
+#include "escape.h"
 #include "hex.h"
 #include "numfmt.h"
 
@@ -50,11 +51,14 @@ static size_t put_time(char *buf, size_t len)
     return plen + 5;
 }
 
-/* Appends s as a JSON string body (no quotes) with escapes; truncates safely. */
+/* s as the inside of a JSON string: '"', '\\' and controls escaped, and a byte of invalid
+ * UTF-8 as the text \\xHH (escape.h), so a line is always valid JSON. */
 static size_t put_json_str(char *buf, size_t len, size_t at, const char *s)
 {
-    for (; s != NULL && *s != '\0' && at + 7 < len; ++s) {
-        unsigned char c = (unsigned char)*s;
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t left = s != NULL ? strlen(s) : 0; left > 0 && at + 7 < len;) {
+        unsigned char c = *p;
+        size_t k = utf8_seq_len(p, left);
         if (c == '"' || c == '\\') {
             buf[at++] = '\\';
             buf[at++] = (char)c;
@@ -63,9 +67,19 @@ static size_t put_json_str(char *buf, size_t len, size_t at, const char *s)
             buf[at + 4] = hex_digits[c >> 4];
             buf[at + 5] = hex_digits[c & 15];
             at += 6;
+        } else if (k == 0) {
+            memcpy(buf + at, "\\\\x", 3);
+            buf[at + 3] = hex_digits[c >> 4];
+            buf[at + 4] = hex_digits[c & 15];
+            at += 5;
+        } else if (at + k + 7 < len) {
+            memcpy(buf + at, p, k);
+            at += k, p += k, left -= k;
+            continue;
         } else {
-            buf[at++] = (char)c;
+            break;
         }
+        ++p, --left;
     }
     return at;
 }
@@ -195,14 +209,21 @@ static void put_json(line *l, const char *s)
     l->n = put_json_str(l->p, l->cap, l->n, s);
 }
 
+/* s with escape.h's escapes; "-" when empty. */
+static void put_esc(line *l, const char *s, int flags)
+{
+    s = dash(s);
+    l->n += esc_text(l->p + l->n, l->cap - l->n + 1, s, strlen(s), flags);
+}
+
 static void access_text(line *l, const log_access *a)
 {
     put_str(l, " access ");
-    put_str(l, dash(a->client));
+    put_esc(l, a->client, ESC_SPACE);
     put(l, " ", 1);
-    put_str(l, dash(a->method));
+    put_esc(l, a->method, ESC_SPACE);
     put(l, " ", 1);
-    put_str(l, dash(a->path));
+    put_esc(l, a->path, ESC_SPACE);
     put(l, " ", 1);
     put_int(l, a->status);
     put(l, " ", 1);
@@ -212,10 +233,16 @@ static void access_text(line *l, const log_access *a)
     put_str(l, "ms cache=");
     put_str(l, dash(a->cache));
     put_str(l, " id=");
-    put_str(l, dash(a->identity));
+    put_esc(l, a->identity, ESC_SPACE);
+    put_str(l, " rid=");
+    put_esc(l, a->request_id, ESC_SPACE);
+    put_str(l, " ua=\"");
+    if (a->user_agent != NULL)
+        l->n += esc_text(l->p + l->n, l->cap - l->n + 1, a->user_agent, strlen(a->user_agent), ESC_QUOTE);
+    put(l, "\"", 1);
     if (a->error != NULL && *a->error) {
         put_str(l, " error=");
-        put_str(l, a->error);
+        l->n += esc_text(l->p + l->n, l->cap - l->n + 1, a->error, strlen(a->error), 0);
     }
 }
 
@@ -247,6 +274,8 @@ static void access_json(line *l, const char *time, const log_access *a)
     json_field(l, "cache", a->cache != NULL ? a->cache : "");
     json_field(l, "client", a->client != NULL ? a->client : "");
     json_field(l, "identity", a->identity != NULL ? a->identity : "");
+    json_field(l, "request_id", a->request_id != NULL ? a->request_id : "");
+    json_field(l, "user_agent", a->user_agent != NULL ? a->user_agent : "");
     json_field(l, "error", a->error != NULL ? a->error : "");
     put(l, "}", 1);
 }

@@ -24,6 +24,8 @@ typedef struct log_access {
     const char *client;
     const char *identity;
     const char *error;
+    const char *request_id; /* as sent in X-Request-Id */
+    const char *user_agent;
 } log_access;
 
 void log_request(const log_access *a);

@@ -1,6 +1,7 @@
 /* URLs without their secrets; see urlshow.h. */
 #include "urlshow.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -57,4 +58,52 @@ void url_host_port(const char *url, char *out, size_t len)
         h = at + 1;
     }
     snprintf(out, len, "%.*s", (int)n, h);
+}
+
+/* A parameter name that may carry a secret (case-insensitive, '-' and '_' alike). */
+static int secret_name(const char *k, size_t n)
+{
+    static const char *const names[] = {"token", "access_token", "auth", "password", "passwd", "pass", "secret",
+                                        "key", "api_key", "apikey", "sig", "signature", "x_amz_signature",
+                                        "x_amz_credential", "x_amz_security_token", "x_goog_signature"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(*names); ++i) {
+        size_t j = 0;
+        for (; j < n && names[i][j] != '\0'; ++j) {
+            char c = (char)tolower((unsigned char)k[j]);
+            if ((c == '-' ? '_' : c) != names[i][j])
+                break;
+        }
+        if (j == n && names[i][j] == '\0')
+            return 1;
+    }
+    return 0;
+}
+
+/* k bytes of s at out[*at], as many as fit before the NUL's place. */
+static void append(char *out, size_t len, size_t *at, const char *s, size_t k)
+{
+    if (k > len - 1 - *at)
+        k = len - 1 - *at;
+    memcpy(out + *at, s, k);
+    *at += k;
+}
+
+void url_redact_query(const char *path, char *out, size_t len)
+{
+    if (len == 0)
+        return;
+    const char *q = strchr(path, '?');
+    size_t at = 0;
+    append(out, len, &at, path, q != NULL ? (size_t)(q + 1 - path) : strlen(path));
+    for (const char *r = q != NULL ? q + 1 : ""; *r != '\0';) {
+        size_t pl = strcspn(r, "&"), kl = strcspn(r, "=&");
+        int hide = kl < pl && secret_name(r, kl);
+        append(out, len, &at, r, hide ? kl + 1 : pl);
+        if (hide)
+            append(out, len, &at, "***", 3);
+        r += pl;
+        if (*r == '&')
+            append(out, len, &at, r++, 1);
+    }
+    out[at] = '\0';
 }

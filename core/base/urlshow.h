@@ -15,4 +15,10 @@ void url_show(const char *url, char *out, size_t len);
 /* The host[:port] of url, without scheme, user info or path, into out (NUL-ended). */
 void url_host_port(const char *url, char *out, size_t len);
 
+/* path into out (size len, NUL-ended, cut when full) with the value of every query
+ * parameter whose name says it is a secret (token, access_token, password, secret,
+ * signature, X-Amz-Signature, key, ...) as "***". For request targets in the access log
+ * and audit: stoa takes no credential in a query, but a client may send one. */
+void url_redact_query(const char *path, char *out, size_t len);
+
 #endif

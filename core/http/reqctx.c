@@ -4,6 +4,7 @@
 #include "hex.h"
 #include "log.h"
 #include "metrics.h"
+#include "urlshow.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -53,6 +54,14 @@ static const char *action_of(const h2o_req_t *req, route_type t)
     }
 }
 
+/* The request target as logs and audit show it: no secret a query may carry. */
+static void shown_path(const h2o_req_t *req, char *out, size_t n)
+{
+    char raw[1024];
+    reqctx_copy(raw, sizeof(raw), req->path);
+    url_redact_query(raw, out, n);
+}
+
 static void emit_audit(const reqctx *rc, double duration_ms)
 {
     if (!audited(rc))
@@ -68,7 +77,9 @@ static void emit_audit(const reqctx *rc, double duration_ms)
     if ((size_t)rc->r.type < sizeof(kind_names) / sizeof(kind_names[0]) && kind_names[rc->r.type] != NULL)
         audit_copy(ev.kind, sizeof(ev.kind), kind_names[rc->r.type]);
     reqctx_copy(ev.method, sizeof(ev.method), req->method);
-    reqctx_copy(ev.path, sizeof(ev.path), req->path);
+    char path[sizeof(ev.path)];
+    shown_path(req, path, sizeof(path));
+    audit_copy(ev.path, sizeof(ev.path), path);
     audit_copy(ev.repo, sizeof(ev.repo), rc->r.repo);
     audit_copy(ev.module, sizeof(ev.module), rc->r.module);
     audit_copy(ev.version, sizeof(ev.version), rc->r.version);
@@ -91,11 +102,14 @@ static void on_reqctx_dispose(void *p)
 {
     reqctx *rc = p;
     h2o_req_t *req = rc->req;
-    char path[512], method[16];
-    reqctx_copy(path, sizeof(path), req->path);
+    char path[512], method[16], ua[256] = "";
+    shown_path(req, path, sizeof(path));
     reqctx_copy(method, sizeof(method), req->method);
+    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_USER_AGENT, -1);
+    if (i >= 0)
+        reqctx_copy(ua, sizeof(ua), req->headers.entries[i].value);
     log_access a = {method, path, req->res.status, req->bytes_sent, reqctx_elapsed_ms(rc), rc->cache,
-                    rc->client, rc->identity, rc->error};
+                    rc->client, rc->identity, rc->error, rc->request_id, ua};
     log_request(&a);
     metrics_request(rc->r.type, req->res.status, req->bytes_sent, rc->cache, a.duration_ms);
     emit_audit(rc, a.duration_ms);
@@ -104,7 +118,16 @@ static void on_reqctx_dispose(void *p)
 void reqctx_copy(char *dst, size_t n, h2o_iovec_t v)
 {
     const char *nul = v.len > 0 ? memchr(v.base, '\0', v.len) : NULL;
-    audit_copyn(dst, n, v.base, nul != NULL ? (size_t)(nul - v.base) : v.len);
+    size_t len = nul != NULL ? (size_t)(nul - v.base) : v.len;
+    if (n == 0)
+        return;
+    if (len >= n) {
+        len = n - 1;
+        while (len > 0 && ((unsigned char)v.base[len] & 0xC0) == 0x80) /* do not cut a character */
+            --len;
+    }
+    memcpy(dst, v.base, len);
+    dst[len] = '\0';
 }
 
 double reqctx_elapsed_ms(const reqctx *rc)

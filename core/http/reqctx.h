@@ -38,8 +38,9 @@ reqctx *reqctx_new(h2o_req_t *req);
 /* Milliseconds since the request started. */
 double reqctx_elapsed_ms(const reqctx *rc);
 
-/* v as a C string in dst (size n): cut at a NUL byte, or truncated on a UTF-8 boundary.
- * For the request's method and path, where snprintf("%.*s") showed in profiles. */
+/* v as a C string in dst (size n): cut at a NUL byte, or truncated on a UTF-8 boundary;
+ * the bytes are raw (the log and audit sinks escape them). For the request's method and
+ * path, where snprintf("%.*s") showed in profiles. */
 void reqctx_copy(char *dst, size_t n, h2o_iovec_t v);
 
 /* A new request id, "<8 hex per process>-<counter in hex>". Any thread. */
