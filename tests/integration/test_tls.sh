@@ -42,6 +42,28 @@ for v in --http1.1 --http2; do
 done
 pass "a 1 MiB hit over TLS, HTTP/1.1 and HTTP/2, arrives intact"
 
+# A modern server: TLS 1.2 offers only forward-secret AEAD suites, and refuses a
+# client's renegotiation; TLS 1.0/1.1 are refused outright.
+hp=${STOA_URL#https://}
+tls12() { openssl s_client -connect "$hp" -tls1_2 -CAfile "$TMP/ca.pem" "$@" </dev/null 2>&1 || true; }
+assert_contains "$(tls12 -cipher ECDHE-RSA-AES128-GCM-SHA256)" "Cipher is ECDHE-RSA-AES128-GCM-SHA256" "an AEAD suite"
+for c in AES128-SHA ECDHE-RSA-AES128-SHA ECDHE-RSA-AES256-SHA384 AES256-GCM-SHA384; do
+    out=$(tls12 -cipher "$c")
+    assert_contains "$out" "Cipher is (NONE)" "suite $c is refused"
+done
+out=$(openssl s_client -connect "$hp" -tls1_1 -cipher "DEFAULT:@SECLEVEL=0" </dev/null 2>&1 || true)
+assert_contains "$out" "Cipher is (NONE)" "TLS 1.1 refused"
+assert_not_contains "$out" "no protocols available" "the client itself could offer TLS 1.1"
+# s_client renegotiates on a line "R" (stdin held open 2 s for the answer): the server
+# must refuse, which ends the connection; the server goes on serving others. (h2o 2.2.5
+# breaks a renegotiation off by itself too; SSL_OP_NO_RENEGOTIATION makes it a refusal
+# that does not depend on that.)
+out=$( (printf 'R\n'; sleep 2) | openssl s_client -connect "$hp" -tls1_2 -CAfile "$TMP/ca.pem" 2>&1 || true)
+assert_contains "$out" "RENEGOTIATING" "the client asked to renegotiate"
+assert_contains "$(sed -n '/RENEGOTIATING/,$p' <<<"$out")" ":error:" "the renegotiation was refused"
+assert_eq "$(curl -s --cacert "$TMP/ca.pem" "$STOA_URL/healthz")" ok "served after a refused renegotiation"
+pass "TLS 1.2 AEAD suites only, no renegotiation, no TLS 1.1"
+
 line=$(grep '"who":"access"' "$STOA_LOG" | grep '/example.com/tls/@v/v1.0.0.zip' | head -1)
 assert_contains "$line" '"status":200'
 assert_contains "$line" '"cache":"MISS"'
