@@ -44,7 +44,7 @@ int integrity_keep_copy(storage *s, const char *dir, const char *module, const c
     if (snprintf(path, len, "%s/%s/@v/%s.%s", dir, module, version, kind == STOA_KIND_MOD ? "mod" : "zip") >= (int)len ||
         storage_get(s, &key, 0, &o, &e) != STOA_OK)
         return -1;
-    int out = dirs_make_parent(path) == 0 ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
+    int out = dirs_make_parent(path) == 0 ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640) : -1;
     off_t off = 0;
     ssize_t n = 0;
     while (out >= 0 && (n = sendfile(out, o.fd, &off, 1u << 20)) > 0)

@@ -607,7 +607,7 @@ static int write_blob(extract *x, const char *path, const git_oid *id)
         return snprintf(x->why, x->whylen, "module source tree too large (max size is %llu bytes)",
                         (unsigned long long)x->max), STOA_TOOLARGE;
     }
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
     const char *p = git_blob_rawcontent(blob);
     size_t off = 0;
     while (fd >= 0 && off < len) {
@@ -639,7 +639,7 @@ static int on_entry(const char *root, const git_tree_entry *e, void *arg)
     }
     git_filemode_t mode = git_tree_entry_filemode(e);
     if (mode == GIT_FILEMODE_TREE) {
-        if (mkdir(path, 0755) != 0) {
+        if (mkdir(path, 0750) != 0) {
             x->st = STOA_INTERNAL;
             snprintf(x->why, x->whylen, "mkdir %s: %s", path, strerror(errno));
             return -1;

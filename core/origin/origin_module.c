@@ -969,7 +969,7 @@ static int write_license(origin_module *m, const char *rev, const char *dir)
     if (origin_git_read(m->g, rev, "LICENSE", MAX_LICENSE, &data, &len, w, sizeof(w)) != STOA_OK)
         return 0; /* no root LICENSE: nothing to copy */
     snprintf(path, sizeof(path), "%s/LICENSE", dir);
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
     int ok = fd >= 0 && write(fd, data, len) == (ssize_t)len;
     if (fd >= 0)
         close(fd);

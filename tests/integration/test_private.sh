@@ -130,3 +130,10 @@ pass "the upstream never saw a private module name"
 assert_eq "$(http_status DELETE "$STOA_URL/corp.example.com/a/@v/v1.0.0.zip")" 200
 assert_eq "$(curl -s "$STOA_URL/corp.example.com/a/@v/list")" "v1.1.0"
 pass "DELETE removes a version from list"
+
+# What stoa stores is its own and its group's: no file or directory under the data root
+# (made by stoa) is readable by others (issue 21 finding 17), whatever the umask.
+open=$(find "$DATA" -mindepth 1 -perm /o=rwx -printf '%m %p\n')
+assert_eq "$open" "" "world-accessible files under the data root"
+assert_eq "$(find "$DATA" -mindepth 1 -type f -name '*.zip' | head -1 | xargs stat -c %a)" 640 "a stored zip's mode"
+pass "stored modules are 0640 in 0750 directories"

@@ -239,7 +239,7 @@ static int stage_one(disk *d, const stoa_put_file *f, char *tmp, size_t len, sto
         io_fail(err, "create temp file in", d->tmp);
         return -1;
     }
-    if (copy_fd(f->fd, fd, f->meta.size) != 0 || (d->fsync && fsync(fd) != 0) || fchmod(fd, 0644) != 0) {
+    if (copy_fd(f->fd, fd, f->meta.size) != 0 || (d->fsync && fsync(fd) != 0) || fchmod(fd, 0640) != 0) {
         io_fail(err, "write", tmp);
         unlink(tmp);
         close(fd);

@@ -119,7 +119,7 @@ int disk_path(const disk *d, const stoa_key *key, char *out, size_t len, char *w
  * rather than one per path component (each a lookup from the root). */
 static int mkdirs(char *dir)
 {
-    if (mkdir(dir, 0755) == 0 || errno == EEXIST)
+    if (mkdir(dir, 0750) == 0 || errno == EEXIST)
         return 0;
     char *slash = strrchr(dir, '/');
     if (errno != ENOENT || slash == NULL || slash == dir)
@@ -127,7 +127,7 @@ static int mkdirs(char *dir)
     *slash = '\0';
     int made = mkdirs(dir);
     *slash = '/';
-    return made == 0 && (mkdir(dir, 0755) == 0 || errno == EEXIST) ? 0 : -1;
+    return made == 0 && (mkdir(dir, 0750) == 0 || errno == EEXIST) ? 0 : -1;
 }
 
 int disk_mkparent(const char *path)
