@@ -97,21 +97,26 @@ static stoa_status check_zip(int fd, uint64_t size, const char *module, const ch
     return STOA_OK;
 }
 
+int validate_gomod_fd(int fd, uint64_t size, const char *module, char *why, size_t whylen)
+{
+    char *text = size <= MAX_MOD ? slurp(fd, size, MAX_MOD) : NULL, path[MODPATH_MAX + 1], r[256];
+    if (text == NULL)
+        return snprintf(why, whylen, size > MAX_MOD ? "is over 16 MiB" : "cannot be read"), -1;
+    int bad = modfile_module_path(text, size, path, sizeof(path), r, sizeof(r));
+    free(text);
+    if (bad)
+        return snprintf(why, whylen, "is not a go.mod: %s", r), -1;
+    if (strcmp(path, module) != 0)
+        return snprintf(why, whylen, "declares module %.200s", path), -1;
+    return 0;
+}
+
 static stoa_status check_mod(int fd, uint64_t size, const char *module, const char *version, stoa_meta *meta,
                              stoa_error *err)
 {
-    char why[256];
-    if (size > MAX_MOD)
-        return stoa_fail(err, STOA_BADGATEWAY, "upstream go.mod for %s@%s is over 16 MiB", module, version);
-    char *text = slurp(fd, size, MAX_MOD), path[MODPATH_MAX + 1];
-    if (text == NULL)
-        return stoa_fail(err, STOA_INTERNAL, "cannot read go.mod of %s@%s", module, version);
-    int bad = modfile_module_path(text, size, path, sizeof(path), why, sizeof(why));
-    free(text);
-    if (bad)
-        return stoa_fail(err, STOA_BADGATEWAY, "upstream .mod of %s@%s is not a go.mod: %s", module, version, why);
-    if (strcmp(path, module) != 0)
-        return stoa_fail(err, STOA_BADGATEWAY, "upstream go.mod of %s@%s declares module %.200s", module, version, path);
+    char why[320];
+    if (validate_gomod_fd(fd, size, module, why, sizeof(why)) != 0)
+        return stoa_fail(err, STOA_BADGATEWAY, "upstream .mod of %s@%s %s", module, version, why);
     if (lseek(fd, 0, SEEK_SET) != 0 || dirhash_mod_fd(fd, meta->h1, why, sizeof(why)) != STOA_OK)
         return stoa_fail(err, STOA_INTERNAL, "cannot hash go.mod of %s@%s: %s", module, version, why);
     return STOA_OK;

@@ -18,6 +18,11 @@
 stoa_status validate_staged(stoa_kind kind, const char *module, const char *version, int canonical, int fd, stoa_meta *meta,
                             stoa_error *err);
 
+/* Whether fd's first size bytes are a go.mod (x/mod's ParseLax, core/gomod/modfile.h)
+ * declaring module. 0, or -1 with the reason in why ("is not a go.mod: ...",
+ * "declares module X", "is over 16 MiB"), to follow "<module>@<version>.mod ". Reads from offset 0 with pread. */
+int validate_gomod_fd(int fd, uint64_t size, const char *module, char *why, size_t whylen);
+
 /* SHA-256 of fd's first size bytes (pread from 0). 0 or -1 (errno set). */
 int validate_sha256_fd(int fd, uint64_t size, unsigned char out[32]);
 

@@ -150,6 +150,8 @@ static stoa_status stage_mod(publish *p)
     if (st != STOA_OK)
         return stoa_fail(&p->err, (stoa_status)st, "go.mod in the zip: %s", why);
     off_t size = lseek(p->mod_fd, 0, SEEK_END);
+    if (validate_gomod_fd(p->mod_fd, (uint64_t)size, p->module, why, sizeof(why)) != 0) /* the go command refuses it */
+        return stoa_fail(&p->err, STOA_UNPROCESSABLE, "rejected %s@%s.zip: its go.mod %s", p->module, p->version, why);
     p->mod_meta.size = (uint64_t)size;
     snprintf(p->mod_meta.origin, sizeof(p->mod_meta.origin), "published");
     if (validate_sha256_fd(p->mod_fd, p->mod_meta.size, p->mod_meta.sha256) != 0 || lseek(p->mod_fd, 0, SEEK_SET) != 0 ||
@@ -197,6 +199,8 @@ static stoa_status publish_mod(publish *p)
     char why[256];
     if (p->body_size > ZIPCHECK_MAX_GOMOD)
         return stoa_fail(&p->err, STOA_TOOLARGE, "go.mod is over 16 MiB");
+    if (validate_gomod_fd(p->body_fd, p->body_size, p->module, why, sizeof(why)) != 0)
+        return stoa_fail(&p->err, STOA_UNPROCESSABLE, "rejected %s@%s.mod: it %s", p->module, p->version, why);
     if (lseek(p->body_fd, 0, SEEK_SET) != 0 || dirhash_mod_fd(p->body_fd, p->body_meta.h1, why, sizeof(why)) != STOA_OK)
         return stoa_fail(&p->err, STOA_INTERNAL, "cannot hash go.mod: %s", why);
     stoa_meta have;

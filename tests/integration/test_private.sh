@@ -137,3 +137,27 @@ open=$(find "$DATA" -mindepth 1 -perm /o=rwx -printf '%m %p\n')
 assert_eq "$open" "" "world-accessible files under the data root"
 assert_eq "$(find "$DATA" -mindepth 1 -type f -name '*.zip' | head -1 | xargs stat -c %a)" 640 "a stored zip's mode"
 pass "stored modules are 0640 in 0750 directories"
+
+# A .mod, or the go.mod in a zip, must be a go.mod of the module published (issue 21
+# finding 13): the go command refuses anything else after download ("go.mod has
+# module path X"), so a registry that stores it only breaks builds later.
+put_mod() { printf "$2" >"$TMP/put.mod"; curl -s -w ' %{http_code}' -T "$TMP/put.mod" "$STOA_URL/corp.example.com/$1/@v/v1.0.0.mod"; }
+resp=$(put_mod m1 'this is not a go.mod\n')
+assert_contains "$resp" " 422" "a .mod that is not a go.mod"
+assert_contains "$resp" "rejected corp.example.com/m1@v1.0.0.mod: it is not a go.mod"
+resp=$(put_mod m2 'module corp.example.com/other\n')
+assert_contains "$resp" "it declares module corp.example.com/other"
+assert_contains "$resp" " 422" "a .mod of another module"
+resp=$(put_mod m3 'module "corp.example.com/m3" // quoted, as x/mod allows\n\ngo 1.21\n')
+assert_contains "$resp" " 201" "a quoted module path"
+python3 - "$TMP/wrong.zip" <<'PY'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1], "w") as z:
+    z.writestr("corp.example.com/m4@v1.0.0/go.mod", "module corp.example.com/m5\n")
+    z.writestr("corp.example.com/m4@v1.0.0/m.go", "package m\n")
+PY
+resp=$(curl -s -w ' %{http_code}' -T "$TMP/wrong.zip" "$STOA_URL/corp.example.com/m4/@v/v1.0.0.zip")
+assert_contains "$resp" " 422" "a zip whose go.mod names another module"
+assert_contains "$resp" "its go.mod declares module corp.example.com/m5"
+assert_eq "$(find "$DATA/corp.example.com" -path '*m[124]*' -type f | wc -l)" 0 "files stored from rejected go.mods"
+pass "a .mod or zip go.mod that is not the module's go.mod is refused with 422"
