@@ -57,15 +57,20 @@ assert_contains "$(cat "$TMP/body")" "address 10.9.0.5 is on the deny list"
 assert_eq "$(from 127.0.0.3 -H 'X-Forwarded-For: 127.0.0.1, 10.9.0.5' "$list")" 403 "client-forged first hop"
 assert_eq "$(from 127.0.0.3 -H 'X-Forwarded-For: 127.0.0.1' -H 'X-Forwarded-For: 10.9.0.5' "$list")" 403 \
     "forged hop in a separate header line"
-assert_eq "$(from 127.0.0.3 -H 'Forwarded: for=10.9.0.5;proto=http, for=10.1.1.1' "$list")" 200 "Forwarded"
-assert_eq "$(last_client)" 10.1.1.1 "client from Forwarded"
+# Finding 3 of issue 21: the proxy writes X-Forwarded-For (the default forwarded_header)
+# and passes a client's own Forwarded through; believing that would let the client pick
+# its address. Only the named header is read.
+assert_eq "$(from 127.0.0.3 -H 'Forwarded: for=10.1.1.1' -H 'X-Forwarded-For: 10.9.0.5' "$list")" 403 \
+    "a client's Forwarded passed through an X-Forwarded-For proxy"
+assert_eq "$(from 127.0.0.3 -H 'Forwarded: for=10.1.1.1' "$list")" 403 "Forwarded alone is not read: the proxy is the client"
+assert_eq "$(last_client)" 127.0.0.3 "client when only Forwarded came"
 assert_eq "$(from 127.0.0.3 -H 'X-Forwarded-For: unknown' "$list")" 403 "unusable hop from a trusted proxy"
 pass "a trusted proxy's X-Forwarded-For / Forwarded is honoured (rightmost untrusted hop; forged hops lose)"
 
 # IPv6: literals, CIDRs, bracketed Forwarded values with ports, IPv4-mapped addresses.
 assert_eq "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$V6_URL$list")" 200 "[::1] allowed"
 assert_eq "$(last_client)" ::1 "client over IPv6"
-assert_eq "$(from 127.0.0.3 -H 'Forwarded: for="[2001:db8::7]:4711"' "$list")" 200 "IPv6 client in 2001:db8::/32"
+assert_eq "$(from 127.0.0.3 -H 'X-Forwarded-For: [2001:db8::7]' "$list")" 200 "IPv6 client in 2001:db8::/32"
 assert_eq "$(last_client)" 2001:db8::7
 assert_eq "$(from 127.0.0.3 -H 'X-Forwarded-For: 2001:db9::1' "$list")" 403 "IPv6 client outside the list"
 assert_eq "$(from 127.0.0.3 -H 'X-Forwarded-For: 2001:db8::9, 2001:db8:ffff::1' "$list")" 200 "two trusted hops (v6 proxy)"
@@ -96,6 +101,18 @@ assert_eq "$(reloads)" 1 "reloads counted after a refused one"
 assert_eq "$(from 127.0.0.4 "$list")" 200 "rules after a refused reload"
 assert_eq "$(from 127.0.0.5 "$list")" 403 "rules after a refused reload"
 pass "SIGHUP replaces the lists; a bad list is refused and the old rules stay"
+
+# forwarded_header: forwarded -- a proxy that writes RFC 7239: now only Forwarded counts.
+sed -i 's|"127.0.0.4/8", |"127.0.0.4", |; s|^\(        trusted_proxies: .*\)$|\1\n        forwarded_header: forwarded|' "$TMP/stoa.yaml"
+kill -HUP "$STOA_PID"
+wait_for reloaded 2 || fail "no reload to forwarded_header: forwarded: $(tail -3 "$STOA_LOG")"
+assert_eq "$(from 127.0.0.3 -H 'Forwarded: for=10.9.0.5;proto=http, for=10.1.1.1' "$list")" 200 "Forwarded"
+assert_eq "$(last_client)" 10.1.1.1 "client from Forwarded"
+assert_eq "$(from 127.0.0.3 -H 'Forwarded: for="[2001:db8::7]:4711"' "$list")" 200 "bracketed IPv6 with a port"
+assert_eq "$(last_client)" 2001:db8::7
+assert_eq "$(from 127.0.0.3 -H 'X-Forwarded-For: 10.1.2.3' -H 'Forwarded: for=10.9.0.5' "$list")" 403 \
+    "X-Forwarded-For is not read when the proxy writes Forwarded"
+pass "only the header the operator names is believed (forwarded_header)"
 
 # Bad options stop the server with a clear message.
 cat >"$TMP/bad.yaml" <<YAML

@@ -9,6 +9,11 @@
  *   read.allow, read.deny, publish.allow, ... admin.deny
  *                             an OP.allow replaces allow for OP; deny lists add up
  *   trusted_proxies           peers whose forwarding headers are believed
+ *   forwarded_header          which one header they write: x-forwarded-for (default)
+ *                             or forwarded (RFC 7239). Only that one is read: a proxy
+ *                             that writes only X-Forwarded-For passes a client's own
+ *                             Forwarded through, and believing it would let the client
+ *                             choose its address.
  *   sufficient                true: an address on the allow list counts as an allow
  *                             (network trust, no token needed); default false, so
  *                             ipallow only filters and another plugin authenticates
@@ -23,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define ANY 0 /* list index: 0 = every op, else the stoa_op */
 #define OPS 4
@@ -31,6 +37,7 @@ typedef struct ipallow_rules {
     ipallow_list allow[OPS], deny[OPS];
     ipallow_list trusted;
     int sufficient;
+    int rfc7239; /* forwarded_header: forwarded */
 } ipallow_rules;
 
 /* reload() swaps rules under the write lock while decide() reads under the read lock. */
@@ -103,9 +110,16 @@ static ipallow_rules *rules_new(const stoa_options *opts, stoa_error *err)
             if (parse_bool(o->value, &r->sufficient) == 0)
                 continue;
             stoa_fail(err, STOA_INVALID, "sufficient: expected true or false, got '%s'", o->value);
+        } else if (strcmp(o->key, "forwarded_header") == 0) {
+            if (strcasecmp(o->value, "x-forwarded-for") == 0 || strcasecmp(o->value, "forwarded") == 0) {
+                r->rfc7239 = strcasecmp(o->value, "forwarded") == 0;
+                continue;
+            }
+            stoa_fail(err, STOA_INVALID, "forwarded_header: expected x-forwarded-for or forwarded, got '%s'", o->value);
         } else if (l == NULL) {
             stoa_fail(err, STOA_INVALID, "unknown option '%s' (known: allow, deny, read.allow, read.deny, "
-                      "publish.allow, publish.deny, admin.allow, admin.deny, trusted_proxies, sufficient)", o->key);
+                      "publish.allow, publish.deny, admin.allow, admin.deny, trusted_proxies, forwarded_header, "
+                      "sufficient)", o->key);
         } else if (ipallow_list_add(l, o->value, why, sizeof(why)) == 0) {
             continue;
         } else {
@@ -159,13 +173,11 @@ static int client_of(const ipallow_rules *s, const stoa_auth_request *req, const
         return 0; /* forwarding headers from anyone else are ignored */
     ipallow_net hops[IPALLOW_MAX_HOPS];
     size_t len;
-    const char *v = req->header(req, "forwarded", &len);
-    int n = v != NULL ? ipallow_forwarded_parse(v, len, hops) : 0;
-    if (v == NULL && (v = req->header(req, "x-forwarded-for", &len)) != NULL)
-        n = ipallow_xff_parse(v, len, hops);
+    const char *v = req->header(req, s->rfc7239 ? "forwarded" : "x-forwarded-for", &len);
+    int n = v == NULL ? 0 : s->rfc7239 ? ipallow_forwarded_parse(v, len, hops) : ipallow_xff_parse(v, len, hops);
     if (ipallow_client(peer, hops, n, &s->trusted, out) != 0) {
         snprintf(res->reason, sizeof(res->reason), "%s from trusted proxy %s names a hop that is not an IP address",
-                 req->header(req, "forwarded", &len) != NULL ? "Forwarded" : "X-Forwarded-For", req->peer_addr);
+                 s->rfc7239 ? "Forwarded" : "X-Forwarded-For", req->peer_addr);
         return -1;
     }
     return 0;
