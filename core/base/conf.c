@@ -192,6 +192,8 @@ static const directive top_d[] = {
     {"limits.max_header", T_SIZE32, C(max_header), NULL, "largest request header block", "16KiB", NULL},
     {"limits.send_timeout", T_DURATION, C(send_timeout_ms), NULL,
      "a client that takes no response bytes for this long is disconnected (0 = never)", "60s", NULL},
+    {"limits.request_timeout", T_DURATION, C(request_timeout_ms), NULL,
+     "HTTP/1.1: time to receive a whole request, body included (512 MiB at 3 MB/s takes 3 min; 0 = a day)", "5m", NULL},
     {"shutdown_timeout", T_DURATION, C(shutdown_timeout_ms), NULL, "SIGTERM: time in-flight requests get to finish", "30s", NULL},
     {"storage.plugin", T_STR, C(storage.plugin), NULL, "disk | pgs3", "disk", NULL},
     {"storage.options", T_OPTIONS, C(storage.options), NULL, "storage plugin options", NULL, NULL},

@@ -144,6 +144,7 @@ typedef struct conf {
     uint64_t max_body;       /* limits.max_body, bytes, default 512 MiB */
     uint32_t max_header;     /* limits.max_header, bytes, default 16 KiB */
     uint32_t send_timeout_ms; /* limits.send_timeout: a stalled reader is cut off, default 60 s */
+    uint32_t request_timeout_ms; /* limits.request_timeout: h2o's http1 req_timeout, default 5 min */
     uint32_t shutdown_timeout_ms; /* SIGTERM: how long in-flight requests may take, default 30 s */
 
     conf_plugin storage;     /* default {disk, {root: ./stoa-data}} */

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Finding 14 of issue 21: h2o's 10 s request timeout covers the whole HTTP/1.1 request,
+# body included, and cut slow publishes. limits.request_timeout sets it (default 5 min):
+# an upload slower than it is cut, one within it is published.
+source "$(dirname "$0")/lib.sh"
+
+genmod -out "$TMP/priv" -pad $((1200 * 1024)) corp.example.com/slow@v1.0.0
+zip="$TMP/priv/corp.example.com/slow/@v/v1.0.0.zip"
+upload() { curl -s -o /dev/null -w '%{http_code}' --http1.1 --limit-rate 100K -T "$zip" "$STOA_URL/corp.example.com/slow/@v/v1.0.0.zip" || true; }
+# 12 s of upload (1.2 MiB at 100 KiB/s): cut at 1 s, published with the default (h2o's
+# own 10 s would cut it)
+printf 'upstreams: []\nnamespaces: [{pattern: corp.example.com, mode: private}]\n' >"$TMP/stoa.yaml"
+CONFIG_FILE="$TMP/stoa.yaml" start_stoa STOA_LIMITS_REQUEST_TIMEOUT=1s
+code=$(upload)
+[ "$code" != 201 ] || fail "an upload slower than limits.request_timeout was published"
+assert_eq "$(curl -s -o /dev/null -w '%{http_code}' "$STOA_URL/corp.example.com/slow/@v/v1.0.0.info")" 404 \
+    "nothing published by a cut upload"
+stop_stoa
+CONFIG_FILE="$TMP/stoa.yaml" start_stoa
+assert_eq "$(upload)" 201 "a 12 s upload with the default limits.request_timeout"
+assert_eq "$(curl -s "$STOA_URL/corp.example.com/slow/@v/list")" v1.0.0 "published"
+stop_stoa
+pass "limits.request_timeout bounds a whole HTTP/1.1 upload: cut at 1 s, a 12 s one published by default (code $code when cut)"
