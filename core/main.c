@@ -75,11 +75,9 @@ static int cmd_check_config(int argc, char **argv)
     struct conf *c = load_conf(argc, argv);
     if (c == NULL)
         return 2;
-    printf("stoa: configuration OK (%s): storage %s, %zu upstream(s), %zu namespace rule(s), %zu auth plugin(s)\n",
-           c->source ? c->source : "defaults and environment", c->storage.plugin, c->nupstreams, c->nnamespaces,
-           c->nauth);
+    int rc = cli_check_config(c);
     conf_free(c);
-    return 0;
+    return rc;
 }
 
 static int cmd_config_reference(int argc, char **argv)
