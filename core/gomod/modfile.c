@@ -71,6 +71,8 @@ int modfile_module_path(const char *text, size_t len, char *out, size_t outlen, 
                 return snprintf(why, whylen, found > 1 ? "repeated module directive" : "bad module path"), -1;
             continue;
         }
+        if (e - b == 6 && memcmp(b, "module", 6) == 0) /* x/mod: "usage: module module/path" */
+            return snprintf(why, whylen, "module directive without a path"), -1;
         if (e - b < 7 || memcmp(b, "module", 6) != 0 || (b[6] != ' ' && b[6] != '\t' && b[6] != '('))
             continue;
         for (b += 6; b < e && (*b == ' ' || *b == '\t');)

@@ -53,6 +53,8 @@ static void module_paths(void **state)
         {"module (\nexample.com/m\n", NULL},
         {"module \"example.com/m\n", NULL},
         {"module a b\n", NULL},
+        {"module  \nmodule a/b/c\n", NULL}, /* issue 16: an empty directive is an error, not skipped */
+        {"module // no path\n", NULL},
         {"modulex example.com/m\n", NULL},
         {"go 1.19\n", NULL},
         {"", NULL},
