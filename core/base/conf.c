@@ -999,6 +999,9 @@ static void check_lists(struct conf *c, errs *e)
     for (size_t i = 0; i < c->nnamespaces; ++i)
         if (c->namespaces[i].pattern == NULL || c->namespaces[i].pattern[0] == '\0')
             err_add(e, "namespaces[%zu].pattern: required (e.g. corp.example.com or *)", i);
+        else if (strspn(c->namespaces[i].pattern, ",/") == strlen(c->namespaces[i].pattern))
+            err_add(e, "namespaces[%zu].pattern: '%s' names no module path (empty elements are skipped, as GOPRIVATE's)",
+                    i, c->namespaces[i].pattern);
         else
             namespace_finish(&c->namespaces[i]);
     for (size_t i = 0; i < c->nrepos; ++i) {

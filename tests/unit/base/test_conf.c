@@ -170,6 +170,7 @@ static void errors(void **state)
     expect_error("listen: nonsense\n", none, "listen: 'nonsense' is not host:port");
     expect_error("fail_status: 500\n", none, "fail_status: expected 404 or 502");
     expect_error("namespaces: [{mode: private}]\n", none, "namespaces[0].pattern: required");
+    expect_error("namespaces: [{pattern: ',/,', mode: private}]\n", none, "namespaces[0].pattern: ',/,' names no module path");
     expect_error("storage: [1, 2]\n", none, "stoa.yaml:1: unknown key 'storage'");
     expect_error("a: [unclosed\n", none, "YAML syntax error");
     expect_error("- just\n- a list\n", none, "must be a mapping");
