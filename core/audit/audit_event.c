@@ -2,6 +2,7 @@
 
 #include "hex.h"
 #include "numfmt.h"
+#include "utf8.h"
 
 #include <pwd.h>
 #include <stdio.h>
@@ -11,48 +12,29 @@
 #include <sys/random.h>
 #include <time.h>
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when the byte at s does not
- * start one: overlong forms, surrogates and code points past U+10FFFF are invalid
- * (the rules jansson and PostgreSQL apply). */
-static size_t utf8_len(const unsigned char *s)
-{
-    unsigned c = s[0];
-    if (c < 0x80)
-        return 1;
-    size_t n = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
-    if (n == 0)
-        return 0;
-    for (size_t i = 1; i < n; ++i)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] > 0x9F) || (c == 0xF0 && s[1] < 0x90) ||
-        (c == 0xF4 && s[1] > 0x8F))
-        return 0;
-    return n;
-}
-
 void audit_utf8_clean(const char *s, char *out, size_t outlen)
 {
     static const char upper[] = "0123456789ABCDEF"; /* percent-encoding is upper case */
     size_t o = 0;
     if (outlen == 0)
         return;
-    for (const unsigned char *p = (const unsigned char *)(s != NULL ? s : ""); *p;) {
-        size_t n = utf8_len(p);
+    const unsigned char *p = (const unsigned char *)(s != NULL ? s : "");
+    for (size_t left = strlen((const char *)p); left > 0;) {
+        size_t n = utf8_seq_len(p, left);
         if (n == 0) {
             if (o + 3 >= outlen)
                 break;
             out[o++] = '%';
             out[o++] = upper[*p >> 4];
             out[o++] = upper[*p & 15];
-            ++p;
+            ++p, --left;
             continue;
         }
         if (o + n >= outlen)
             break;
         memcpy(out + o, p, n);
         o += n;
-        p += n;
+        p += n, left -= n;
     }
     out[o] = '\0';
 }

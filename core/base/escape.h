@@ -3,11 +3,9 @@
 #ifndef STOA_ESCAPE_H
 #define STOA_ESCAPE_H
 
-#include <stddef.h>
+#include "utf8.h" /* utf8_seq_len, what esc_text calls valid */
 
-/* Length of the valid UTF-8 sequence at s (1..4, at most left bytes; shortest form, no
- * surrogates, at most U+10FFFF), or 0 when the byte at s starts none. */
-size_t utf8_seq_len(const unsigned char *s, size_t left);
+#include <stddef.h>
 
 enum {
     ESC_SPACE = 1, /* also escape ' ' and '"': for a space-separated text field */

@@ -6,6 +6,7 @@
 #include "escape.h"
 #include "hex.h"
 #include "numfmt.h"
+#include "utf8.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -209,11 +210,16 @@ static void put_json(line *l, const char *s)
     l->n = put_json_str(l->p, l->cap, l->n, s);
 }
 
-/* s with escape.h's escapes; "-" when empty. */
+/* s with escape.h's escapes (room for its NUL: the newline's place, l->cap + 1). */
+static void put_escaped(line *l, const char *s, int flags)
+{
+    l->n += esc_text(l->p + l->n, l->cap - l->n + 1, s, strlen(s), flags);
+}
+
+/* The same, "-" when empty. */
 static void put_esc(line *l, const char *s, int flags)
 {
-    s = dash(s);
-    l->n += esc_text(l->p + l->n, l->cap - l->n + 1, s, strlen(s), flags);
+    put_escaped(l, dash(s), flags);
 }
 
 static void access_text(line *l, const log_access *a)
@@ -238,11 +244,11 @@ static void access_text(line *l, const log_access *a)
     put_esc(l, a->request_id, ESC_SPACE);
     put_str(l, " ua=\"");
     if (a->user_agent != NULL)
-        l->n += esc_text(l->p + l->n, l->cap - l->n + 1, a->user_agent, strlen(a->user_agent), ESC_QUOTE);
+        put_escaped(l, a->user_agent, ESC_QUOTE);
     put(l, "\"", 1);
     if (a->error != NULL && *a->error) {
         put_str(l, " error=");
-        l->n += esc_text(l->p + l->n, l->cap - l->n + 1, a->error, strlen(a->error), 0);
+        put_escaped(l, a->error, 0);
     }
 }
 

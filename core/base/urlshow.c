@@ -14,15 +14,21 @@ static const char *authority(const char *url, size_t *n)
     return h;
 }
 
+/* The last '@' among the authority's n bytes at h (a password may hold one), or NULL. */
+static const char *last_at(const char *h, size_t n)
+{
+    const char *at = NULL;
+    for (size_t i = 0; i < n; ++i)
+        if (h[i] == '@')
+            at = h + i;
+    return at;
+}
+
 /* url_show without the query: the first n bytes of url. */
 static void show_head(const char *url, size_t n, char *out, size_t len)
 {
     size_t an;
-    const char *h = authority(url, &an);
-    const char *at = NULL;
-    for (size_t i = 0; i < an; ++i) /* the last '@': a password may hold one */
-        if (h[i] == '@')
-            at = h + i;
+    const char *h = authority(url, &an), *at = last_at(h, an);
     const char *colon = at != NULL ? memchr(h, ':', (size_t)(at - h)) : NULL;
     int keep_user = strncmp(url, "ssh://", 6) == 0 || strstr(url, "://") == NULL;
     if (at == NULL || (colon == NULL && keep_user))
@@ -48,11 +54,7 @@ void url_show(const char *url, char *out, size_t len)
 void url_host_port(const char *url, char *out, size_t len)
 {
     size_t n;
-    const char *h = authority(url, &n);
-    const char *at = NULL;
-    for (size_t i = 0; i < n; ++i)
-        if (h[i] == '@')
-            at = h + i;
+    const char *h = authority(url, &n), *at = last_at(h, n);
     if (at != NULL) {
         n -= (size_t)(at + 1 - h);
         h = at + 1;

@@ -1,4 +1,5 @@
 #include "modfile.h"
+#include "utf8.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -6,21 +7,9 @@
 /* Strict UTF-8 (no overlongs, surrogates or NULs), as x/mod's lexer requires. */
 static int utf8_ok(const unsigned char *s, size_t n)
 {
-    for (size_t i = 0; i < n;) {
-        unsigned c = s[i];
-        size_t k = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : 4;
-        if (c == 0 || k == 4 || (k == 1 && c < 0xc2) || (k > 0 && i + k >= n))
+    for (size_t i = 0, k; i < n; i += k)
+        if (s[i] == 0 || (k = utf8_seq_len(s + i, n - i)) == 0)
             return 0;
-        unsigned cp = k == 0 ? c : c & (0x3f >> k);
-        for (size_t j = 1; j <= k; ++j) {
-            if ((s[i + j] & 0xc0) != 0x80)
-                return 0;
-            cp = cp << 6 | (s[i + j] & 0x3f);
-        }
-        if ((k == 2 && (cp < 0x800 || (cp >= 0xd800 && cp < 0xe000))) || (k == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-            return 0;
-        i += k + 1;
-    }
     return 1;
 }
 

@@ -118,16 +118,7 @@ static void on_reqctx_dispose(void *p)
 void reqctx_copy(char *dst, size_t n, h2o_iovec_t v)
 {
     const char *nul = v.len > 0 ? memchr(v.base, '\0', v.len) : NULL;
-    size_t len = nul != NULL ? (size_t)(nul - v.base) : v.len;
-    if (n == 0)
-        return;
-    if (len >= n) {
-        len = n - 1;
-        while (len > 0 && ((unsigned char)v.base[len] & 0xC0) == 0x80) /* do not cut a character */
-            --len;
-    }
-    memcpy(dst, v.base, len);
-    dst[len] = '\0';
+    audit_copyn(dst, n, v.base, nul != NULL ? (size_t)(nul - v.base) : v.len);
 }
 
 double reqctx_elapsed_ms(const reqctx *rc)
