@@ -98,7 +98,7 @@ static int cmd_help(int argc, char **argv);
 static const cli_command commands[] = {
     {"serve", "", "serve GOPROXY on the configured addresses", NO_OPTS, 1, cmd_serve, NULL, 0},
     {"publish", "DIR", "build a module zip from DIR with the go command's rules and publish it",
-     OPTS({"--module", "PATH", "the module path (go.mod must name it)"}, {"--version", "vX.Y.Z", "the version to publish"},
+     OPTS({"--module", "PATH", "the module path (default: the one DIR/go.mod names; go.mod must name it)"}, {"--version", "vX.Y.Z", "the version to publish"},
           URL_OPT, TOKEN_OPT),
      0, cli_publish, NULL, 0},
     {"prefetch", "FILE...", "warm a running stoa's cache from go.sum, go.mod or `go list -m all` output (- for stdin)",

@@ -8,6 +8,7 @@
  */
 #include "cli.h"
 #include "client.h"
+#include "modfile.h"
 #include "modpath.h"
 #include "semver.h"
 #include "staging.h"
@@ -23,7 +24,25 @@
 
 typedef struct publish_args {
     const char *dir, *module, *version, *url, *token;
+    char module_buf[MODPATH_MAX + 1]; /* the module go.mod names, without --module */
 } publish_args;
+
+/* The module path DIR/go.mod declares, into a->module_buf. 0 or -1 (said why). */
+static int module_from_gomod(publish_args *a)
+{
+    char path[4096], why[256];
+    snprintf(path, sizeof(path), "%s/go.mod", a->dir);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return fprintf(stderr, "stoa publish: no --module, and %s cannot be read to name it\n", path), -1;
+    static char text[1 << 20]; /* a go.mod's module line is near its top; 1 MiB is plenty */
+    size_t n = fread(text, 1, sizeof(text), f);
+    fclose(f);
+    if (modfile_module_path(text, n, a->module_buf, sizeof(a->module_buf), why, sizeof(why)) != 0)
+        return fprintf(stderr, "stoa publish: %s: %s\n", path, why), -1;
+    a->module = a->module_buf;
+    return 0;
+}
 
 static int parse_args(int argc, char **argv, publish_args *a)
 {
@@ -42,9 +61,9 @@ static int parse_args(int argc, char **argv, publish_args *a)
         else
             return fprintf(stderr, "stoa publish: unexpected argument '%s'\n", argv[i]), -1;
     }
-    if (a->dir == NULL || a->module == NULL || a->version == NULL)
-        return fprintf(stderr, "usage: stoa publish DIR --module PATH --version vX.Y.Z [--url URL] [--token T]\n"), -1;
-    return 0;
+    if (a->dir == NULL || a->version == NULL)
+        return fprintf(stderr, "usage: stoa publish DIR [--module PATH] --version vX.Y.Z [--url URL] [--token T]\n"), -1;
+    return a->module != NULL ? 0 : module_from_gomod(a);
 }
 
 static int check_args(const publish_args *a)

@@ -73,7 +73,8 @@ assert_eq "$(http_status PUT "$STOA_URL/corp.example.com/c/@v/v0.3.0.info" -T "$
 assert_eq "$(http_status PUT "$STOA_URL/example.com/public/@v/v1.9.0.zip" -T "$TMP/a2.zip")" 403 "publish to a proxied namespace"
 pass "checksum mismatch 400, immutable 409, .info-before-zip 422, proxied namespace 403"
 
-"$STOA_BIN" publish "$TMP/src/b" --module corp.example.com/b --version v0.1.0 --url "$STOA_URL" >"$TMP/b.json"
+# without --module: the module is the one go.mod names (as stoa publish --help says)
+"$STOA_BIN" publish "$TMP/src/b" --version v0.1.0 --url "$STOA_URL" >"$TMP/b.json"
 b_h1=$(sed -n 's/.*"h1":"\([^"]*\)".*/\1/p' "$TMP/b.json")
 
 # 3. A fresh consumer: GONOSUMDB for the private namespace, GOPROXY=stoa only.
