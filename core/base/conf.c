@@ -183,7 +183,7 @@ static const directive top_d[] = {
     {"tls.cert", T_STR, C(tls_cert), NULL, "PEM certificate chain; TLS is on when cert and key are set", NULL, NULL},
     {"tls.key", T_STR, C(tls_key), NULL, "PEM private key", NULL, NULL},
     {"threads", T_UINT, C(threads), NULL, "event-loop threads (0 = one per core)", NULL, NULL},
-    {"workers", T_UINT, C(workers), NULL, "threads for blocking work (max(4, 2 x threads))", NULL, NULL},
+    {"workers", T_UINT, C(workers), NULL, "threads for blocking work in each lane: fills, checksum database, other work (max(4, 2 x threads))", NULL, NULL},
     {"plugin_dir", T_STR, C(plugin_dir), NULL, "where plugins are loaded from (<binary dir>/plugins)", NULL, NULL},
     {"tmp_dir", T_STR, C(tmp_dir), NULL, "staging area (<data root>/tmp)", NULL, NULL},
     {"mode", T_MODE, C(offline), NULL, "online | offline (never contact upstreams)", "online", "the next request"},
@@ -194,6 +194,15 @@ static const directive top_d[] = {
      "a client that takes no response bytes for this long is disconnected (0 = never)", "60s", NULL},
     {"limits.request_timeout", T_DURATION, C(request_timeout_ms), NULL,
      "HTTP/1.1: time to receive a whole request, body included (512 MiB at 3 MB/s takes 3 min; 0 = a day)", "5m", NULL},
+    {"limits.queue", T_UINT, C(max_queued), NULL,
+     "jobs that may wait for a worker in each lane (fills, checksum database, other work); beyond it 503 with "
+     "Retry-After (0 = no bound)", "1024", "the next request"},
+    {"limits.fills_per_client", T_UINT, C(fills_per_client), NULL,
+     "upstream fetches one client address may have started and not finished; beyond it 503 with Retry-After "
+     "(0 = no bound)", "256", "the next request"},
+    {"limits.h2_cancels", T_UINT, C(h2_cancels), NULL,
+     "HTTP/2: requests a connection may cancel while their work is pending, per 10 s, before it is closed "
+     "(rapid reset, CVE-2023-44487; 0 = no bound)", "200", "the next request"},
     {"shutdown_timeout", T_DURATION, C(shutdown_timeout_ms), NULL, "SIGTERM: time in-flight requests get to finish", "30s", NULL},
     {"storage.plugin", T_STR, C(storage.plugin), NULL, "disk | pgs3", "disk", NULL},
     {"storage.options", T_OPTIONS, C(storage.options), NULL, "storage plugin options", NULL, NULL},

@@ -145,6 +145,9 @@ typedef struct conf {
     uint32_t max_header;     /* limits.max_header, bytes, default 16 KiB */
     uint32_t send_timeout_ms; /* limits.send_timeout: a stalled reader is cut off, default 60 s */
     uint32_t request_timeout_ms; /* limits.request_timeout: h2o's http1 req_timeout, default 5 min */
+    uint32_t max_queued;     /* limits.queue: jobs waiting per pool lane, default 1024 */
+    uint32_t fills_per_client; /* limits.fills_per_client: fills one address has running, default 256 */
+    uint32_t h2_cancels;     /* limits.h2_cancels: cancelled pending requests per HTTP/2 connection per 10 s */
     uint32_t shutdown_timeout_ms; /* SIGTERM: how long in-flight requests may take, default 30 s */
 
     conf_plugin storage;     /* default {disk, {root: ./stoa-data}} */

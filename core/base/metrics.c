@@ -142,6 +142,29 @@ void metrics_fill(int started)
     atomic_fetch_add(started ? &m.fills_started : &m.fills_joined, 1);
 }
 
+const char *metrics_busy_name(unsigned reason)
+{
+    static const char *const names[METRICS_BUSY_REASONS] = {"fill_queue", "sumdb_queue", "work_queue", "client_fills"};
+    _Static_assert(POOL_FILL == 0 && POOL_SUMDB == 1 && POOL_WORK == 2, "busy reasons follow the lanes");
+    return reason < METRICS_BUSY_REASONS ? names[reason] : "unknown";
+}
+
+void metrics_busy(unsigned reason)
+{
+    if (reason < METRICS_BUSY_REASONS)
+        atomic_fetch_add(&m.busy[reason], 1);
+}
+
+void metrics_fill_abandoned(void)
+{
+    atomic_fetch_add(&m.fills_abandoned, 1);
+}
+
+void metrics_h2_cancel_close(void)
+{
+    atomic_fetch_add(&m.h2_cancel_closes, 1);
+}
+
 void metrics_fill_done(void)
 {
     atomic_fetch_add(&m.fills_done, 1);

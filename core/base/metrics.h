@@ -6,6 +6,7 @@
 #ifndef STOA_METRICS_H
 #define STOA_METRICS_H
 
+#include "pool.h"
 #include "route.h"
 
 #include <stoa/stoa.h>
@@ -39,6 +40,13 @@ typedef enum storage_op {
 /* The op's label value: "get", "get_copy", ..., "pin_walk". */
 const char *storage_op_name(storage_op op);
 
+/* Why a request was answered 503 busy: a full pool lane (indexed by pool_lane), or
+ * the client's own fills at limits.fills_per_client. */
+#define METRICS_BUSY_CLIENT_FILLS POOL_NLANES
+#define METRICS_BUSY_REASONS (POOL_NLANES + 1)
+/* The reason label: "fill_queue", "sumdb_queue", "work_queue", "client_fills". */
+const char *metrics_busy_name(unsigned reason);
+
 /* Upper bounds of the latency histograms' buckets, in seconds. */
 extern const double metrics_buckets[METRICS_BUCKETS];
 /* The route label of a route_type. */
@@ -69,6 +77,9 @@ typedef struct metrics_counters {
     atomic_ullong pins[4];      /* created, matched, refused, corrected */
     atomic_ullong sumdb_forks;
     atomic_ullong send_timeouts;
+    atomic_ullong busy[METRICS_BUSY_REASONS];
+    atomic_ullong fills_abandoned;  /* dropped before they started: every waiter had gone */
+    atomic_ullong h2_cancel_closes; /* HTTP/2 connections closed at limits.h2_cancels */
 } metrics_counters;
 
 /* The process's counters, for the renderer: read with atomic_load. */
@@ -97,5 +108,8 @@ void metrics_pin(int result);
 /* A checksum database showed a tree inconsistent with one it signed before. */
 void metrics_sumdb_fork(void);
 void metrics_send_timeout(void); /* a stalled reader was disconnected */
+void metrics_busy(unsigned reason);   /* a request was answered 503 busy */
+void metrics_fill_abandoned(void);
+void metrics_h2_cancel_close(void);
 
 #endif

@@ -1,12 +1,13 @@
-/* A mutex+condvar FIFO feeding a fixed set of threads. Completion goes back to the
- * submitting loop through h2o's multithread queue, the only thread-safe way into a
- * loop. */
+/* Each lane: a mutex+condvar FIFO feeding a fixed set of threads. Completion goes
+ * back to the submitting loop through h2o's multithread queue, the only thread-safe
+ * way into a loop. */
 #include "pool.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
-static struct {
+typedef struct lane {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     pool_job *head, **tail;
@@ -14,28 +15,35 @@ static struct {
     int stopping;
     pthread_t *threads;
     unsigned nthreads;
-} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, &pool.head, 0, 0, NULL, 0};
+    atomic_ulong refused;
+} lane;
 
-static pool_job *take(void)
+#define LANE_INIT(i) {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, &lanes[i].head, 0, 0, NULL, 0, 0}
+static lane lanes[POOL_NLANES] = {LANE_INIT(0), LANE_INIT(1), LANE_INIT(2)};
+
+static const char *const lane_names[POOL_NLANES] = {"fill", "sumdb", "work"};
+
+static pool_job *take(lane *l)
 {
-    pthread_mutex_lock(&pool.lock);
-    while (pool.head == NULL && !pool.stopping)
-        pthread_cond_wait(&pool.cond, &pool.lock);
-    pool_job *job = pool.head;
+    pthread_mutex_lock(&l->lock);
+    while (l->head == NULL && !l->stopping)
+        pthread_cond_wait(&l->cond, &l->lock);
+    pool_job *job = l->head;
     if (job != NULL) {
-        pool.head = job->_next;
-        if (pool.head == NULL)
-            pool.tail = &pool.head;
-        --pool.queued;
+        l->head = job->_next;
+        if (l->head == NULL)
+            l->tail = &l->head;
+        --l->queued;
     }
-    pthread_mutex_unlock(&pool.lock);
+    pthread_mutex_unlock(&l->lock);
     return job;
 }
 
 static void *worker_main(void *arg)
 {
+    lane *l = arg;
     pool_job *job;
-    while ((job = take()) != NULL) {
+    while ((job = take(l)) != NULL) {
         pool_loop *loop = job->loop;
         job->run(job);
         if (loop != NULL)
@@ -44,29 +52,45 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-int pool_start(unsigned n)
+static int lane_start(lane *l, unsigned n)
 {
-    pool.threads = calloc(n, sizeof(pthread_t));
-    if (pool.threads == NULL)
+    l->stopping = 0;
+    l->threads = calloc(n, sizeof(pthread_t));
+    if (l->threads == NULL)
         return -1;
-    pool.stopping = 0;
-    for (; pool.nthreads < n; ++pool.nthreads)
-        if (pthread_create(&pool.threads[pool.nthreads], NULL, worker_main, NULL) != 0)
+    for (; l->nthreads < n; ++l->nthreads)
+        if (pthread_create(&l->threads[l->nthreads], NULL, worker_main, l) != 0)
             return -1;
     return 0;
 }
 
+int pool_start(unsigned n)
+{
+    for (int i = 0; i < POOL_NLANES; ++i)
+        if (lane_start(&lanes[i], n) != 0)
+            return -1;
+    return 0;
+}
+
+static void lane_stop(lane *l)
+{
+    pthread_mutex_lock(&l->lock);
+    l->stopping = 1;
+    pthread_cond_broadcast(&l->cond);
+    pthread_mutex_unlock(&l->lock);
+    for (unsigned i = 0; i < l->nthreads; ++i)
+        pthread_join(l->threads[i], NULL);
+    free(l->threads);
+    pthread_mutex_lock(&l->lock);
+    l->threads = NULL;
+    l->nthreads = 0;
+    pthread_mutex_unlock(&l->lock);
+}
+
 void pool_stop(void)
 {
-    pthread_mutex_lock(&pool.lock);
-    pool.stopping = 1;
-    pthread_cond_broadcast(&pool.cond);
-    pthread_mutex_unlock(&pool.lock);
-    for (unsigned i = 0; i < pool.nthreads; ++i)
-        pthread_join(pool.threads[i], NULL);
-    free(pool.threads);
-    pool.threads = NULL;
-    pool.nthreads = 0;
+    for (int i = 0; i < POOL_NLANES; ++i)
+        lane_stop(&lanes[i]);
 }
 
 static void on_messages(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
@@ -89,22 +113,41 @@ void pool_loop_dispose(pool_loop *l, h2o_multithread_queue_t *queue)
     h2o_multithread_unregister_receiver(queue, &l->receiver);
 }
 
-void pool_submit(pool_job *job)
+int pool_submit(pool_lane which, pool_job *job, unsigned max_queued)
 {
+    lane *l = &lanes[which];
     job->_next = NULL;
     job->_msg.link = (h2o_linklist_t){NULL, NULL};
-    pthread_mutex_lock(&pool.lock);
-    *pool.tail = job;
-    pool.tail = &job->_next;
-    ++pool.queued;
-    pthread_cond_signal(&pool.cond);
-    pthread_mutex_unlock(&pool.lock);
+    pthread_mutex_lock(&l->lock);
+    /* No threads: pool_start has not run (a maintenance command) or pool_stop has. */
+    if (l->stopping || l->nthreads == 0 || (max_queued != 0 && l->queued >= max_queued)) {
+        pthread_mutex_unlock(&l->lock);
+        atomic_fetch_add(&l->refused, 1);
+        return -1;
+    }
+    *l->tail = job;
+    l->tail = &job->_next;
+    ++l->queued;
+    pthread_cond_signal(&l->cond);
+    pthread_mutex_unlock(&l->lock);
+    return 0;
 }
 
-unsigned pool_queued(void)
+unsigned pool_queued(pool_lane which)
 {
-    pthread_mutex_lock(&pool.lock);
-    unsigned n = pool.queued;
-    pthread_mutex_unlock(&pool.lock);
+    lane *l = &lanes[which];
+    pthread_mutex_lock(&l->lock);
+    unsigned n = l->queued;
+    pthread_mutex_unlock(&l->lock);
     return n;
+}
+
+unsigned long pool_refused(pool_lane which)
+{
+    return atomic_load(&lanes[which].refused);
+}
+
+const char *pool_lane_name(pool_lane which)
+{
+    return lane_names[which];
 }

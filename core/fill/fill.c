@@ -1,6 +1,7 @@
 #include "fill.h"
 
 #include "app.h"
+#include "clientfills.h"
 #include "log.h"
 #include "metrics.h"
 #include "namespace.h"
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,6 +45,7 @@ struct fill {
     atomic_int validated;   /* the staged file is final: waiters may be answered from it */
     uint64_t poked_at;      /* avail at the last poke (fetch thread only) */
     upstream_cond cond;     /* list/@latest: revalidate the stored copy */
+    char client[CLIENTFILLS_ADDR_MAX]; /* who started it: counted in clientfills */
 };
 
 /* Streaming waiters are poked at most once per this many new bytes. */
@@ -276,9 +279,9 @@ static void fetch(fill *f)
         revalidate_remember(f->key, kind, f->upstream, res.etag, f->meta.sha256);
 }
 
-static void finish(fill *f)
+/* Ends f: out of the table, every waiter told. Caller holds the lock. */
+static void finish_locked(fill *f)
 {
-    pthread_mutex_lock(&lock);
     fill **pp = &buckets[hash(f->key)];
     while (*pp != f)
         pp = &(*pp)->next_in_bucket;
@@ -297,7 +300,33 @@ static void finish(fill *f)
             h2o_multithread_send_message(&w->job->loop->receiver, &w->job->_msg);
         w = next;
     }
+}
+
+static void finish(fill *f)
+{
+    pthread_mutex_lock(&lock);
+    finish_locked(f);
     pthread_mutex_unlock(&lock);
+}
+
+/* An HTTP/1.1 client that closed (or reset) its connection; pipelined bytes or
+ * nothing yet mean it is still there. */
+static int hung_up(int fd)
+{
+    char c;
+    ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+/* Ends f at once when nobody waits for it any more. Caller holds the lock. */
+static int abandoned_locked(fill *f)
+{
+    for (fill_waiter *w = f->waiters; w != NULL; w = w->next)
+        if (!atomic_load(&w->gone) && (w->peer_fd < 0 || !hung_up(w->peer_fd)))
+            return 0;
+    stoa_fail(&f->err, STOA_UNAVAILABLE, "every client asking for %s went away before the fetch started", f->key);
+    finish_locked(f);
+    return 1;
 }
 
 /* Replicas sharing one storage (pgs3) fetch a cold immutable file once: the first
@@ -326,14 +355,52 @@ static void on_run(pool_job *job)
 {
     fill *f = (fill *)job;
     f->outcome = FILL_FAILED;
-    void *h = lease(f);
-    fetch(f);
-    storage_release(&the_app->store, h);
-    finish(f);
+    pthread_mutex_lock(&lock);
+    int gone = abandoned_locked(f);
+    pthread_mutex_unlock(&lock);
+    if (gone) {
+        metrics_fill_abandoned();
+    } else {
+        void *h = lease(f);
+        fetch(f);
+        storage_release(&the_app->store, h);
+        finish(f);
+    }
+    clientfills_put(f->client);
     fill_release(f);
 }
 
-void fill_join(const route *r, fill_waiter *w, fill **out)
+/* A new fill for r under key, queued on the fill lane. Caller holds the lock. NULL,
+ * nothing counted or queued, when client or the lane is at its limit. */
+static fill *start_locked(const route *r, const char *key, const char *client, fill_join_result *why)
+{
+    const struct conf *c = the_app->conf;
+    if (clientfills_take(client, c->fills_per_client) != 0) {
+        *why = FILL_BUSY_CLIENT;
+        return NULL;
+    }
+    fill *f = calloc(1, sizeof(*f));
+    if (f == NULL)
+        abort();
+    snprintf(f->key, sizeof(f->key), "%s", key);
+    snprintf(f->client, sizeof(f->client), "%s", client);
+    f->r = *r;
+    f->staged_fd = -1;
+    atomic_init(&f->expect, -1);
+    atomic_init(&f->refs, 1); /* the fetch job's */
+    f->job.run = on_run;
+    /* Under the lock, so no one joins a fill that then fails to queue. The pool's lock
+     * is never held while taking this one. */
+    if (pool_submit(POOL_FILL, &f->job, c->max_queued) != 0) {
+        clientfills_put(client);
+        free(f);
+        *why = FILL_BUSY_QUEUE;
+        return NULL;
+    }
+    return f;
+}
+
+fill_join_result fill_join(const route *r, const char *client, fill_waiter *w, fill **out)
 {
     char key[ROUTE_PATH_MAX];
     if (route_upstream_path(r, key, sizeof(key)) != 0)
@@ -345,15 +412,11 @@ void fill_join(const route *r, fill_waiter *w, fill **out)
         f = f->next_in_bucket;
     int fresh = f == NULL;
     if (fresh) {
-        f = calloc(1, sizeof(*f));
-        if (f == NULL)
-            abort();
-        snprintf(f->key, sizeof(f->key), "%s", key);
-        f->r = *r;
-        f->staged_fd = -1;
-        atomic_init(&f->expect, -1);
-        atomic_init(&f->refs, 1); /* the fetch job's */
-        f->job.run = on_run;
+        fill_join_result why;
+        if ((f = start_locked(r, key, client, &why)) == NULL) {
+            pthread_mutex_unlock(&lock);
+            return why;
+        }
         f->next_in_bucket = buckets[b];
         buckets[b] = f;
     }
@@ -370,8 +433,7 @@ void fill_join(const route *r, fill_waiter *w, fill **out)
     pthread_mutex_unlock(&lock);
     atomic_fetch_add(fresh ? &n_started : &n_joined, 1);
     metrics_fill(fresh);
-    if (fresh)
-        pool_submit(&f->job);
+    return FILL_JOINED;
 }
 
 fill_outcome fill_result(const fill *f)

@@ -51,11 +51,30 @@ typedef struct fill_waiter {
     int wants_early;
     int early;              /* set by the fill before an early delivery */
     atomic_int queued;
+    atomic_int gone;        /* set by the owner when its request went away */
+    int peer_fd;            /* HTTP/1.1 client socket, peeked for a hang-up; -1 if none */
 } fill_waiter;
 
-/* Joins the running fill for r or starts one; *out gets a reference the caller must
- * fill_release (after done() ran). */
-void fill_join(const route *r, fill_waiter *w, fill **out);
+typedef enum fill_join_result {
+    FILL_JOINED = 0,
+    FILL_BUSY_QUEUE = 1,    /* the fill lane's queue is at limits.queue */
+    FILL_BUSY_CLIENT = 2,   /* client has limits.fills_per_client fills running */
+} fill_join_result;
+
+/* Joins the running fill for r or starts one on behalf of client (its address, the
+ * key of limits.fills_per_client). On FILL_JOINED, *out gets a reference the caller
+ * must fill_release (after done() ran); otherwise nothing was joined, w is untouched
+ * and the caller answers 503.
+ *
+ * A fill that has not started when every waiter has gone (streamers by fill_leave,
+ * others by setting `gone`, or a peer_fd the client has hung up) is dropped without
+ * asking any upstream: a client that sends requests and disconnects queues no work
+ * (issue 21 finding 6). h2o does not read an HTTP/1.1 connection while its request is
+ * handled, so it never sees that client leave: hence peer_fd. The descriptor stays
+ * open until the waiter's job is delivered (h2o neither reads, writes nor times out a
+ * connection whose request has no response yet), so peeking it from the fill's
+ * thread is safe. */
+fill_join_result fill_join(const route *r, const char *client, fill_waiter *w, fill **out);
 
 fill_outcome fill_result(const fill *f);
 const stoa_error *fill_error(const fill *f);

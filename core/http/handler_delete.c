@@ -45,6 +45,6 @@ int handler_delete(reqctx *rc)
         return http_send_text(rc, 503, "out of memory"), 0;
     snprintf(d->module, sizeof(d->module), "%s", rc->r.module);
     snprintf(d->version, sizeof(d->version), "%s", rc->r.version);
-    pool_submit(&d->t.a.job);
+    task_submit(&d->t, POOL_WORK);
     return 0;
 }

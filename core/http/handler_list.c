@@ -160,6 +160,11 @@ static void on_wait_free(reqasync *a)
         fill_release(w->f);
 }
 
+static void on_wait_gone(reqasync *a)
+{
+    atomic_store(&((mutable_wait *)a)->w.gone, 1);
+}
+
 static void refresh(reqctx *rc)
 {
     mutable_wait *w = (mutable_wait *)reqasync_new(rc->req, sizeof(*w), NULL, on_filled);
@@ -168,9 +173,15 @@ static void refresh(reqctx *rc)
         return;
     }
     w->a.on_free = on_wait_free;
+    w->a.on_gone = on_wait_gone;
     w->rc = rc;
     w->w.job = &w->a.job;
-    fill_join(&rc->r, &w->w, &w->f);
+    w->w.peer_fd = http_peer_fd(rc->req);
+    fill_join_result j = fill_join(&rc->r, rc->client, &w->w, &w->f);
+    if (j != FILL_JOINED) {
+        reqasync_drop(&w->a);
+        answer_fill_busy(rc, j);
+    }
 }
 
 static const char *what(const mutable_task *m)

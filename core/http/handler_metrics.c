@@ -208,6 +208,24 @@ static void render_integrity(out *o, const metrics_counters *m)
         put(o, "stoa_pins_total{result=\"%s\"} %llu\n", pin_names[i], atomic_load(&m->pins[i]));
 }
 
+/* The pool's lanes and what was refused for want of room. */
+static void render_busy(out *o, const metrics_counters *m)
+{
+    put(o, "# HELP stoa_worker_queue_depth Blocking jobs waiting for a worker, by lane.\n"
+           "# TYPE stoa_worker_queue_depth gauge\n");
+    for (int l = 0; l < POOL_NLANES; ++l)
+        put(o, "stoa_worker_queue_depth{lane=\"%s\"} %u\n", pool_lane_name((pool_lane)l), pool_queued((pool_lane)l));
+    put(o, "# HELP stoa_busy_total Requests answered 503 with Retry-After for want of room, by reason.\n"
+           "# TYPE stoa_busy_total counter\n");
+    for (unsigned r = 0; r < METRICS_BUSY_REASONS; ++r)
+        put(o, "stoa_busy_total{reason=\"%s\"} %llu\n", metrics_busy_name(r), atomic_load(&m->busy[r]));
+    put(o, "# HELP stoa_fills_abandoned_total Fills dropped before they started, every client asking having gone.\n"
+           "# TYPE stoa_fills_abandoned_total counter\nstoa_fills_abandoned_total %llu\n", atomic_load(&m->fills_abandoned));
+    put(o, "# HELP stoa_h2_cancel_closes_total HTTP/2 connections closed for cancelling more than limits.h2_cancels "
+           "pending requests.\n# TYPE stoa_h2_cancel_closes_total counter\nstoa_h2_cancel_closes_total %llu\n",
+        atomic_load(&m->h2_cancel_closes));
+}
+
 static void render_misc(out *o, const metrics_counters *m)
 {
     put(o, "# HELP stoa_fills_total Cache fills started, and requests that joined a running fill.\n"
@@ -248,8 +266,7 @@ static void render_misc(out *o, const metrics_counters *m)
     put(o, "# HELP stoa_send_timeouts_total Connections reset because the client took no bytes for limits.send_timeout.\n"
            "# TYPE stoa_send_timeouts_total counter\nstoa_send_timeouts_total %llu\n", atomic_load(&m->send_timeouts));
     render_process(o, m);
-    put(o, "# HELP stoa_worker_queue_depth Blocking jobs waiting for a worker.\n# TYPE stoa_worker_queue_depth gauge\n"
-           "stoa_worker_queue_depth %u\n", pool_queued());
+    render_busy(o, m);
     render_audit(o, m);
     put(o, "# HELP stoa_build_info Build facts.\n# TYPE stoa_build_info gauge\n"
            "stoa_build_info{version=\"%s\",abi=\"%d\",storage=\"%s\"} 1\n", STOA_VERSION, STOA_ABI_MAJOR,

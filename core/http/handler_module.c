@@ -3,6 +3,7 @@
 #include "app.h"
 #include "fill.h"
 #include "handlers.h"
+#include "metrics.h"
 #include "namespace.h"
 #include "quota.h"
 #include "stream.h"
@@ -124,6 +125,17 @@ static void on_fillwait_free(reqasync *a)
         fill_release(fw->f);
 }
 
+static void on_fillwait_gone(reqasync *a)
+{
+    atomic_store(&((fillwait *)a)->w.gone, 1);
+}
+
+/* Answers a refused fill_join: the fill lane or the client is at its limit. */
+void answer_fill_busy(reqctx *rc, fill_join_result why)
+{
+    http_send_busy(rc, why == FILL_BUSY_CLIENT ? METRICS_BUSY_CLIENT_FILLS : POOL_FILL);
+}
+
 static void start_fill(reqctx *rc)
 {
     /* Large zips go to the client while they download (core/http/stream.h). */
@@ -137,10 +149,16 @@ static void start_fill(reqctx *rc)
         return;
     }
     fw->a.on_free = on_fillwait_free;
+    fw->a.on_gone = on_fillwait_gone;
     fw->rc = rc;
     fw->w.job = &fw->a.job;
     fw->w.wants_early = 1;
-    fill_join(&rc->r, &fw->w, &fw->f);
+    fw->w.peer_fd = http_peer_fd(rc->req);
+    fill_join_result j = fill_join(&rc->r, rc->client, &fw->w, &fw->f);
+    if (j != FILL_JOINED) {
+        reqasync_drop(&fw->a);
+        answer_fill_busy(rc, j);
+    }
 }
 
 static void miss(reqctx *rc)

@@ -350,6 +350,7 @@ int handler_publish(reqctx *rc)
         copy_header(req, "x-checksum", p->want_sha256, sizeof(p->want_sha256));
     copy_header(req, "x-checksum-sha1", p->want_sha1, sizeof(p->want_sha1));
     copy_header(req, "x-checksum-md5", p->want_md5, sizeof(p->want_md5));
-    pool_submit(&p->a.job);
+    if (reqasync_submit(&p->a, POOL_WORK) != 0)
+        http_send_busy(rc, POOL_WORK);
     return 0;
 }

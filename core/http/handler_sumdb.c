@@ -167,6 +167,6 @@ int handler_sumdb(reqctx *rc)
     snprintf(s->sub, sizeof(s->sub), "%s", sub);
     s->ans.fd = -1;
     /* Network: always on a worker, whatever the storage. */
-    pool_submit(&s->t.a.job);
+    task_submit(&s->t, POOL_SUMDB);
     return 0;
 }

@@ -2,6 +2,7 @@
 #ifndef STOA_HANDLERS_H
 #define STOA_HANDLERS_H
 
+#include "fill.h"
 #include "http.h"
 
 int handler_module(reqctx *rc);  /* .info .mod .zip   handler_module.c */
@@ -13,7 +14,10 @@ int handler_delete(reqctx *rc);  /* DELETE of a version      handler_delete.c */
 int handler_sumdb(reqctx *rc);   /* /sumdb/<name>/...        handler_sumdb.c */
 int handler_admin(reqctx *rc);   /* /admin/...               handler_admin.c */
 int handler_metrics(reqctx *rc); /* /metrics                 handler_metrics.c */
-int handler_artifactory(reqctx *rc); /* api/system/version|ping, api/build   handler_artifactory.c */
+int handler_artifactory(reqctx *rc);
+
+/* Answers 503 for a refused fill_join (handler_module.c). */
+void answer_fill_busy(reqctx *rc, fill_join_result why); /* api/system/version|ping, api/build   handler_artifactory.c */
 
 /* Cache-Control values. */
 #define CACHE_IMMUTABLE "public, max-age=31536000, immutable"

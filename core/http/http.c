@@ -107,6 +107,26 @@ void http_send_error(reqctx *rc, const stoa_error *err)
     http_send_text(rc, status_http(err->status), "%s", err->msg);
 }
 
+int http_peer_fd(h2o_req_t *req)
+{
+    if (req->version >= 0x200)
+        return -1;
+    h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
+    return sock != NULL ? h2o_socket_get_fd(sock) : -1;
+}
+
+void http_send_busy(reqctx *rc, unsigned reason)
+{
+    metrics_busy(reason);
+    http_set_header(rc, "retry-after", POOL_RETRY_AFTER);
+    if (reason == METRICS_BUSY_CLIENT_FILLS)
+        http_send_text(rc, 503, "busy: this client has limits.fills_per_client upstream fetches running; retry in %s s",
+                       POOL_RETRY_AFTER);
+    else
+        http_send_text(rc, 503, "busy: the %s queue holds limits.queue jobs; retry in %s s",
+                       pool_lane_name((pool_lane)reason), POOL_RETRY_AFTER);
+}
+
 static int etag_of(const stoa_meta *m, char *out, size_t len)
 {
     static const unsigned char zero[32];

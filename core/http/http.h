@@ -18,6 +18,10 @@ void http_send_text(reqctx *rc, int status, const char *fmt, ...) __attribute__(
 /* Sends err as text with the status its code maps to. */
 void http_send_error(reqctx *rc, const stoa_error *err);
 
+/* 503 with Retry-After for a metrics busy reason (a full pool_lane, or
+ * METRICS_BUSY_CLIENT_FILLS). Counted in stoa_busy_total. */
+void http_send_busy(reqctx *rc, unsigned reason);
+
 /* Sends a body held in memory (copied into the request pool). */
 void http_send_body(reqctx *rc, int status, const char *content_type, const char *cache_control, const void *body,
                     size_t len);
@@ -41,6 +45,9 @@ void http_note_upstream(reqctx *rc, const char *served, const char *failed);
 
 /* Value of a request header (case-insensitive) or NULL; *len receives its length. */
 const char *http_header(h2o_req_t *req, const char *name, size_t *len);
+
+/* The client socket of an HTTP/1.x request (for fill_waiter.peer_fd), else -1. */
+int http_peer_fd(h2o_req_t *req);
 
 /* Value of a query parameter, percent-decoded into out. 1 if present and valid. */
 int http_query_param(h2o_req_t *req, const char *name, char *out, size_t len);

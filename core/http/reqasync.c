@@ -1,5 +1,7 @@
 #include "reqasync.h"
 
+#include "app.h"
+#include "h2cancel.h"
 #include "loop.h"
 
 #include <stdlib.h>
@@ -11,8 +13,12 @@ struct reqasync_guard {
 static void on_guard_dispose(void *p)
 {
     struct reqasync_guard *g = p;
-    if (g->a != NULL)
-        g->a->req = NULL;
+    if (g->a == NULL)
+        return;
+    h2cancel_note(g->a->req);
+    g->a->req = NULL;
+    if (g->a->on_gone != NULL)
+        g->a->on_gone(g->a);
 }
 
 static void trampoline(pool_job *job)
@@ -25,6 +31,22 @@ static void trampoline(pool_job *job)
     if (a->on_free != NULL)
         a->on_free(a);
     free(a);
+}
+
+void reqasync_drop(reqasync *a)
+{
+    a->guard->a = NULL;
+    if (a->on_free != NULL)
+        a->on_free(a);
+    free(a);
+}
+
+int reqasync_submit(reqasync *a, pool_lane lane)
+{
+    if (pool_submit(lane, &a->job, the_app->conf->max_queued) == 0)
+        return 0;
+    reqasync_drop(a);
+    return -1;
 }
 
 pool_loop *reqasync_loop_of(h2o_req_t *req)

@@ -1,5 +1,6 @@
 #include "stream.h"
 
+#include "h2cancel.h"
 #include "handlers.h"
 #include "metrics.h"
 #include "reqasync.h"
@@ -158,6 +159,10 @@ static void on_request_gone(void *p)
 {
     sendwatch_disarm(&((stream_guard *)p)->watch);
     streamer *s = ((stream_guard *)p)->s;
+    if (s == NULL)
+        return; /* the fill was never joined */
+    if (!s->finished)
+        h2cancel_note(s->rc->req);
     s->rc = NULL;
     fill_leave(s->f, &s->w);
     if (!atomic_load(&s->w.queued))
@@ -178,9 +183,15 @@ void stream_start(reqctx *rc, stream_fallback_cb fallback)
     s->job.done = on_poke;
     s->w.job = &s->job;
     s->w.wants_progress = 1;
+    s->w.peer_fd = http_peer_fd(rc->req);
     atomic_init(&s->w.queued, 0);
     s->guard = h2o_mem_alloc_shared(&rc->req->pool, sizeof(*s->guard), on_request_gone);
     *s->guard = (stream_guard){.super = {on_proceed, on_stop}, .s = s};
     sendwatch_init(&s->guard->watch, rc->req, rc->error, sizeof(rc->error));
-    fill_join(&rc->r, &s->w, &s->f);
+    fill_join_result j = fill_join(&rc->r, rc->client, &s->w, &s->f);
+    if (j != FILL_JOINED) {
+        s->guard->s = NULL; /* the request's end finds nothing to release */
+        free(s);
+        answer_fill_busy(rc, j);
+    }
 }

@@ -8,6 +8,7 @@ static void on_run(pool_job *job)
 {
     task *t = (task *)job;
     t->work(t);
+    t->ran = 1;
 }
 
 static void on_done(reqasync *a, h2o_req_t *req)
@@ -19,7 +20,7 @@ static void on_done(reqasync *a, h2o_req_t *req)
 static void on_free(reqasync *a)
 {
     task *t = (task *)a;
-    if (t->fini != NULL)
+    if (t->fini != NULL && t->ran)
         t->fini(t);
 }
 
@@ -36,13 +37,20 @@ task *task_new(reqctx *rc, size_t size, void (*work)(task *), void (*cont)(task 
     return t;
 }
 
+void task_submit(task *t, pool_lane lane)
+{
+    reqctx *rc = t->rc;
+    if (reqasync_submit(&t->a, lane) != 0)
+        http_send_busy(rc, lane);
+}
+
 void task_start(task *t)
 {
     if (storage_fast(&the_app->store)) {
         /* Inline: run the same trampoline the pool would, without the thread hop. */
-        t->work(t);
+        on_run(&t->a.job);
         t->a.job.done(&t->a.job);
         return;
     }
-    pool_submit(&t->a.job);
+    task_submit(t, POOL_WORK);
 }

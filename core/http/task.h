@@ -2,7 +2,7 @@
  * A step of request handling that may block: work() runs inline on the loop thread
  * when the storage plugin is local and fast (STOA_STORAGE_CAP_FAST_GET), otherwise on
  * a worker; cont() then runs on the loop thread if the request is still alive; fini()
- * (may be NULL) always runs last to release what work() acquired (fds, buffers).
+ * (may be NULL) runs last, when work() ran, to release what it acquired (fds, buffers).
  *
  * work() must only touch the task's own memory (never the request or its pool): copy
  * what it needs into the task before starting it.
@@ -21,11 +21,16 @@ struct task {
     void (*work)(task *t);
     void (*cont)(task *t, reqctx *rc);
     void (*fini)(task *t);
+    int ran;                                 /* work() ran: fini() is due */
 };
 
 /* Allocates size (>= sizeof(task)) zeroed bytes. NULL on OOM. */
 task *task_new(reqctx *rc, size_t size, void (*work)(task *), void (*cont)(task *, reqctx *), void (*fini)(task *));
 
+/* Runs t: inline when storage is fast, else queued on POOL_WORK. */
 void task_start(task *t);
+
+/* Queues t on lane, never inline (network work). A full lane answers 503 and frees t. */
+void task_submit(task *t, pool_lane lane);
 
 #endif
