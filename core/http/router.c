@@ -102,6 +102,10 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         return method_not_allowed(rc, is_file(rc->r.type)           ? "GET, HEAD, PUT, DELETE"
                                       : rc->r.type == ROUTE_BUILD ? "PUT"
                                                                   : "GET, HEAD");
+    /* h2o 2.2.5 has read the body already (issue 21 finding 5): it is refused, not used. */
+    if (op != STOA_OP_PUBLISH && req->entity.base != NULL && req->entity.len > 0)
+        return http_send_text(rc, 413, "%.*s takes no request body (got %zu bytes)", (int)req->method.len,
+                              req->method.base, req->entity.len), 0;
     auth_decision d;
     if (!auth_exempt(rc)) {
         stoa_status st = auth_check(rc, op, &d);

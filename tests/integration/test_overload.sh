@@ -110,3 +110,15 @@ assert_eq "$(curl -s -o /dev/null -w '%{http_code}' "$STOA_URL/example.com/quick
 pass "HTTP/2 rapid reset: the connection is closed ($out) and no upstream fetch was queued"
 stop_stoa
 
+# --- bodies where none belong (finding 5) ------------------------------------------------
+start_stoa
+for u in /healthz /example.com/quick/@v/v1.0.0.info /example.com/quick/@v/list; do
+    assert_eq "$(curl -s -o /dev/null -w '%{http_code}' -X GET --data-binary @"$TMP/plan.json" "$STOA_URL$u")" 413 \
+        "GET $u with a body"
+done
+assert_eq "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE --data x "$STOA_URL/example.com/quick/@v/v1.0.0.info")" 413 \
+    "DELETE with a body"
+assert_eq "$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Length: 0' -X GET "$STOA_URL/healthz")" 200 \
+    "GET with an empty body"
+pass "a body on a route that takes none is refused with 413"
+stop_stoa
