@@ -2,6 +2,7 @@
 #include "utf8.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Strict UTF-8 (no overlongs, surrogates or NULs), as x/mod's lexer requires. */
@@ -27,6 +28,19 @@ static void trim(const char **b, const char **e)
         --*e;
 }
 
+/* The next line at *line (before end) as [*b, *e), trimmed; 0 when none is left. */
+static int next_line(const char **line, const char *end, const char **b, const char **e)
+{
+    if (*line >= end)
+        return 0;
+    const char *nl = memchr(*line, '\n', (size_t)(end - *line));
+    *b = *line;
+    *e = nl != NULL ? nl : end;
+    *line = nl != NULL ? nl + 1 : end;
+    trim(b, e);
+    return 1;
+}
+
 /* The path argument [b, e): bare, "quoted" (no escapes) or `raw`. */
 static int take_path(const char *b, const char *e, char *out, size_t outlen)
 {
@@ -47,10 +61,7 @@ int modfile_module_path(const char *text, size_t len, char *out, size_t outlen, 
     if (!utf8_ok((const unsigned char *)text, len))
         return snprintf(why, whylen, "not UTF-8 text"), -1;
     int found = 0, in_block = 0;
-    for (const char *line = text, *end = text + len; line < end;) {
-        const char *nl = memchr(line, '\n', (size_t)(end - line)), *b = line, *e = nl != NULL ? nl : end;
-        line = nl != NULL ? nl + 1 : end;
-        trim(&b, &e);
+    for (const char *line = text, *end = text + len, *b, *e; next_line(&line, end, &b, &e);) {
         if (b == e)
             continue;
         if (in_block) {
@@ -78,4 +89,83 @@ int modfile_module_path(const char *text, size_t len, char *out, size_t outlen, 
     if (!found)
         return snprintf(why, whylen, "no module directive"), -1;
     return 0;
+}
+
+/* Digits at *p without a leading zero ("0" itself allowed); advances *p. -1 if none. */
+static long number(const char **p, const char *e)
+{
+    const char *b = *p;
+    long n = 0;
+    while (*p < e && **p >= '0' && **p <= '9' && n < 100000)
+        n = n * 10 + (*(*p)++ - '0');
+    if (*p == b || (*p < e && **p >= '0' && **p <= '9') || (b[0] == '0' && *p - b > 1))
+        return -1;
+    return n;
+}
+
+/* modfile.GoVersionRE, or laxGoVersionRE's fix: the version [b, e) into out. */
+static int take_go_version(const char *b, const char *e, char *out, size_t outlen)
+{
+    const char *p = b + (b < e && *b == 'v');
+    long major = number(&p, e), minor = -1;
+    if (major <= 0 || p >= e || *p++ != '.' || (minor = number(&p, e)) < 0)
+        return -1;
+    const char *lang_end = p;
+    int strict = *b != 'v';
+    if (strict && p < e && *p == '.') { /* .patch */
+        ++p;
+        strict = number(&p, e) >= 0;
+    }
+    if (strict && p < e) { /* [a-z]+[0-9]+ */
+        const char *q = p;
+        while (q < e && *q >= 'a' && *q <= 'z')
+            ++q;
+        const char *d = q;
+        while (q < e && *q >= '0' && *q <= '9')
+            ++q;
+        strict = q > d && d > p && q == e;
+        p = q;
+    }
+    if (!(strict && p == e)) {
+        /* lax: "N.M" followed by a non-digit */
+        if (lang_end == e || (*lang_end >= '0' && *lang_end <= '9'))
+            return -1;
+        e = lang_end;
+        b += *b == 'v';
+    }
+    return snprintf(out, outlen, "%.*s", (int)(e - b), b) < (int)outlen ? 0 : -1;
+}
+
+int modfile_go_version(const char *text, size_t len, char *out, size_t outlen)
+{
+    int found = 0, depth = 0;
+    for (const char *line = text, *end = text + len, *b, *e; next_line(&line, end, &b, &e);) {
+        if (b == e)
+            continue;
+        if (e[-1] == '(') {
+            ++depth;
+            continue;
+        }
+        if (depth > 0) {
+            depth -= e - b == 1 && *b == ')';
+            continue;
+        }
+        if (e - b < 3 || memcmp(b, "go", 2) != 0 || (b[2] != ' ' && b[2] != '\t'))
+            continue;
+        for (b += 2; b < e && (*b == ' ' || *b == '\t');)
+            ++b;
+        if (found++ || memchr(b, ' ', (size_t)(e - b)) || memchr(b, '\t', (size_t)(e - b)) ||
+            take_go_version(b, e, out, outlen) != 0)
+            return -1;
+    }
+    return found ? 0 : -1;
+}
+
+int modfile_go_at_least(const char *v, unsigned major, unsigned minor)
+{
+    char *end;
+    unsigned long ma = strtoul(v, &end, 10), mi = 0;
+    if (*end == '.')
+        mi = strtoul(end + 1, NULL, 10);
+    return ma > major || (ma == major && mi >= minor);
 }

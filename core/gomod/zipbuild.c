@@ -14,9 +14,9 @@
 
 #include <stoa/stoa.h>
 
-#include "zipread.h"
-
+#include "modfile.h"
 #include "zipcheck.h"
+#include "zipread.h"
 
 #define CHUNK 65536
 #define DOS_DATE_1980 0x0021 /* 1980-01-01: fixed, so builds are reproducible */
@@ -34,6 +34,7 @@ struct build {
     size_t count, cap;
     size_t omitted;
     int keep_vcs; /* zip.Create over a file list: no VCS directories to leave out */
+    int go124;    /* the root go.mod says go >= 1.24: x/mod's newer vendor rule */
     char *why;
     size_t whylen;
 };
@@ -134,7 +135,7 @@ static int visit(struct build *b, const char *name, char *rel)
         r = zip_fail(b->why, b->whylen, STOA_INTERNAL, "out of memory");
     else if (lstat(path, &st) != 0)
         r = zip_fail(b->why, b->whylen, STOA_INTERNAL, "lstat %s: %s", path, strerror(errno));
-    else if (zipcheck_is_vendored(rel))
+    else if (zipcheck_is_vendored(rel, b->go124))
         b->omitted++;
     else if (S_ISDIR(st.st_mode) && ((!b->keep_vcs && is_vcs(name)) || is_submodule(path)))
         b->omitted++;
@@ -428,12 +429,32 @@ static int write_zip(struct build *b, const char *prefix, struct out *o, size_t 
     return st;
 }
 
+/* Whether the root go.mod (a regular file) declares go 1.24 or later: x/mod reads it
+ * before selecting files, since its vendor rule depends on it. */
+static int root_go124(const char *dir)
+{
+    char *path = join(dir, "go.mod"), v[32];
+    int fd = path != NULL ? open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+    free(path);
+    struct stat st;
+    if (fd < 0)
+        return 0;
+    char *text = NULL;
+    ssize_t n = -1;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= 16 << 20 && (text = malloc((size_t)st.st_size + 1)))
+        n = read(fd, text, (size_t)st.st_size); /* a short read (file changing) only loses the version */
+    close(fd);
+    int r = n >= 0 && modfile_go_version(text, (size_t)n, v, sizeof(v)) == 0 && modfile_go_at_least(v, 1, 24);
+    free(text);
+    return r;
+}
+
 static int build_zip(const char *dir, const char *module, const char *version, int out_fd, int keep_vcs,
                      struct zipbuild_report *rep, char *why, size_t whylen)
 {
     if (dir == NULL || module == NULL || version == NULL || !module[0] || !version[0] || strchr(version, '/'))
         return zip_fail(why, whylen, STOA_INVALID, "zip build needs a directory, a module path and a version");
-    struct build b = {.root = dir, .keep_vcs = keep_vcs, .why = why, .whylen = whylen};
+    struct build b = {.root = dir, .keep_vcs = keep_vcs, .go124 = root_go124(dir), .why = why, .whylen = whylen};
     uint64_t total = 0;
     size_t written = 0;
     char *prefix = malloc(strlen(module) + strlen(version) + 3);

@@ -5,8 +5,9 @@
  * File selection (listFilesInDir + checkFiles): walk DIR in lexical order without
  * following symlinks; omit directories named .bzr .git .hg .svn, subdirectories
  * holding a go.mod (nested modules; also any directory with a file whose name folds to
- * "go.mod"), files in vendored packages (isVendoredPackage, compatibility bug
- * included: vendor/modules.txt stays, vendor/a/b.go goes), ".hg_archival.txt" at the
+ * "go.mod"), files in vendored packages (isVendoredPackage, by the root go.mod's go
+ * version: before 1.24 the compatibility bug is kept and vendor/modules.txt stays;
+ * from 1.24 only vendor/modules.txt and packages under a vendor/ go), ".hg_archival.txt" at the
  * root, symlinks and other non-regular files. The remaining files must pass the zip
  * rules (zipcheck.h): module.CheckFilePath, no case-insensitive collision, go.mod only
  * spelt "go.mod", go.mod and LICENSE <= 16 MiB, total <= 500 MiB. Like Go, a single

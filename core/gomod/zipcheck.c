@@ -158,13 +158,16 @@ int zipcheck_path_is_clean(const char *p, size_t len)
     return 1;
 }
 
-int zipcheck_is_vendored(const char *p)
+int zipcheck_is_vendored(const char *p, int go124)
 {
+    if (go124 && strcmp(p, "vendor/modules.txt") == 0)
+        return 1;
+    const char *j;
     size_t i;
     if (strncmp(p, "vendor/", 7) == 0)
         i = 7;
-    else if (strstr(p, "/vendor/") != NULL)
-        i = 8; /* Go's offset bug, kept for checksum compatibility */
+    else if ((j = strstr(p, "/vendor/")) != NULL)
+        i = go124 ? (size_t)(j - p) + 8 : 8; /* before 1.24: Go's offset bug, kept for checksums */
     else
         return 0;
     return strchr(p + i, '/') != NULL;

@@ -95,9 +95,12 @@ int zipcheck_path_is_clean(const char *p, size_t len);
 /* module.CheckFilePath. 0 if valid, else -1 and the reason in why (without the path). */
 int zipcheck_file_path(const char *p, size_t len, char *why, size_t whylen);
 
-/* x/mod/zip isVendoredPackage, including its compatibility bug (golang.org/issue/31562):
- * 1 for files inside a package under vendor/, 0 for vendor/modules.txt and others. */
-int zipcheck_is_vendored(const char *p);
+/* x/mod/zip isVendoredPackage: 1 for files inside a package under vendor/. go124 says
+ * the root go.mod's go version is 1.24 or later (modfile_go_at_least). Before 1.24 the
+ * compatibility bug stays (golang.org/issue/37397: pkg/vendor/vendor.go is "vendored")
+ * and vendor/modules.txt is kept; from 1.24 the offset is right and vendor/modules.txt
+ * is left out (golang.org/issue/63395). */
+int zipcheck_is_vendored(const char *p, int go124);
 
 /* x/mod/zip's collisionChecker: case-folded names of files and their parent
  * directories. Owned by the caller: zipcheck_names_init, then _free. */

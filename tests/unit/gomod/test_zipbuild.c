@@ -229,6 +229,58 @@ static void bad_arguments(void **state)
     close(fd);
 }
 
+/* The files x/mod keeps from the same tree under the root go.mod's go directive
+ * (vendor_test.go's cases, and parseGoVers: go version syntax, lax fixes, none). */
+static void vendor_rule_by_go_version(void **state)
+{
+    static const char *const files[] = {"a.go", "pkg/vendor/vendor.go", "vendor/modules.txt", "vendor/a/b.go",
+                                        "vendor/vendor.go", "src/vendor/github.com/pkg/errors/errors.go"};
+    static const char old[] = MOD "@" VER "/a.go\n" MOD "@" VER "/go.mod\n" MOD "@" VER "/vendor/modules.txt\n" MOD
+                              "@" VER "/vendor/vendor.go\n";
+    static const char new[] = MOD "@" VER "/a.go\n" MOD "@" VER "/go.mod\n" MOD "@" VER "/pkg/vendor/vendor.go\n" MOD
+                              "@" VER "/vendor/vendor.go\n";
+    static const struct {
+        const char *gomod;
+        const char *want;
+    } t[] = {
+        {"module " MOD "\n", old},
+        {"module " MOD "\ngo 1.23\n", old},
+        {"module " MOD "\ngo 1.23.9\n", old},
+        {"module " MOD "\ngo 1.24\n", new},
+        {"module " MOD "\ngo 1.24.0 // comment\n", new},
+        {"go 1.24rc1\nmodule " MOD "\n", new},
+        {"module " MOD "\ngo 1.99.0\n", new},
+        {"module " MOD "\ngo 2.0\n", new},
+        {"module " MOD "\ngo 1.24-beta\n", new}, /* lax: 1.24 */
+        {"module " MOD "\ngo v1.24.0\n", new},   /* lax: 1.24 */
+        {"module " MOD "\ngo v1.24\n", old},     /* not even lax: no version */
+        {"module " MOD "\ngo 1.024\n", old},
+        {"module " MOD "\ngo 1.24\ngo 1.24\n", old}, /* repeated: ParseLax fails */
+        {"module " MOD "\nrequire (\n\tgo 1.24\n)\n", old},
+        {"module " MOD "\ngo 1\n", old},
+    };
+    for (size_t k = 0; k < sizeof(t) / sizeof(*t); k++) {
+        char dir[] = "/tmp/stoa-zipbuild-XXXXXX", path[4096], why[512] = "", names[4096];
+        assert_non_null(mkdtemp(dir));
+        for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
+            snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+            make_parents(path);
+            write_file(path, "x\n", 2);
+        }
+        snprintf(path, sizeof(path), "%s/go.mod", dir);
+        write_file(path, t[k].gomod, strlen(t[k].gomod));
+        int fd = memfd_create("zip", MFD_CLOEXEC);
+        struct zipbuild_report rep;
+        if (zipbuild_from_dir(dir, MOD, VER, fd, &rep, why, sizeof(why)) != STOA_OK)
+            fail_msg("%s: %s", t[k].gomod, why);
+        zip_names(fd, rep.zipped, names, sizeof(names));
+        if (strcmp(names, t[k].want) != 0)
+            fail_msg("go.mod \"%s\": got\n%s", t[k].gomod, names);
+        close(fd);
+        rm_tree(dir);
+    }
+}
+
 /* An empty module still makes a valid (empty) zip. */
 static void empty_tree(void **state)
 {
@@ -250,6 +302,7 @@ int main(void)
         cmocka_unit_test(invalid_trees_fail),
         cmocka_unit_test(bad_arguments),
         cmocka_unit_test(empty_tree),
+        cmocka_unit_test(vendor_rule_by_go_version),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

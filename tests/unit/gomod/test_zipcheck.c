@@ -272,13 +272,42 @@ static void path_rules(void **state)
     for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
         if (zipcheck_file_path(bad[i], strlen(bad[i]), why, sizeof(why)) == 0)
             fail_msg("\"%s\" accepted", bad[i]);
-    assert_true(zipcheck_is_vendored("vendor/a/b.go"));
-    assert_false(zipcheck_is_vendored("vendor/modules.txt"));
-    assert_false(zipcheck_is_vendored("vendor"));
-    assert_true(zipcheck_is_vendored("x/vendor/a/b.go"));
-    assert_true(zipcheck_is_vendored("pkg/a/vendor/x.go")); /* Go's offset bug, on purpose */
-    assert_true(zipcheck_is_vendored("x/vendor/b.go")); /* the same bug: any inner vendor/ */
-    assert_false(zipcheck_is_vendored("x/vendors/b.go"));
+    for (int go124 = 0; go124 <= 1; ++go124) {
+        assert_true(zipcheck_is_vendored("vendor/a/b.go", go124));
+        assert_false(zipcheck_is_vendored("vendor", go124));
+        assert_true(zipcheck_is_vendored("x/vendor/a/b.go", go124));
+        assert_false(zipcheck_is_vendored("x/vendors/b.go", go124));
+    }
+    assert_true(zipcheck_is_vendored("pkg/a/vendor/x.go", 0)); /* Go's offset bug, on purpose */
+    assert_true(zipcheck_is_vendored("x/vendor/b.go", 0));     /* the same bug: any inner vendor/ */
+    assert_false(zipcheck_is_vendored("pkg/a/vendor/x.go", 1));
+}
+
+/* x/mod zip/vendor_test.go TestIsVendoredPackage: each path under the rules before
+ * go 1.24 (pre124) and from it (after124). */
+static void x_mod_is_vendored_package(void **state)
+{
+    static const struct {
+        const char *path;
+        int pre124, after124;
+    } t[] = {
+        {"vendor/foo/foo.go", 1, 1},
+        {"pkg/vendor/foo/foo.go", 1, 1},
+        {"longpackagename/vendor/foo/foo.go", 1, 1},
+        {"vendor/vendor.go", 0, 0},
+        {"vendor/foo/modules.txt", 1, 1},
+        {"modules.txt", 0, 0},
+        {"vendor/amodules.txt", 0, 0},
+        {"vendor/modules.txt", 0, 1},               /* golang.org/issue/63395 */
+        {"pkg/vendor/vendor.go", 1, 0},             /* golang.org/issue/37397 */
+        {"longpackagename/vendor/vendor.go", 1, 0},
+    };
+    for (size_t i = 0; i < sizeof(t) / sizeof(*t); i++) {
+        if (zipcheck_is_vendored(t[i].path, 0) != t[i].pre124)
+            fail_msg("%s before go 1.24: want %d", t[i].path, t[i].pre124);
+        if (zipcheck_is_vendored(t[i].path, 1) != t[i].after124)
+            fail_msg("%s from go 1.24: want %d", t[i].path, t[i].after124);
+    }
 }
 
 /* x/mod module_test.go checkPathTests, the fileOK column (CheckFilePath), with "-x/z"
@@ -392,6 +421,7 @@ static void collisions(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(x_mod_is_vendored_package),
         cmocka_unit_test(valid_zips_pass),       cmocka_unit_test(bad_zips_are_rejected),
         cmocka_unit_test(limits_apply),          cmocka_unit_test(wrong_module_or_version),
         cmocka_unit_test(absolute_limits_not_ratio),     cmocka_unit_test(truncations_and_flips),
