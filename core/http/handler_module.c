@@ -235,6 +235,7 @@ static void start_lookup(reqctx *rc, int second)
     memcpy(l->version, rc->r.version, sizeof(l->version));
     l->key = (stoa_key){l->module, l->version, route_kind(rc->r.type)};
     l->second = second;
+    l->obj.fd = -1; /* lookup_fini may run without lookup_work (a full work lane) */
     /* Only inline (FAST_GET): the copy lands in the request's pool, which a worker could
      * outlive. */
     if (rc->r.type != ROUTE_ZIP && storage_can_copy(&the_app->store) && storage_fast(&the_app->store))

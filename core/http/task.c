@@ -8,7 +8,6 @@ static void on_run(pool_job *job)
 {
     task *t = (task *)job;
     t->work(t);
-    t->ran = 1;
 }
 
 static void on_done(reqasync *a, h2o_req_t *req)
@@ -20,7 +19,7 @@ static void on_done(reqasync *a, h2o_req_t *req)
 static void on_free(reqasync *a)
 {
     task *t = (task *)a;
-    if (t->fini != NULL && t->ran)
+    if (t->fini != NULL)
         t->fini(t);
 }
 

@@ -2,7 +2,9 @@
  * A step of request handling that may block: work() runs inline on the loop thread
  * when the storage plugin is local and fast (STOA_STORAGE_CAP_FAST_GET), otherwise on
  * a worker; cont() then runs on the loop thread if the request is still alive; fini()
- * (may be NULL) runs last, when work() ran, to release what it acquired (fds, buffers).
+ * (may be NULL) always runs last, to release what work() acquired (fds, buffers) and
+ * what the task owned from the start: also when work() never ran (a full lane), so it
+ * must cope with the task as task_new and its caller left it.
  *
  * work() must only touch the task's own memory (never the request or its pool): copy
  * what it needs into the task before starting it.
@@ -21,7 +23,6 @@ struct task {
     void (*work)(task *t);
     void (*cont)(task *t, reqctx *rc);
     void (*fini)(task *t);
-    int ran;                                 /* work() ran: fini() is due */
 };
 
 /* Allocates size (>= sizeof(task)) zeroed bytes. NULL on OOM. */
