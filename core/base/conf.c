@@ -6,6 +6,7 @@
 #include "conf.h"
 
 #include "mem.h"
+#include "semrange.h"
 #include "tlog.h"
 #include "urlshow.h"
 
@@ -161,6 +162,8 @@ static const directive ns_d[] = {
     {"pattern", T_STR, offsetof(conf_namespace, pattern), NULL, "GOPRIVATE-style comma-separated globs", NULL, NULL},
     {"mode", T_NSMODE, offsetof(conf_namespace, mode), NULL, "proxy | private | deny", NULL, NULL},
     {"reason", T_STR, offsetof(conf_namespace, reason), NULL, "shown to clients for deny", NULL, NULL},
+    {"versions", T_STR, offsetof(conf_namespace, versions), NULL,
+     "deny only these versions, e.g. \">=v1.2.0 <v1.2.4 || v1.5.0\" (listed versions are hidden too)", NULL, NULL},
     {"repo", T_STR, offsetof(conf_namespace, repo), NULL, "only under /api/go/<repo>/", NULL, NULL},
     {"require.read", T_BOOL, offsetof(conf_namespace, require_read), NULL,
      "reads of these modules need an allow on every base (true for private rules, else false)", NULL, NULL},
@@ -169,7 +172,7 @@ static void ns_init(void *p)
 {
     ((conf_namespace *)p)->require_read = -1;
 }
-static const table ns_t = {ns_d, 5, sizeof(conf_namespace), ns_init};
+static const table ns_t = {ns_d, 6, sizeof(conf_namespace), ns_init};
 
 static const directive plugin_d[] = {
     {"plugin", T_STR, offsetof(conf_plugin, plugin), NULL, "plugin name (file <plugin_dir>/<name>.so)", NULL, NULL},
@@ -990,6 +993,28 @@ static void namespace_finish(conf_namespace *ns)
         *p = *p >= 'A' && *p <= 'Z' ? (char)(*p - 'A' + 'a') : *p;
 }
 
+/* A version in a pattern never matches a module path; versions: is the way. */
+static int check_ns_versions(errs *e, size_t i, const conf_namespace *ns)
+{
+    char why[256];
+    if (strchr(ns->pattern, '@') != NULL) {
+        err_add(e, "namespaces[%zu].pattern: '%s' holds a version, which no module path does; to block versions, "
+                   "give the module as pattern and the versions as versions: (e.g. versions: \"v1.2.0\")", i, ns->pattern);
+        return -1;
+    }
+    if (ns->versions == NULL)
+        return 0;
+    if (ns->mode != CONF_NS_DENY) {
+        err_add(e, "namespaces[%zu].versions: only a deny rule names versions", i);
+        return -1;
+    }
+    if (semrange_check(ns->versions, why, sizeof(why)) != 0) {
+        err_add(e, "namespaces[%zu].versions: %s", i, why);
+        return -1;
+    }
+    return 0;
+}
+
 static void check_lists(struct conf *c, errs *e)
 {
     for (size_t i = 0; i < c->nlisten; ++i)
@@ -1011,7 +1036,7 @@ static void check_lists(struct conf *c, errs *e)
         else if (strspn(c->namespaces[i].pattern, ",/") == strlen(c->namespaces[i].pattern))
             err_add(e, "namespaces[%zu].pattern: '%s' names no module path (empty elements are skipped, as GOPRIVATE's)",
                     i, c->namespaces[i].pattern);
-        else
+        else if (check_ns_versions(e, i, &c->namespaces[i]) == 0)
             namespace_finish(&c->namespaces[i]);
     for (size_t i = 0; i < c->nrepos; ++i) {
         const char *n = c->repos[i].name;

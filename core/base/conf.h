@@ -106,6 +106,7 @@ typedef struct conf_namespace {
     conf_ns_mode mode;
     char *reason;    /* shown to clients for deny, may be NULL */
     char *repo;      /* applies only under /api/go/<repo>/, NULL = everywhere */
+    char *versions;  /* deny rules: only these versions (core/gomod/semrange.h), NULL = all */
     int require_read; /* require.read: reads need an allow on every base; default 1 for
                        * private rules, 0 otherwise. Private patterns are lower-cased. */
 } conf_namespace;

@@ -1,6 +1,7 @@
 #include "namespace.h"
 
 #include "modpath.h"
+#include "semrange.h"
 
 #include <string.h>
 
@@ -18,7 +19,7 @@ static const conf_namespace *match_folded(const struct conf *c, const char *repo
 {
     for (size_t i = 0; i < c->nnamespaces; ++i) {
         const conf_namespace *ns = &c->namespaces[i];
-        if (ns->repo != NULL && strcmp(ns->repo, repo) != 0)
+        if (ns->versions != NULL || (ns->repo != NULL && strcmp(ns->repo, repo) != 0))
             continue;
         if (modpath_match_patterns(ns->pattern, ns->mode == CONF_NS_PRIVATE ? lower : module))
             return ns;
@@ -60,4 +61,21 @@ int namespace_read_required(const struct conf *c, const char *repo, const char *
 {
     const conf_namespace *p = namespace_private(c, module), *ns = namespace_match(c, repo, module);
     return (p != NULL && p->require_read == 1) || (ns != NULL && ns->require_read == 1);
+}
+
+const conf_namespace *namespace_blocked(const struct conf *c, const char *repo, const char *module, const char *version)
+{
+    for (size_t i = 0; i < c->nnamespaces; ++i) {
+        const conf_namespace *ns = &c->namespaces[i];
+        if (ns->versions == NULL || (ns->repo != NULL && strcmp(ns->repo, repo) != 0))
+            continue;
+        if (modpath_match_patterns(ns->pattern, module) && semrange_contains(ns->versions, version))
+            return ns;
+    }
+    return NULL;
+}
+
+const char *namespace_reason(const conf_namespace *ns)
+{
+    return ns->reason != NULL ? ns->reason : "blocked by this registry's policy";
 }

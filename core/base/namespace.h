@@ -3,6 +3,10 @@
  * pattern matches (GOPRIVATE semantics) and whose repo is unset or equal to the
  * request's repository wins; a module no rule matches is proxied.
  *
+ * Rules with `versions` (deny rules for some versions only) are not module rules: they
+ * never decide a module's mode. Whatever the order, a version they name is refused
+ * (namespace_blocked) and hidden from lists, before the module's rule is asked.
+ *
  * Every repository base shares one storage, so privacy is not a per-base matter: a
  * module that is private on any base (the first matching rule there is private) is
  * private on all of them. It is never filled from, or looked up at, an upstream or a
@@ -23,6 +27,12 @@ conf_ns_mode namespace_mode(const struct conf *c, const char *repo, const char *
 /* The private rule that decides module on some base (root first, then each
  * repository), or NULL when no base treats it as private. */
 const conf_namespace *namespace_private(const struct conf *c, const char *module);
+
+/* The first version rule that blocks module@version from base repo, or NULL. */
+const conf_namespace *namespace_blocked(const struct conf *c, const char *repo, const char *module, const char *version);
+
+/* What a client is told for a deny rule: its reason or a default. */
+const char *namespace_reason(const conf_namespace *ns);
 
 /* 1 when module may be asked of upstreams and checksum databases from base repo: its
  * rule there proxies it and no base treats it as private. */

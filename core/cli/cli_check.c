@@ -78,17 +78,18 @@ static int covers(const char *a, const char *b, size_t bl)
 }
 
 /* Rules are tried in order, first match wins: a rule none of whose patterns can reach
- * it is dead, and its mode (private, deny) silently never applies. */
+ * it is dead, and its mode (private, deny) silently never applies. Version rules are
+ * not in that order (namespace.h): they neither shadow nor are shadowed. */
 static int check_shadowed(const struct conf *c)
 {
     int warned = 0;
     for (size_t j = 1; j < c->nnamespaces; ++j) {
         const conf_namespace *b = &c->namespaces[j];
-        if (b->pattern == NULL)
+        if (b->pattern == NULL || b->versions != NULL)
             continue;
         for (size_t i = 0; i < j; ++i) {
             const conf_namespace *a = &c->namespaces[i];
-            if (a->pattern == NULL || (a->repo != NULL && (b->repo == NULL || strcmp(a->repo, b->repo) != 0)))
+            if (a->pattern == NULL || a->versions != NULL || (a->repo != NULL && (b->repo == NULL || strcmp(a->repo, b->repo) != 0)))
                 continue;
             int all = 1;
             for (const char *p = b->pattern; *p != '\0' && all;) {

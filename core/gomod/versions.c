@@ -56,6 +56,18 @@ static int cmp(const void *a, const void *b)
     return semver_compare(*(char *const *)a, *(char *const *)b);
 }
 
+void versions_remove_if(versions *vs, int (*drop)(void *arg, const char *v), void *arg)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < vs->n; ++i) {
+        if (drop(arg, vs->v[i]))
+            free(vs->v[i]);
+        else
+            vs->v[k++] = vs->v[i];
+    }
+    vs->n = k;
+}
+
 void versions_sort(versions *vs)
 {
     if (vs->n > 1)

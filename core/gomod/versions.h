@@ -18,6 +18,9 @@ int versions_add_lines(versions *vs, const char *text, size_t len);
 
 void versions_sort(versions *vs);
 
+/* Removes, keeping the order, every version for which drop(arg, v) is 1. */
+void versions_remove_if(versions *vs, int (*drop)(void *arg, const char *v), void *arg);
+
 /* The go command's choice for @latest from a list: the highest release version, else
  * the highest pre-release, else the highest pseudo-version. NULL when empty. */
 const char *versions_latest(const versions *vs);

@@ -12,6 +12,8 @@
 #include "task.h"
 #include "versions.h"
 
+#include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -23,6 +25,8 @@ typedef struct mutable_task {
     task t;
     stoa_kind kind;                /* LIST or LATEST */
     char module[MODPATH_MAX + 1];
+    char repo[sizeof(((route *)0)->repo)];
+    char blocked[1024];            /* @latest names a blocked version: what to tell */
     int include_copy;              /* proxied: use the upstream's stored answer */
     int phase;                     /* 0 first look, 1 after a fill */
     fill *f;                       /* phase 1: the fill that ran */
@@ -108,6 +112,25 @@ static void latest_from(mutable_task *m, const versions *vs)
         load(&key, &m->body, &m->body_len, &at, &m->err);
 }
 
+/* Version rules (namespace_blocked): blocked versions are not listed. */
+static int is_blocked(void *arg, const char *v)
+{
+    const mutable_task *m = arg;
+    return namespace_blocked(the_app->conf, m->repo, m->module, v) != NULL;
+}
+
+/* An upstream's @latest that names a blocked version is refused with the rule's reason:
+ * the go command asks @latest only when the list (filtered) has nothing to offer. */
+static void check_latest(mutable_task *m)
+{
+    json_t *j = json_loadb(m->body, m->body_len, 0, NULL);
+    const char *v = json_string_value(json_object_get(j, "Version"));
+    const conf_namespace *ns = v != NULL ? namespace_blocked(the_app->conf, m->repo, m->module, v) : NULL;
+    if (ns != NULL)
+        snprintf(m->blocked, sizeof(m->blocked), "%.400s@%.128s: %.400s", m->module, v, namespace_reason(ns));
+    json_decref(j);
+}
+
 /* A module whose only versions are pseudo-versions exists: its list is 200 and empty,
  * and @latest is its highest pseudo-version (versions_latest's last choice). */
 static void mutable_work(task *t)
@@ -121,14 +144,17 @@ static void mutable_work(task *t)
         if (m->copy != NULL)
             versions_add_lines(&s.listed, m->copy, m->copy_len);
         versions_sort(&s.listed);
+        versions_remove_if(&s.listed, is_blocked, m);
         if (m->copy != NULL || s.all.n > 0)
             m->body = versions_text(&s.listed, &m->body_len);
     } else if (m->copy != NULL) {
         m->body = m->copy;
         m->body_len = m->copy_len;
         m->copy = NULL;
+        check_latest(m);
     } else {
         versions_sort(&s.all);
+        versions_remove_if(&s.all, is_blocked, m);
         latest_from(m, &s.all);
     }
     versions_free(&s.listed);
@@ -137,6 +163,10 @@ static void mutable_work(task *t)
 
 static void send_body(reqctx *rc, mutable_task *m, const char *cache)
 {
+    if (m->blocked[0] != '\0') {
+        http_send_text(rc, 410, "%s", m->blocked);
+        return;
+    }
     char cc[64];
     snprintf(cc, sizeof(cc), "public, max-age=%u", the_app->conf->list_ttl_ms / 1000);
     rc->cache = cache;
@@ -254,6 +284,7 @@ static void start_task(reqctx *rc, int phase, fill *f)
     }
     m->kind = route_kind(rc->r.type);
     snprintf(m->module, sizeof(m->module), "%s", rc->r.module);
+    memcpy(m->repo, rc->r.repo, sizeof(m->repo));
     m->include_copy = namespace_upstream_ok(the_app->conf, rc->r.repo, rc->r.module);
     m->phase = phase;
     m->f = f;
@@ -264,7 +295,7 @@ int handler_list(reqctx *rc)
 {
     const conf_namespace *ns = namespace_match(the_app->conf, rc->r.repo, rc->r.module);
     if (ns != NULL && ns->mode == CONF_NS_DENY) {
-        http_send_text(rc, 410, "%s: %s", rc->r.module, ns->reason != NULL ? ns->reason : "blocked by this registry's policy");
+        http_send_text(rc, 410, "%s: %s", rc->r.module, namespace_reason(ns));
         return 0;
     }
     start_task(rc, 0, NULL);

@@ -248,7 +248,12 @@ int handler_module(reqctx *rc)
     const route *r = &rc->r;
     const conf_namespace *ns = namespace_match(the_app->conf, r->repo, r->module);
     if (ns != NULL && ns->mode == CONF_NS_DENY) {
-        http_send_text(rc, 410, "%s: %s", r->module, ns->reason != NULL ? ns->reason : "blocked by this registry's policy");
+        http_send_text(rc, 410, "%s: %s", r->module, namespace_reason(ns));
+        return 0;
+    }
+    const conf_namespace *block = r->canonical ? namespace_blocked(the_app->conf, r->repo, r->module, r->version) : NULL;
+    if (block != NULL) {
+        http_send_text(rc, 410, "%s@%s: %s", r->module, r->version, namespace_reason(block));
         return 0;
     }
     if (!r->canonical) {

@@ -324,6 +324,10 @@ int handler_publish(reqctx *rc)
         return http_send_text(rc, 404, "%s", why), 0; /* a .info query route: not a version of this path */
     if (!r->canonical)
         return http_send_text(rc, 400, "publish needs a canonical version like v1.2.3, got \"%s\"", r->version), 0;
+    const conf_namespace *block = namespace_blocked(the_app->conf, r->repo, r->module, r->version);
+    if (block != NULL)
+        return http_send_text(rc, 403, "%s@%s may not be published here: %s", r->module, r->version,
+                              namespace_reason(block)), 0;
     int fd = staging_open(the_app->tmp_dir);
     if (fd < 0 || staging_write(fd, req->entity.base, req->entity.len) != 0) {
         int e = errno;
