@@ -199,17 +199,50 @@ static stoa_status run_chain(reqctx *rc, stoa_op op, int req, auth_decision *d)
     return d->status;
 }
 
+/* "<addr>#<fingerprint of the credentials sent>": the throttle key of one client's
+ * credential. FNV-1a: the key stays in memory and is never shown. */
+static void credential_key(reqctx *rc, char *out, size_t len)
+{
+    static const char *const names[] = {"authorization", "x-jfrog-art-api"};
+    uint64_t h = 14695981039346656037u;
+    for (size_t i = 0; i < sizeof(names) / sizeof(*names); ++i) {
+        size_t n = 0;
+        const char *v = http_header(rc->req, names[i], &n);
+        for (size_t k = 0; v != NULL && k < n; ++k)
+            h = (h ^ (unsigned char)v[k]) * 1099511628211u;
+        h = (h ^ 0xff) * 1099511628211u;
+    }
+    snprintf(out, len, "%.45s#%016llx", rc->client, (unsigned long long)h);
+}
+
+/* Failures count per credential and address: a credential that failed `failures` times
+ * is blocked wherever it comes from that address, and the address itself once that
+ * many distinct credentials failed. So a client retrying a stale token behind a proxy
+ * blocks that token, not everyone behind the proxy (issue 21 finding 11), while a
+ * guesser, whose every guess is a new credential, blocks its address as before. */
+static uint32_t throttle(reqctx *rc, stoa_status st)
+{
+    const struct conf *c = the_app->conf;
+    if (c->throttle_failures == 0)
+        return 0;
+    char key[THROTTLE_KEY_MAX];
+    credential_key(rc, key, sizeof(key));
+    uint64_t now = (uint64_t)clock_mono_ms();
+    if (st == STOA_UNAUTHORIZED && has_credentials(rc->req) &&
+        throttle_failure(key, now, c->throttle_failures, c->throttle_window_ms) == 1)
+        throttle_failure(rc->client, now, c->throttle_failures, c->throttle_window_ms);
+    uint32_t by_addr = throttle_blocked(rc->client, now), by_cred = throttle_blocked(key, now);
+    return by_addr > by_cred ? by_addr : by_cred;
+}
+
 stoa_status auth_check(reqctx *rc, stoa_op op, auth_decision *d)
 {
     const struct conf *c = the_app->conf;
     memset(d, 0, sizeof(*d));
     stoa_status st = run_chain(rc, op, required(c, &rc->r, op, rc->r.module), d);
-    uint64_t now = (uint64_t)clock_mono_ms();
-    if (st == STOA_UNAUTHORIZED && has_credentials(rc->req))
-        throttle_failure(rc->client, now, c->throttle_failures, c->throttle_window_ms);
     /* Checked after the chain, on the address it established (a trusted proxy's
      * client), and whatever the chain said: a blocked guesser learns nothing. */
-    uint32_t wait = c->throttle_failures ? throttle_blocked(rc->client, now) : 0;
+    uint32_t wait = throttle(rc, st);
     if (wait > 0) {
         d->status = STOA_THROTTLED;
         d->retry_after = wait;

@@ -9,7 +9,7 @@
 #define THROTTLE_PROBE 8
 
 typedef struct slot {
-    char addr[64];
+    char addr[THROTTLE_KEY_MAX];
     uint32_t count;
     uint64_t window_start;
     uint64_t blocked_until;
@@ -58,10 +58,10 @@ static slot *find(const char *addr, int create)
     return victim;
 }
 
-void throttle_failure(const char *addr, uint64_t now_ms, uint32_t failures, uint32_t window_ms)
+uint32_t throttle_failure(const char *addr, uint64_t now_ms, uint32_t failures, uint32_t window_ms)
 {
     if (failures == 0 || addr == NULL || addr[0] == '\0')
-        return;
+        return 0;
     uint64_t window = window_ms ? window_ms : 1;
     pthread_mutex_lock(&lock);
     slot *s = find(addr, 1);
@@ -70,7 +70,8 @@ void throttle_failure(const char *addr, uint64_t now_ms, uint32_t failures, uint
         s->window_start = now_ms;
         s->count = 0;
     }
-    if (++s->count >= failures && s->blocked_until <= now_ms) {
+    uint32_t n = ++s->count;
+    if (n >= failures && s->blocked_until <= now_ms) {
         s->blocked_until = now_ms + window;
         s->count = 0;
         s->window_start = now_ms;
@@ -79,6 +80,7 @@ void throttle_failure(const char *addr, uint64_t now_ms, uint32_t failures, uint
             atomic_store(&any_blocked_until, s->blocked_until);
     }
     pthread_mutex_unlock(&lock);
+    return n;
 }
 
 uint32_t throttle_blocked(const char *addr, uint64_t now_ms)

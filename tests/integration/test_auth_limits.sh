@@ -61,6 +61,22 @@ assert_contains "$metrics" 'stoa_auth_denials_total{code="429"} 99' "429s counte
 if grep -qF -f "$TMP/guesses" <<<"$metrics"; then fail "a token appears in the metrics"; fi
 pass "no log line and no metric contains a token"
 
+# Finding 11: behind a proxy every client shares one address. A client retrying one
+# stale token is throttled on that token alone: the others, with their own tokens or
+# with a token they mistype once, go on.
+stale="stoa_$(printf '%064d' 7)"
+for i in $(seq 1 12); do
+    code --interface 127.0.0.4 -H "Authorization: Bearer $stale" "http://127.0.0.1:$PORT$list" >>"$TMP/stale"
+    echo >>"$TMP/stale"
+done
+assert_eq "$(tr '\n' ' ' <"$TMP/stale")" "401 401 401 401 401 401 401 401 401 429 429 429 " "one stale token, retried"
+assert_eq "$(code --interface 127.0.0.4 -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT$list")" 200 \
+    "a valid token from the same address"
+assert_eq "$(code --interface 127.0.0.4 -H "Authorization: Bearer mistyped" "http://127.0.0.1:$PORT$list")" 401 \
+    "another wrong token from the same address is judged, not throttled"
+assert_eq "$(code --interface 127.0.0.4 "http://127.0.0.1:$PORT$list")" 401 "anonymous from the same address"
+pass "a stale token retried from a shared address blocks that token (429 after 9 judged), not the address"
+
 # limits.max_header: 431; limits.max_body: 413 (h2o's max_request_entity_size).
 big=$(head -c 9000 /dev/zero | tr '\0' a)
 assert_eq "$(code --interface 127.0.0.2 -H "X-Big: $big" -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT$list")" 431 \
