@@ -241,6 +241,9 @@ static const directive top_d[] = {
     {"audit.batch", T_UINT, C(audit_batch), NULL, "events per write, 1..5000", "500", NULL},
     {"audit.interval", T_DURATION, C(audit_interval_ms), NULL, "longest wait before queued events are written", "500ms", NULL},
     {"audit.queue", T_UINT, C(audit_queue), NULL, "events held in memory before new ones are dropped", "65536", NULL},
+    {"readyz.strict", T_BOOL, C(readyz_strict), NULL,
+     "/readyz answers 503 whenever storage is down (default: 200 degraded once storage has been ready)", "false",
+     "the next request"},
     {"log.format", T_LOGFMT, C(log_format), NULL, "text | json", "text", NULL},
     {"log.level", T_LOGLVL, C(log_level), NULL, "error | warn | info | debug", "info", NULL},
 };

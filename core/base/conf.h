@@ -177,6 +177,7 @@ typedef struct conf {
     int require_admin;       /* auth.require.admin, default 1 */
     int require_health;      /* auth.require.health: /healthz, /readyz, /version; default 0 */
     int require_metrics;     /* auth.require.metrics: /metrics; default 0 */
+    int readyz_strict;       /* readyz.strict: 503 whenever storage is down; default 0 (degraded) */
     uint32_t throttle_failures; /* auth.throttle.failures per address and window, default 10 */
     uint32_t throttle_window_ms; /* auth.throttle.window, default 60 s; also the block time */
     conf_plugin *auth;       /* auth.plugins, in order */

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # PostgreSQL stopped and restarted under a running pgs3 stoa while requests flow:
 # files this process already served keep being served (from S3), everything that
-# needs the database answers 503 with a message, /readyz says not ready, nothing
-# crashes, and after the restart the plugin reconnects by itself.
+# needs the database answers 503 with a message, /readyz says degraded (200; 503
+# with readyz.strict, switched on by SIGHUP during the outage), nothing crashes, and
+# after the restart the plugin reconnects by itself.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_pg.sh"
 
@@ -10,7 +11,8 @@ use_pgs3
 genmod -out "$TMP/up" example.com/out@v1.0.0 example.com/out@v1.1.0
 start_upstream "$TMP/up"
 genmod -out "$TMP/priv" corp.example.com/x@v1.0.0
-start_stoa STOA_UPSTREAMS_0_NAME=fixture STOA_UPSTREAMS_0_URL="$UPSTREAM_URL" STOA_STORAGE_OPTIONS_POOL=2 \
+echo 'readyz: {strict: false}' >"$TMP/stoa.yaml"
+CONFIG_FILE="$TMP/stoa.yaml" start_stoa STOA_UPSTREAMS_0_NAME=fixture STOA_UPSTREAMS_0_URL="$UPSTREAM_URL" STOA_STORAGE_OPTIONS_POOL=2 \
     STOA_NAMESPACES_0_PATTERN=corp.example.com STOA_NAMESPACES_0_MODE=private STOA_NAMESPACES_1_PATTERN='*'
 base="$STOA_URL/example.com/out/@v"
 curl -sf -o /dev/null "$base/v1.0.0.zip" || fail "warm-up zip"
@@ -32,12 +34,20 @@ code=$(http_status GET "$base/v1.1.0.zip")
 assert_eq "$code" 503 "a file never looked up, with PostgreSQL down"
 assert_contains "$body" "PostgreSQL" "the 503 says what is down"
 assert_not_contains "$body" "S3RVER" "no credentials in the message"
-assert_eq "$(http_status GET "$STOA_URL/readyz")" 503 "/readyz with PostgreSQL down"
+ready=$(curl -s -w ' %{http_code}' "$STOA_URL/readyz")
+assert_contains "$ready" "degraded: storage unavailable" "/readyz with PostgreSQL down"
+assert_contains "$ready" "PostgreSQL" "/readyz names what is down"
+assert_contains "$ready" " 200" "/readyz with PostgreSQL down, after storage was ready: degraded, still in the pool"
+echo 'readyz: {strict: true}' >"$TMP/stoa.yaml"
+kill -HUP "$STOA_PID"
+reloaded() { grep -q "configuration reloaded" "$STOA_LOG"; }
+wait_for reloaded || fail "the reload to readyz.strict was not applied"
+assert_eq "$(http_status GET "$STOA_URL/readyz")" 503 "/readyz with PostgreSQL down and readyz.strict"
 curl -sf -o "$TMP/hit.zip" "$base/v1.0.0.zip" || fail "a cache hit with PostgreSQL down"
 cmp -s "$TMP/hit.zip" "$TMP/up/example.com/out/@v/v1.0.0.zip" || fail "cache hit bytes during the outage"
 code=$(http_status PUT "$STOA_URL/corp.example.com/x/@v/v1.0.0.zip" --data-binary @"$TMP/priv/corp.example.com/x/@v/v1.0.0.zip")
 assert_eq "$code" 503 "publish with PostgreSQL down"
-pass "PostgreSQL down: known files still served, others 503 with a message, not ready"
+pass "PostgreSQL down: known files still served, others 503 with a message; readyz degraded (strict: 503)"
 
 pg_ctl_start
 curl -sf -o "$TMP/cold.zip" "$base/v1.1.0.zip" || fail "the cold file after PostgreSQL came back"
