@@ -308,7 +308,30 @@ static struct {
     storage *s;
     _Atomic uint64_t max_bytes; /* changed by quota_configure while rounds run */
     const char *path;
+    _Atomic uint64_t rounds, proxied, published, evicted_versions, evicted_bytes;
+    _Atomic int64_t last_round;
 } ev;
+
+void quota_stats_get(quota_stats *out)
+{
+    out->limit_bytes = ev.max_bytes;
+    out->rounds = ev.rounds;
+    out->proxied_bytes = ev.proxied;
+    out->published_bytes = ev.published;
+    out->evicted_versions = ev.evicted_versions;
+    out->evicted_bytes = ev.evicted_bytes;
+    out->last_round = ev.last_round;
+}
+
+static void note_round(const quota_report *rep)
+{
+    ev.proxied = rep->proxied_bytes - rep->evicted_bytes;
+    ev.published = rep->published_bytes;
+    ev.evicted_versions += rep->evicted;
+    ev.evicted_bytes += rep->evicted_bytes;
+    ev.last_round = (int64_t)time(NULL);
+    ev.rounds += 1;
+}
 
 static uint32_t interval_or_default(uint32_t ms)
 {
@@ -320,11 +343,13 @@ static void round_once(void *arg)
     quota_report rep;
     stoa_error err = {0};
     uint64_t max_bytes = ev.max_bytes;
-    if (max_bytes == 0)
-        ; /* no limit now: only the recency file is kept */
-    else if (quota_enforce(ev.s, max_bytes, 0, NULL, &rep, &err) != STOA_OK)
+    stoa_status st = max_bytes == 0 ? STOA_DECLINED /* no limit now: only the recency file is kept */
+                                    : quota_enforce(ev.s, max_bytes, 0, NULL, &rep, &err);
+    if (st == STOA_OK)
+        note_round(&rep);
+    if (st != STOA_OK && st != STOA_DECLINED)
         log_msg(STOA_LOG_ERROR, "quota", "eviction round failed: %s", err.msg);
-    else if (rep.evicted > 0)
+    else if (st == STOA_OK && rep.evicted > 0)
         log_msg(STOA_LOG_INFO, "quota", "evicted %zu version(s), %llu bytes: proxied content was %llu of %llu bytes allowed",
                 rep.evicted, (unsigned long long)rep.evicted_bytes, (unsigned long long)rep.proxied_bytes,
                 (unsigned long long)max_bytes);

@@ -44,6 +44,18 @@ int quota_start(storage *s, uint64_t max_bytes, uint32_t interval_ms, const char
 /* New limit and interval for the running thread (a SIGHUP): both apply from the next
  * round, and the wait in progress restarts with the new interval. Any thread. */
 void quota_configure(uint64_t max_bytes, uint32_t interval_ms);
+
+/* What the eviction thread knows, for /metrics. rounds counts rounds that walked
+ * storage (only while a limit is set); the byte gauges are from the last of them,
+ * after its evictions. Any thread. */
+typedef struct quota_stats {
+    uint64_t limit_bytes;
+    uint64_t rounds;
+    uint64_t proxied_bytes, published_bytes;
+    uint64_t evicted_versions, evicted_bytes; /* since start */
+    int64_t last_round;                       /* wall clock seconds, 0 before the first */
+} quota_stats;
+void quota_stats_get(quota_stats *out);
 void quota_stop(void);
 
 #endif

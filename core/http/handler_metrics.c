@@ -8,11 +8,13 @@
 #include "integrity.h"
 #include "metrics.h"
 #include "pool.h"
+#include "quota.h"
 #include "upstream.h"
 
 #include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -171,12 +173,40 @@ static void render_process(out *o, const metrics_counters *m)
         fds += e->d_name[0] != '.';
     if (d != NULL)
         closedir(d);
+    struct rusage ru;
+    double cpu = getrusage(RUSAGE_SELF, &ru) == 0 ? (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+                                                        ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6
+                                                  : 0;
+    put(o, "# HELP process_cpu_seconds_total User and system CPU time.\n# TYPE process_cpu_seconds_total counter\n"
+           "process_cpu_seconds_total %.3f\n", cpu);
     put(o, "# HELP process_resident_memory_bytes Resident memory.\n# TYPE process_resident_memory_bytes gauge\n"
            "process_resident_memory_bytes %ld\n"
            "# HELP process_open_fds Open file descriptors.\n# TYPE process_open_fds gauge\nprocess_open_fds %u\n"
            "# HELP process_start_time_seconds Start time since the epoch.\n# TYPE process_start_time_seconds gauge\n"
            "process_start_time_seconds %lld\n",
         resident * sysconf(_SC_PAGESIZE), fds > 0 ? fds - 1 : 0, (long long)the_app->started);
+}
+
+/* The cache limit and what the evictor's last round found (cache.max_size). */
+static void render_quota(out *o)
+{
+    quota_stats q;
+    quota_stats_get(&q);
+    put(o, "# HELP stoa_cache_limit_bytes cache.max_size: bytes of proxied versions kept (0: no limit).\n"
+           "# TYPE stoa_cache_limit_bytes gauge\nstoa_cache_limit_bytes %llu\n"
+           "# HELP stoa_cache_evictions_total Proxied versions evicted to keep cache.max_size.\n"
+           "# TYPE stoa_cache_evictions_total counter\nstoa_cache_evictions_total %llu\n"
+           "# HELP stoa_cache_evicted_bytes_total Bytes of the versions evicted.\n"
+           "# TYPE stoa_cache_evicted_bytes_total counter\nstoa_cache_evicted_bytes_total %llu\n",
+        (unsigned long long)q.limit_bytes, (unsigned long long)q.evicted_versions, (unsigned long long)q.evicted_bytes);
+    if (q.rounds == 0)
+        return; /* sizes are known only once a round with a limit has walked storage */
+    put(o, "# HELP stoa_cache_bytes Bytes stored after the last eviction round, by kind.\n# TYPE stoa_cache_bytes gauge\n"
+           "stoa_cache_bytes{kind=\"proxied\"} %llu\nstoa_cache_bytes{kind=\"published\"} %llu\n"
+           "# HELP stoa_cache_last_eviction_round_timestamp_seconds When the evictor last walked storage.\n"
+           "# TYPE stoa_cache_last_eviction_round_timestamp_seconds gauge\n"
+           "stoa_cache_last_eviction_round_timestamp_seconds %lld\n",
+        (unsigned long long)q.proxied_bytes, (unsigned long long)q.published_bytes, (long long)q.last_round);
 }
 
 static void render_audit(out *o, const metrics_counters *m)
@@ -267,6 +297,7 @@ static void render_misc(out *o, const metrics_counters *m)
            "# TYPE stoa_send_timeouts_total counter\nstoa_send_timeouts_total %llu\n", atomic_load(&m->send_timeouts));
     render_process(o, m);
     render_busy(o, m);
+    render_quota(o);
     render_audit(o, m);
     put(o, "# HELP stoa_build_info Build facts.\n# TYPE stoa_build_info gauge\n"
            "stoa_build_info{version=\"%s\",abi=\"%d\",storage=\"%s\"} 1\n", STOA_VERSION, STOA_ABI_MAJOR,

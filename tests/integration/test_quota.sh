@@ -53,7 +53,16 @@ under() { [ "$(du -sb "$TMP/data/example.com" | cut -f1)" -le $((3 * MiB + MiB /
 wait_for under || fail "the server did not enforce cache.max_size: $(du -sb "$TMP/data/example.com")"
 assert_eq "$(curl -s -D - -o /dev/null "$STOA_URL/corp.example.com/p/@v/v1.0.0.zip" | tr -d '\r' | grep -c 'x-cache: HIT')" 1 "published"
 assert_contains "$(grep 'quota' "$STOA_LOG")" "evicted"
-pass "the server evicts on its own schedule; evicted versions are re-fetched (MISS); published ones stay"
+metric() { curl -s "$STOA_URL/metrics" | sed -n "s/^$1 \([0-9]*\)\$/\1/p"; }
+evicted() { [ "$(metric stoa_cache_evictions_total)" -ge 1 ]; }
+wait_for evicted || fail "stoa_cache_evictions_total after evictions: $(metric stoa_cache_evictions_total)"
+assert_eq "$(metric stoa_cache_limit_bytes)" $((3 * MiB + MiB / 2)) "stoa_cache_limit_bytes"
+[ "$(metric stoa_cache_evicted_bytes_total)" -gt 0 ] || fail "stoa_cache_evicted_bytes_total"
+proxied=$(metric 'stoa_cache_bytes{kind="proxied"}')
+[ -n "$proxied" ] && [ "$proxied" -le $((3 * MiB + MiB / 2)) ] || fail "stoa_cache_bytes{kind=proxied} '$proxied'"
+[ "$(metric 'stoa_cache_bytes{kind="published"}')" -gt 0 ] || fail "stoa_cache_bytes{kind=published}"
+[ "$(metric stoa_cache_last_eviction_round_timestamp_seconds)" -ge "$(($(date +%s) - 60))" ] || fail "last round time"
+pass "the server evicts on its own schedule; evicted versions are re-fetched (MISS); published ones stay; the metrics show it"
 stop_stoa
 
 # A cache filled by .zip requests alone (no .info stored) is seen and evicted down to
