@@ -19,8 +19,12 @@ pass "docs/configuration.md reference table == stoa config-reference"
 # 2. Metric names in docs/operations.md exist in /metrics.
 genmod -out "$TMP/up" example.com/m@v1.0.0
 start_upstream "$TMP/up"
-start_stoa STOA_UPSTREAMS_0_URL="$UPSTREAM_URL" STOA_UPSTREAMS_0_NAME=fixture
+# A cache limit with a fast evictor: the cache size gauges exist once a round ran.
+start_stoa STOA_UPSTREAMS_0_URL="$UPSTREAM_URL" STOA_UPSTREAMS_0_NAME=fixture STOA_CACHE_MAX_SIZE=1GiB \
+    STOA_CACHE_EVICT_INTERVAL=100ms
 curl -sf "$STOA_URL/example.com/m/@v/v1.0.0.info" >/dev/null || fail "fill through the fixture"
+round_ran() { curl -sf "$STOA_URL/metrics" | grep -q '^stoa_cache_bytes{'; }
+wait_for round_ran || fail "no eviction round in 15 s"
 curl -sf "$STOA_URL/metrics" >"$TMP/metrics.txt" || fail "GET /metrics"
 names=$(grep -o '\bstoa_[a-z0-9_]*' docs/operations.md | sort -u)
 [ "$(printf '%s\n' "$names" | wc -l)" -ge 8 ] || fail "docs/operations.md names too few metrics"
