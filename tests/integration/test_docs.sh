@@ -33,6 +33,21 @@ for n in $names; do
 done
 pass "every metric docs/operations.md names is exported ($(printf '%s\n' "$names" | wc -l) names)"
 
+# 2b. The Grafana dashboard is valid JSON whose every query names exported metrics.
+dash_names=$(python3 - "$STOA_SRC/docs/grafana/stoa-dashboard.json" <<'PY'
+import json, re, sys
+d = json.load(open(sys.argv[1]))
+exprs = [t["expr"] for p in d["panels"] for t in p["targets"]]
+assert len(exprs) >= 10, "too few panels"
+for n in sorted({m for e in exprs for m in re.findall(r"\b(?:stoa|process)_[a-z0-9_]+", e)}):
+    print(re.sub(r"_(bucket|sum|count)$", "", n))
+PY
+) || fail "docs/grafana/stoa-dashboard.json does not parse"
+for n in $dash_names; do
+    grep -qE "^$n(\{| |_bucket|_sum|_count)" "$TMP/metrics.txt" || fail "the Grafana dashboard queries $n, which /metrics does not export"
+done
+pass "the Grafana dashboard queries only exported metrics ($(printf '%s\n' "$dash_names" | wc -l) names)"
+
 # 3. Subcommands the docs show exist (each answers --help or usage, not 'unknown command').
 # Commands are looked for in code: fenced blocks and `inline code`.
 cmds=$(python3 - README.md docs/*.md <<'PY'
