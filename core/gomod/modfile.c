@@ -41,11 +41,89 @@ static int next_line(const char **line, const char *end, const char **b, const c
     return 1;
 }
 
-/* The path argument [b, e): bare, "quoted" (no escapes) or `raw`. */
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* One escape after a backslash at *p (strconv.Unquote's rules for "..."), appended to
+ * out at *o. 0 or -1. */
+static int unescape(const char **p, const char *e, char *out, size_t outlen, size_t *o)
+{
+    static const char simple[] = "a\ab\bf\fn\nr\rt\tv\v\\\\\"\"";
+    char c = *(*p)++;
+    unsigned long v = 0;
+    int digits = c == 'x' ? 2 : c == 'u' ? 4 : c == 'U' ? 8 : c >= '0' && c <= '7' ? 3 : 0;
+    if (digits == 0) {
+        const char *s = memchr(simple, c, sizeof(simple) - 1);
+        if (s == NULL || (s - simple) % 2 != 0 || *o + 1 >= outlen)
+            return -1;
+        out[(*o)++] = s[1];
+        return 0;
+    }
+    if (c >= '0' && c <= '7')
+        --*p; /* octal: the digit is part of the value */
+    for (int i = 0; i < digits; ++i, ++*p) {
+        int d = *p < e ? hexval(**p) : -1;
+        if (d < 0 || (c <= '7' && d > 7))
+            return -1;
+        v = v * (c <= '7' ? 8 : 16) + (unsigned long)d;
+    }
+    if (c == 'x' || c <= '7') { /* one byte */
+        if (v > 255 || *o + 1 >= outlen)
+            return -1;
+        out[(*o)++] = (char)v;
+        return 0;
+    }
+    if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF) || *o + 4 >= outlen)
+        return -1;
+    if (v < 0x80) {
+        out[(*o)++] = (char)v;
+    } else if (v < 0x800) {
+        out[(*o)++] = (char)(0xC0 | v >> 6);
+        out[(*o)++] = (char)(0x80 | (v & 0x3F));
+    } else if (v < 0x10000) {
+        out[(*o)++] = (char)(0xE0 | v >> 12);
+        out[(*o)++] = (char)(0x80 | (v >> 6 & 0x3F));
+        out[(*o)++] = (char)(0x80 | (v & 0x3F));
+    } else {
+        out[(*o)++] = (char)(0xF0 | v >> 18);
+        out[(*o)++] = (char)(0x80 | (v >> 12 & 0x3F));
+        out[(*o)++] = (char)(0x80 | (v >> 6 & 0x3F));
+        out[(*o)++] = (char)(0x80 | (v & 0x3F));
+    }
+    return 0;
+}
+
+/* An interpreted string "..." [b, e) decoded as strconv.Unquote does, into out. */
+static int unquote(const char *b, const char *e, char *out, size_t outlen)
+{
+    size_t o = 0;
+    for (const char *p = b + 1; p < e - 1;) {
+        if (*p == '"')
+            return -1; /* an unescaped quote ends the string early: more than one token */
+        if (*p != '\\') {
+            if (o + 1 >= outlen)
+                return -1;
+            out[o++] = *p++;
+        } else if (++p >= e - 1 || unescape(&p, e - 1, out, outlen, &o) != 0) {
+            return -1;
+        }
+    }
+    out[o] = '\0';
+    return 0;
+}
+
+/* The path argument [b, e): bare, "interpreted" (Go escapes decoded) or `raw`. */
 static int take_path(const char *b, const char *e, char *out, size_t outlen)
 {
-    if (b < e && (*b == '"' || *b == '`')) {
-        if (e - b < 2 || e[-1] != *b || memchr(b + 1, '\\', (size_t)(e - b - 2)) != NULL)
+    if (b < e && *b == '"') {
+        if (e - b < 2 || e[-1] != '"' || unquote(b, e, out, outlen) != 0 || out[0] == '\0')
+            return -1;
+        return strpbrk(out, " \t") != NULL ? -1 : 0;
+    }
+    if (b < e && *b == '`') {
+        if (e - b < 2 || e[-1] != '`')
             return -1;
         ++b, --e;
     }

@@ -62,6 +62,21 @@ static void module_paths(void **state)
         {"module example.com/\xc0\xaf\n", NULL},
         {"module example.com/\xed\xa0\x80\n", NULL},
         {"module example.com/caf\xc3\xa9\n", "example.com/caf\xc3\xa9"},
+        /* issue 16: Go string escapes in an interpreted string, as strconv.Unquote */
+        {"module \"a\\x2fb\"\n", "a/b"},
+        {"module \"example.com/\\u0041\\U00000042\\103\"\n", "example.com/ABC"},
+        {"module \"example.com/caf\\u00e9\"\n", "example.com/caf\xc3\xa9"},
+        {"module \"example.com/\\\"q\\\"\"\n", "example.com/\"q\""},
+        {"module \"example.com/m\\\\\"\n", "example.com/m\\"},
+        {"module \"a\\qb\"\n", NULL},            /* unknown escape */
+        {"module \"a\\x2\"\n", NULL},            /* short \x */
+        {"module \"a\\400\"\n", NULL},           /* octal over 255 */
+        {"module \"a\\uD800\"\n", NULL},         /* a surrogate */
+        {"module \"a\\'b\"\n", NULL},            /* \' only in rune literals */
+        {"module \"a\\\"\n", NULL},              /* the closing quote escaped */
+        {"module \"a\" \"b\"\n", NULL},
+        {"module \"a\\x20b\"\n", NULL},          /* decodes to a space */
+        {"module `a\\x2fb`\n", "a\\x2fb"},       /* raw strings keep backslashes */
     };
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); ++i) {
         char out[600] = "", why[128] = "";
