@@ -164,6 +164,8 @@ static const directive ns_d[] = {
     {"reason", T_STR, offsetof(conf_namespace, reason), NULL, "shown to clients for deny", NULL, NULL},
     {"versions", T_STR, offsetof(conf_namespace, versions), NULL,
      "deny only these versions, e.g. \">=v1.2.0 <v1.2.4 || v1.5.0\" (listed versions are hidden too)", NULL, NULL},
+    {"upstreams", T_STRLIST, offsetof(conf_namespace, upstreams), NULL,
+     "private rules: upstreams (by name, e.g. a direct git origin) that fill versions not published", NULL, NULL},
     {"repo", T_STR, offsetof(conf_namespace, repo), NULL, "only under /api/go/<repo>/", NULL, NULL},
     {"require.read", T_BOOL, offsetof(conf_namespace, require_read), NULL,
      "reads of these modules need an allow on every base (true for private rules, else false)", NULL, NULL},
@@ -172,7 +174,7 @@ static void ns_init(void *p)
 {
     ((conf_namespace *)p)->require_read = -1;
 }
-static const table ns_t = {ns_d, 6, sizeof(conf_namespace), ns_init};
+static const table ns_t = {ns_d, 7, sizeof(conf_namespace), ns_init};
 
 static const directive plugin_d[] = {
     {"plugin", T_STR, offsetof(conf_plugin, plugin), NULL, "plugin name (file <plugin_dir>/<name>.so)", NULL, NULL},
@@ -1007,6 +1009,10 @@ static int check_ns_versions(errs *e, size_t i, const conf_namespace *ns)
     }
     if (ns->versions == NULL)
         return 0;
+    if (ns->nupstreams > 0) {
+        err_add(e, "namespaces[%zu]: a rule with versions names no upstreams", i);
+        return -1;
+    }
     if (ns->mode != CONF_NS_DENY) {
         err_add(e, "namespaces[%zu].versions: only a deny rule names versions", i);
         return -1;
@@ -1014,6 +1020,27 @@ static int check_ns_versions(errs *e, size_t i, const conf_namespace *ns)
     if (semrange_check(ns->versions, why, sizeof(why)) != 0) {
         err_add(e, "namespaces[%zu].versions: %s", i, why);
         return -1;
+    }
+    return 0;
+}
+
+/* A private rule's own sources, by name, as a mask of upstream indices. */
+static int check_ns_upstreams(errs *e, size_t i, conf_namespace *ns, const struct conf *c)
+{
+    ns->upstream_mask = 0;
+    if (ns->nupstreams > 0 && ns->mode != CONF_NS_PRIVATE) {
+        err_add(e, "namespaces[%zu].upstreams: only a private rule names its upstreams (proxy rules use the whole chain)", i);
+        return -1;
+    }
+    for (size_t k = 0; k < ns->nupstreams; ++k) {
+        size_t j = 0;
+        while (j < c->nupstreams && (c->upstreams[j].name == NULL || strcmp(c->upstreams[j].name, ns->upstreams[k]) != 0))
+            ++j;
+        if (j == c->nupstreams || j >= 64) {
+            err_add(e, "namespaces[%zu].upstreams: '%s' is not the name of one of the first 64 upstreams", i, ns->upstreams[k]);
+            return -1;
+        }
+        ns->upstream_mask |= (uint64_t)1 << j;
     }
     return 0;
 }
@@ -1039,7 +1066,7 @@ static void check_lists(struct conf *c, errs *e)
         else if (strspn(c->namespaces[i].pattern, ",/") == strlen(c->namespaces[i].pattern))
             err_add(e, "namespaces[%zu].pattern: '%s' names no module path (empty elements are skipped, as GOPRIVATE's)",
                     i, c->namespaces[i].pattern);
-        else if (check_ns_versions(e, i, &c->namespaces[i]) == 0)
+        else if (check_ns_versions(e, i, &c->namespaces[i]) == 0 && check_ns_upstreams(e, i, &c->namespaces[i], c) == 0)
             namespace_finish(&c->namespaces[i]);
     for (size_t i = 0; i < c->nrepos; ++i) {
         const char *n = c->repos[i].name;

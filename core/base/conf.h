@@ -107,6 +107,9 @@ typedef struct conf_namespace {
     char *reason;    /* shown to clients for deny, may be NULL */
     char *repo;      /* applies only under /api/go/<repo>/, NULL = everywhere */
     char *versions;  /* deny rules: only these versions (core/gomod/semrange.h), NULL = all */
+    char **upstreams; /* private rules: the upstreams (names) that may fill them */
+    size_t nupstreams;
+    uint64_t upstream_mask; /* computed at load: bit i = upstreams[i] */
     int require_read; /* require.read: reads need an allow on every base; default 1 for
                        * private rules, 0 otherwise. Private patterns are lower-cased. */
 } conf_namespace;

@@ -52,6 +52,16 @@ const conf_namespace *namespace_private(const struct conf *c, const char *module
     return NULL;
 }
 
+uint64_t namespace_fill_sources(const struct conf *c, const char *repo, const char *module)
+{
+    const conf_namespace *ns = namespace_match(c, repo, module), *p = namespace_private(c, module);
+    if (ns != NULL && ns->mode == CONF_NS_DENY)
+        return 0;
+    if (p != NULL)
+        return p->upstream_mask;
+    return ns == NULL || ns->mode == CONF_NS_PROXY ? NAMESPACE_ALL_UPSTREAMS : 0;
+}
+
 int namespace_upstream_ok(const struct conf *c, const char *repo, const char *module)
 {
     return namespace_mode(c, repo, module) == CONF_NS_PROXY && namespace_private(c, module) == NULL;

@@ -19,6 +19,8 @@
 
 #include "conf.h"
 
+#include <stdint.h>
+
 /* The matching rule, or NULL (= proxy). repo is "" at the root base. */
 const conf_namespace *namespace_match(const struct conf *c, const char *repo, const char *module);
 
@@ -33,6 +35,14 @@ const conf_namespace *namespace_blocked(const struct conf *c, const char *repo, 
 
 /* What a client is told for a deny rule: its reason or a default. */
 const char *namespace_reason(const conf_namespace *ns);
+
+/* The upstreams (bit i = upstream i) that may fill module from base repo: the whole
+ * chain for a proxied module; for a private one only its private rule's upstreams
+ * (none unless the rule names them, e.g. a git origin); none for a denied one. A
+ * private module is still never looked up at a checksum database
+ * (namespace_upstream_ok). */
+uint64_t namespace_fill_sources(const struct conf *c, const char *repo, const char *module);
+#define NAMESPACE_ALL_UPSTREAMS (~(uint64_t)0)
 
 /* 1 when module may be asked of upstreams and checksum databases from base repo: its
  * rule there proxies it and no base treats it as private. */

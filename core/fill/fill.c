@@ -46,6 +46,7 @@ struct fill {
     uint64_t poked_at;      /* avail at the last poke (fetch thread only) */
     upstream_cond cond;     /* list/@latest: revalidate the stored copy */
     char client[CLIENTFILLS_ADDR_MAX]; /* who started it: counted in clientfills */
+    uint64_t sources;       /* the upstreams that may be asked (namespace_fill_sources) */
 };
 
 /* Streaming waiters are poked at most once per this many new bytes. */
@@ -145,7 +146,7 @@ static stoa_status fetch_valid(fill *f, stoa_kind kind, upstream_result *res)
     size_t from = 0;
     for (;;) {
         upstream_progress_cb progress = f->r.type == ROUTE_ZIP ? on_progress : NULL;
-        stoa_status st = upstream_fetch_cond(c, from, f->key, f->staged_fd, &f->cond, progress, f, res);
+        stoa_status st = upstream_fetch_cond(c, from, f->sources, f->key, f->staged_fd, &f->cond, progress, f, res);
         if (st != STOA_OK)
             return st;
         const conf_upstream *u = &c->upstreams[res->served_by];
@@ -248,7 +249,7 @@ static void fetch(fill *f)
         return;
     }
     /* The last gate before the network: handlers check too, with better messages. */
-    if (!namespace_upstream_ok(a->conf, f->r.repo, f->r.module)) {
+    if ((f->sources = namespace_fill_sources(a->conf, f->r.repo, f->r.module)) == 0) {
         stoa_fail(&f->err, STOA_NOTFOUND, "private namespace: never asked of an upstream");
         return;
     }

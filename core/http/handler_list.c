@@ -3,7 +3,8 @@
  * (kinds LIST and LATEST) and is fresh for cache.list_ttl; after that it is refreshed
  * through a fill, and served stale when every upstream fails. A list is the union of
  * the upstream's list and the release versions stoa holds, so a version cached before
- * an upstream purge stays visible. Private namespaces answer from storage alone.
+ * an upstream purge stays visible. Private namespaces answer from storage alone, unless
+ * their rule names upstreams (a git origin) to fill from.
  */
 #include "app.h"
 #include "fill.h"
@@ -285,7 +286,7 @@ static void start_task(reqctx *rc, int phase, fill *f)
     m->kind = route_kind(rc->r.type);
     snprintf(m->module, sizeof(m->module), "%s", rc->r.module);
     memcpy(m->repo, rc->r.repo, sizeof(m->repo));
-    m->include_copy = namespace_upstream_ok(the_app->conf, rc->r.repo, rc->r.module);
+    m->include_copy = namespace_fill_sources(the_app->conf, rc->r.repo, rc->r.module) != 0;
     m->phase = phase;
     m->f = f;
     task_start(&m->t);

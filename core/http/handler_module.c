@@ -165,7 +165,7 @@ static void miss(reqctx *rc)
 {
     const route *r = &rc->r;
     const struct conf *c = the_app->conf;
-    if (!namespace_upstream_ok(c, r->repo, r->module)) {
+    if (namespace_fill_sources(c, r->repo, r->module) == 0) {
         http_send_text(rc, 404, "%s@%s: not found in this registry (private namespace; publish it first)", r->module,
                        r->version);
         return;

@@ -554,11 +554,11 @@ static stoa_status try_upstream(const struct conf *c, size_t i, const char *relp
 stoa_status upstream_fetch(const struct conf *c, size_t from, const char *relpath, int fd, upstream_progress_cb progress,
                            void *arg, upstream_result *res)
 {
-    return upstream_fetch_cond(c, from, relpath, fd, NULL, progress, arg, res);
+    return upstream_fetch_cond(c, from, ~(uint64_t)0, relpath, fd, NULL, progress, arg, res);
 }
 
-stoa_status upstream_fetch_cond(const struct conf *c, size_t from, const char *relpath, int fd, const upstream_cond *cond,
-                                upstream_progress_cb progress, void *arg, upstream_result *res)
+stoa_status upstream_fetch_cond(const struct conf *c, size_t from, uint64_t allow, const char *relpath, int fd,
+                                const upstream_cond *cond, upstream_progress_cb progress, void *arg, upstream_result *res)
 {
     if (from == 0) {
         memset(res, 0, sizeof(*res));
@@ -568,7 +568,7 @@ stoa_status upstream_fetch_cond(const struct conf *c, size_t from, const char *r
     stoa_status last = res->status == STOA_OK ? STOA_NOTFOUND : res->status;
     int64_t now = clock_mono_ms();
     for (size_t i = from; i < c->nupstreams; ++i) {
-        if (!eligible(c, i, now))
+        if (i >= 64 || !(allow >> i & 1) || !eligible(c, i, now))
             continue;
         stoa_status st = try_upstream(c, i, relpath, cond, fd, progress, arg, res);
         if (st == STOA_OK) {

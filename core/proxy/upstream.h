@@ -74,9 +74,11 @@ typedef struct upstream_cond {
     char etag[128];
 } upstream_cond;
 
-/* upstream_fetch, conditional when cond != NULL and cond->etag is not empty. */
-stoa_status upstream_fetch_cond(const struct conf *c, size_t from, const char *relpath, int fd, const upstream_cond *cond,
-                                upstream_progress_cb progress, void *arg, upstream_result *res);
+/* upstream_fetch, conditional when cond != NULL and cond->etag is not empty, asking
+ * only the upstreams in allow (bit i = upstream i; namespace_fill_sources): the others
+ * are passed over as if absent. */
+stoa_status upstream_fetch_cond(const struct conf *c, size_t from, uint64_t allow, const char *relpath, int fd,
+                                const upstream_cond *cond, upstream_progress_cb progress, void *arg, upstream_result *res);
 
 /* The chain's one rule for going on: after upstream i answered st (a NOTFOUND, a
  * failure, or BADGATEWAY for an answer stoa rejected), 1 when there is a next upstream
