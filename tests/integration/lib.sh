@@ -158,6 +158,16 @@ gocmd() {
 }
 clean_modcache() { chmod -R u+w "$GOHOME" 2>/dev/null || true; rm -rf "$GOHOME/modcache" "$GOHOME/go"; }
 
+# refused_at_load YAML TEXT: `stoa check-config` of the configuration YAML exits 2 with
+# TEXT in its message.
+refused_at_load() {
+    printf '%s\n' "$1" >"$TMP/refused.yaml"
+    local rc=0 out
+    out=$("$STOA_BIN" check-config --config "$TMP/refused.yaml" 2>&1) || rc=$?
+    assert_eq "$rc" 2 "check-config of: $1"
+    assert_contains "$out" "$2" "check-config's message for: $1"
+}
+
 # http_status METHOD URL [curl args...]
 http_status() {
     local m=$1 u=$2
