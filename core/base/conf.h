@@ -71,6 +71,7 @@ typedef struct conf_upstream {
     uint32_t connect_ms;    /* timeout.connect, default 5000 */
     uint32_t first_byte_ms; /* timeout.first_byte, default 30000 */
     uint32_t total_ms;      /* timeout.total, default 600000 */
+    uint32_t metadata_ms;   /* timeout.metadata: total for all but .zip, default 60000 */
     uint32_t stall_ms;      /* timeout.stall: no bytes for this long, default 30000 */
     uint32_t retries;       /* extra attempts for idempotent fetches, default 1 */
     uint32_t max_fails;     /* consecutive failures that open the circuit, default 3 */

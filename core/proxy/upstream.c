@@ -310,7 +310,11 @@ static void setup(CURL *h, const conf_upstream *u, const char *url, xfer *x)
     curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, on_prereq);
     curl_easy_setopt(h, CURLOPT_PREREQDATA, x);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)u->connect_ms);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)u->total_ms);
+    /* Only a zip may take timeout.total: the other answers are small (issue 21 finding 7). */
+    uint32_t total = x->max_bytes == ZIPCHECK_MAX_ZIP || u->metadata_ms == 0 || u->metadata_ms > u->total_ms
+                         ? u->total_ms
+                         : u->metadata_ms;
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)total);
     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, x);

@@ -20,3 +20,21 @@ took=$(($(date +%s) - t0))
 [ "$took" -le 8 ] || fail "the drip was aborted only after $took s (stall is 2 s)"
 pass "a slow-drip upstream answer is aborted after $took s (timeout.stall 2s, under 1 KiB/s), answered $code"
 stop_stoa
+
+# Never stalled (stall 30 s, longer than the bound below) but long: 60 KB at a few
+# KiB/s. Only a zip may take timeout.total; anything else is cut at timeout.metadata
+# (2 s here).
+big=$(head -c 60000 /dev/zero | tr '\0' a)
+cat >"$TMP/plan.json" <<JSON
+{"/example.com/long/@v/v1.0.0.mod": {"body": "module example.com/long\n// $big", "drip": 0.0002}}
+JSON
+UPSTREAM_EXTRA=", timeout: {stall: 30s, metadata: 2s}" hostile_config "$HOSTILE_URL"
+start_stoa
+t0=$(date +%s)
+code=$(curl -s -o "$TMP/out" -w '%{http_code}' --max-time 30 "$STOA_URL/example.com/long/@v/v1.0.0.mod") || true
+took=$(($(date +%s) - t0))
+[ "$code" != 200 ] || fail "the long .mod was served whole"
+[ "$took" -le 8 ] || fail "the long .mod was cut only after $took s (timeout.metadata 2s)"
+assert_contains "$(cat "$TMP/out")" "hostile" "the answer names the upstream"
+pass "a long non-zip answer is cut at timeout.metadata after $took s, answered $code"
+stop_stoa
