@@ -153,11 +153,12 @@ static int run_with_app(const cli_command *cmd, int argc, char **argv)
     struct conf *c = load_conf(argc, argv);
     if (c == NULL)
         return 2;
+    log_configure(c->log_format == CONF_LOG_JSON, (stoa_log_level)c->log_level);
     app a;
     char err[1024];
     int rc = 2; /* as for a bad configuration: the command could not start */
     if (boot_open(&a, c, cmd->parts, err, sizeof(err)) != 0)
-        fprintf(stderr, "stoa %s: %s\n", cmd->name, err);
+        cli_report(STOA_LOG_ERROR, cmd->name, "%s", err);
     else
         rc = cmd->run_app(&a, drop_config_args(argc, argv), argv);
     boot_close(&a);

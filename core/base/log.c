@@ -27,6 +27,11 @@ void log_configure(int json, stoa_log_level level)
     log_level = level;
 }
 
+int log_is_json(void)
+{
+    return log_json;
+}
+
 int log_enabled(stoa_log_level level)
 {
     return level <= log_level;

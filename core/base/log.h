@@ -9,6 +9,7 @@
 
 void log_configure(int json, stoa_log_level level);
 int log_enabled(stoa_log_level level);
+int log_is_json(void); /* log.format: json was configured */
 
 /* who: the subsystem ("server", "upstream", a plugin's name). */
 void log_msg(stoa_log_level level, const char *who, const char *fmt, ...) STOA_PRINTF(3, 4);

@@ -16,4 +16,9 @@ int cli_verify(app *a, int argc, char **argv);   /* cli_verify.c: storage, audit
  * namespace rules an earlier rule shadows (a warning). 0, or 2 after an error. */
 int cli_check_config(const struct conf *c);
 
+/* A maintenance command's diagnostic (not its output, not a usage error): "stoa CMD:
+ * MESSAGE" on stderr, or with log.format: json a JSON log line of level `level` whose
+ * component is CMD, like serve's. */
+void cli_report(stoa_log_level level, const char *cmd, const char *fmt, ...) STOA_PRINTF(3, 4);
+
 #endif

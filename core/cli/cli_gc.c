@@ -20,7 +20,7 @@ static int collect(storage *s)
     stoa_gc_stats stats;
     stoa_error err = {0};
     if (storage_gc(s, &stats, &err) != STOA_OK)
-        return fprintf(stderr, "stoa gc: %s\n", err.msg), 1;
+        return cli_report(STOA_LOG_ERROR, "gc", "%s", err.msg), 1;
     printf("storage garbage: examined %llu, removed %llu object(s), %llu bytes\n", (unsigned long long)stats.examined,
            (unsigned long long)stats.removed, (unsigned long long)stats.removed_bytes);
     return 0;
@@ -39,7 +39,7 @@ int cli_gc(app *a, int argc, char **argv)
     char recency[PATH_MAX + 16];
     snprintf(recency, sizeof(recency), "%s/recency", a->tmp_dir);
     if (quota_load(recency) != 0)
-        fprintf(stderr, "stoa gc: ignoring unreadable %s\n", recency);
+        cli_report(STOA_LOG_WARN, "gc", "ignoring unreadable %s", recency);
     storage *s = &a->store;
     stoa_error err = {0};
     int rc = 0;
@@ -48,7 +48,7 @@ int cli_gc(app *a, int argc, char **argv)
     } else {
         quota_report rep;
         if (quota_enforce(s, c->cache_max_size, dry_run, stdout, &rep, &err) != STOA_OK) {
-            fprintf(stderr, "stoa gc: %s\n", err.msg);
+            cli_report(STOA_LOG_ERROR, "gc", "%s", err.msg);
             rc = 1;
         } else {
             printf("%s %zu of %zu version(s), %llu bytes; proxied content %llu bytes, limit %llu; published %llu bytes "

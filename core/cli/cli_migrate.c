@@ -28,6 +28,6 @@ int cli_migrate(app *a, int argc, char **argv)
     if (dir == NULL && (dir = migrate_find_dir(buf, sizeof(buf))) == NULL)
         return fprintf(stderr, "stoa migrate: cannot find the migrations directory: pass --dir\n"), 2;
     if (migrate_apply(dsn, dir, stdout, err, sizeof(err)) != 0)
-        return fprintf(stderr, "stoa migrate: %s\n", err), 1;
+        return cli_report(STOA_LOG_ERROR, "migrate", "%s", err), 1;
     return 0;
 }

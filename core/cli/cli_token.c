@@ -48,13 +48,13 @@ int cli_token(app *a, int argc, char **argv)
     }
     int change = strcmp(argv[0], "create") == 0 || strcmp(argv[0], "revoke") == 0;
     if (change && a->audit_error[0] != '\0') {
-        fprintf(stderr, "stoa token: the change would not be audited, so it is not made: %s\n", a->audit_error);
+        cli_report(STOA_LOG_ERROR, "token", "the change would not be audited, so it is not made: %s", a->audit_error);
         return 1;
     }
     char err[1024];
     int rc = auth_run_command(a, "token", argc, argv, err, sizeof(err)) == 0;
     if (!rc)
-        fprintf(stderr, "stoa token: %s\n", err);
+        cli_report(STOA_LOG_ERROR, "token", "%s", err);
     if (change)
         audit_change(argc, argv, rc, err);
     return rc ? 0 : 1;

@@ -170,7 +170,7 @@ static int select_target(storage *s, const char *arg, stored_versions *l)
     collect k = {l, module};
     stoa_error e = {0};
     if (storage_list(s, module, on_version, &k, &e) != STOA_OK || storage_pin_walk(s, -1, on_pin, &k, &e) != STOA_OK)
-        return fprintf(stderr, "stoa verify: storage: %s\n", e.msg), -1;
+        return cli_report(STOA_LOG_ERROR, "verify", "storage: %s", e.msg), -1;
     if (l->oom)
         return fprintf(stderr, "stoa verify: out of memory\n"), -1;
     if (l->n == before)
@@ -183,7 +183,7 @@ static int select_all(storage *s, stored_versions *l)
     collect k = {l, NULL};
     stoa_error e = {0};
     if (storage_walk(s, stored_versions_collect, l, &e) != STOA_OK || storage_pin_walk(s, -1, on_pin, &k, &e) != STOA_OK)
-        return fprintf(stderr, "stoa verify: storage: %s\n", e.msg), -1;
+        return cli_report(STOA_LOG_ERROR, "verify", "storage: %s", e.msg), -1;
     if (l->oom)
         return fprintf(stderr, "stoa verify: out of memory\n"), -1;
     return 0;
@@ -402,10 +402,10 @@ int cli_verify(app *a, int argc, char **argv)
         return free(o.targets), 2;
     if (a->audit_error[0] != '\0') {
         if (o.evict)
-            return fprintf(stderr, "stoa verify: evictions would not be audited, so none is made: %s\n",
-                           a->audit_error),
+            return cli_report(STOA_LOG_ERROR, "verify", "evictions would not be audited, so none is made: %s",
+                              a->audit_error),
                    free(o.targets), 2;
-        fprintf(stderr, "stoa verify: this run is not audited: %s\n", a->audit_error);
+        cli_report(STOA_LOG_WARN, "verify", "this run is not audited: %s", a->audit_error);
     }
     int rc = 2;
     stored_versions l = {0};
