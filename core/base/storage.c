@@ -43,6 +43,13 @@ stoa_status storage_get(storage *s, const stoa_key *key, unsigned flags, stoa_ob
     return metrics_storage_counted(STORAGE_OP_GET, s->p->m.storage.get(s->state, key, flags, out, err));
 }
 
+stoa_status storage_get_local(storage *s, const stoa_key *key, unsigned flags, stoa_object *out)
+{
+    if (s->p->m.storage.get_local == NULL)
+        return STOA_DECLINED;
+    return s->p->m.storage.get_local(s->state, key, flags, out) == STOA_OK ? STOA_OK : STOA_DECLINED;
+}
+
 int storage_can_copy(const storage *s)
 {
     return s->p->m.storage.get_copy != NULL;

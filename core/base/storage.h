@@ -22,6 +22,9 @@ int storage_fast(const storage *s);
 stoa_status storage_get(storage *s, const stoa_key *key, unsigned flags, stoa_object *out, stoa_error *err);
 /* get_copy (ABI 1.3): only where storage_can_copy(). */
 int storage_can_copy(const storage *s);
+/* get_local (ABI 1.5): OK as get() would answer, or DECLINED (also when the plugin has
+ * no get_local): then use storage_get on a worker. Loop threads. */
+stoa_status storage_get_local(storage *s, const stoa_key *key, unsigned flags, stoa_object *out);
 stoa_status storage_get_copy(storage *s, const stoa_key *key, void *buf, size_t cap, stoa_meta *meta, stoa_error *err);
 stoa_status storage_put(storage *s, const char *module, const char *version, const stoa_put_file *files, size_t n,
                         stoa_error *err);

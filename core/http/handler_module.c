@@ -240,6 +240,10 @@ static void start_lookup(reqctx *rc, int second)
      * outlive. */
     if (rc->r.type != ROUTE_ZIP && storage_can_copy(&the_app->store) && storage_fast(&the_app->store))
         l->copy = h2o_mem_alloc_pool(&rc->req->pool, COPY_CAP);
+    else if ((l->st = storage_get_local(&the_app->store, &l->key, 0, &l->obj)) == STOA_OK) {
+        task_done(&l->t); /* a hit the plugin holds locally: no thread hop */
+        return;
+    }
     task_start(&l->t);
 }
 

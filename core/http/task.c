@@ -43,12 +43,17 @@ void task_submit(task *t, pool_lane lane)
         http_send_busy(rc, lane);
 }
 
+void task_done(task *t)
+{
+    t->a.job.done(&t->a.job);
+}
+
 void task_start(task *t)
 {
     if (storage_fast(&the_app->store)) {
         /* Inline: run the same trampoline the pool would, without the thread hop. */
         on_run(&t->a.job);
-        t->a.job.done(&t->a.job);
+        task_done(t);
         return;
     }
     task_submit(t, POOL_WORK);

@@ -31,6 +31,10 @@ task *task_new(reqctx *rc, size_t size, void (*work)(task *), void (*cont)(task 
 /* Runs t: inline when storage is fast, else queued on POOL_WORK. */
 void task_start(task *t);
 
+/* Completes t on the loop thread without work(): the caller already did it (cont, then
+ * fini, as if work() had run inline). */
+void task_done(task *t);
+
 /* Queues t on lane, never inline (network work). A full lane answers 503 and frees t. */
 void task_submit(task *t, pool_lane lane);
 

@@ -27,8 +27,9 @@ extern "C" {
 /* Minor 1: stoa_auth_request.required (auth.h); storage lease, release and gc
  * (storage.h). Minor 2: storage pin_get, pin_put, pin_walk (storage.h). Minor 3:
  * storage get_copy. Minor 4: storage catalog_page, index_page, objects,
- * remove_object. Members a minor adds are marked with it where they are declared. */
-#define STOA_ABI_MINOR 4
+ * remove_object. Minor 5: storage get_local. Members a minor adds are marked with it
+ * where they are declared. */
+#define STOA_ABI_MINOR 5
 
 #if defined(__GNUC__)
 #define STOA_EXPORT __attribute__((visibility("default")))

@@ -239,6 +239,17 @@ typedef struct stoa_storage_methods {
      * removed unlists the version. Pins stay (S6). OK, NOTFOUND, UNAVAILABLE, INTERNAL.
      * (ABI 1.4) */
     stoa_status (*remove_object)(void *state, const stoa_key *key, stoa_error *err);
+
+    /* ---- ABI 1.5: members below read as NULL in plugins built for 1.0 to 1.4 ---- */
+
+    /* get() answered from what this process holds, without waiting on the network, for
+     * a plugin that is not FAST_GET but keeps a local copy of hot objects: the core
+     * calls it on an event-loop thread first. OK exactly as get() would answer now (the
+     * plugin must know the object still exists: a remove() on any process sharing the
+     * backend must reach it before get_local answers OK again), or DECLINED when only
+     * the backend can answer; then the core calls get() on a worker. Never another
+     * status. May be NULL. (ABI 1.5) */
+    stoa_status (*get_local)(void *state, const stoa_key *key, unsigned flags, stoa_object *out);
 } stoa_storage_methods;
 
 #ifdef __cplusplus

@@ -81,4 +81,16 @@ use_pgs3() {
     STORAGE_ENV=("${PGS3_ENV[@]}")
 }
 
+# not_served URL: the first answer of URL that is not a hit, waiting up to 3 s for the
+# removal to reach this replica (a notification is asynchronous: milliseconds).
+not_served() {
+    local i code
+    for i in $(seq 1 30); do
+        code=$(http_status GET "$1")
+        [ "$code" != 200 ] && { echo "$code after $i"; return; }
+        sleep 0.1
+    done
+    echo "still 200"
+}
+
 _pg_cleanup() { [ "${PG_STARTED:-0}" = 1 ] && pg_ctl_stop 2>/dev/null || true; }

@@ -65,8 +65,10 @@ pinned=$(psqlc -c "SELECT h1 FROM storage_pins WHERE module = 'example.com/rep' 
 [ -n "$pinned" ] || fail "no pin row for the mod A served"
 assert_eq "$(psqlc -c "SELECT h1 FROM storage_files WHERE module = 'example.com/rep' AND version = 'v1.0.0' AND kind = 'mod'")" \
     "$pinned" "pinned hash = the stored file's"
-psqlc -c "DELETE FROM storage_files WHERE module = 'example.com/rep' AND version = 'v1.0.0'" >/dev/null
 fault "$UPSTREAM_URL" "/$base/v1.0.0.mod" alt
+psqlc -c "DELETE FROM storage_files WHERE module = 'example.com/rep' AND version = 'v1.0.0'" >/dev/null
+# B remembered the mod (a hit from memory) until the removal's notification reaches it.
+assert_contains "$(not_served "$B/$base/v1.0.0.mod")" "404 after" "B after the rows were deleted"
 resp=$(curl -s -w ' %{http_code}' "$B/$base/v1.0.0.mod")
 assert_contains "$resp" "content changed for example.com/rep@v1.0.0/go.mod: stoa first served $pinned"
 assert_contains "$resp" " 404"

@@ -75,6 +75,7 @@ static void pgs3_close(void *state)
     pgs3 *p = state;
     if (p == NULL)
         return;
+    pgs3_watch_stop(&p->watch);
     pgs3_db_close(&p->leases);
     pgs3_db_close(&p->db);
     pgs3_memo_free(&p->memo);
@@ -105,6 +106,8 @@ static stoa_status pgs3_open(const stoa_host *host, const stoa_options *opts, vo
         st = pgs3_db_run(&p->db, check_schema, NULL, err);
     if (st == STOA_OK)
         st = pgs3_db_open(&p->leases, host, p->o.dsn, LEASE_SETTINGS, p->o.lease_pool, err);
+    if (st == STOA_OK)
+        st = pgs3_watch_start(&p->watch, host, p->o.dsn, &p->memo, err);
     if (st != STOA_OK) {
         pgs3_scrub(p, err);
         pgs3_s3_close(&p->s3);
@@ -201,8 +204,9 @@ static stoa_status get_impl(pgs3 *p, const stoa_key *key, unsigned flags, stoa_o
     lookup l = {key, pgs3_kind_name(key->kind), {0}, 0};
     if (l.kind == NULL || key->module == NULL)
         return stoa_fail(err, STOA_INVALID, "pgs3: bad key");
+    uint64_t gen = pgs3_memo_gen(&p->memo);
     stoa_status st = pgs3_db_run(&p->db, find_row, &l, err);
-    if (st == STOA_UNAVAILABLE && pgs3_memo_get(&p->memo, key, &l.meta)) {
+    if (st == STOA_UNAVAILABLE && pgs3_memo_get(&p->memo, key, 0, &l.meta)) {
         l.found = 1; /* the database is down, but this immutable file's row is known */
         st = STOA_OK;
     }
@@ -210,7 +214,7 @@ static stoa_status get_impl(pgs3 *p, const stoa_key *key, unsigned flags, stoa_o
         return st;
     if (!l.found)
         return stoa_fail(err, STOA_NOTFOUND, "not stored");
-    pgs3_memo_put(&p->memo, key, &l.meta);
+    pgs3_memo_put(&p->memo, key, &l.meta, gen);
     int fd = -1;
     if (!(flags & STOA_GET_META_ONLY) && (st = fetch_body(p, &l.meta, flags, &fd, err)) != STOA_OK)
         return st;
@@ -225,6 +229,21 @@ static stoa_status pgs3_get(void *state, const stoa_key *key, unsigned flags, st
     if (st != STOA_OK)
         pgs3_scrub(state, err);
     return st;
+}
+
+/* A hit from memory and the body cache: an open and an fstat, as on disk. */
+static stoa_status pgs3_get_local(void *state, const stoa_key *key, unsigned flags, stoa_object *out)
+{
+    pgs3 *p = state;
+    stoa_meta m;
+    if ((flags & STOA_GET_NO_CACHE) || !pgs3_memo_get(&p->memo, key, 1, &m))
+        return STOA_DECLINED;
+    int fd = -1;
+    if (!(flags & STOA_GET_META_ONLY) && (fd = pgs3_cache_get(&p->cache, m.sha256, m.size)) < 0)
+        return STOA_DECLINED;
+    out->fd = fd;
+    out->meta = m;
+    return STOA_OK;
 }
 
 /* ---- put ---- */
@@ -420,6 +439,7 @@ static stoa_status pgs3_put(void *state, const char *module, const char *version
 {
     pgs3 *p = state;
     putset s = {.p = p, .module = module, .version = version, .files = files, .n = n};
+    uint64_t gen = pgs3_memo_gen(&p->memo);
     stoa_status st = put_impl(p, &s, err);
     if (st != STOA_OK) {
         pgs3_scrub(p, err);
@@ -433,7 +453,7 @@ static stoa_status pgs3_put(void *state, const char *module, const char *version
         stoa_key key = {module, version, files[i].kind};
         stoa_meta m = files[i].meta;
         m.stored_at = (int64_t)time(NULL);
-        pgs3_memo_put(&p->memo, &key, &m);
+        pgs3_memo_put(&p->memo, &key, &m, gen);
     }
     return st;
 }
@@ -564,9 +584,10 @@ static const stoa_storage_methods methods = {
     .pin_walk = pgs3_pin_walk,
     .catalog_page = pgs3_catalog_page,
     .index_page = pgs3_index_page,
+    .get_local = pgs3_get_local,
 };
 
-static const stoa_plugin descriptor = {STOA_ABI_MAJOR, sizeof(stoa_plugin), STOA_PLUGIN_STORAGE, "pgs3", "1.2", &methods};
+static const stoa_plugin descriptor = {STOA_ABI_MAJOR, sizeof(stoa_plugin), STOA_PLUGIN_STORAGE, "pgs3", "1.3", &methods};
 
 STOA_EXPORT const stoa_plugin *stoa_plugin_entry(void)
 {

@@ -6,7 +6,9 @@
  *   pgs3_opts.c   options and their checks
  *   pgs3_db.c     the PostgreSQL connection pool (lazy connect, reconnect, retry)
  *   pgs3_s3.c     S3 calls with a no-progress timeout, bodies streamed from/to fds
- *   pgs3_memo.c   remembered metadata of immutable files, for PostgreSQL outages
+ *   pgs3_memo.c   remembered metadata of immutable files: hits without a query, and
+ *                 through PostgreSQL outages
+ *   pgs3_watch.c  LISTEN for removals on every replica, so the memo forgets them
  *   pgs3_cache.c  a local copy of S3 bodies, so hits need no S3 GET
  *   pgs3_lease.c  cross-replica fill leases (PostgreSQL advisory locks)
  *   pgs3_gc.c     removal of bodies no row refers to
@@ -127,20 +129,51 @@ void pgs3_blob_key(const unsigned char sha256[32], char out[PGS3_KEY_MAX]);
 void pgs3_hex(const unsigned char sha256[32], char out[65]);
 int pgs3_unhex(const char *hex, unsigned char sha256[32]);
 
-/* ---- remembered metadata ---- */
+/* ---- remembered metadata (pgs3_memo.c) ---- */
 
 typedef struct pgs3_memo_entry pgs3_memo_entry;
 typedef struct pgs3_memo {
     pthread_mutex_t mu;
     pgs3_memo_entry *slots;
     size_t n;
+    uint64_t gen; /* bumped by every forget and by every change of live */
+    int live;     /* the watcher is listening for removals */
 } pgs3_memo;
 
 int pgs3_memo_init(pgs3_memo *m, size_t n);
 void pgs3_memo_free(pgs3_memo *m);
-void pgs3_memo_put(pgs3_memo *m, const stoa_key *key, const stoa_meta *meta);
-int pgs3_memo_get(pgs3_memo *m, const stoa_key *key, stoa_meta *meta); /* 1 found */
+/* The generation to pass to pgs3_memo_put: read it before the lookup begins. */
+uint64_t pgs3_memo_gen(pgs3_memo *m);
+/* Remembers meta; trusted only if the memo is live and gen is still current. */
+void pgs3_memo_put(pgs3_memo *m, const stoa_key *key, const stoa_meta *meta, uint64_t gen);
+/* 1 and *meta when key is remembered (and trusted, with trusted_only). */
+int pgs3_memo_get(pgs3_memo *m, const stoa_key *key, int trusted_only, stoa_meta *meta);
 void pgs3_memo_forget(pgs3_memo *m, const char *module, const char *version);
+/* The watcher started (1) or stopped (0) listening; stopping untrusts every entry. */
+void pgs3_memo_listening(pgs3_memo *m, int live);
+
+/* ---- removals from every replica (pgs3_watch.c) ---- */
+
+/* One thread holding its own PostgreSQL connection, LISTENing on the channel that
+ * migration 0006's trigger notifies with "module@version" for every removed row, and
+ * forgetting those in the memo; it reconnects after any failure, and the memo trusts
+ * nothing while it is not listening. */
+typedef struct pgs3_watch {
+    pgs3_db db;
+    pgs3_memo *memo;
+    const stoa_host *host;
+    pthread_t thread;
+    int wake[2]; /* a byte on wake[1] stops the thread */
+    int running;
+    int lost;    /* the thread has lost a session before (for its log) */
+} pgs3_watch;
+
+#define PGS3_WATCH_CHANNEL "stoa_storage_removed"
+
+/* Main thread. Starts watching; an error only if the thread cannot start. */
+stoa_status pgs3_watch_start(pgs3_watch *w, const stoa_host *host, const char *dsn, pgs3_memo *memo, stoa_error *err);
+/* Main thread. Stops and joins the thread. Safe on a zeroed watch and twice. */
+void pgs3_watch_stop(pgs3_watch *w);
 
 /* ---- local copy of S3 bodies ---- */
 
@@ -172,6 +205,7 @@ typedef struct pgs3 {
     pgs3_s3 s3;
     pgs3_memo memo;
     pgs3_cache cache;
+    pgs3_watch watch;
 } pgs3;
 
 stoa_status pgs3_lease(void *state, const stoa_key *key, uint32_t wait_ms, void **handle, stoa_error *err);

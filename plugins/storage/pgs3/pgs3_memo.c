@@ -1,8 +1,11 @@
-/* Metadata of immutable files this process has looked up, so that cache hits keep
- * working from S3 while PostgreSQL is down. Only consulted when the database cannot
- * answer: immutable rows never change, and a version removed meanwhile on another
- * replica is the only thing it can get wrong (documented). Direct-mapped: a new
- * entry simply replaces whatever hashed to its slot. */
+/* Metadata of immutable files this process has looked up. Two uses:
+ *  - a trusted entry answers a hit without asking PostgreSQL (get_local): trusted means
+ *    looked up while the watcher (pgs3_watch.c) was listening for removals, with no
+ *    removal, disconnect or reconnect since the lookup began (the generation check),
+ *    so a version removed on any replica is forgotten here before it can be served;
+ *  - any entry answers while PostgreSQL is down (documented: a version removed on
+ *    another replica meanwhile may still be served).
+ * Direct-mapped: a new entry simply replaces whatever hashed to its slot. */
 #include "pgs3.h"
 
 #include <stdlib.h>
@@ -10,6 +13,7 @@
 
 struct pgs3_memo_entry {
     char *name; /* "kind module@version", NULL when empty */
+    int trusted;
     stoa_meta meta;
 };
 
@@ -32,6 +36,8 @@ static size_t slot_of(const pgs3_memo *m, const char *name)
 int pgs3_memo_init(pgs3_memo *m, size_t n)
 {
     m->n = n;
+    m->gen = 0;
+    m->live = 0;
     m->slots = n > 0 ? calloc(n, sizeof(*m->slots)) : NULL;
     pthread_mutex_init(&m->mu, NULL);
     return n > 0 && m->slots == NULL ? -1 : 0;
@@ -46,7 +52,15 @@ void pgs3_memo_free(pgs3_memo *m)
     pthread_mutex_destroy(&m->mu);
 }
 
-void pgs3_memo_put(pgs3_memo *m, const stoa_key *key, const stoa_meta *meta)
+uint64_t pgs3_memo_gen(pgs3_memo *m)
+{
+    pthread_mutex_lock(&m->mu);
+    uint64_t g = m->gen;
+    pthread_mutex_unlock(&m->mu);
+    return g;
+}
+
+void pgs3_memo_put(pgs3_memo *m, const stoa_key *key, const stoa_meta *meta, uint64_t gen)
 {
     char *name;
     if (m->n == 0 || !STOA_KIND_IS_IMMUTABLE(key->kind) || (name = name_of(key)) == NULL)
@@ -55,18 +69,19 @@ void pgs3_memo_put(pgs3_memo *m, const stoa_key *key, const stoa_meta *meta)
     pgs3_memo_entry *e = &m->slots[slot_of(m, name)];
     free(e->name);
     e->name = name;
+    e->trusted = m->live && gen == m->gen;
     e->meta = *meta;
     pthread_mutex_unlock(&m->mu);
 }
 
-int pgs3_memo_get(pgs3_memo *m, const stoa_key *key, stoa_meta *meta)
+int pgs3_memo_get(pgs3_memo *m, const stoa_key *key, int trusted_only, stoa_meta *meta)
 {
     char *name;
     if (m->n == 0 || !STOA_KIND_IS_IMMUTABLE(key->kind) || (name = name_of(key)) == NULL)
         return 0;
     pthread_mutex_lock(&m->mu);
     pgs3_memo_entry *e = &m->slots[slot_of(m, name)];
-    int found = e->name != NULL && strcmp(e->name, name) == 0;
+    int found = e->name != NULL && strcmp(e->name, name) == 0 && (e->trusted || !trusted_only);
     if (found)
         *meta = e->meta;
     pthread_mutex_unlock(&m->mu);
@@ -76,8 +91,11 @@ int pgs3_memo_get(pgs3_memo *m, const stoa_key *key, stoa_meta *meta)
 
 void pgs3_memo_forget(pgs3_memo *m, const char *module, const char *version)
 {
-    static const stoa_kind kinds[] = {STOA_KIND_INFO, STOA_KIND_MOD, STOA_KIND_ZIP};
-    for (size_t i = 0; i < 3 && m->n > 0; ++i) {
+    static const stoa_kind kinds[] = {STOA_KIND_INFO, STOA_KIND_MOD, STOA_KIND_ZIP, STOA_KIND_SUMDB_TILE};
+    pthread_mutex_lock(&m->mu);
+    ++m->gen; /* a lookup that began before this removal must not be trusted */
+    pthread_mutex_unlock(&m->mu);
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]) && m->n > 0; ++i) {
         stoa_key k = {module, version, kinds[i]};
         char *name = name_of(&k);
         if (name == NULL)
@@ -91,4 +109,15 @@ void pgs3_memo_forget(pgs3_memo *m, const char *module, const char *version)
         pthread_mutex_unlock(&m->mu);
         free(name);
     }
+}
+
+void pgs3_memo_listening(pgs3_memo *m, int live)
+{
+    pthread_mutex_lock(&m->mu);
+    ++m->gen;
+    m->live = live;
+    /* Removals may have been missed while nobody listened: nothing stays trusted. */
+    for (size_t i = 0; i < m->n && !live; ++i)
+        m->slots[i].trusted = 0;
+    pthread_mutex_unlock(&m->mu);
 }

@@ -91,7 +91,7 @@ static stoa_status parse_numbers(const stoa_host *h, const stoa_options *opts, p
         return stoa_fail(err, STOA_INVALID, "pgs3: option pool: expected 1..256 connections, got '%s'", v);
     if (parse_count(v = h->option(opts, "lease_pool", "8"), 1, 256, &o->lease_pool) != 0)
         return stoa_fail(err, STOA_INVALID, "pgs3: option lease_pool: expected 1..256 connections, got '%s'", v);
-    if (parse_count(v = h->option(opts, "memo", "4096"), 0, 1u << 24, &o->memo) != 0)
+    if (parse_count(v = h->option(opts, "memo", "16384"), 0, 1u << 24, &o->memo) != 0)
         return stoa_fail(err, STOA_INVALID, "pgs3: option memo: expected a number of entries, got '%s'", v);
     if (parse_duration(v = h->option(opts, "s3_timeout", "30s"), &ms) != 0 || ms < 100 || ms > 3600000)
         return stoa_fail(err, STOA_INVALID, "pgs3: option s3_timeout: expected a duration from 100ms to 1h, got '%s'", v);

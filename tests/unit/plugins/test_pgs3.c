@@ -262,6 +262,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(cache_reboot_and_trim, setup, teardown),
         cmocka_unit_test_setup_teardown(contract_get_copy, setup, teardown), /* skipped: pgs3 has none */
         cmocka_unit_test_setup_teardown(contract_pages, setup, teardown),
+        cmocka_unit_test_setup_teardown(contract_get_local, setup, teardown),
     };
     if (mkdtemp(tmp_root) == NULL)
         return perror("mkdtemp"), 1;

@@ -1,0 +1,183 @@
+/* The removal watcher: LISTEN on one connection of its own, forget each removed version
+ * in the memo. The memo trusts entries only while this thread is listening, so every
+ * way of losing notifications (a dropped connection, a restarted server, a silent
+ * network partition caught by the probe, a missing trigger) turns the fast path off
+ * until a new session is listening again. */
+#include "pgs3.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RETRY_MS 1000  /* between attempts to listen again */
+#define IDLE_MS 10000  /* a quiet connection is probed this often */
+#define PROBE_MS 5000  /* a probe unanswered for this long means the connection is lost */
+#define WATCH_SETTINGS "SET statement_timeout = '10s'; SET application_name = 'stoa-pgs3-watch'"
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+enum { READY, STOP, QUIET };
+
+/* Waits up to ms for fd (if >= 0) to be readable: READY, QUIET when ms passed, STOP when
+ * the watcher is asked to stop. */
+static int wait_for(pgs3_watch *w, int fd, int ms)
+{
+    struct pollfd p[2] = {{w->wake[0], POLLIN, 0}, {fd, POLLIN, 0}};
+    int n = poll(p, fd >= 0 ? 2 : 1, ms);
+    if (n > 0 && (p[0].revents & POLLIN) != 0)
+        return STOP;
+    return n == 0 ? QUIET : READY;
+}
+
+static void forget_notified(pgs3_watch *w, PGconn *c)
+{
+    for (PGnotify *n; (n = PQnotifies(c)) != NULL; PQfreemem(n)) {
+        char *at = strchr(n->extra, '@'); /* module paths and tile names hold no '@' */
+        if (at == NULL)
+            continue;
+        *at = '\0';
+        pgs3_memo_forget(w->memo, n->extra, at + 1);
+    }
+}
+
+/* Runs sql without blocking past PROBE_MS or a stop; notifications that arrive
+ * meanwhile are handled. 0 when it succeeded, -1 when the session is lost, 1 on stop. */
+static int query(pgs3_watch *w, PGconn *c, const char *sql, int *rows)
+{
+    if (!PQsendQuery(c, sql))
+        return -1;
+    int64_t until = now_ms() + PROBE_MS;
+    int ok = 1;
+    for (;;) {
+        while (!PQisBusy(c)) {
+            PGresult *r = PQgetResult(c);
+            if (r == NULL) {
+                forget_notified(w, c);
+                return ok ? 0 : -1;
+            }
+            ExecStatusType s = PQresultStatus(r);
+            ok = ok && (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK);
+            if (rows != NULL && s == PGRES_TUPLES_OK)
+                *rows = PQntuples(r);
+            PQclear(r);
+        }
+        int64_t left = until - now_ms();
+        if (left <= 0)
+            return -1;
+        if (wait_for(w, PQsocket(c), (int)left) == STOP)
+            return 1;
+        if (!PQconsumeInput(c))
+            return -1;
+    }
+}
+
+/* Listens until the connection is lost (0) or the watcher is stopped (1); *live is set
+ * once the memo was told it is listening. */
+static int session(pgs3_watch *w, PGconn *c, int *warned, int *live)
+{
+    int triggers = 0;
+    int rc = query(w, c, "LISTEN " PGS3_WATCH_CHANNEL, NULL);
+    if (rc == 0)
+        rc = query(w, c, "SELECT 1 FROM pg_trigger WHERE tgname = 'storage_files_removed' AND NOT tgisinternal",
+                   &triggers);
+    if (rc != 0)
+        return rc > 0;
+    if (triggers == 0) {
+        if (!*warned)
+            w->host->log(w->host, STOA_LOG_WARN,
+                         "migration 0006 (storage_files_removed) is not applied: every hit asks PostgreSQL until "
+                         "`stoa migrate` has run");
+        *warned = 1;
+        return wait_for(w, -1, IDLE_MS) == STOP;
+    }
+    *warned = 0;
+    pgs3_memo_listening(w->memo, 1);
+    *live = 1;
+    if (w->lost)
+        w->host->log(w->host, STOA_LOG_INFO, "listening for removals again: hits skip PostgreSQL");
+    for (;;) {
+        int why = wait_for(w, PQsocket(c), IDLE_MS);
+        if (why == STOP)
+            return 1;
+        if (why == QUIET && (rc = query(w, c, "SELECT 1", NULL)) != 0) /* a silent partition shows here */
+            return rc > 0;
+        if (!PQconsumeInput(c))
+            return 0;
+        forget_notified(w, c);
+    }
+}
+
+static void *run(void *arg)
+{
+    pgs3_watch *w = arg;
+    int warned = 0;
+    for (;;) {
+        PGconn *c = NULL;
+        stoa_error err;
+        int stop = 0, live = 0;
+        if (pgs3_db_acquire(&w->db, &c, &err) == STOA_OK) {
+            stop = session(w, c, &warned, &live);
+            pgs3_db_release(&w->db, c);
+        }
+        if (live) {
+            pgs3_memo_listening(w->memo, 0);
+            if (!stop)
+                w->host->log(w->host, STOA_LOG_WARN,
+                             "lost the PostgreSQL connection that hears of removals: hits ask PostgreSQL until it "
+                             "is back");
+            w->lost = 1;
+        }
+        if (stop || wait_for(w, -1, RETRY_MS) == STOP)
+            return NULL;
+    }
+}
+
+stoa_status pgs3_watch_start(pgs3_watch *w, const stoa_host *host, const char *dsn, pgs3_memo *memo, stoa_error *err)
+{
+    memset(w, 0, sizeof(*w));
+    w->wake[0] = w->wake[1] = -1;
+    w->host = host;
+    w->memo = memo;
+    if (memo->n == 0)
+        return STOA_OK; /* nothing to keep current */
+    stoa_status st = pgs3_db_open(&w->db, host, dsn, WATCH_SETTINGS, 1, err);
+    if (st != STOA_OK)
+        return st;
+    if (pipe2(w->wake, O_CLOEXEC) != 0) {
+        pgs3_db_close(&w->db);
+        return stoa_fail(err, STOA_INTERNAL, "pipe: %s", strerror(errno));
+    }
+    int e = pthread_create(&w->thread, NULL, run, w);
+    if (e != 0) {
+        pgs3_watch_stop(w);
+        return stoa_fail(err, STOA_INTERNAL, "cannot start the removal watcher: %s", strerror(e));
+    }
+    w->running = 1;
+    return STOA_OK;
+}
+
+void pgs3_watch_stop(pgs3_watch *w)
+{
+    if (w->memo == NULL)
+        return; /* never started: a zeroed struct */
+    if (w->running) {
+        ssize_t n = write(w->wake[1], "x", 1);
+        (void)n;
+        pthread_join(w->thread, NULL);
+        w->running = 0;
+    }
+    for (int i = 0; i < 2; ++i)
+        if (w->wake[i] >= 0)
+            close(w->wake[i]);
+    w->wake[0] = w->wake[1] = -1;
+    pgs3_db_close(&w->db);
+    w->memo = NULL;
+}
