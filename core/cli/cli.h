@@ -11,6 +11,7 @@ int cli_token(app *a, int argc, char **argv);    /* cli_token.c: auth, audit */
 int cli_migrate(app *a, int argc, char **argv);  /* cli_migrate.c: the configuration only */
 int cli_gc(app *a, int argc, char **argv);       /* cli_gc.c: storage */
 int cli_prefetch(int argc, char **argv);         /* cli_prefetch.c */
+int cli_import(int argc, char **argv);           /* cli_import.c */
 int cli_verify(app *a, int argc, char **argv);   /* cli_verify.c: storage, audit, upstreams */
 /* cli_check.c: after the configuration parsed, TLS files that load, plugins that load,
  * namespace rules an earlier rule shadows (a warning). 0, or 2 after an error. */

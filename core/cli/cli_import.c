@@ -1,0 +1,420 @@
+/*
+ * stoa import DIR [--url URL] [--token T] [--public FILE] [--dry-run]
+ *
+ * Moves the module versions of another store into a running stoa, as publishes: an
+ * Athens disk store (<root>/<module>/<version>/{source.zip,go.mod,<version>.info}), a
+ * GOPROXY-shaped tree or the go command's module cache (<root>/<escaped module>/@v/
+ * <version>.zip beside .mod and .info; a GOMODCACHE root is read from cache/download).
+ *
+ * Each zip is checked locally with the server's rules (core/gomod/zipcheck.h), and a
+ * go.mod beside it must be the one in the zip (what the server derives), so a store
+ * that served other bytes is reported, not half-imported. Then the zip is PUT to
+ * <url>/<module>/@v/<version>.zip: the server checks it again, applies its namespace
+ * and version rules, audits the publish and derives .mod and .info. Versions outside the server's private namespaces are not published (the server
+ * refuses them): they are counted and, with --public, written as `module version` lines
+ * that `stoa prefetch FILE` fetches through the upstreams, checked against the checksum
+ * database like any fill. What a store holds twice is imported once (the same bytes are
+ * a no-op on the server), so an import can be run again after a failure.
+ *
+ * Exit 0 when every version was imported (or was already there, or is public), 1 listing
+ * those that failed, 2 on bad usage or an unreadable DIR.
+ */
+#include "cli.h"
+#include "client.h"
+#include "modpath.h"
+#include "progress.h"
+#include "semver.h"
+#include "zipcheck.h"
+
+#include <curl/curl.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_DEPTH 64   /* directory levels below DIR: a module path has fewer elements */
+#define SNIPPET 300    /* bytes of a refusal kept for the report */
+
+typedef struct found {
+    char *module, *version, *zip, *mod; /* mod may be NULL */
+} found;
+
+typedef struct import_args {
+    const char *dir, *url, *token, *public_file;
+    int dry_run;
+} import_args;
+
+typedef struct import_run {
+    found *v;
+    size_t n, cap;
+    size_t imported, present, public, failed, skipped;
+    FILE *public_out;
+    CURL *h;
+    char snip[SNIPPET + 1];
+    size_t nsnip;
+} import_run;
+
+static const char usage_text[] = "usage: stoa import DIR [--url URL] [--token T] [--public FILE] [--dry-run]\n";
+
+static int parse_args(int argc, char **argv, import_args *a)
+{
+    a->url = getenv("STOA_URL") ? getenv("STOA_URL") : "http://127.0.0.1:3000";
+    a->token = getenv("STOA_TOKEN");
+    for (int i = 0; i < argc; ++i) {
+        const char **slot = strcmp(argv[i], "--url") == 0      ? &a->url
+                            : strcmp(argv[i], "--token") == 0  ? &a->token
+                            : strcmp(argv[i], "--public") == 0 ? &a->public_file
+                                                               : NULL;
+        if (slot != NULL && i + 1 < argc)
+            *slot = argv[++i];
+        else if (strcmp(argv[i], "--dry-run") == 0)
+            a->dry_run = 1;
+        else if (slot == NULL && a->dir == NULL && argv[i][0] != '-')
+            a->dir = argv[i];
+        else
+            return fprintf(stderr, "stoa import: unexpected argument '%s'\n%s", argv[i], usage_text), -1;
+    }
+    if (a->dir == NULL)
+        return fprintf(stderr, "%s", usage_text), -1;
+    return 0;
+}
+
+static char *join(const char *a, const char *b)
+{
+    char *s = NULL;
+    return asprintf(&s, "%s/%s", a, b) < 0 ? NULL : s;
+}
+
+static int is_file(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Decodes an escaped element sequence ("github.com/!azure/x"); a path without '!' is
+ * taken as it is (Athens keeps decoded paths). NULL when it does not decode. */
+static char *decoded(const char *s)
+{
+    if (strchr(s, '!') == NULL)
+        return strdup(s);
+    size_t n = strlen(s) + 1;
+    char *out = malloc(n);
+    if (out != NULL && modpath_unescape(s, out, n, NULL, 0) != 0) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+/* Records module@version (escaped forms as found) unless it does not decode; the
+ * checks of what it names come later, with a reason. */
+static int add(import_run *r, const char *module, const char *version, char *zip, char *mod)
+{
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 64;
+        found *v = realloc(r->v, cap * sizeof(*v));
+        if (v == NULL)
+            return free(zip), free(mod), -1;
+        r->v = v;
+        r->cap = cap;
+    }
+    found *f = &r->v[r->n];
+    f->module = decoded(module);
+    f->version = decoded(version);
+    f->zip = zip;
+    f->mod = mod;
+    if (f->module == NULL || f->version == NULL) {
+        fprintf(stderr, "stoa import: %s: not an escaped module path and version, skipped\n", zip);
+        free(f->module), free(f->version), free(zip), free(mod);
+        ++r->skipped;
+        return 0;
+    }
+    ++r->n;
+    return 0;
+}
+
+/* An @v directory: every <version>.zip in it. */
+static int scan_at_v(import_run *r, const char *dir, const char *module)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return 0;
+    int rc = 0;
+    for (struct dirent *e; rc == 0 && (e = readdir(d)) != NULL;) {
+        size_t l = strlen(e->d_name);
+        if (l < 5 || strcmp(e->d_name + l - 4, ".zip") != 0)
+            continue;
+        char version[256];
+        if (l - 4 >= sizeof(version))
+            continue;
+        memcpy(version, e->d_name, l - 4);
+        version[l - 4] = '\0';
+        char *zip = join(dir, e->d_name), *mod = NULL;
+        if (zip != NULL && asprintf(&mod, "%s/%s.mod", dir, version) >= 0 && !is_file(mod)) {
+            free(mod);
+            mod = NULL;
+        }
+        rc = zip != NULL && is_file(zip) ? add(r, module, version, zip, mod) : (free(zip), free(mod), 0);
+    }
+    closedir(d);
+    return rc;
+}
+
+/* Walks dir (rel: its path below the root, "" for the root). Symbolic links are not
+ * followed: a tree can then not lead the import out of itself or round in a loop. */
+static int scan(import_run *r, const char *dir, const char *rel, int depth)
+{
+    if (depth > MAX_DEPTH)
+        return 0;
+    char *zip = join(dir, "source.zip");
+    if (zip != NULL && is_file(zip) && rel[0] != '\0') { /* Athens: <module>/<version>/source.zip */
+        const char *slash = strrchr(rel, '/');
+        if (slash != NULL) {
+            char *module = strndup(rel, (size_t)(slash - rel));
+            char *mod = join(dir, "go.mod");
+            if (mod != NULL && !is_file(mod)) {
+                free(mod);
+                mod = NULL;
+            }
+            int rc = module != NULL ? add(r, module, slash + 1, zip, mod) : -1;
+            free(module);
+            return rc;
+        }
+    }
+    free(zip);
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return depth == 0 ? -1 : 0;
+    int rc = 0;
+    for (struct dirent *e; rc == 0 && (e = readdir(d)) != NULL;) {
+        if (e->d_name[0] == '.')
+            continue; /* ".", "..", and no module path element starts with a dot */
+        char *sub = join(dir, e->d_name), *subrel = NULL;
+        struct stat st;
+        if (sub == NULL || lstat(sub, &st) != 0 || !S_ISDIR(st.st_mode) ||
+            asprintf(&subrel, "%s%s%s", rel, rel[0] ? "/" : "", e->d_name) < 0) {
+            free(sub);
+            continue;
+        }
+        rc = strcmp(e->d_name, "@v") == 0 ? (rel[0] ? scan_at_v(r, sub, rel) : 0) : scan(r, sub, subrel, depth + 1);
+        free(sub);
+        free(subrel);
+    }
+    closedir(d);
+    return rc;
+}
+
+static int by_module_version(const void *a, const void *b)
+{
+    const found *x = a, *y = b;
+    int c = strcmp(x->module, y->module);
+    return c != 0 ? c : semver_compare(x->version, y->version);
+}
+
+/* Reads at most cap bytes of path into buf; the length, or -1. */
+static ssize_t slurp(const char *path, char *buf, size_t cap)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, cap);
+    close(fd);
+    return n;
+}
+
+/* The store's go.mod must be the one the server derives from the zip (its go.mod, or
+ * "module PATH\n" when it has none), or the store is not what the go command was served. */
+static int check_mod(const found *f, int zfd, uint64_t zsize, char *why, size_t whylen)
+{
+    static char have[ZIPCHECK_MAX_GOMOD / 16], want[ZIPCHECK_MAX_GOMOD / 16];
+    size_t wl = 0;
+    int st = zipcheck_extract_buf(zfd, zsize, f->module, f->version, "go.mod", want, sizeof(want), &wl, why, whylen);
+    if (st == STOA_NOTFOUND)
+        wl = (size_t)snprintf(want, sizeof(want), "module %s\n", f->module);
+    else if (st != STOA_OK)
+        return -1;
+    ssize_t hl = slurp(f->mod, have, sizeof(have));
+    if (hl < 0)
+        return snprintf(why, whylen, "%s: %s", f->mod, strerror(errno)), -1;
+    if ((size_t)hl != wl || memcmp(have, want, wl) != 0)
+        return snprintf(why, whylen, "its go.mod (%s) differs from the one in its zip", f->mod), -1;
+    return 0;
+}
+
+/* The local checks: what the server would refuse anyway, said before anything is sent. */
+static int check_local(const found *f, char *why, size_t whylen)
+{
+    if (modpath_check(f->module, why, whylen) != 0)
+        return -1;
+    if (!semver_is_canonical(f->version))
+        return snprintf(why, whylen, "'%s' is not a canonical version", f->version), -1;
+    if (modpath_check_major(f->module, f->version, why, whylen) != 0)
+        return -1;
+    int fd = open(f->zip, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        snprintf(why, whylen, "%s: %s", f->zip, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    int zc = zipcheck_fd(fd, (uint64_t)st.st_size, f->module, f->version, NULL, NULL, why, whylen);
+    int rc = zc == STOA_OK && (f->mod == NULL || check_mod(f, fd, (uint64_t)st.st_size, why, whylen) == 0) ? 0 : -1;
+    close(fd);
+    return rc;
+}
+
+static size_t keep_snippet(char *data, size_t size, size_t n, void *arg)
+{
+    import_run *r = arg;
+    size_t len = size * n, room = SNIPPET - r->nsnip;
+    size_t take = len < room ? len : room;
+    memcpy(r->snip + r->nsnip, data, take);
+    r->nsnip += take;
+    r->snip[r->nsnip] = '\0';
+    return len;
+}
+
+/* PUTs path to url; the status, or -1 with why when it could not be sent. The answer's
+ * first bytes stay in r->snip. */
+static long put_file(import_run *r, const import_args *a, const char *url, const char *path, char *why, size_t whylen)
+{
+    FILE *body = fopen(path, "rb");
+    struct stat st;
+    if (body == NULL || fstat(fileno(body), &st) != 0) {
+        snprintf(why, whylen, "%s: %s", path, strerror(errno));
+        if (body != NULL)
+            fclose(body);
+        return -1;
+    }
+    struct curl_slist *hdr = client_auth_header(a->token);
+    r->nsnip = 0;
+    r->snip[0] = '\0';
+    curl_easy_reset(r->h);
+    client_setup(r->h, a->token);
+    curl_easy_setopt(r->h, CURLOPT_URL, url);
+    curl_easy_setopt(r->h, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(r->h, CURLOPT_READDATA, body);
+    curl_easy_setopt(r->h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)st.st_size);
+    curl_easy_setopt(r->h, CURLOPT_HTTPHEADER, hdr);
+    curl_easy_setopt(r->h, CURLOPT_WRITEFUNCTION, keep_snippet);
+    curl_easy_setopt(r->h, CURLOPT_WRITEDATA, r);
+    CURLcode rc = curl_easy_perform(r->h);
+    long status = 0;
+    curl_easy_getinfo(r->h, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(hdr);
+    fclose(body);
+    if (rc != CURLE_OK)
+        return snprintf(why, whylen, "%.400s: %s", url, curl_easy_strerror(rc)), -1;
+    return status;
+}
+
+/* One version: 'i'mported, 'p'resent already, 'P'ublic, or 'f'ailed (why says). */
+static int import_one(import_run *r, const import_args *a, const found *f, char *why, size_t whylen)
+{
+    if (check_local(f, why, whylen) != 0)
+        return 'f';
+    if (a->dry_run)
+        return 'i';
+    char esc[MODPATH_MAX * 2 + 1], url[8192];
+    if (modpath_escape(f->module, esc, sizeof(esc), why, whylen) != 0)
+        return 'f';
+    snprintf(url, sizeof(url), "%s/%s/@v/%s.zip", a->url, esc, f->version);
+    long st = put_file(r, a, url, f->zip, why, whylen);
+    /* The server's own words for a module outside its private namespaces (handler_publish.c). */
+    if (st == 403 && strstr(r->snip, "is not in a private namespace") != NULL)
+        return 'P';
+    if (st != 200 && st != 201)
+        return st < 0 ? 'f' : (snprintf(why, whylen, "%ld %s", st, r->snip), 'f');
+    return st == 201 ? 'i' : 'p';
+}
+
+static void tally(import_run *r, const found *f, int what, const char *why)
+{
+    switch (what) {
+    case 'i': ++r->imported; break;
+    case 'p': ++r->present; break;
+    case 'P':
+        ++r->public;
+        if (r->public_out != NULL)
+            fprintf(r->public_out, "%s %s\n", f->module, f->version);
+        break;
+    default:
+        ++r->failed;
+        fprintf(stderr, "stoa import: %s@%s: %s\n", f->module, f->version, why);
+    }
+}
+
+static int run_import(import_run *r, const import_args *a)
+{
+    progress pg;
+    progress_init(&pg, "stoa import", r->n, 1);
+    for (size_t i = 0; i < r->n; ++i) {
+        char why[SNIPPET + 512] = "";
+        int what = import_one(r, a, &r->v[i], why, sizeof(why));
+        if (what == 'f')
+            progress_clear(&pg);
+        tally(r, &r->v[i], what, why);
+        char status[160];
+        snprintf(status, sizeof(status), "%zu imported, %zu already there, %zu public, %zu failed", r->imported,
+                 r->present, r->public, r->failed);
+        progress_show(&pg, i + 1, status, i + 1 == r->n);
+    }
+    if (a->dry_run)
+        printf("dry run: %zu module version(s) found in %s: %zu pass the local checks, %zu fail them, %zu skipped; "
+               "nothing was sent\n", r->n + r->skipped, a->dir, r->imported, r->failed, r->skipped);
+    else
+        printf("%zu module version(s) found in %s: %zu imported, %zu already there, %zu public (not published%s), "
+               "%zu failed, %zu skipped\n", r->n + r->skipped, a->dir, r->imported, r->present, r->public,
+               a->public_file != NULL ? "; listed in the --public file for stoa prefetch" : "", r->failed, r->skipped);
+    return r->failed > 0 || r->skipped > 0 ? 1 : 0;
+}
+
+static void free_run(import_run *r)
+{
+    for (size_t i = 0; i < r->n; ++i) {
+        free(r->v[i].module), free(r->v[i].version), free(r->v[i].zip), free(r->v[i].mod);
+    }
+    free(r->v);
+    if (r->h != NULL)
+        curl_easy_cleanup(r->h);
+    if (r->public_out != NULL)
+        fclose(r->public_out);
+}
+
+int cli_import(int argc, char **argv)
+{
+    import_args a = {0};
+    if (parse_args(argc, argv, &a) != 0)
+        return 2;
+    import_run r = {0};
+    char *cache = join(a.dir, "cache/download"); /* a GOMODCACHE root */
+    struct stat st;
+    const char *root = cache != NULL && stat(cache, &st) == 0 && S_ISDIR(st.st_mode) ? cache : a.dir;
+    int rc = scan(&r, root, "", 0);
+    free(cache);
+    if (rc != 0) {
+        fprintf(stderr, "stoa import: cannot read %s: %s\n", a.dir, rc < 0 && errno ? strerror(errno) : "out of memory");
+        free_run(&r);
+        return 2;
+    }
+    if (r.n > 1)
+        qsort(r.v, r.n, sizeof(*r.v), by_module_version);
+    if (a.public_file != NULL && (r.public_out = fopen(a.public_file, "w")) == NULL) {
+        fprintf(stderr, "stoa import: %s: %s\n", a.public_file, strerror(errno));
+        free_run(&r);
+        return 2;
+    }
+    if (!a.dry_run && (r.h = curl_easy_init()) == NULL) {
+        fprintf(stderr, "stoa import: out of memory\n");
+        free_run(&r);
+        return 2;
+    }
+    rc = run_import(&r, &a);
+    free_run(&r);
+    return rc;
+}

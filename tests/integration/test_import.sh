@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Issue 20: `stoa import` moves an Athens disk store and a go module cache into stoa.
+# Private versions are published (checked locally and by the server, audited), public
+# ones are listed for `stoa prefetch`, broken ones are reported and nothing of them is
+# stored; a second run changes nothing. The real go command reads the result.
+source "$(dirname "$0")/lib.sh"
+
+genmod -out "$TMP/up" corp.example.com/a@v1.0.0 corp.example.com/a@v1.1.0 corp.example.com/Upper@v1.0.0 \
+    corp.example.com/mm@v1.0.0 corp.example.com/bad@v1.0.0 example.com/pub@v1.0.0
+# athens MODULE VERSION [ESCAPED]: the version in Athens' layout (decoded module path).
+athens() {
+    local esc=${3:-$1} d="$TMP/athens/$1/$2"
+    mkdir -p "$d"
+    cp "$TMP/up/$esc/@v/$2.zip" "$d/source.zip"
+    cp "$TMP/up/$esc/@v/$2.mod" "$d/go.mod"
+    cp "$TMP/up/$esc/@v/$2.info" "$d/$2.info"
+}
+athens corp.example.com/a v1.0.0
+athens corp.example.com/a v1.1.0
+athens corp.example.com/Upper v1.0.0 corp.example.com/!upper
+athens example.com/pub v1.0.0
+athens corp.example.com/mm v1.0.0
+echo "module corp.example.com/other" >"$TMP/athens/corp.example.com/mm/v1.0.0/go.mod"
+athens corp.example.com/bad v1.0.0
+printf 'PK\003\004 not a zip' >"$TMP/athens/corp.example.com/bad/v1.0.0/source.zip"
+mkdir -p "$TMP/athens/lost+found" "$TMP/athens/corp.example.com/notes"
+echo "not a module" >"$TMP/athens/corp.example.com/notes/README"
+ln -s / "$TMP/athens/corp.example.com/loop"
+
+start_upstream "$TMP/up"
+fixture_config
+start_stoa
+
+# 1. A dry run checks locally and sends nothing.
+rc=0
+out=$("$STOA_BIN" import --dry-run "$TMP/athens" 2>"$TMP/dry.err") || rc=$?
+assert_eq "$rc" 1 "dry run exit (a broken zip)"
+assert_contains "$out" "dry run: 6 module version(s) found in $TMP/athens: 4 pass the local checks, 2 fail them"
+assert_contains "$(cat "$TMP/dry.err")" "corp.example.com/bad@v1.0.0: "
+assert_contains "$(cat "$TMP/dry.err")" "corp.example.com/mm@v1.0.0: its go.mod"
+assert_eq "$(http_status GET "$STOA_URL/corp.example.com/a/@v/list")" 404 "a's list after a dry run"
+pass "import --dry-run finds the Athens versions, names the broken one and publishes nothing"
+
+# 2. The import: private versions published, the public one listed, two reported.
+rc=0
+out=$("$STOA_BIN" import --url "$STOA_URL" --public "$TMP/public.txt" "$TMP/athens" 2>"$TMP/imp.err") || rc=$?
+assert_eq "$rc" 1 "import exit with two broken versions"
+assert_contains "$out" "6 module version(s) found in $TMP/athens: 3 imported, 0 already there, 1 public"
+assert_contains "$out" "2 failed, 0 skipped"
+err=$(cat "$TMP/imp.err")
+assert_contains "$err" "corp.example.com/bad@v1.0.0: "
+assert_contains "$err" "corp.example.com/mm@v1.0.0: its go.mod ($TMP/athens/corp.example.com/mm/v1.0.0/go.mod) differs"
+assert_eq "$(cat "$TMP/public.txt")" "example.com/pub v1.0.0" "the public list"
+assert_eq "$(curl -s "$STOA_URL/corp.example.com/a/@v/list" | sort | tr '\n' ' ')" "v1.0.0 v1.1.0 " "a's versions"
+for f in zip mod; do
+    curl -sf -o "$TMP/got" "$STOA_URL/corp.example.com/!upper/@v/v1.0.0.$f" || fail "Upper's $f"
+    cmp -s "$TMP/got" "$TMP/up/corp.example.com/!upper/@v/v1.0.0.$f" || fail "Upper's $f differs from Athens'"
+done
+assert_eq "$(http_status GET "$STOA_URL/corp.example.com/bad/@v/v1.0.0.info")" 404 "the broken version"
+assert_eq "$(http_status GET "$STOA_URL/corp.example.com/mm/@v/v1.0.0.info")" 404 "the version whose go.mod differs"
+pass "import publishes Athens' private versions (upper-case paths too), lists the public one, reports the broken"
+
+# The go command agrees.
+out=$(cd "$TMP" && GO_EXTRA_ENV="GONOSUMDB=corp.example.com" gocmd list -m -versions corp.example.com/a 2>&1) ||
+    fail "go list: $out"
+assert_eq "$out" "corp.example.com/a v1.0.0 v1.1.0" "go list -m -versions"
+out=$(cd "$TMP" && gocmd mod download -json corp.example.com/Upper@v1.0.0 2>&1) || fail "go mod download: $out"
+assert_contains "$out" '"Sum": "h1:'
+pass "go list -m -versions and go mod download read the imported versions"
+
+# 3. Again: nothing changes (the same bytes are a no-op); the public list feeds prefetch.
+rm -rf "$TMP/athens/corp.example.com/mm" "$TMP/athens/corp.example.com/bad"
+out=$("$STOA_BIN" import --url "$STOA_URL" "$TMP/athens" 2>&1) || fail "a second import failed: $out"
+assert_contains "$out" "0 imported, 3 already there, 1 public (not published), 0 failed"
+"$STOA_BIN" prefetch --url "$STOA_URL" "$TMP/public.txt" >/dev/null 2>&1 || fail "prefetch of the public list"
+settle
+assert_contains "$(curl -s -D - -o /dev/null "$STOA_URL/example.com/pub/@v/v1.0.0.zip" | tr -d '\r')" "x-cache: HIT"
+pass "a second import changes nothing and exits 0; the public list warms the cache through prefetch"
+
+# 4. A go module cache (GOMODCACHE root) is read from cache/download.
+GOPROXY_URL="file://$TMP/up" gocmd mod download corp.example.com/a@v1.0.0 corp.example.com/Upper@v1.0.0 ||
+    fail "filling a module cache"
+DATA="$TMP/data2" start_stoa
+out=$("$STOA_BIN" import --url "$STOA_URL" "$GOHOME/modcache" 2>&1) || fail "import of a module cache: $out"
+assert_contains "$out" "2 module version(s) found in $GOHOME/modcache: 2 imported"
+curl -sf -o "$TMP/got" "$STOA_URL/corp.example.com/!upper/@v/v1.0.0.zip" || fail "Upper's zip from the cache import"
+cmp -s "$TMP/got" "$TMP/up/corp.example.com/!upper/@v/v1.0.0.zip" || fail "Upper's zip differs after the cache import"
+pass "a go module cache imports from its cache/download tree (escaped paths decoded)"
+
+# 5. Bad usage and an unreadable DIR are exit 2.
+rc=0; "$STOA_BIN" import >/dev/null 2>&1 || rc=$?
+assert_eq "$rc" 2 "no DIR"
+rc=0; "$STOA_BIN" import "$TMP/nothing-here" >/dev/null 2>"$TMP/e" || rc=$?
+assert_eq "$rc" 2 "missing DIR"
+assert_contains "$(cat "$TMP/e")" "cannot read $TMP/nothing-here"
+pass "import without DIR or with a missing one exits 2 with a message"
