@@ -9,7 +9,7 @@ set -eu
 runtime="libh2o-evloop0.13 libgit2-1.5 libcurl4 libjansson4 libyaml-0-2 libpq5 libssl3 zlib1g ca-certificates curl"
 build="build-essential cmake pkg-config libh2o-evloop-dev libcurl4-openssl-dev libjansson-dev libyaml-dev libpq-dev \
 libssl-dev zlib1g-dev libcmocka-dev libgit2-dev"
-test="golang-go postgresql curl openssh-server openssh-client python3 python3-prometheus-client openssl clang libclang-rt-14-dev nginx-light wrk git procps python3-yaml python3-botocore"
+test="golang-go postgresql curl openssh-server openssh-client python3 python3-prometheus-client openssl clang libclang-rt-14-dev nginx-light wrk git procps python3-yaml python3-botocore chromium"
 
 case "${1:-}" in
 --runtime) want="$runtime" ;;

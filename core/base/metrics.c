@@ -18,6 +18,7 @@ const double metrics_buckets[METRICS_BUCKETS] = {0.005, 0.01, 0.025, 0.05, 0.1, 
 const char *const metrics_route_names[METRICS_ROUTES] = {
     "none", "healthz", "readyz", "version", "metrics", "catalog", "index", "admin",
     "info", "mod",     "zip",    "list",    "latest",  "sumdb",   "api_version", "api_ping", "build",
+    "ui",   "ui_module",
 };
 
 static metrics_counters m;

@@ -13,7 +13,7 @@
 
 #include <stdatomic.h>
 
-#define METRICS_ROUTES (ROUTE_BUILD + 1)
+#define METRICS_ROUTES (ROUTE_UI_MODULE + 1)
 #define METRICS_STATUS 600
 #define METRICS_UPSTREAMS 64 /* UPSTREAM_SLOTS: per-upstream counters, by slot */
 #define METRICS_BUCKETS 14

@@ -237,6 +237,12 @@ stoa_status route_parse(const char *path, size_t len, char *const *repos, size_t
     }
     if (r->repo[0] == '\0' && parse_root_names(p, r) == STOA_OK)
         return STOA_OK;
+    if (r->repo[0] == '\0' && *p == '\0')
+        return r->type = ROUTE_UI_HOME, STOA_OK;
+    if (r->repo[0] == '\0' && strncmp(p, "ui/module/", 10) == 0) {
+        r->type = ROUTE_UI_MODULE;
+        return parse_module(p + 10, strlen(p + 10), r, why, whylen);
+    }
     if (*p == '\0')
         return snprintf(why, whylen, "this is a Go module proxy: set GOPROXY to this URL"), STOA_NOTFOUND;
     return parse_module_route(p, r, why, whylen);

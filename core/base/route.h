@@ -10,7 +10,9 @@
  *   <escaped module>/@latest                  ROUTE_LATEST
  *   sumdb/<name>/<rest>                       ROUTE_SUMDB
  * and at the root base only: healthz readyz version metrics catalog index admin/...
- * api/system/version api/system/ping api/build (what Artifactory clients call first).
+ * api/system/version api/system/ping api/build (what Artifactory clients call first),
+ * "" (the web UI) and ui/module/<escaped module>. No module path's first element lacks
+ * a dot, so none of these names can shadow a module.
  * A leading "artifactory/" before "api/" is dropped: Artifactory's own addresses
  * (https://host/artifactory/api/go/<repo>) keep working as GOPROXY values.
  * Module paths are case-decoded (module.UnescapePath) and must pass module.CheckPath.
@@ -50,6 +52,8 @@ typedef enum route_type {
     ROUTE_ART_VERSION,               /* api/system/version (Artifactory's, for jf) */
     ROUTE_ART_PING,                  /* api/system/ping */
     ROUTE_BUILD,                     /* api/build: a build-info PUT (jf rt bp) */
+    ROUTE_UI_HOME,                   /* "/": the web UI's module search */
+    ROUTE_UI_MODULE,                 /* ui/module/<escaped module>: its versions */
 } route_type;
 
 typedef struct route {

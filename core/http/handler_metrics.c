@@ -9,6 +9,7 @@
 #include "metrics.h"
 #include "pool.h"
 #include "quota.h"
+#include "strbuf.h"
 #include "upstream.h"
 
 #include <dirent.h>
@@ -20,35 +21,8 @@
 
 _Static_assert(METRICS_UPSTREAMS == UPSTREAM_SLOTS, "one metrics row per upstream slot");
 
-typedef struct out {
-    char *buf;
-    size_t len, cap;
-    int oom;
-} out;
-
-static void put(out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(out *o, const char *fmt, ...)
-{
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = o->oom ? 0 : vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
-        va_end(ap);
-        if (o->oom || n < 0)
-            return;
-        if ((size_t)n < o->cap - o->len) {
-            o->len += (size_t)n;
-            return;
-        }
-        char *nb = realloc(o->buf, o->cap * 2 + (size_t)n);
-        if (nb == NULL) {
-            o->oom = 1;
-            return;
-        }
-        o->buf = nb;
-        o->cap = o->cap * 2 + (size_t)n;
-    }
-}
+typedef strbuf out;
+#define put strbuf_put
 
 static void put_histogram(out *o, const char *name, const char *labels, const histogram *h)
 {
@@ -307,21 +281,14 @@ static void render_misc(out *o, const metrics_counters *m)
 static char *render(size_t *len)
 {
     const metrics_counters *m = metrics_read();
-    out o = {malloc(16384), 0, 16384, 0};
-    if (o.buf == NULL)
-        return NULL;
+    out o;
+    strbuf_init(&o, 16384);
     render_requests(&o, m);
     render_upstreams(&o, m);
     render_git(&o);
     render_misc(&o, m);
-    if (o.oom) {
-        free(o.buf);
-        return NULL;
-    }
-    *len = o.len;
-    return o.buf;
+    return strbuf_take(&o, len);
 }
-
 
 int handler_metrics(reqctx *rc)
 {

@@ -9,6 +9,7 @@ int handler_module(reqctx *rc);  /* .info .mod .zip   handler_module.c */
 int handler_list(reqctx *rc);    /* @v/list and @latest   handler_list.c */
 int handler_status(reqctx *rc);  /* healthz readyz version   handler_status.c */
 int handler_catalog(reqctx *rc); /* catalog index     handler_catalog.c */
+int handler_ui(reqctx *rc);      /* ui_home ui_module handler_ui.c */
 int handler_publish(reqctx *rc); /* PUT of .zip .mod .info   handler_publish.c */
 int handler_delete(reqctx *rc);  /* DELETE of a version      handler_delete.c */
 int handler_sumdb(reqctx *rc);   /* /sumdb/<name>/...        handler_sumdb.c */

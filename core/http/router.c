@@ -76,6 +76,8 @@ static int dispatch(reqctx *rc, stoa_op op)
     case ROUTE_ART_VERSION:
     case ROUTE_ART_PING:
     case ROUTE_BUILD: return handler_artifactory(rc);
+    case ROUTE_UI_HOME:
+    case ROUTE_UI_MODULE: return handler_ui(rc);
     default: http_send_text(rc, 404, "no such path"); return 0;
     }
 }

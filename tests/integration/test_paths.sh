@@ -29,7 +29,8 @@ pass "malformed paths answer 400"
 check 404 GET '/example.com/m/v2/@v/v1.0.0.zip'   # major suffix mismatch
 check 404 GET '/example.com/m/@v/v2.0.0.zip'      # v2 needs /v2
 check 404 GET '/no/such/path'
-check 404 GET '/'
+check 404 GET '/ui'
+check 404 GET '/api/go/go/'         # a repository base is GOPROXY only (the UI is at /)
 pass "well-formed but unknown paths answer 404"
 
 check 405 POST '/example.com/m/@v/list'

@@ -133,6 +133,26 @@ static void bases(void **state)
     assert_string_equal(r.rest, "sum.golang.org/lookup/x@v1.0.0");
 }
 
+/* The web UI: "/" and ui/module/<escaped module> at the root base only. */
+static void web_ui(void **state)
+{
+    route r;
+    assert_int_equal(parse("/", &r), STOA_OK);
+    assert_int_equal(r.type, ROUTE_UI_HOME);
+    assert_int_equal(parse("/?q=<b>&from=x", &r), STOA_OK);
+    assert_int_equal(r.type, ROUTE_UI_HOME);
+    assert_int_equal(parse("/ui/module/github.com/!azure/go", &r), STOA_OK);
+    assert_int_equal(r.type, ROUTE_UI_MODULE);
+    assert_string_equal(r.module, "github.com/Azure/go");
+    assert_int_equal(parse("/ui/module/github.com/Azure/go", &r), STOA_INVALID); /* not case-escaped */
+    assert_int_equal(parse("/ui/module/", &r), STOA_INVALID);
+    assert_int_equal(parse("/ui/module/nodot/x", &r), STOA_INVALID);
+    assert_int_equal(parse("/ui/module/../../etc", &r), STOA_INVALID);
+    assert_int_equal(parse("/api/go/go/", &r), STOA_NOTFOUND); /* a repository base is GOPROXY only */
+    assert_int_equal(parse("/api/go/go/ui/module/example.com/m", &r), STOA_NOTFOUND);
+    assert_int_equal(parse("/ui/other", &r), STOA_NOTFOUND);
+}
+
 /* Artifactory's own addresses and the calls its clients make (jf go-publish). */
 static void artifactory(void **state)
 {
@@ -222,6 +242,7 @@ int main(void)
         cmocka_unit_test(module_files), cmocka_unit_test(case_encoding), cmocka_unit_test(versions),
         cmocka_unit_test(bases),        cmocka_unit_test(hostile),       cmocka_unit_test(upstream_path),
         cmocka_unit_test(query_decode), cmocka_unit_test(info_queries),  cmocka_unit_test(artifactory),
+        cmocka_unit_test(web_ui),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
