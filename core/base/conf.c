@@ -190,6 +190,10 @@ static const directive top_d[] = {
     {"listen", T_STRLIST, C(listen), NULL, "addresses host:port or [v6]:port", "127.0.0.1:3000", NULL},
     {"tls.cert", T_STR, C(tls_cert), NULL, "PEM certificate chain; TLS is on when cert and key are set", NULL, NULL},
     {"tls.key", T_STR, C(tls_key), NULL, "PEM private key", NULL, NULL},
+    {"tls.plain_listen", T_STRLIST, C(tls_plain_listen), NULL,
+     "plain-HTTP addresses beside the TLS ones, for /healthz, /readyz, /version and /metrics only", NULL, NULL},
+    {"tls.redirect", T_BOOL, C(tls_redirect), NULL,
+     "a plain listener answers other paths with 308 to https (false: 403)", "true", "the next request"},
     {"threads", T_UINT, C(threads), NULL, "event-loop threads (0 = one per core)", NULL, NULL},
     {"workers", T_UINT, C(workers), NULL, "threads for blocking work in each lane: fills, checksum database, other work (max(4, 2 x threads))", NULL, NULL},
     {"plugin_dir", T_STR, C(plugin_dir), NULL, "where plugins are loaded from (<binary dir>/plugins)", NULL, NULL},
@@ -1055,6 +1059,12 @@ static void check_lists(struct conf *c, errs *e)
             err_add(e, "listen: '%s' is not host:port or [v6]:port", c->listen[i]);
     if (c->nlisten == 0)
         err_add(e, "listen: at least one address is needed");
+    for (size_t i = 0; i < c->ntls_plain_listen; ++i)
+        if (!valid_listen(c->tls_plain_listen[i]))
+            err_add(e, "tls.plain_listen: '%s' is not host:port or [v6]:port", c->tls_plain_listen[i]);
+    if (c->ntls_plain_listen > 0 && c->tls_cert == NULL)
+        err_add(e, "tls.plain_listen: plain listeners are for a TLS server; without tls.cert and tls.key every "
+                   "address in listen is plain already");
     for (size_t i = 0; i < c->nsumdbs; ++i)
         if (c->sumdbs[i].name == NULL || c->sumdbs[i].url == NULL)
             err_add(e, "sumdbs[%zu]: name and url are required", i);

@@ -140,6 +140,9 @@ typedef struct conf {
     size_t nlisten;
     char *tls_cert;          /* tls.cert, PEM path; TLS is on when both are set */
     char *tls_key;           /* tls.key */
+    char **tls_plain_listen; /* tls.plain_listen: plain-HTTP addresses beside the TLS ones */
+    size_t ntls_plain_listen;
+    int tls_redirect;        /* tls.redirect: a plain listener redirects what it does not serve */
     uint32_t threads;        /* event-loop threads; 0 in the file means one per core */
     uint32_t workers;        /* blocking-work threads; default 2 * threads, min 4 */
     char *plugin_dir;        /* default: NULL = <dir of the binary>/plugins */

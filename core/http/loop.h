@@ -16,7 +16,8 @@ typedef struct server_loop {
     pool_loop pool;
     h2o_timeout_t send_timeout; /* limits.send_timeout (core/http/sendwatch.h); 0 = off */
     h2o_multithread_receiver_t control;
-    h2o_accept_ctx_t accept;
+    h2o_accept_ctx_t accept;       /* the listen addresses: TLS when configured */
+    h2o_accept_ctx_t accept_plain; /* tls.plain_listen: never TLS */
     h2o_socket_t **listeners;
     size_t nlisteners;
     pthread_t tid;

@@ -7,6 +7,7 @@
 #include "handlers.h"
 #include "status.h"
 
+#include <ctype.h>
 #include <string.h>
 
 static int is_method(h2o_req_t *req, const char *m)
@@ -41,6 +42,61 @@ static stoa_op operation(reqctx *rc)
     if (is_method(req, "DELETE") && is_file(t))
         return STOA_OP_ADMIN;
     return (stoa_op)0;
+}
+
+static const unsigned *https_port; /* router_register's: bound once listeners open */
+
+/* A request on a tls.plain_listen address of a TLS server: its socket has no TLS. */
+static int plain_on_tls_server(reqctx *rc)
+{
+    if (the_app->conf->tls_cert == NULL)
+        return 0;
+    h2o_socket_t *sock = rc->req->conn->callbacks->get_socket(rc->req->conn);
+    return sock != NULL && sock->ssl == NULL;
+}
+
+static int plain_route(route_type t)
+{
+    return t == ROUTE_HEALTHZ || t == ROUTE_READYZ || t == ROUTE_VERSION || t == ROUTE_METRICS;
+}
+
+/* The host part of a Host/:authority value ("h", "h:p", "[v6]:p"), 0 when it holds a
+ * byte no host name or address has (it goes into a Location header). */
+static size_t authority_host(h2o_iovec_t a)
+{
+    size_t n = a.len;
+    if (a.len > 0 && a.base[0] == '[') {
+        const char *e = memchr(a.base, ']', a.len);
+        n = e != NULL ? (size_t)(e - a.base) + 1 : 0;
+    } else {
+        const char *colon = memchr(a.base, ':', a.len);
+        n = colon != NULL ? (size_t)(colon - a.base) : a.len;
+    }
+    for (size_t i = 0; i < n; ++i)
+        if (!isalnum((unsigned char)a.base[i]) && strchr(".-[]:", a.base[i]) == NULL)
+            return 0;
+    return n < 256 ? n : 0;
+}
+
+/* What a plain listener does not serve goes to https on the first listen address's
+ * port (tls.redirect), or is refused: module traffic and credentials never travel in
+ * the clear on a server that has TLS. */
+static int refuse_plain(reqctx *rc)
+{
+    h2o_req_t *req = rc->req;
+    const struct conf *c = the_app->conf;
+    size_t n = authority_host(req->authority);
+    if (!c->tls_redirect || n == 0)
+        return http_send_text(rc, 403, "this address serves /healthz, /readyz, /version and /metrics only; modules are "
+                                       "served over https"), 0;
+    unsigned port = *https_port;
+    char loc[ROUTE_PATH_MAX + 512], p[16] = "";
+    if (port != 443)
+        snprintf(p, sizeof(p), ":%u", port);
+    snprintf(loc, sizeof(loc), "https://%.*s%s%.*s", (int)n, req->authority.base, p, (int)req->path.len,
+             req->path.base);
+    http_set_header(rc, "location", loc);
+    return http_send_text(rc, 308, "use %s", loc), 0;
 }
 
 /* limits.max_header: h2o's own bound (about 400 KiB for HTTP/1) is far above ours. */
@@ -99,6 +155,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         http_send_text(rc, status_http(s), "%s", why);
         return 0;
     }
+    if (plain_on_tls_server(rc) && !plain_route(rc->r.type))
+        return refuse_plain(rc);
     stoa_op op = operation(rc);
     if (op == 0)
         return method_not_allowed(rc, is_file(rc->r.type)           ? "GET, HEAD, PUT, DELETE"
@@ -121,8 +179,9 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     return dispatch(rc, op);
 }
 
-void router_register(h2o_pathconf_t *pathconf)
+void router_register(h2o_pathconf_t *pathconf, const unsigned *port)
 {
+    https_port = port;
     h2o_handler_t *h = h2o_create_handler(pathconf, sizeof(*h));
     h->on_req = on_req;
 }

@@ -4,6 +4,8 @@
 
 #include <h2o.h>
 
-void router_register(h2o_pathconf_t *pathconf);
+/* port: where the first listen address is bound, read on each request (it is set once
+ * the listeners open): a tls.plain_listen address redirects there. */
+void router_register(h2o_pathconf_t *pathconf, const unsigned *port);
 
 #endif

@@ -29,6 +29,8 @@ static SSL_CTX *ssl_ctx;
 static int *listen_fds;
 static server_loop *loops;
 static size_t nlisten_fds;
+static size_t ntls_fds; /* listen_fds[0..ntls_fds) are conf listen, the rest tls.plain_listen */
+static unsigned first_port; /* where listen[0] is bound (also when it asked for port 0) */
 
 /* "host:port" or "[v6]:port" → bound, listening, non-blocking socket. */
 static int open_listener(const char *spec, char *err, size_t errlen)
@@ -59,22 +61,25 @@ static int open_listener(const char *spec, char *err, size_t errlen)
     return fd;
 }
 
-static void log_listening(int fd)
+/* Logs where fd listens; its port. */
+static unsigned log_listening(int fd, const char *scheme, const char *what)
 {
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
     char addr[INET6_ADDRSTRLEN] = "?";
     unsigned port = 0;
     getsockname(fd, (struct sockaddr *)&ss, &sl);
-    if (ss.ss_family == AF_INET6) {
+    int v6 = ss.ss_family == AF_INET6;
+    if (v6) {
         inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, addr, sizeof(addr));
         port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-        log_msg(STOA_LOG_INFO, "server", "listening on %s://[%s]:%u", ssl_ctx ? "https" : "http", addr, port);
-        return;
+    } else {
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, addr, sizeof(addr));
+        port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
     }
-    inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, addr, sizeof(addr));
-    port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-    log_msg(STOA_LOG_INFO, "server", "listening on %s://%s:%u", ssl_ctx ? "https" : "http", addr, port);
+    log_msg(STOA_LOG_INFO, "server", "listening on %s://%s%s%s:%u%s", scheme, v6 ? "[" : "", addr, v6 ? "]" : "", port,
+            what);
+    return port;
 }
 
 static int setup_tls(const struct conf *c, char *err, size_t errlen)
@@ -116,19 +121,20 @@ static void setup_globalconf(const struct conf *c, const char *tmp_dir)
      * more than about 30 MB from a client at 3 MB/s. */
     globalconf.http1.req_timeout = c->request_timeout_ms ? c->request_timeout_ms : 86400000; /* 0: a day */
     h2o_hostconf_t *host = h2o_config_register_host(&globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
-    router_register(h2o_config_register_path(host, "/", 0));
+    router_register(h2o_config_register_path(host, "/", 0), &first_port);
 }
 
+/* listener->data is the accept context of its kind (TLS or plain) in its loop. */
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
-    server_loop *l = listener->data;
+    h2o_accept_ctx_t *ctx = listener->data;
     if (err != NULL)
         return;
     for (int i = 0; i < 16; ++i) {
         h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
         if (sock == NULL)
             return;
-        h2o_accept(&l->accept, sock);
+        h2o_accept(ctx, sock);
     }
 }
 
@@ -168,11 +174,12 @@ static void *loop_main(void *arg)
     h2o_timeout_init(loop, &l->send_timeout, the_app->conf->send_timeout_ms);
     h2o_multithread_register_receiver(l->ctx.queue, &l->control, on_control);
     l->accept = (h2o_accept_ctx_t){.ctx = &l->ctx, .hosts = globalconf.hosts, .ssl_ctx = ssl_ctx};
+    l->accept_plain = (h2o_accept_ctx_t){.ctx = &l->ctx, .hosts = globalconf.hosts, .ssl_ctx = NULL};
     l->listeners = calloc(nlisten_fds, sizeof(*l->listeners));
     for (size_t i = 0; i < nlisten_fds; ++i) {
         /* Each loop owns a duplicate, so closing it at shutdown leaves the others' intact. */
         h2o_socket_t *s = h2o_evloop_socket_create(loop, fcntl(listen_fds[i], F_DUPFD_CLOEXEC, 0), H2O_SOCKET_FLAG_DONT_READ);
-        s->data = l;
+        s->data = i < ntls_fds ? &l->accept : &l->accept_plain;
         h2o_socket_read_start(s, on_accept);
         l->listeners[l->nlisteners++] = s;
     }
@@ -190,18 +197,25 @@ static void *loop_main(void *arg)
     return NULL;
 }
 
+/* listen, then tls.plain_listen: the first ntls_fds descriptors take the TLS context. */
 static int open_listeners(const struct conf *c)
 {
     char err[512];
-    listen_fds = calloc(c->nlisten, sizeof(int));
-    for (size_t i = 0; i < c->nlisten; ++i) {
-        if ((listen_fds[i] = open_listener(c->listen[i], err, sizeof(err))) < 0) {
+    size_t n = c->nlisten + c->ntls_plain_listen;
+    listen_fds = calloc(n, sizeof(int));
+    for (size_t i = 0; i < n; ++i) {
+        const char *spec = i < c->nlisten ? c->listen[i] : c->tls_plain_listen[i - c->nlisten];
+        if ((listen_fds[i] = open_listener(spec, err, sizeof(err))) < 0) {
             log_msg(STOA_LOG_ERROR, "server", "%s", err);
             return -1;
         }
         ++nlisten_fds;
-        log_listening(listen_fds[i]);
+        unsigned port = log_listening(listen_fds[i], i < c->nlisten && ssl_ctx != NULL ? "https" : "http",
+                                      i < c->nlisten ? "" : " (plain: /healthz, /readyz, /version, /metrics)");
+        if (i == 0)
+            first_port = port;
     }
+    ntls_fds = c->nlisten;
     return 0;
 }
 
