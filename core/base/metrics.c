@@ -1,5 +1,7 @@
 #include "metrics.h"
 
+#include "nameslot.h"
+
 
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -22,6 +24,22 @@ const char *const metrics_route_names[METRICS_ROUTES] = {
 };
 
 static metrics_counters m;
+NAMESLOTS_DEFINE(repo_slots, METRICS_REPOS);
+const char *const metrics_method_names[METRICS_METHODS] = {"GET", "HEAD", "PUT", "DELETE", "POST", "other"};
+
+void metrics_request_base(const char *method, const char *repo, int status)
+{
+    size_t k = 0;
+    while (k < METRICS_METHODS - 1 && strcmp(metrics_method_names[k], method) != 0)
+        ++k;
+    int cls = status >= 100 && status < 600 ? status / 100 - 1 : 4;
+    atomic_fetch_add(&m.by_base[nameslot_of(&repo_slots, repo[0] != '\0' ? repo : "/")][k][cls], 1);
+}
+
+const char *metrics_repo_label(size_t i)
+{
+    return i < METRICS_REPOS && atomic_load(&repo_slots.used[i]) ? repo_slots.names[i] : NULL;
+}
 
 const metrics_counters *metrics_read(void)
 {

@@ -15,6 +15,8 @@
 
 #define METRICS_ROUTES (ROUTE_UI_MODULE + 1)
 #define METRICS_STATUS 600
+#define METRICS_REPOS 17  /* the root base and 16 repositories; more share the last slot */
+#define METRICS_METHODS 6 /* GET HEAD PUT DELETE POST other */
 #define METRICS_UPSTREAMS 64 /* UPSTREAM_SLOTS: per-upstream counters, by slot */
 #define METRICS_BUCKETS 14
 
@@ -59,6 +61,7 @@ typedef struct histogram {
 
 typedef struct metrics_counters {
     atomic_ullong requests[METRICS_ROUTES][METRICS_STATUS];
+    atomic_ullong by_base[METRICS_REPOS][METRICS_METHODS][5]; /* [repo slot][method][status class 1xx..5xx] */
     histogram duration[METRICS_ROUTES];
     atomic_ullong bytes;
     atomic_ullong cache_hit, cache_miss, cache_stale;
@@ -86,6 +89,12 @@ typedef struct metrics_counters {
 const metrics_counters *metrics_read(void);
 
 void metrics_request(route_type t, int status, uint64_t bytes, const char *cache, double ms);
+/* The same request by method and repository base (repo "" is the root base), for
+ * stoa_requests_by_base_total{method,repo,class}. */
+void metrics_request_base(const char *method, const char *repo, int status);
+/* The label of repository slot i ("/" for the root base), or NULL when unused. */
+const char *metrics_repo_label(size_t i);
+extern const char *const metrics_method_names[METRICS_METHODS];
 void metrics_upstream(size_t upstream, stoa_status st, double ms);
 void metrics_publish(int created);
 void metrics_auth_denial(stoa_status st);

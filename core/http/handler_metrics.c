@@ -62,6 +62,23 @@ static void render_requests(out *o, const metrics_counters *m)
         atomic_load(&m->cache_hit), atomic_load(&m->cache_miss), atomic_load(&m->cache_stale));
 }
 
+static void render_by_base(out *o, const metrics_counters *m)
+{
+    static const char *const classes[] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
+    put(o, "# HELP stoa_requests_by_base_total HTTP requests by method, repository base (\"/\" is the root) and "
+           "status class.\n# TYPE stoa_requests_by_base_total counter\n");
+    for (size_t r = 0; r < METRICS_REPOS; ++r) {
+        const char *repo = metrics_repo_label(r);
+        for (size_t k = 0; repo != NULL && k < METRICS_METHODS; ++k)
+            for (size_t c = 0; c < 5; ++c) {
+                unsigned long long v = atomic_load(&m->by_base[r][k][c]);
+                if (v > 0)
+                    put(o, "stoa_requests_by_base_total{method=\"%s\",repo=\"%s\",class=\"%s\"} %llu\n",
+                        metrics_method_names[k], repo, classes[c], v);
+            }
+    }
+}
+
 static void render_upstreams(out *o, const metrics_counters *m)
 {
     const struct conf *c = the_app->conf;
@@ -284,6 +301,7 @@ static char *render(size_t *len)
     out o;
     strbuf_init(&o, 16384);
     render_requests(&o, m);
+    render_by_base(&o, m);
     render_upstreams(&o, m);
     render_git(&o);
     render_misc(&o, m);

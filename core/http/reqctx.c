@@ -112,6 +112,7 @@ static void on_reqctx_dispose(void *p)
                     rc->client, rc->identity, rc->error, rc->request_id, ua};
     log_request(&a);
     metrics_request(rc->r.type, req->res.status, req->bytes_sent, rc->cache, a.duration_ms);
+    metrics_request_base(method, rc->r.repo, req->res.status);
     emit_audit(rc, a.duration_ms);
 }
 

@@ -5,6 +5,7 @@
 #include "urlshow.h"
 #include "log.h"
 #include "metrics.h"
+#include "nameslot.h"
 #include "origin.h"
 #include "zipcheck.h"
 
@@ -23,11 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Health lives in slots keyed by upstream name, so it survives a reload that reorders,
- * adds or removes upstreams. A slot's name is written once, before `used` is set. */
+/* Health lives in slots keyed by upstream name (core/base/nameslot.h), so it survives a
+ * reload that reorders, adds or removes upstreams. */
 typedef struct health {
-    char name[64];
-    atomic_int used;
     atomic_uint consecutive;
     atomic_llong open_until_ms;
     atomic_llong next_probe_ms;
@@ -35,7 +34,7 @@ typedef struct health {
 } health;
 
 static health slots[UPSTREAM_SLOTS];
-static pthread_mutex_t slot_lock = PTHREAD_MUTEX_INITIALIZER;
+NAMESLOTS_DEFINE(slot_names, UPSTREAM_SLOTS);
 static pthread_key_t curl_key;
 
 static void curl_dispose(void *h)
@@ -43,31 +42,9 @@ static void curl_dispose(void *h)
     curl_easy_cleanup(h);
 }
 
-static size_t find_slot(const char *name)
-{
-    for (size_t i = 0; i < UPSTREAM_SLOTS && atomic_load(&slots[i].used); ++i)
-        if (strcmp(slots[i].name, name) == 0)
-            return i;
-    return UPSTREAM_SLOTS;
-}
-
 size_t upstream_slot(const char *name)
 {
-    size_t i = find_slot(name);
-    if (i < UPSTREAM_SLOTS)
-        return i;
-    pthread_mutex_lock(&slot_lock);
-    if ((i = find_slot(name)) == UPSTREAM_SLOTS) {
-        for (i = 0; i < UPSTREAM_SLOTS - 1 && atomic_load(&slots[i].used); ++i)
-            ;
-        /* the last slot is shared by every name beyond the table: a config never has that many */
-        if (!atomic_load(&slots[i].used)) {
-            snprintf(slots[i].name, sizeof(slots[i].name), "%s", name);
-            atomic_store(&slots[i].used, 1);
-        }
-    }
-    pthread_mutex_unlock(&slot_lock);
-    return i;
+    return nameslot_of(&slot_names, name);
 }
 
 int upstream_init(const struct conf *c)

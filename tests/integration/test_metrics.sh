@@ -10,6 +10,7 @@ cat >"$TMP/stoa.yaml" <<YAML
 upstreams:
   - {name: u1, url: "$U1", fallthrough: on_any_error, retries: 0, max_fails: 100}
   - {name: u2, url: "$U2", retries: 0}
+repositories: [{name: team}]
 YAML
 CONFIG_FILE="$TMP/stoa.yaml" start_stoa
 m() { curl -sf "$STOA_URL/metrics" | /usr/bin/python3 "$STOA_SRC/tests/integration/promq.py" "$@"; }
@@ -64,4 +65,20 @@ after=$(m 'stoa_response_bytes_total')
 assert_eq "$(m 'stoa_build_info{version="0.1.0",abi="1",storage="disk"}')" 1 "build info"
 [ "$(m process_open_fds)" -gt 0 ] && [ "$(m process_resident_memory_bytes)" -gt 0 ] || fail "process metrics"
 pass "bytes served, build info and process metrics"
+
+# By method and repository base: counted exactly as sent.
+b() { m "stoa_requests_by_base_total{method=\"$1\",repo=\"$2\",class=\"$3\"}" 2>/dev/null || echo 0; }
+g0=$(b GET / 2xx) t0=$(b GET team 2xx) h0=$(b HEAD team 2xx) p0=$(b PUT / 4xx) d0=$(b DELETE team 4xx)
+for i in 1 2 3; do curl -sf -o /dev/null "$STOA_URL/api/go/team/example.com/m/@v/list" || fail "list via team"; done
+curl -sf -o /dev/null -I "$STOA_URL/api/go/team/example.com/m/@v/v1.0.0.info" || fail "HEAD via team"
+curl -s -o /dev/null -X PUT --data-binary x "$STOA_URL/example.com/m/@v/v9.0.0.zip"
+curl -s -o /dev/null -X DELETE "$STOA_URL/api/go/team/example.com/m/@v/v9.0.0.zip"
+curl -sf -o /dev/null "$STOA_URL/healthz"
+assert_eq "$(($(b GET team 2xx) - t0))" 3 "GET via /api/go/team/"
+assert_eq "$(($(b HEAD team 2xx) - h0))" 1 "HEAD via /api/go/team/"
+assert_eq "$(($(b PUT / 4xx) - p0))" 1 "a refused PUT at the root base"
+assert_eq "$(($(b DELETE team 4xx) - d0))" 1 "a refused DELETE via team"
+[ "$(($(b GET / 2xx) - g0))" -ge 1 ] || fail "GET at the root base did not move"
+m >/dev/null || fail "metrics do not parse with the new family"
+pass "stoa_requests_by_base_total counts requests by method, repository base and status class"
 stop_stoa
