@@ -14,9 +14,11 @@
  * where auth decides.
  */
 #include "app.h"
+#include "audit_query.h"
 #include "auth.h"
 #include "handlers.h"
 #include "html.h"
+#include "log.h"
 #include "modpath.h"
 #include "namespace.h"
 #include "semver.h"
@@ -45,6 +47,8 @@ typedef struct ui_version {
     int64_t stored_at;
     int have_zip, have_mod;
     stoa_meta zip, mod;
+    char published_by[128]; /* from the audit trail, or "" */
+    int64_t published_at;
 } ui_version;
 
 typedef struct ui_task {
@@ -62,6 +66,8 @@ typedef struct ui_task {
     size_t scanned;
     ui_version *vers;
     size_t nvers, capvers;
+    int audit;            /* module page: audit_publishers' answer (0 read, 1 not queryable, -1 failed) */
+    char audit_err[256];
     int oom;
     stoa_status st;
     stoa_error err;
@@ -245,6 +251,18 @@ static int newest_first(const void *a, const void *b)
     return semver_compare(((const ui_version *)b)->version, ((const ui_version *)a)->version);
 }
 
+static int note_publisher(void *arg, const char *version, const char *identity, int64_t at)
+{
+    ui_task *u = arg;
+    for (size_t i = 0; i < u->nvers && i < VERSIONS_MAX; ++i)
+        if (strcmp(u->vers[i].version, version) == 0) {
+            snprintf(u->vers[i].published_by, sizeof(u->vers[i].published_by), "%s", identity);
+            u->vers[i].published_at = at;
+            break;
+        }
+    return 0;
+}
+
 static void module_work(task *t)
 {
     ui_task *u = (ui_task *)t;
@@ -262,6 +280,9 @@ static void module_work(task *t)
         if ((v->have_mod = storage_get(&the_app->store, &mod, STOA_GET_META_ONLY, &o, &e) == STOA_OK))
             v->mod = o.meta;
     }
+    u->audit = audit_publishers(the_app->conf, u->module, note_publisher, u, u->audit_err, sizeof(u->audit_err));
+    if (u->audit < 0)
+        log_msg(STOA_LOG_WARN, "ui", "who published %s: %s", u->module, u->audit_err);
 }
 
 static void version_row(strbuf *b, const char *module, const ui_version *v)
@@ -279,6 +300,10 @@ static void version_row(strbuf *b, const char *module, const ui_version *v)
     }
     strbuf_put(b, "</td><td>%s</td><td>", at);
     html_text(b, v->have_zip ? v->zip.origin : v->have_mod ? v->mod.origin : "");
+    if (v->published_by[0] != '\0') {
+        strbuf_put(b, " by ");
+        html_text(b, v->published_by);
+    }
     if (v->have_zip)
         strbuf_put(b, "</td><td>%llu</td>", (unsigned long long)v->zip.size);
     else
@@ -302,6 +327,8 @@ static void module_render(ui_task *u, strbuf *b)
     for (size_t i = 0; i < u->nvers && i < VERSIONS_MAX; ++i)
         version_row(b, u->module, &u->vers[i]);
     strbuf_put(b, "</table>");
+    if (u->audit < 0) /* the reason is in the log: it may name internal hosts */
+        strbuf_put(b, "<p class=\"muted\">Who published: the audit trail cannot be read now.</p>");
     if (u->nvers > VERSIONS_MAX)
         strbuf_put(b, "<p class=\"muted\">%zu older versions not shown; <code>/%s/@v/list</code> lists them all.</p>",
                    u->nvers - VERSIONS_MAX, "&lt;module&gt;");

@@ -4,11 +4,12 @@
 # sees both; search is case-insensitive and pages; every shown string is escaped; the
 # pages load and render in headless Chromium (Debian's chromium), checked on screenshots.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib_pg.sh"
 
 mods=()
 for i in $(seq -w 1 55); do mods+=("example.com/many/m$i@v1.0.0"); done
 genmod -out "$TMP/up" example.com/pub@v1.0.0 example.com/pub@v1.1.0 "${mods[@]}"
-genmod -out "$TMP/priv" corp.example.com/secret@v1.0.0
+genmod -out "$TMP/priv" corp.example.com/secret@v1.0.0 corp.example.com/other@v1.0.0 corp.example.com/other@v1.1.0
 start_upstream "$TMP/up"
 fixture_config "auth: {require: {read: false}, plugins: [{plugin: token, options: {path: \"$TMP/tokens\", refresh: 100ms}}]}"
 tok() { "$STOA_BIN" token --config "$CONFIG_FILE" create "$@" | head -1; }
@@ -133,3 +134,29 @@ for path in sys.argv[1:]:
     assert dark > 500, (path, "no text on the page", dark)
 PY
 pass "the home and module pages load and render in headless Chromium (DOM and 1280x800 screenshots checked)"
+
+# 5. Who published, from the audit trail in PostgreSQL (audit.sink: postgres).
+stop_stoa
+start_postgres
+"$STOA_BIN" migrate --dsn "$PG_DSN" --dir "$STOA_SRC/migrations" >"$TMP/migrate.log" 2>&1 || fail "migrate: $(cat "$TMP/migrate.log")"
+cat >>"$CONFIG_FILE" <<YAML
+audit: {sink: postgres, dsn: "$PG_DSN", interval: 100ms}
+YAML
+start_stoa
+for v in v1.0.0 v1.1.0; do
+    assert_eq "$(http_status PUT "$STOA_URL/corp.example.com/other/@v/$v.zip" -H "Authorization: Bearer $PUBT" \
+        --data-binary @"$TMP/priv/corp.example.com/other/@v/$v.zip")" 201 "publish other $v"
+done
+assert_eq "$(http_status PUT "$STOA_URL/corp.example.com/other/@v/v1.0.0.zip" -H "Authorization: Bearer $PUBT" \
+    --data-binary @"$TMP/priv/corp.example.com/other/@v/v1.0.0.zip")" 200 "the same bytes again (not a publish)"
+published() { [ "$(psqlc -c "SELECT count(*) FROM audit_events WHERE action = 'publish' AND module = 'corp.example.com/other'")" -ge 3 ]; }
+wait_for published || fail "the publishes did not reach the audit table"
+assert_eq "$(page -H "Authorization: Bearer $READT" "$STOA_URL/ui/module/corp.example.com/other")" 200 "other's page"
+body=$(tr -d '\n' <"$TMP/page")
+assert_eq "$(grep -o '<td>published by token:pub</td>' <<<"$body" | wc -l)" 2 "a publisher per version"
+assert_not_contains "$body" "cannot be read now"
+pg_ctl_stop
+assert_eq "$(page -H "Authorization: Bearer $READT" "$STOA_URL/ui/module/corp.example.com/other")" 200 "the page, database down"
+assert_contains "$(cat "$TMP/page")" "Who published: the audit trail cannot be read now."
+assert_not_contains "$(cat "$TMP/page")" "127.0.0.1:$PG_PORT" "the database's address on the page"
+pass "a module page names who published each version (audit.sink postgres), and says so when the trail cannot be read"
