@@ -269,7 +269,8 @@ static void module_work(task *t)
     u->st = storage_list(&the_app->store, u->module, collect_version, u, &u->err);
     if (u->st != STOA_OK || u->oom)
         return;
-    qsort(u->vers, u->nvers, sizeof(*u->vers), newest_first);
+    if (u->nvers > 1) /* qsort of NULL is undefined, even for 0 */
+        qsort(u->vers, u->nvers, sizeof(*u->vers), newest_first);
     for (size_t i = 0; i < u->nvers && i < VERSIONS_MAX; ++i) {
         ui_version *v = &u->vers[i];
         stoa_object o;
