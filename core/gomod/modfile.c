@@ -1,4 +1,6 @@
 #include "modfile.h"
+
+#include "modlex.h"
 #include "utf8.h"
 
 #include <stdio.h>
@@ -14,152 +16,77 @@ static int utf8_ok(const unsigned char *s, size_t n)
     return 1;
 }
 
-/* One line without its comment and surrounding blanks. */
-static void trim(const char **b, const char **e)
+/* The lines of a go.mod, tokenized (modlex.h), over a private copy of the text. */
+typedef struct lines {
+    char *buf, *next, *end;
+    modlex m;
+    int bad;         /* the last line did not tokenize */
+    int is_module;   /* ... and it began with the word "module" */
+} lines;
+
+static int lines_open(lines *ls, const char *text, size_t len)
 {
-    for (const char *p = *b; p + 1 < *e; ++p)
-        if (p[0] == '/' && p[1] == '/') {
-            *e = p;
-            break;
-        }
-    while (*b < *e && (**b == ' ' || **b == '\t' || **b == '\r'))
-        ++*b;
-    while (*e > *b && ((*e)[-1] == ' ' || (*e)[-1] == '\t' || (*e)[-1] == '\r'))
-        --*e;
+    if ((ls->buf = malloc(len + 1)) == NULL)
+        return -1;
+    memcpy(ls->buf, text, len);
+    ls->buf[len] = '\0';
+    ls->next = ls->buf;
+    ls->end = ls->buf + len;
+    return 0;
 }
 
-/* The next line at *line (before end) as [*b, *e), trimmed; 0 when none is left. */
-static int next_line(const char **line, const char *end, const char **b, const char **e)
+/* The next line's tokens in ls->m; 0 when none is left. */
+static int lines_next(lines *ls)
 {
-    if (*line >= end)
+    if (ls->next >= ls->end)
         return 0;
-    const char *nl = memchr(*line, '\n', (size_t)(end - *line));
-    *b = *line;
-    *e = nl != NULL ? nl : end;
-    *line = nl != NULL ? nl + 1 : end;
-    trim(b, e);
+    char *line = ls->next, *nl = memchr(line, '\n', (size_t)(ls->end - line));
+    if (nl != NULL)
+        *nl = '\0';
+    ls->next = nl != NULL ? nl + 1 : ls->end;
+    const char *w = line + strspn(line, " \t\r");
+    ls->is_module = strncmp(w, "module", 6) == 0 && strchr(" \t\r(", w[6]) != NULL;
+    const char *why;
+    ls->bad = modlex_line(line, 0, &ls->m, &why) != 0;
+    if (ls->bad)
+        ls->m.n = 0;
     return 1;
 }
 
-static int hexval(char c)
+/* A module path token: not empty, no blank inside (a quoted one may decode to one). */
+static int take_path(const char *t, char *out, size_t outlen)
 {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-/* One escape after a backslash at *p (strconv.Unquote's rules for "..."), appended to
- * out at *o. 0 or -1. */
-static int unescape(const char **p, const char *e, char *out, size_t outlen, size_t *o)
-{
-    static const char simple[] = "a\ab\bf\fn\nr\rt\tv\v\\\\\"\"";
-    char c = *(*p)++;
-    unsigned long v = 0;
-    int digits = c == 'x' ? 2 : c == 'u' ? 4 : c == 'U' ? 8 : c >= '0' && c <= '7' ? 3 : 0;
-    if (digits == 0) {
-        const char *s = memchr(simple, c, sizeof(simple) - 1);
-        if (s == NULL || (s - simple) % 2 != 0 || *o + 1 >= outlen)
-            return -1;
-        out[(*o)++] = s[1];
-        return 0;
-    }
-    if (c >= '0' && c <= '7')
-        --*p; /* octal: the digit is part of the value */
-    for (int i = 0; i < digits; ++i, ++*p) {
-        int d = *p < e ? hexval(**p) : -1;
-        if (d < 0 || (c <= '7' && d > 7))
-            return -1;
-        v = v * (c <= '7' ? 8 : 16) + (unsigned long)d;
-    }
-    if (c == 'x' || c <= '7') { /* one byte */
-        if (v > 255 || *o + 1 >= outlen)
-            return -1;
-        out[(*o)++] = (char)v;
-        return 0;
-    }
-    if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF) || *o + 4 >= outlen)
+    if (t[0] == '\0' || strpbrk(t, " \t") != NULL || modlex_paren(t, '(') || modlex_paren(t, ')'))
         return -1;
-    if (v < 0x80) {
-        out[(*o)++] = (char)v;
-    } else if (v < 0x800) {
-        out[(*o)++] = (char)(0xC0 | v >> 6);
-        out[(*o)++] = (char)(0x80 | (v & 0x3F));
-    } else if (v < 0x10000) {
-        out[(*o)++] = (char)(0xE0 | v >> 12);
-        out[(*o)++] = (char)(0x80 | (v >> 6 & 0x3F));
-        out[(*o)++] = (char)(0x80 | (v & 0x3F));
-    } else {
-        out[(*o)++] = (char)(0xF0 | v >> 18);
-        out[(*o)++] = (char)(0x80 | (v >> 12 & 0x3F));
-        out[(*o)++] = (char)(0x80 | (v >> 6 & 0x3F));
-        out[(*o)++] = (char)(0x80 | (v & 0x3F));
-    }
-    return 0;
+    return snprintf(out, outlen, "%s", t) < (int)outlen ? 0 : -1;
 }
 
-/* An interpreted string "..." [b, e) decoded as strconv.Unquote does, into out. */
-static int unquote(const char *b, const char *e, char *out, size_t outlen)
+static int module_path(lines *ls, char *out, size_t outlen, char *why, size_t whylen)
 {
-    size_t o = 0;
-    for (const char *p = b + 1; p < e - 1;) {
-        if (*p == '"')
-            return -1; /* an unescaped quote ends the string early: more than one token */
-        if (*p != '\\') {
-            if (o + 1 >= outlen)
-                return -1;
-            out[o++] = *p++;
-        } else if (++p >= e - 1 || unescape(&p, e - 1, out, outlen, &o) != 0) {
-            return -1;
-        }
-    }
-    out[o] = '\0';
-    return 0;
-}
-
-/* The path argument [b, e): bare, "interpreted" (Go escapes decoded) or `raw`. */
-static int take_path(const char *b, const char *e, char *out, size_t outlen)
-{
-    if (b < e && *b == '"') {
-        if (e - b < 2 || e[-1] != '"' || unquote(b, e, out, outlen) != 0 || out[0] == '\0')
-            return -1;
-        return strpbrk(out, " \t") != NULL ? -1 : 0;
-    }
-    if (b < e && *b == '`') {
-        if (e - b < 2 || e[-1] != '`')
-            return -1;
-        ++b, --e;
-    }
-    if (b == e || (size_t)(e - b) >= outlen || memchr(b, ' ', (size_t)(e - b)) || memchr(b, '\t', (size_t)(e - b)))
-        return -1;
-    memcpy(out, b, (size_t)(e - b));
-    out[e - b] = '\0';
-    return 0;
-}
-
-int modfile_module_path(const char *text, size_t len, char *out, size_t outlen, char *why, size_t whylen)
-{
-    if (!utf8_ok((const unsigned char *)text, len))
-        return snprintf(why, whylen, "not UTF-8 text"), -1;
     int found = 0, in_block = 0;
-    for (const char *line = text, *end = text + len, *b, *e; next_line(&line, end, &b, &e);) {
-        if (b == e)
+    while (lines_next(ls)) {
+        char **t = ls->m.tok;
+        size_t n = ls->m.n;
+        if (ls->bad && (in_block || ls->is_module))
+            return snprintf(why, whylen, "bad module path"), -1;
+        if (n == 0)
             continue;
         if (in_block) {
-            if (e - b == 1 && *b == ')')
+            if (n == 1 && modlex_paren(t[0], ')'))
                 in_block = 0;
-            else if (found++ || take_path(b, e, out, outlen) != 0)
+            else if (found++ || n != 1 || take_path(t[0], out, outlen) != 0)
                 return snprintf(why, whylen, found > 1 ? "repeated module directive" : "bad module path"), -1;
             continue;
         }
-        if (e - b == 6 && memcmp(b, "module", 6) == 0) /* x/mod: "usage: module module/path" */
-            return snprintf(why, whylen, "module directive without a path"), -1;
-        if (e - b < 7 || memcmp(b, "module", 6) != 0 || (b[6] != ' ' && b[6] != '\t' && b[6] != '('))
+        if (strcmp(t[0], "module") != 0)
             continue;
-        for (b += 6; b < e && (*b == ' ' || *b == '\t');)
-            ++b;
-        if (e - b == 1 && *b == '(') {
+        if (n == 1) /* x/mod: "usage: module module/path" */
+            return snprintf(why, whylen, "module directive without a path"), -1;
+        if (n == 2 && modlex_paren(t[1], '(')) {
             in_block = 1;
             continue;
         }
-        if (found++ || take_path(b, e, out, outlen) != 0)
+        if (found++ || n != 2 || take_path(t[1], out, outlen) != 0)
             return snprintf(why, whylen, found > 1 ? "repeated module directive" : "bad module path"), -1;
     }
     if (in_block)
@@ -167,6 +94,18 @@ int modfile_module_path(const char *text, size_t len, char *out, size_t outlen, 
     if (!found)
         return snprintf(why, whylen, "no module directive"), -1;
     return 0;
+}
+
+int modfile_module_path(const char *text, size_t len, char *out, size_t outlen, char *why, size_t whylen)
+{
+    if (!utf8_ok((const unsigned char *)text, len))
+        return snprintf(why, whylen, "not UTF-8 text"), -1;
+    lines ls;
+    if (lines_open(&ls, text, len) != 0)
+        return snprintf(why, whylen, "out of memory"), -1;
+    int rc = module_path(&ls, out, outlen, why, whylen);
+    free(ls.buf);
+    return rc;
 }
 
 /* Digits at *p without a leading zero ("0" itself allowed); advances *p. -1 if none. */
@@ -216,27 +155,29 @@ static int take_go_version(const char *b, const char *e, char *out, size_t outle
 
 int modfile_go_version(const char *text, size_t len, char *out, size_t outlen)
 {
-    int found = 0, depth = 0;
-    for (const char *line = text, *end = text + len, *b, *e; next_line(&line, end, &b, &e);) {
-        if (b == e)
+    lines ls;
+    if (lines_open(&ls, text, len) != 0)
+        return -1;
+    int found = 0, depth = 0, bad = 0;
+    while (!bad && lines_next(&ls)) {
+        char **t = ls.m.tok;
+        size_t n = ls.m.n;
+        if (n == 0)
             continue;
-        if (e[-1] == '(') {
+        if (modlex_paren(t[n - 1], '(')) {
             ++depth;
             continue;
         }
         if (depth > 0) {
-            depth -= e - b == 1 && *b == ')';
+            depth -= n == 1 && modlex_paren(t[0], ')');
             continue;
         }
-        if (e - b < 3 || memcmp(b, "go", 2) != 0 || (b[2] != ' ' && b[2] != '\t'))
+        if (strcmp(t[0], "go") != 0)
             continue;
-        for (b += 2; b < e && (*b == ' ' || *b == '\t');)
-            ++b;
-        if (found++ || memchr(b, ' ', (size_t)(e - b)) || memchr(b, '\t', (size_t)(e - b)) ||
-            take_go_version(b, e, out, outlen) != 0)
-            return -1;
+        bad = found++ || n != 2 || take_go_version(t[1], t[1] + strlen(t[1]), out, outlen) != 0;
     }
-    return found ? 0 : -1;
+    free(ls.buf);
+    return found && !bad ? 0 : -1;
 }
 
 int modfile_go_at_least(const char *v, unsigned major, unsigned minor)

@@ -1,6 +1,7 @@
 /* Parsers for go.mod, go.sum and `go list -m all` output (see modlist.h). */
 #include "modlist.h"
 
+#include "modlex.h"
 #include "modpath.h"
 #include "semver.h"
 
@@ -9,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_TOKENS 16
+#define MAX_TOKENS MODLEX_TOKENS
 #define MAX_LINE 4096
 
 typedef struct line {
@@ -43,70 +44,17 @@ modlist_format modlist_format_of(const char *name)
     return MODLIST_GOLIST;
 }
 
-/* ---- tokenizing: whitespace-separated words, go.mod quoting and comments ---- */
+/* ---- tokenizing (modlex.h): go.mod as x/mod reads it, the others by blanks ---- */
 
-static int push(line *ln, char *t, char *err, size_t errlen)
-{
-    if (ln->ntok == MAX_TOKENS)
-        return failf(err, errlen, ln, "too many fields");
-    ln->tok[ln->ntok++] = t;
-    return 0;
-}
-
-/* Splits ln->buf in place. With gomod, "quoted" and `raw` strings are decoded, // starts
- * a comment and ( ) are tokens of their own. */
 static int tokenize(line *ln, int gomod, char *err, size_t errlen)
 {
-    char *p = ln->buf, *out;
-    ln->ntok = 0;
-    for (;;) {
-        while (*p == ' ' || *p == '\t')
-            ++p;
-        if (*p == '\0' || (gomod && p[0] == '/' && p[1] == '/'))
-            return 0;
-        if (gomod && (*p == '(' || *p == ')')) {
-            static char paren[2][2] = {"(", ")"};
-            if (push(ln, paren[*p == ')'], err, errlen) != 0)
-                return -1;
-            *p++ = ' ';
-            continue;
-        }
-        if (gomod && (*p == '"' || *p == '`')) {
-            char q = *p++;
-            out = p;
-            if (push(ln, out, err, errlen) != 0)
-                return -1;
-            while (*p != q) {
-                if (*p == '\0')
-                    return failf(err, errlen, ln, "unterminated string");
-                if (q == '"' && *p == '\\' && (p[1] == '"' || p[1] == '\\'))
-                    ++p;
-                *out++ = *p++;
-            }
-            ++p;
-            *out = '\0';
-            if (*p != '\0' && *p != ' ' && *p != '\t')
-                return failf(err, errlen, ln, "text directly after a quoted string");
-            continue;
-        }
-        if (push(ln, p, err, errlen) != 0)
-            return -1;
-        while (*p != '\0' && *p != ' ' && *p != '\t' && !(gomod && (*p == '(' || *p == ')' || (p[0] == '/' && p[1] == '/'))))
-            ++p;
-        if (*p == '\0')
-            return 0;
-        if (*p == ' ' || *p == '\t') {
-            *p++ = '\0';
-        } else { /* a paren or comment right after a word: terminate the word, re-read */
-            char c = *p;
-            *p = '\0';
-            if (c == '/')
-                return 0;
-            if (push(ln, c == '(' ? "(" : ")", err, errlen) != 0)
-                return -1;
-            ++p;
-        }
-    }
+    const char *why;
+    modlex m;
+    if (modlex_line(ln->buf, !gomod, &m, &why) != 0)
+        return failf(err, errlen, ln, "%s", why);
+    memcpy(ln->tok, m.tok, m.n * sizeof(m.tok[0]));
+    ln->ntok = m.n;
+    return 0;
 }
 
 /* Copies the next line of text into ln->buf; returns 0 at the end of text. */
@@ -355,20 +303,20 @@ static int parse_gomod_line(gomod *g, line *ln, char *block, size_t blocklen, ch
     if (n == 0)
         return 0;
     if (block[0] != '\0') {
-        if (n == 1 && strcmp(t[0], ")") == 0)
+        if (n == 1 && modlex_paren(t[0], ')'))
             return block[0] = '\0', 0;
-        if (strcmp(t[0], "(") == 0 || strcmp(t[n - 1], "(") == 0)
+        if (modlex_paren(t[0], '(') || modlex_paren(t[n - 1], '('))
             return failf(err, errlen, ln, "nested block");
         return gomod_directive(g, ln, block, t, n, err, errlen);
     }
-    if (n == 2 && strcmp(t[1], "(") == 0) {
+    if (n == 2 && modlex_paren(t[1], '(')) {
         snprintf(block, blocklen, "%s", t[0]);
         return 0;
     }
-    if (n == 3 && strcmp(t[1], "(") == 0 && strcmp(t[2], ")") == 0)
+    if (n == 3 && modlex_paren(t[1], '(') && modlex_paren(t[2], ')'))
         return 0; /* an empty block */
     for (size_t i = 0; i < n; ++i)
-        if (strcmp(t[i], "(") == 0 || strcmp(t[i], ")") == 0)
+        if (modlex_paren(t[i], '(') || modlex_paren(t[i], ')'))
             return failf(err, errlen, ln, "unexpected '%s'", t[i]);
     return gomod_directive(g, ln, t[0], t + 1, n - 1, err, errlen);
 }

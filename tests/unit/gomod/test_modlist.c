@@ -123,6 +123,18 @@ static void gomod(void **state)
     expect_error(MODLIST_GOMOD, "module x y\n", "in:1: usage: module");
 }
 
+/* go.mod strings are read as the go command reads them (core/gomod/modlex.c): Go's
+ * escapes decoded, so a require written with them names the module it means. */
+static void gomod_escapes(void **state)
+{
+    expect(MODLIST_GOMOD, "module m\nrequire \"example.com/\\x61\" v1.0.0\nrequire `example.com/b` v1.1.0\n",
+           "example.com/a v1.0.0 imz;example.com/b v1.1.0 imz;");
+    expect(MODLIST_GOMOD, "module m\nrequire (\n\t\"example.com/\\u0063\" v1.2.0 // c\n)\n",
+           "example.com/c v1.2.0 imz;");
+    expect_error(MODLIST_GOMOD, "module m\nrequire \"example.com/\\q\" v1.0.0\n", "in:2: bad escape");
+    expect_error(MODLIST_GOMOD, "module m\nrequire \"(\" v1.0.0\n", "in:2:");
+}
+
 static void golist(void **state)
 {
     expect(MODLIST_GOLIST,
@@ -160,7 +172,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(format_from_name), cmocka_unit_test(gosum),  cmocka_unit_test(gomod),
-        cmocka_unit_test(golist),           cmocka_unit_test(merge_across_files),
+        cmocka_unit_test(golist),           cmocka_unit_test(merge_across_files), cmocka_unit_test(gomod_escapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
