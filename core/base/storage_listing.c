@@ -30,24 +30,13 @@ static int by_key(const void *a, const void *b)
     return c != 0 ? c : strcmp(x->version, y->version);
 }
 
-static uint64_t fnv(const char *module, const char *version)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (const char *p = module; *p; ++p)
-        h = (h ^ (unsigned char)*p) * 1099511628211ull;
-    h = (h ^ '@') * 1099511628211ull;
-    for (const char *p = version; *p; ++p)
-        h = (h ^ (unsigned char)*p) * 1099511628211ull;
-    return h;
-}
-
 /* Fallback index order: (stored_at, hash of module@version). */
 static int by_time(const void *a, const void *b)
 {
     const stored_version *x = a, *y = b;
     if (x->stored_at != y->stored_at)
         return x->stored_at < y->stored_at ? -1 : 1;
-    uint64_t hx = fnv(x->module, x->version), hy = fnv(y->module, y->version);
+    uint64_t hx = stoa_version_hash(x->module, x->version), hy = stoa_version_hash(y->module, y->version);
     return (hx > hy) - (hx < hy);
 }
 
@@ -95,7 +84,7 @@ stoa_status storage_index_page(storage *s, const char *after, int64_t since, siz
     stoa_status st = walk_sorted(s, by_time, &l, err);
     for (size_t i = 0, sent = 0; st == STOA_OK && i < l.n && sent < limit; ++i) {
         const stored_version *v = &l.v[i];
-        uint64_t h = fnv(v->module, v->version);
+        uint64_t h = stoa_version_hash(v->module, v->version);
         if (v->stored_at < since || (has_after && (v->stored_at < at || (v->stored_at == at && h <= hash))))
             continue;
         char cur[STOA_CURSOR_MAX];

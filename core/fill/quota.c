@@ -36,13 +36,8 @@ static void shards_init(void)
 
 static uint64_t key_of(const char *module, const char *version)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (const char *p = module; *p; ++p)
-        h = (h ^ (unsigned char)*p) * 1099511628211ull;
-    h = (h ^ '@') * 1099511628211ull;
-    for (const char *p = version; *p; ++p)
-        h = (h ^ (unsigned char)*p) * 1099511628211ull;
-    return h ? h : 1;
+    uint64_t h = stoa_version_hash(module, version);
+    return h ? h : 1; /* 0 marks an empty slot */
 }
 
 static slot *find(shard *sh, uint64_t key)

@@ -93,6 +93,19 @@ typedef int (*stoa_walk_cb)(void *arg, const char *module, const char *version, 
 
 #define STOA_STORAGE_CAP_FAST_GET 0x1u
 
+/* FNV-1a of "module@version": the tie-breaker of the core's fallback index order, whose
+ * cursors are "<stored_at>.<this, 16 hex>"; a plugin that still accepts them uses it. */
+static inline uint64_t stoa_version_hash(const char *module, const char *version)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (const char *p = module; *p; ++p)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    h = (h ^ '@') * 1099511628211ull;
+    for (const char *p = version; *p; ++p)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    return h;
+}
+
 /* One version as catalog_page() and index_page() report it (ABI 1.4). Strings are
  * valid during the callback only. */
 #define STOA_CURSOR_MAX 64

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Scale run of the listings on pgs3 (issue 19): N versions (SCALE_N, default 50000)
-# written straight into PostgreSQL, then one /catalog page and the whole /catalog and
-# /index (by cursor) timed at N/10 and at N. Prints the ratios: near 1 for a page,
-# near 10 for a whole read. Not in CI:  tests/bench/scale_pgs3.sh
+# Scale run of the listings (issue 19): N versions (SCALE_N, default 50000) written
+# straight into storage (pgs3: rows in PostgreSQL; SCALE_STORAGE=disk: .info files,
+# then a restart so the disk index is built from them), then one /catalog page and the
+# whole /catalog and /index (by cursor) timed at N/10 and at N. Prints the ratios: near
+# 1 for a page, near 10 for a whole read. Not in CI:
+#   tests/bench/scale_pgs3.sh                    SCALE_STORAGE=disk tests/bench/scale_pgs3.sh
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 export STOA_SRC=$src STOA_BUILD=${STOA_BUILD:-$src/build}
@@ -10,9 +12,28 @@ export STOA_BIN=${STOA_BIN:-$STOA_BUILD/stoa} STOA_PLUGIN_DIR=${STOA_PLUGIN_DIR:
 . "$src/tests/integration/lib.sh"
 . "$src/tests/integration/lib_pg.sh"
 N=${SCALE_N:-50000}
-use_pgs3
+STORAGE=${SCALE_STORAGE:-pgs3}
+[ "$STORAGE" = disk ] || use_pgs3
 start_stoa
+fill_disk() { # fill_disk FROM TO: the same versions as .info files; stoa restarted to index them
+    python3 - "$DATA" "$1" "$2" <<'PY'
+import os, sys
+root, a, b = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+for i in range(a, b):
+    d = os.path.join(root, "example.com/scale/m%d/@v" % (i // 100))
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "v1.0.%d.info" % (i % 100)), "w") as f:
+        f.write('{"Version":"v1.0.%d"}' % (i % 100))
+PY
+    stop_stoa
+    start_stoa
+    local t0; t0=$(now)
+    page 0
+    log_build=$(echo "$(now) - $t0" | bc -l)
+    printf '  disk index built from the files on the first listing: %.3f s\n' "$log_build" >&2
+}
 fill() { # fill FROM TO: versions v1.0.<i> of 100 modules each, one shared body
+    [ "$STORAGE" = disk ] && { fill_disk "$@"; return; }
     psqlc -c "INSERT INTO storage_blobs (sha256, size) VALUES (repeat('a', 64), 2) ON CONFLICT DO NOTHING;
         INSERT INTO storage_files (module, version, kind, size, sha256, origin)
         SELECT 'example.com/scale/m' || (i / 100), 'v1.0.' || (i % 100), 'info', 2, repeat('a', 64), 'published'
@@ -54,7 +75,7 @@ fill 0 $((N / 10))
 read -r p1 c1 i1 < <(measure $((N / 10)))
 fill $((N / 10)) "$N"
 read -r p2 c2 i2 < <(measure "$N")
-printf 'scale pgs3  N/10=%d  N=%d\n' $((N / 10)) "$N"
+printf 'scale %s  N/10=%d  N=%d\n' "$STORAGE" $((N / 10)) "$N"
 printf '  one catalog page  %8.4f s  %8.4f s  ratio %5.2f (want ~1)\n' "$p1" "$p2" "$(echo "$p2 / $p1" | bc -l)"
 printf '  whole catalog     %8.3f s  %8.3f s  ratio %5.2f (want ~10)\n' "$c1" "$c2" "$(echo "$c2 / $c1" | bc -l)"
 printf '  whole index       %8.3f s  %8.3f s  ratio %5.2f (want ~10)\n' "$i1" "$i2" "$(echo "$i2 / $i1" | bc -l)"

@@ -7,6 +7,7 @@
  * exactly one wins and the loser's sidecar never lands (S3); immutable objects are
  * also created with RENAME_NOREPLACE.
  */
+#include "disk_index.h"
 #include "disk_meta.h"
 #include "disk_metacache.h"
 #include "disk_path.h"
@@ -79,6 +80,7 @@ static stoa_status disk_open(const stoa_host *host, const stoa_options *opts, vo
     if (cleaned > 0)
         host->log(host, STOA_LOG_WARN, "removed %d unfinished temp file(s) from %s (left by a crash)", cleaned, d->tmp);
     d->metas = disk_metacache_new();
+    d->index = disk_index_new();
     *state = d;
     return STOA_OK;
 }
@@ -86,6 +88,7 @@ static stoa_status disk_open(const stoa_host *host, const stoa_options *opts, vo
 static void disk_close(void *state)
 {
     disk_metacache_free(((disk *)state)->metas);
+    disk_index_free(((disk *)state)->index);
     free(state);
 }
 
@@ -345,6 +348,8 @@ static stoa_status put_locked(disk *d, const char *module, const char *version, 
         stoa_status st = commit_one(d, ps->tmps[i], ps->paths[i], &files[i], err);
         if (st != STOA_OK)
             return st;
+        if (files[i].kind == STOA_KIND_INFO) /* the version is listed from here: stamp its commit order */
+            disk_index_commit(d, module, version, ps->paths[i]);
         sync_dir(d, ps->paths[i]);
     }
     return STOA_OK;
@@ -416,22 +421,16 @@ typedef struct walk_ctx {
     void *arg;
 } walk_ctx;
 
+static int walk_one(void *arg, const char *module, const char *version, const struct stat *st)
+{
+    walk_ctx *w = arg;
+    return w->cb(w->arg, module, version, st->st_mtime) != 0;
+}
+
 /* Reports every version (an .info file) in the @v directory dir of module. */
 static int walk_versions(void *arg, const char *module, DIR *vd)
 {
-    walk_ctx *w = arg;
-    int stop = 0;
-    for (struct dirent *v; !stop && (v = readdir(vd)) != NULL;) {
-        size_t l = strlen(v->d_name);
-        char esc[256], ver[256];
-        struct stat st;
-        if (l <= 5 || v->d_name[0] == '.' || strcmp(v->d_name + l - 5, ".info") != 0 || l - 5 >= sizeof(esc))
-            continue;
-        snprintf(esc, sizeof(esc), "%.*s", (int)(l - 5), v->d_name);
-        if (disk_unescape(esc, ver, sizeof(ver)) == 0 && fstatat(dirfd(vd), v->d_name, &st, 0) == 0)
-            stop = w->cb(w->arg, module, ver, st.st_mtime) != 0;
-    }
-    return stop;
+    return disk_tree_versions(vd, module, walk_one, arg);
 }
 
 static stoa_status disk_walk(void *state, stoa_walk_cb cb, void *arg, stoa_error *err)
@@ -514,10 +513,24 @@ static stoa_status disk_remove(void *state, const char *module, const char *vers
         if (disk_meta_path(paths[i], meta, sizeof(meta)) == 0)
             unlink(meta);
     }
+    if (access(paths[0], F_OK) != 0)
+        disk_index_remove(d, module, version);
     close(lock);
     if (st != STOA_OK)
         return st;
     return found ? STOA_OK : stoa_fail(err, STOA_NOTFOUND, "%s@%s is not stored", module, version);
+}
+
+static stoa_status disk_catalog_page(void *state, const char *after_module, const char *after_version, size_t limit,
+                                     stoa_entry_cb cb, void *arg, stoa_error *err)
+{
+    return disk_index_catalog(state, after_module, after_version, limit, cb, arg, err);
+}
+
+static stoa_status disk_index_page_m(void *state, const char *after, int64_t since, size_t limit, stoa_entry_cb cb,
+                                     void *arg, stoa_error *err)
+{
+    return disk_index_page(state, after, since, limit, cb, arg, err);
 }
 
 static stoa_status disk_health(void *state, stoa_error *err)
@@ -544,6 +557,8 @@ static const stoa_storage_methods methods = {
     .pin_walk = disk_pin_walk,
     .get_copy = disk_get_copy,
     .objects = disk_objects,
+    .catalog_page = disk_catalog_page,
+    .index_page = disk_index_page_m,
 };
 
 static const stoa_plugin descriptor = {STOA_ABI_MAJOR, sizeof(stoa_plugin), STOA_PLUGIN_STORAGE, "disk", "1.2", &methods};

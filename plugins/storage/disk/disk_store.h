@@ -8,10 +8,12 @@
 #include <stoa/storage.h>
 
 typedef struct disk_metacache disk_metacache;
+typedef struct disk_index disk_index;
 
 typedef struct disk {
     const stoa_host *host;
     disk_metacache *metas;  /* may be NULL (out of memory at open): every hit reads the sidecar */
+    disk_index *index;      /* the ordered listings (disk_index.h); NULL only on out of memory */
     char root[PATH_MAX];
     char tmp[PATH_MAX];
     int fsync;

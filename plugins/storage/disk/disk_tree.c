@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static int walk_dir(const char *base, const char *rel, disk_vdir_fn visit, void *arg, int depth)
 {
@@ -36,4 +37,22 @@ static int walk_dir(const char *base, const char *rel, disk_vdir_fn visit, void 
 int disk_tree_walk(const char *base, disk_vdir_fn visit, void *arg)
 {
     return walk_dir(base, "", visit, arg, 0);
+}
+
+int disk_tree_versions(DIR *vdir, const char *module, disk_version_fn fn, void *arg)
+{
+    for (struct dirent *v; (v = readdir(vdir)) != NULL;) {
+        size_t l = strlen(v->d_name);
+        char esc[256], ver[256];
+        struct stat st;
+        if (l <= 5 || v->d_name[0] == '.' || strcmp(v->d_name + l - 5, ".info") != 0 || l - 5 >= sizeof(esc))
+            continue;
+        snprintf(esc, sizeof(esc), "%.*s", (int)(l - 5), v->d_name);
+        if (disk_unescape(esc, ver, sizeof(ver)) != 0 || fstatat(dirfd(vdir), v->d_name, &st, 0) != 0)
+            continue;
+        int rc = fn(arg, module, ver, &st);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
 }

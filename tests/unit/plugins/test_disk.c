@@ -221,7 +221,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(live_temp_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(metacache, setup, teardown),
         cmocka_unit_test_setup_teardown(contract_get_copy, setup, teardown),
-        cmocka_unit_test_setup_teardown(contract_pages, setup, teardown), /* skipped until disk pages itself */
+        cmocka_unit_test_setup_teardown(contract_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(contract_get_local, setup, teardown), /* skipped: disk is FAST_GET */
         cmocka_unit_test_setup_teardown(copy_follows_the_file, setup, teardown),
         cmocka_unit_test_setup_teardown(contract_concurrent_same, setup, teardown),
