@@ -233,6 +233,9 @@ int handler_catalog(reqctx *rc)
     memcpy(c->after, after, sizeof(after));
     c->limit = limit;
     c->since = since;
-    task_start(&c->t);
+    /* Always on a worker, even for a FAST_GET plugin: a plugin's first listing may
+     * build its index (the disk plugin walks its store once), which must not stall a
+     * loop thread's hits. */
+    task_submit(&c->t, POOL_WORK);
     return 0;
 }

@@ -400,6 +400,6 @@ int handler_ui(reqctx *rc)
     } else {
         snprintf(u->module, sizeof(u->module), "%s", rc->r.module);
     }
-    task_start(&u->t);
+    task_submit(&u->t, POOL_WORK); /* as /catalog: a first listing may walk the store */
     return 0;
 }
