@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -305,12 +306,21 @@ static struct {
     const char *path;
     _Atomic uint64_t rounds, proxied, published, evicted_versions, evicted_bytes;
     _Atomic int64_t last_round;
+    _Atomic uint64_t pending; /* bytes fills stored since the last walk began */
+    _Atomic uint64_t skipped; /* rounds that needed no walk */
+    unsigned since_walk;      /* eviction thread only */
 } ev;
+
+void quota_note_stored(uint64_t bytes)
+{
+    atomic_fetch_add(&ev.pending, bytes);
+}
 
 void quota_stats_get(quota_stats *out)
 {
     out->limit_bytes = ev.max_bytes;
     out->rounds = ev.rounds;
+    out->skipped = ev.skipped;
     out->proxied_bytes = ev.proxied;
     out->published_bytes = ev.published;
     out->evicted_versions = ev.evicted_versions;
@@ -333,13 +343,26 @@ static uint32_t interval_or_default(uint32_t ms)
     return ms != 0 ? ms : 60000;
 }
 
+/* The cache is known to fit: the last walk's total plus what fills stored since. */
+static int known_to_fit(uint64_t max_bytes)
+{
+    return ev.rounds > 0 && ev.since_walk < QUOTA_RESYNC_ROUNDS && ev.proxied + ev.pending <= max_bytes;
+}
+
 static void round_once(void *arg)
 {
     quota_report rep;
     stoa_error err = {0};
     uint64_t max_bytes = ev.max_bytes;
-    stoa_status st = max_bytes == 0 ? STOA_DECLINED /* no limit now: only the recency file is kept */
-                                    : quota_enforce(ev.s, max_bytes, 0, NULL, &rep, &err);
+    stoa_status st = STOA_DECLINED; /* no limit now: only the recency file is kept */
+    if (max_bytes != 0 && known_to_fit(max_bytes)) {
+        ++ev.since_walk;
+        ev.skipped += 1;
+    } else if (max_bytes != 0) {
+        atomic_store(&ev.pending, 0); /* fills during the walk count again: an overestimate, never an under */
+        st = quota_enforce(ev.s, max_bytes, 0, NULL, &rep, &err);
+        ev.since_walk = 0;
+    }
     if (st == STOA_OK)
         note_round(&rep);
     if (st != STOA_OK && st != STOA_DECLINED)

@@ -20,6 +20,13 @@
 /* Records that module@version was used now. Any thread; cheap (a sharded lock). */
 void quota_touch(const char *module, const char *version);
 
+/* A fill stored bytes of a proxied .info, .mod or .zip. The eviction thread skips the
+ * walk of storage while the last walk's total plus what was stored since fits the
+ * limit (and walks at least every QUOTA_RESYNC_ROUNDS rounds: other processes, a
+ * DELETE, change the store without telling). Any thread. */
+void quota_note_stored(uint64_t bytes);
+#define QUOTA_RESYNC_ROUNDS 30
+
 /* Recency file. 0 or -1 (errno). A missing file loads as empty. */
 int quota_save(const char *path);
 int quota_load(const char *path);
@@ -46,11 +53,11 @@ int quota_start(storage *s, uint64_t max_bytes, uint32_t interval_ms, const char
 void quota_configure(uint64_t max_bytes, uint32_t interval_ms);
 
 /* What the eviction thread knows, for /metrics. rounds counts rounds that walked
- * storage (only while a limit is set); the byte gauges are from the last of them,
- * after its evictions. Any thread. */
+ * storage (only while a limit is set), skipped those that knew the cache fit; the byte
+ * gauges are from the last walk, after its evictions. Any thread. */
 typedef struct quota_stats {
     uint64_t limit_bytes;
-    uint64_t rounds;
+    uint64_t rounds, skipped;
     uint64_t proxied_bytes, published_bytes;
     uint64_t evicted_versions, evicted_bytes; /* since start */
     int64_t last_round;                       /* wall clock seconds, 0 before the first */

@@ -188,8 +188,11 @@ static void render_quota(out *o)
            "# HELP stoa_cache_evictions_total Proxied versions evicted to keep cache.max_size.\n"
            "# TYPE stoa_cache_evictions_total counter\nstoa_cache_evictions_total %llu\n"
            "# HELP stoa_cache_evicted_bytes_total Bytes of the versions evicted.\n"
-           "# TYPE stoa_cache_evicted_bytes_total counter\nstoa_cache_evicted_bytes_total %llu\n",
-        (unsigned long long)q.limit_bytes, (unsigned long long)q.evicted_versions, (unsigned long long)q.evicted_bytes);
+           "# TYPE stoa_cache_evicted_bytes_total counter\nstoa_cache_evicted_bytes_total %llu\n"
+           "# HELP stoa_cache_rounds_skipped_total Eviction rounds that did not walk storage: the cache was known "
+           "to fit.\n# TYPE stoa_cache_rounds_skipped_total counter\nstoa_cache_rounds_skipped_total %llu\n",
+        (unsigned long long)q.limit_bytes, (unsigned long long)q.evicted_versions, (unsigned long long)q.evicted_bytes,
+        (unsigned long long)q.skipped);
     if (q.rounds == 0)
         return; /* sizes are known only once a round with a limit has walked storage */
     put(o, "# HELP stoa_cache_bytes Bytes stored after the last eviction round, by kind.\n# TYPE stoa_cache_bytes gauge\n"

@@ -100,3 +100,19 @@ wait_for under || fail "a reloaded cache.max_size was not enforced: $(du -sb "$T
 [ -e "$TMP/data/corp.example.com/p/@v/v1.0.0.zip" ] || fail "the published version was evicted"
 pass "a SIGHUP that sets cache.max_size and evict_interval is enforced by the running server"
 stop_stoa
+
+# Rounds that know the cache fits do not walk storage (issue 19): the last walk's total
+# plus what fills stored since. A fill past the limit makes the next round walk and
+# evict at once, well before the resync walk (every 30 rounds: 3 s at 100ms here).
+rm -rf "$TMP/data/example.com"
+sed -i "s/evict_interval: 200ms/evict_interval: 100ms/" "$TMP/stoa.yaml"
+CONFIG_FILE="$TMP/stoa.yaml" start_stoa
+skipped() { [ "$(metric stoa_cache_rounds_skipped_total)" -ge 3 ]; }
+wait_for skipped || fail "no skipped rounds: $(curl -s "$STOA_URL/metrics" | grep rounds_skipped)"
+for m in q1 q2 q3 q4 q5; do fetch example.com/$m; done
+settle
+t0=$(date +%s%N)
+for i in $(seq 1 40); do under && break; sleep 0.05; done
+ms=$((($(date +%s%N) - t0) / 1000000))
+under || fail "not evicted within 2 s of the fills (the fills were not counted?): $(du -sb "$TMP/data/example.com")"
+pass "rounds skip the walk while the cache fits ($(metric stoa_cache_rounds_skipped_total) skipped); fills past the limit are evicted ${ms} ms after"
