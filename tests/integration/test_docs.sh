@@ -85,3 +85,26 @@ for f in README.md docs/*.md; do
 done
 [ $bad = 0 ] || fail "broken relative links"
 pass "relative links in README.md and docs/ resolve"
+
+# 5. The emergency recipes load as they are written: every YAML block of the runbook
+# (copied in a hurry, during an outage) and the first full configuration of the git
+# origin page pass `stoa check-config`.
+python3 - "$TMP/recipes" docs/runbook.md docs/origin.md <<'PY' || fail "cannot extract the YAML blocks"
+import os, re, sys
+out = sys.argv[1]
+os.makedirs(out)
+for doc in sys.argv[2:]:
+    blocks = re.findall(r"```yaml\n(.*?)```", open(doc).read(), re.S)
+    if "origin" in doc:
+        blocks = blocks[:1]  # the others are fragments of it
+    assert blocks, doc + " has no yaml block"
+    for i, b in enumerate(blocks):
+        open(os.path.join(out, "%s.%d.yaml" % (os.path.basename(doc), i)), "w").write(b)
+PY
+n=0
+for f in "$TMP"/recipes/*.yaml; do
+    out=$("$STOA_BIN" check-config --config "$f" 2>&1) || fail "$(basename "$f") does not load: $out
+$(cat "$f")"
+    n=$((n + 1))
+done
+pass "the runbook's and the origin page's configurations load ($n blocks)"
