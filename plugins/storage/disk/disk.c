@@ -390,6 +390,18 @@ static stoa_status disk_put(void *state, const char *module, const char *version
     return st;
 }
 
+typedef struct list_ctx {
+    stoa_version_cb cb;
+    void *arg;
+} list_ctx;
+
+static int list_one(void *arg, const char *module, const char *version, const struct stat *st)
+{
+    list_ctx *c = arg;
+    (void)module;
+    return c->cb(c->arg, version, st->st_mtime) != 0;
+}
+
 static stoa_status disk_list(void *state, const char *module, stoa_version_cb cb, void *arg, stoa_error *err)
 {
     disk *d = state;
@@ -399,19 +411,8 @@ static stoa_status disk_list(void *state, const char *module, stoa_version_cb cb
     DIR *dp = opendir(dir);
     if (dp == NULL)
         return errno == ENOENT || errno == ENOTDIR ? STOA_OK : io_fail(err, "list", dir);
-    for (struct dirent *e; (e = readdir(dp)) != NULL;) {
-        size_t l = strlen(e->d_name);
-        char ver[256];
-        if (l <= 5 || e->d_name[0] == '.' || strcmp(e->d_name + l - 5, ".info") != 0 || l - 5 >= sizeof(ver))
-            continue;
-        char esc[256];
-        snprintf(esc, sizeof(esc), "%.*s", (int)(l - 5), e->d_name);
-        struct stat st;
-        if (disk_unescape(esc, ver, sizeof(ver)) != 0 || fstatat(dirfd(dp), e->d_name, &st, 0) != 0)
-            continue;
-        if (cb(arg, ver, st.st_mtime) != 0)
-            break;
-    }
+    list_ctx c = {cb, arg};
+    disk_tree_versions(dp, module, list_one, &c);
     closedir(dp);
     return STOA_OK;
 }
