@@ -8,6 +8,7 @@
  * Direct-mapped: a new entry simply replaces whatever hashed to its slot. */
 #include "pgs3.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,12 +18,15 @@ struct pgs3_memo_entry {
     stoa_meta meta;
 };
 
-static char *name_of(const stoa_key *k)
+/* Every key the core makes fits (a module path is at most 512 bytes, a version 128). */
+#define NAME_CAP 1024
+
+/* "kind module@version" into buf (NAME_CAP bytes): no allocation, since every hit asks.
+ * 0, or -1 for a key too long to be one the core makes (it is not remembered). */
+static int name_of(const stoa_key *k, char *buf)
 {
-    char *s = NULL;
-    if (asprintf(&s, "%d %s@%s", (int)k->kind, k->module, k->version != NULL ? k->version : "") < 0)
-        return NULL;
-    return s;
+    int n = snprintf(buf, NAME_CAP, "%d %s@%s", (int)k->kind, k->module, k->version != NULL ? k->version : "");
+    return n >= 0 && n < NAME_CAP ? 0 : -1;
 }
 
 static size_t slot_of(const pgs3_memo *m, const char *name)
@@ -62,8 +66,8 @@ uint64_t pgs3_memo_gen(pgs3_memo *m)
 
 void pgs3_memo_put(pgs3_memo *m, const stoa_key *key, const stoa_meta *meta, uint64_t gen)
 {
-    char *name;
-    if (m->n == 0 || !STOA_KIND_IS_IMMUTABLE(key->kind) || (name = name_of(key)) == NULL)
+    char buf[NAME_CAP], *name;
+    if (m->n == 0 || !STOA_KIND_IS_IMMUTABLE(key->kind) || name_of(key, buf) != 0 || (name = strdup(buf)) == NULL)
         return;
     pthread_mutex_lock(&m->mu);
     pgs3_memo_entry *e = &m->slots[slot_of(m, name)];
@@ -76,8 +80,8 @@ void pgs3_memo_put(pgs3_memo *m, const stoa_key *key, const stoa_meta *meta, uin
 
 int pgs3_memo_get(pgs3_memo *m, const stoa_key *key, int trusted_only, stoa_meta *meta)
 {
-    char *name;
-    if (m->n == 0 || !STOA_KIND_IS_IMMUTABLE(key->kind) || (name = name_of(key)) == NULL)
+    char name[NAME_CAP];
+    if (m->n == 0 || !STOA_KIND_IS_IMMUTABLE(key->kind) || name_of(key, name) != 0)
         return 0;
     pthread_mutex_lock(&m->mu);
     pgs3_memo_entry *e = &m->slots[slot_of(m, name)];
@@ -85,30 +89,26 @@ int pgs3_memo_get(pgs3_memo *m, const stoa_key *key, int trusted_only, stoa_meta
     if (found)
         *meta = e->meta;
     pthread_mutex_unlock(&m->mu);
-    free(name);
     return found;
 }
 
 void pgs3_memo_forget(pgs3_memo *m, const char *module, const char *version)
 {
     static const stoa_kind kinds[] = {STOA_KIND_INFO, STOA_KIND_MOD, STOA_KIND_ZIP, STOA_KIND_SUMDB_TILE};
-    pthread_mutex_lock(&m->mu);
-    ++m->gen; /* a lookup that began before this removal must not be trusted */
-    pthread_mutex_unlock(&m->mu);
+    char name[NAME_CAP];
+    pthread_mutex_lock(&m->mu); /* one hold: no lookup sees the new generation with the old entries */
+    ++m->gen;                   /* a lookup that began before this removal must not be trusted */
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]) && m->n > 0; ++i) {
         stoa_key k = {module, version, kinds[i]};
-        char *name = name_of(&k);
-        if (name == NULL)
+        if (name_of(&k, name) != 0)
             continue;
-        pthread_mutex_lock(&m->mu);
         pgs3_memo_entry *e = &m->slots[slot_of(m, name)];
         if (e->name != NULL && strcmp(e->name, name) == 0) {
             free(e->name);
             e->name = NULL;
         }
-        pthread_mutex_unlock(&m->mu);
-        free(name);
     }
+    pthread_mutex_unlock(&m->mu);
 }
 
 void pgs3_memo_listening(pgs3_memo *m, int live)
