@@ -10,12 +10,12 @@ src=$(cd "$(dirname "$0")/../.." && pwd)
 export STOA_SRC=$src STOA_BUILD=${STOA_BUILD:-$src/build}
 export STOA_BIN=${STOA_BIN:-$STOA_BUILD/stoa} STOA_PLUGIN_DIR=${STOA_PLUGIN_DIR:-$STOA_BUILD/plugins}
 . "$src/tests/integration/lib.sh"
+. "$src/tests/bench/lib_scale.sh"
 N=${SCALE_N:-50000}
 SECS=${SCALE_SECONDS:-5}
 printf 'mode: offline\nnamespaces: [{pattern: corp.example.com, mode: private}]\n' >"$TMP/stoa.yaml"
 export CONFIG_FILE="$TMP/stoa.yaml"
 start_stoa
-now() { date +%s.%N; }
 log() { echo "scale: $*" >&2; }
 
 # publish FROM TO: versions v1.0.<i % 100> of modules corp.example.com/s/m<i / 100>, as
@@ -70,14 +70,9 @@ page_s() { # one catalog page of 1000 from the middle, mean of 10
     echo "($(now) - $t0) / 10" | bc -l
 }
 whole_catalog_s() {
-    local token="" n=0 t0 body
+    local n t0
     t0=$(now)
-    while :; do
-        body=$(curl -sf "$STOA_URL/catalog?pagesize=1000&token=$token")
-        n=$((n + $(grep -o '"module"' <<<"$body" | wc -l)))
-        token=$(sed 's/.*"next":"\([^"]*\)".*/\1/' <<<"$body")
-        [ -z "$token" ] && break
-    done
+    n=$(whole_catalog)
     [ "$n" = "$1" ] || fail "the whole catalog listed $n, expected $1"
     echo "$(now) - $t0" | bc -l
 }

@@ -11,6 +11,7 @@ export STOA_SRC=$src STOA_BUILD=${STOA_BUILD:-$src/build}
 export STOA_BIN=${STOA_BIN:-$STOA_BUILD/stoa} STOA_PLUGIN_DIR=${STOA_PLUGIN_DIR:-$STOA_BUILD/plugins}
 . "$src/tests/integration/lib.sh"
 . "$src/tests/integration/lib_pg.sh"
+. "$src/tests/bench/lib_scale.sh"
 N=${SCALE_N:-50000}
 STORAGE=${SCALE_STORAGE:-pgs3}
 [ "$STORAGE" = disk ] || use_pgs3
@@ -39,18 +40,7 @@ fill() { # fill FROM TO: versions v1.0.<i> of 100 modules each, one shared body
         SELECT 'example.com/scale/m' || (i / 100), 'v1.0.' || (i % 100), 'info', 2, repeat('a', 64), 'published'
         FROM generate_series($1, $2 - 1) i; ANALYZE storage_files;"
 }
-now() { date +%s.%N; }
 page() { curl -sf -o /dev/null "$STOA_URL/catalog?pagesize=1000&token=example.com/scale/m$(($1 / 200))@v1.0.50"; }
-whole_catalog() {
-    local token="" n=0
-    while :; do
-        body=$(curl -sf "$STOA_URL/catalog?pagesize=1000&token=$token")
-        n=$((n + $(grep -o '"module"' <<<"$body" | wc -l)))
-        token=$(sed 's/.*"next":"\([^"]*\)".*/\1/' <<<"$body")
-        [ -z "$token" ] && break
-    done
-    echo "$n"
-}
 whole_index() {
     local after="" n=0 next
     while :; do
