@@ -683,7 +683,7 @@ static void env_name(const char *path, char *out, size_t len)
 
 static int env_ignored(const char *name)
 {
-    static const char *const exact[] = {"BIN", "SRC", "BUILD", "CONFIG", "TOKEN", "URL", "SANITIZE", NULL};
+    static const char *const exact[] = {"BIN", "SRC", "BUILD", "CONFIG", "TOKEN", "URL", "CLIENT_STALL", "SANITIZE", NULL};
     static const char *const prefixes[] = {"TEST_", "DISK_", "PGS3_", "FAULT_", NULL};
     for (int i = 0; exact[i]; ++i)
         if (strcmp(name, exact[i]) == 0)

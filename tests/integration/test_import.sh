@@ -94,3 +94,26 @@ rc=0; "$STOA_BIN" import "$TMP/nothing-here" >/dev/null 2>"$TMP/e" || rc=$?
 assert_eq "$rc" 2 "missing DIR"
 assert_contains "$(cat "$TMP/e")" "cannot read $TMP/nothing-here"
 pass "import without DIR or with a missing one exits 2 with a message"
+
+# 6. A server that takes the connection and never answers: the import ends with an error
+# once nothing moved for STOA_CLIENT_STALL seconds (11 min by default), it does not hang.
+python3 -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+conns = []
+while True:
+    c, _ = s.accept(); conns.append(c)  # read nothing, answer nothing
+' "$TMP/mute.port" &
+PIDS+=($!)
+wait_for test -s "$TMP/mute.port" || fail "the mute server did not start"
+mkdir -p "$TMP/one" && cp -r "$TMP/athens/corp.example.com" "$TMP/one/" && rm -rf "$TMP/one/corp.example.com/Upper"
+rm -rf "$TMP/one/corp.example.com/a/v1.1.0"
+t0=$(date +%s)
+rc=0
+out=$(STOA_CLIENT_STALL=2 timeout 60 "$STOA_BIN" import --url "http://127.0.0.1:$(cat "$TMP/mute.port")" "$TMP/one" 2>&1) || rc=$?
+took=$(($(date +%s) - t0))
+assert_eq "$rc" 1 "import against a server that never answers"
+[ "$took" -lt 45 ] || fail "the import hung for $took s"
+assert_contains "$out" "Timeout was reached"
+pass "an import against a server that never answers ends with an error after the stall bound ($took s)"
