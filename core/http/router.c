@@ -85,7 +85,11 @@ static int refuse_plain(reqctx *rc)
 {
     h2o_req_t *req = rc->req;
     const struct conf *c = the_app->conf;
-    size_t n = authority_host(req->authority);
+    /* A request without Host (HTTP/1.0) gets the name of h2o's host entry ("default")
+     * as authority: only a name the client sent may go into the Location. */
+    h2o_iovec_t fallback = req->hostconf != NULL ? req->hostconf->authority.hostport : h2o_iovec_init(NULL, 0);
+    int sent = !h2o_memis(req->authority.base, req->authority.len, fallback.base, fallback.len);
+    size_t n = sent ? authority_host(req->authority) : 0;
     if (!c->tls_redirect || n == 0)
         return http_send_text(rc, 403, "this address serves /healthz, /readyz, /version and /metrics only; modules are "
                                        "served over https"), 0;

@@ -23,7 +23,7 @@ assert_contains "$(curl -s "$PLAIN/metrics")" "stoa_requests_total"
 pass "a plain listener answers /healthz, /readyz, /version and /metrics"
 
 hdr=$(curl -s -D - -o "$TMP/body" "$PLAIN/example.com/m/@v/list" | tr -d '\r')
-assert_contains "$hdr" "HTTP/1.1 308"
+assert_contains "$hdr" "HTTP/1.1 308 Permanent Redirect"
 assert_contains "$hdr" "location: https://127.0.0.1:$TLS_PORT/example.com/m/@v/list"
 assert_contains "$(cat "$TMP/body")" "use https://127.0.0.1:$TLS_PORT/example.com/m/@v/list"
 assert_eq "$(curl -s --cacert "$TLS_CA" -L "$PLAIN/example.com/m/@v/list")" "v1.0.0" "the list after the redirect"
@@ -31,6 +31,8 @@ assert_eq "$(curl -s -o /dev/null -w '%{http_code}' "$PLAIN/")" 308 "the web UI 
 assert_eq "$(curl -s -o /dev/null -w '%{http_code}' -X PUT --data-binary x "$PLAIN/corp.example.com/a/@v/v1.0.0.zip")" 308 \
     "a publish on the plain listener (not taken)"
 assert_eq "$(http_status GET "$PLAIN/example.com/m/@v/list" -H 'Host: evil.example/x')" 403 "a Host that is no host name"
+# HTTP/1.0 without Host: h2o names its own host entry ("default"), which is no place to send anyone.
+assert_eq "$(http_status GET "$PLAIN/example.com/m/@v/list" -0 -H 'Host:')" 403 "a request without Host"
 out=$(cd "$TMP" && GOPROXY_URL="$PLAIN" GO_EXTRA_ENV="SSL_CERT_FILE=$TLS_CA" gocmd mod download -json example.com/m@v1.0.0 2>&1) ||
     fail "go mod download through the plain address: $out"
 assert_contains "$out" '"Version": "v1.0.0"'
