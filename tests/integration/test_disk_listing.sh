@@ -66,4 +66,7 @@ assert_eq "$(grep -c '"Path"' "$TMP/page")" $((2 * N - 1)) "everything after an 
 index_page 1000 "$((sec + 3600)).0000000000000000"
 assert_eq "$(grep -c '"Path"' "$TMP/page")" 0 "nothing after a future fallback cursor"
 assert_eq "$(http_status GET "$STOA_URL/index?after=n12x.zz")" 400 "a malformed cursor"
+for c in n99999999999999999999999.ff n-1.0 "n+5.0" n1.00000000000000000 n1. 1.0.0; do
+    assert_eq "$(http_status GET "$STOA_URL/index?after=$c")" 400 "cursor $c"
+done
 pass "cursors of the walk-per-page listing are still accepted; malformed ones are 400"

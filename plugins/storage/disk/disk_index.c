@@ -374,21 +374,36 @@ static size_t first_time(const disk_index *x, const void *pos)
     return a > s ? a : s;
 }
 
+/* "<decimal>.<1 to 16 hex>" exactly, the decimal within int64 (sscanf cannot say when
+ * a number overflows). 0 or -1. */
+static int dec_dot_hex(const char *s, int64_t *v, uint64_t *h)
+{
+    char *end;
+    if (*s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    long long d = strtoll(s, &end, 10);
+    const char *hx = end + 1;
+    size_t n = *end == '.' ? strspn(hx, "0123456789abcdefABCDEF") : 0;
+    if (errno != 0 || n == 0 || n > 16 || hx[n] != '\0')
+        return -1;
+    *v = d;
+    *h = strtoull(hx, NULL, 16);
+    return 0;
+}
+
 /* "n<ns>.<hash>" (ours) or "<seconds>.<hash>" (the core's fallback, before this index). */
 static int parse_cursor(const char *after, time_pos *tp, pager *p)
 {
     int64_t v = 0;
     uint64_t h = 0;
-    int used = 0;
     if (after == NULL || after[0] == '\0')
         return 0;
-    if (after[0] == 'n' && sscanf(after + 1, "%" SCNd64 ".%16" SCNx64 "%n", &v, &h, &used) == 2 &&
-        after[1 + used] == '\0' && v >= 0) {
+    if (after[0] == 'n' && dec_dot_hex(after + 1, &v, &h) == 0) {
         tp->ns = v, tp->hash = h;
         return 0;
     }
-    if (sscanf(after, "%" SCNd64 ".%16" SCNx64 "%n", &v, &h, &used) == 2 && after[used] == '\0' && v >= 0 &&
-        v < INT64_MAX / 1000000000) {
+    if (dec_dot_hex(after, &v, &h) == 0 && v < INT64_MAX / 1000000000) {
         tp->ns = v * 1000000000 - 1, tp->hash = UINT64_MAX;
         p->skip_sec = v, p->skip_hash = h;
         return 0;
