@@ -53,10 +53,14 @@ static int lines_next(lines *ls)
     return 1;
 }
 
-/* A module path token: not empty, no blank inside (a quoted one may decode to one). */
+/* A module path token: not empty, no blank or control byte inside (a quoted one may
+ * decode to one; module.CheckPath refuses them all). */
 static int take_path(const char *t, char *out, size_t outlen)
 {
-    if (t[0] == '\0' || strpbrk(t, " \t") != NULL || modlex_paren(t, '(') || modlex_paren(t, ')'))
+    for (const unsigned char *p = (const unsigned char *)t; *p != '\0'; ++p)
+        if (*p <= ' ' || *p == 0x7f)
+            return -1;
+    if (t[0] == '\0' || modlex_paren(t, '(') || modlex_paren(t, ')'))
         return -1;
     return snprintf(out, outlen, "%s", t) < (int)outlen ? 0 : -1;
 }
