@@ -88,8 +88,8 @@ static void commit(fill *f, stoa_kind kind)
     stoa_status st = storage_put(&a->store, f->r.module, version, &file, 1, &err);
     if (st == STOA_OK) {
         f->outcome = FILL_STORED;
-        if (kind == STOA_KIND_INFO || kind == STOA_KIND_MOD || kind == STOA_KIND_ZIP) /* what the quota counts */
-            quota_note_stored(f->meta.size);
+        if (version != NULL)
+            quota_note_stored(f->r.module, version, kind, f->meta.size); /* counts .info, .mod and .zip */
     } else if (st == STOA_CONFLICT) {
         /* Storage already holds different bytes for this immutable file: what was
          * served before wins from now on. Only a .info can get here (a .mod or .zip

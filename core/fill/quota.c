@@ -1,5 +1,6 @@
 #include "quota.h"
 
+#include "ledger.h"
 #include "log.h"
 #include "ticker.h"
 
@@ -151,99 +152,111 @@ int quota_load(const char *path)
 /* ---- enforcement ---- */
 
 typedef struct entry {
-    const stored_version *sv;
+    const char *module, *version;
     int64_t used; /* ms since the epoch */
-    uint64_t bytes;
-    int published;
+    uint64_t bytes[3];
+    int published, evicted;
 } entry;
 
-/* Versions as the objects they hold: every .info, .mod and .zip counts, so a
- * version cached by .zip requests alone is seen too (issue 19). */
+static uint64_t entry_bytes(const entry *e)
+{
+    return e->bytes[0] + e->bytes[1] + e->bytes[2];
+}
+
+/* The objects a walk reports, one element each (a version cached by .zip requests
+ * alone is seen too, issue 19); merged per version after. */
 typedef struct grouping {
-    stored_versions list; /* one element per object first, merged per version after */
+    stored_versions list;
     uint64_t *bytes;
-    unsigned char *published;
+    unsigned char *slot, *published;
     size_t cap;
 } grouping;
+
+static int grow_arrays(grouping *g)
+{
+    size_t cap = g->list.cap;
+    uint64_t *b = realloc(g->bytes, cap * sizeof(*b));
+    if (b != NULL)
+        g->bytes = b;
+    unsigned char *s = b != NULL ? realloc(g->slot, cap) : NULL;
+    if (s != NULL)
+        g->slot = s;
+    unsigned char *p = s != NULL ? realloc(g->published, cap) : NULL;
+    if (p == NULL)
+        return -1;
+    g->published = p;
+    g->cap = cap;
+    return 0;
+}
 
 static int by_object(void *arg, const stoa_key *key, const stoa_meta *m)
 {
     grouping *g = arg;
-    if (key->version == NULL || (key->kind != STOA_KIND_INFO && key->kind != STOA_KIND_MOD && key->kind != STOA_KIND_ZIP))
+    int at = ledger_slot(key->kind);
+    if (key->version == NULL || at < 0)
         return 0;
     if (stored_versions_add(&g->list, key->module, key->version, m->stored_at) != 0)
         return 1;
-    if (g->list.n > g->cap) {
-        size_t cap = g->list.cap;
-        uint64_t *b = realloc(g->bytes, cap * sizeof(*b));
-        unsigned char *p = b != NULL ? realloc(g->published, cap) : NULL;
-        if (b != NULL)
-            g->bytes = b;
-        if (p == NULL)
-            return g->list.oom = 1, 1;
-        g->published = p;
-        g->cap = cap;
-    }
-    g->bytes[g->list.n - 1] = m->size;
-    g->published[g->list.n - 1] = strcmp(m->origin, "published") == 0;
+    if (g->list.n > g->cap && grow_arrays(g) != 0)
+        return g->list.oom = 1, 1;
+    size_t i = g->list.n - 1;
+    g->bytes[i] = m->size;
+    g->slot[i] = (unsigned char)at;
+    g->published[i] = strcmp(m->origin, "published") == 0;
     return 0;
 }
 
-typedef struct object_ref {
-    stored_version v;
-    uint64_t bytes;
-    unsigned char published;
-} object_ref;
-
-static int by_ref(const void *a, const void *b)
+static int by_version(const void *a, const void *b)
 {
-    return stored_version_cmp(&((const object_ref *)a)->v, &((const object_ref *)b)->v);
+    return stored_version_cmp(*(const stored_version *const *)a, *(const stored_version *const *)b);
 }
 
-/* Objects of one version into one element: bytes summed, published if any is, the
- * earliest stored_at. Objects arrive in any order. 0 or -1 (out of memory). */
-static int merge(grouping *g)
+/* Objects of one version into one entry: bytes per file, published if any is, used
+ * when its earliest file was stored. Objects arrive in any order. The entries point
+ * into g's strings. Count, or -1 (out of memory). */
+static long merge(const grouping *g, entry **out)
 {
     size_t n = g->list.n, w = 0;
-    object_ref *r = n > 0 ? malloc(n * sizeof(*r)) : NULL;
-    if (n > 0 && r == NULL)
+    const stored_version **r = malloc((n + 1) * sizeof(*r));
+    entry *es = malloc((n + 1) * sizeof(*es));
+    if (r == NULL || es == NULL) {
+        free(r);
+        free(es);
         return -1;
-    for (size_t i = 0; i < n; ++i)
-        r[i] = (object_ref){g->list.v[i], g->bytes[i], g->published[i]};
-    if (n > 1)
-        qsort(r, n, sizeof(*r), by_ref);
-    for (size_t i = 0; i < n; ++i) {
-        if (w > 0 && stored_version_cmp(&r[i].v, &g->list.v[w - 1]) == 0) {
-            g->bytes[w - 1] += r[i].bytes;
-            g->published[w - 1] |= r[i].published;
-            if (r[i].v.stored_at < g->list.v[w - 1].stored_at)
-                g->list.v[w - 1].stored_at = r[i].v.stored_at;
-            free(r[i].v.module);
-            free(r[i].v.version);
-            continue;
-        }
-        g->list.v[w] = r[i].v;
-        g->bytes[w] = r[i].bytes;
-        g->published[w++] = r[i].published;
     }
-    g->list.n = w;
+    for (size_t i = 0; i < n; ++i)
+        r[i] = &g->list.v[i];
+    qsort(r, n, sizeof(*r), by_version);
+    for (size_t i = 0; i < n; ++i) {
+        size_t k = (size_t)(r[i] - g->list.v);
+        if (w == 0 || stored_version_cmp(r[i], r[i - 1]) != 0)
+            es[w++] = (entry){r[i]->module, r[i]->version, r[i]->stored_at * 1000, {0}, 0, 0};
+        entry *e = &es[w - 1];
+        e->bytes[g->slot[k]] += g->bytes[k];
+        e->published |= g->published[k];
+        if (r[i]->stored_at * 1000 < e->used)
+            e->used = r[i]->stored_at * 1000;
+    }
     free(r);
-    return 0;
-}
-
-static void measure(const grouping *g, size_t i, entry *e)
-{
-    e->bytes = g->bytes[i];
-    e->published = g->published[i];
-    int64_t used = last_used(key_of(e->sv->module, e->sv->version));
-    if (used > e->used)
-        e->used = used;
+    *out = es;
+    return (long)w;
 }
 
 static int by_use(const void *a, const void *b)
 {
     const entry *x = a, *y = b;
     return (x->used > y->used) - (x->used < y->used);
+}
+
+/* Recency beats the stored time; then least recently used first. */
+static void order_by_use(entry *es, size_t n)
+{
+    for (size_t i = 0; i < n; ++i) {
+        int64_t used = last_used(key_of(es[i].module, es[i].version));
+        if (used > es[i].used)
+            es[i].used = used;
+    }
+    qsort(es, n, sizeof(*es), by_use);
 }
 
 static void report(FILE *out, int dry_run, const entry *e)
@@ -253,48 +266,120 @@ static void report(FILE *out, int dry_run, const entry *e)
     struct tm tm;
     if (t > 0 && gmtime_r(&t, &tm) != NULL)
         strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    fprintf(out, "%s %s@%s (%llu bytes, last used %s)\n", dry_run ? "would evict" : "evicted", e->sv->module, e->sv->version,
-            (unsigned long long)e->bytes, when);
+    fprintf(out, "%s %s@%s (%llu bytes, last used %s)\n", dry_run ? "would evict" : "evicted", e->module, e->version,
+            (unsigned long long)entry_bytes(e), when);
 }
 
-stoa_status quota_enforce(storage *s, uint64_t max_bytes, int dry_run, FILE *out, quota_report *rep, stoa_error *err)
+/* Removes proxied entries, least recently used first, while their bytes (left)
+ * exceed max_bytes and until they fit 90% of it. A version already gone (a DELETE,
+ * another process) is only forgotten. */
+static stoa_status evict(storage *s, entry *es, size_t n, uint64_t left, uint64_t max_bytes, int dry_run, FILE *out,
+                         quota_report *rep, stoa_error *err)
 {
-    memset(rep, 0, sizeof(*rep));
-    grouping g = {0};
-    stored_versions *l = &g.list;
-    stoa_status st = storage_objects(s, by_object, &g, err);
-    if (st == STOA_OK && (l->oom || merge(&g) != 0))
-        st = stoa_fail(err, STOA_INTERNAL, "out of memory accounting the cache");
-    entry *es = st == STOA_OK && l->n > 0 ? calloc(l->n, sizeof(*es)) : NULL;
-    size_t n = es != NULL ? l->n : 0;
-    for (size_t i = 0; i < n; ++i) {
-        es[i] = (entry){&l->v[i], l->v[i].stored_at * 1000, 0, 0};
-        measure(&g, i, &es[i]);
-        *(es[i].published ? &rep->published_bytes : &rep->proxied_bytes) += es[i].bytes;
-    }
-    rep->versions = n;
-    if (n > 1)
-        qsort(es, n, sizeof(*es), by_use);
-    uint64_t left = rep->proxied_bytes, target = max_bytes / 10 * 9;
-    for (size_t i = 0; i < n && left > max_bytes && st == STOA_OK; ++i) {
+    uint64_t target = max_bytes / 10 * 9;
+    for (size_t i = 0; i < n && left > max_bytes; ++i) {
         entry *e = &es[i];
         if (e->published)
             continue;
-        if (!dry_run && (st = storage_remove(s, e->sv->module, e->sv->version, err)) != STOA_OK)
-            break;
+        stoa_status st = dry_run ? STOA_OK : storage_remove(s, e->module, e->version, err);
+        if (st != STOA_OK && st != STOA_NOTFOUND)
+            return st;
+        if (!dry_run)
+            ledger_forget(e->module, e->version);
+        left -= entry_bytes(e);
+        e->evicted = 1;
+        if (st == STOA_NOTFOUND)
+            continue;
         if (out != NULL)
             report(out, dry_run, e);
-        left -= e->bytes;
-        rep->evicted_bytes += e->bytes;
+        rep->evicted_bytes += entry_bytes(e);
         ++rep->evicted;
         if (left <= target)
             break;
     }
+    return STOA_OK;
+}
+
+/* What a walk left of proxied content becomes the ledger (walk generation gen). */
+static void keep_ledger(uint64_t gen, const entry *es, size_t n)
+{
+    ledger_row *rows = malloc((n + 1) * sizeof(*rows));
+    size_t k = 0;
+    for (size_t i = 0; rows != NULL && i < n; ++i)
+        if (!es[i].published && !es[i].evicted)
+            rows[k++] = (ledger_row){es[i].module, es[i].version, {es[i].bytes[0], es[i].bytes[1], es[i].bytes[2]},
+                                     es[i].used / 1000};
+    if (rows == NULL || ledger_replace(gen, rows, k) != 0)
+        log_msg(STOA_LOG_WARN, "quota", "out of memory for the cache ledger: rounds walk storage");
+    free(rows);
+}
+
+/* A walk of storage, then eviction; with gen != 0 the result replaces the ledger. */
+static stoa_status enforce_walk(storage *s, uint64_t max_bytes, int dry_run, FILE *out, quota_report *rep,
+                                stoa_error *err, uint64_t gen)
+{
+    memset(rep, 0, sizeof(*rep));
+    grouping g = {0};
+    entry *es = NULL;
+    long n = 0;
+    stoa_status st = storage_objects(s, by_object, &g, err);
+    if (st == STOA_OK && (g.list.oom || (n = merge(&g, &es)) < 0))
+        st = stoa_fail(err, STOA_INTERNAL, "out of memory accounting the cache");
+    for (long i = 0; st == STOA_OK && i < n; ++i)
+        *(es[i].published ? &rep->published_bytes : &rep->proxied_bytes) += entry_bytes(&es[i]);
+    if (st == STOA_OK) {
+        rep->versions = (size_t)n;
+        order_by_use(es, (size_t)n);
+        st = evict(s, es, (size_t)n, rep->proxied_bytes, max_bytes, dry_run, out, rep, err);
+    }
+    if (st == STOA_OK && gen != 0)
+        keep_ledger(gen, es, (size_t)n);
     free(es);
     free(g.bytes);
+    free(g.slot);
     free(g.published);
-    stored_versions_free(l);
+    stored_versions_free(&g.list);
     return st;
+}
+
+stoa_status quota_enforce(storage *s, uint64_t max_bytes, int dry_run, FILE *out, quota_report *rep, stoa_error *err)
+{
+    return enforce_walk(s, max_bytes, dry_run, out, rep, err, 0);
+}
+
+/* Eviction from the ledger, no walk. STOA_DECLINED when it cannot (not valid, out of
+ * memory): the caller walks. */
+static stoa_status enforce_ledger(storage *s, uint64_t max_bytes, quota_report *rep, stoa_error *err)
+{
+    memset(rep, 0, sizeof(*rep));
+    ledger_row *rows;
+    long n = ledger_snapshot(&rows);
+    entry *es = n >= 0 ? malloc(((size_t)n + 1) * sizeof(*es)) : NULL;
+    if (es == NULL) {
+        free(rows);
+        return STOA_DECLINED;
+    }
+    for (long i = 0; i < n; ++i) {
+        es[i] = (entry){rows[i].module, rows[i].version, rows[i].stored_at * 1000,
+                        {rows[i].bytes[0], rows[i].bytes[1], rows[i].bytes[2]}, 0, 0};
+        rep->proxied_bytes += entry_bytes(&es[i]);
+    }
+    rep->versions = (size_t)n;
+    order_by_use(es, (size_t)n);
+    stoa_status st = evict(s, es, (size_t)n, rep->proxied_bytes, max_bytes, 0, NULL, rep, err);
+    free(es);
+    free(rows);
+    return st;
+}
+
+void quota_note_stored(const char *module, const char *version, stoa_kind kind, uint64_t bytes)
+{
+    ledger_note(module, version, kind, bytes);
+}
+
+void quota_forget(const char *module, const char *version)
+{
+    ledger_forget(module, version);
 }
 
 /* ---- the eviction thread ---- */
@@ -306,15 +391,9 @@ static struct {
     const char *path;
     _Atomic uint64_t rounds, proxied, published, evicted_versions, evicted_bytes;
     _Atomic int64_t last_round;
-    _Atomic uint64_t pending; /* bytes fills stored since the last walk began */
     _Atomic uint64_t skipped; /* rounds that needed no walk */
     unsigned since_walk;      /* eviction thread only */
 } ev;
-
-void quota_note_stored(uint64_t bytes)
-{
-    atomic_fetch_add(&ev.pending, bytes);
-}
 
 void quota_stats_get(quota_stats *out)
 {
@@ -328,14 +407,16 @@ void quota_stats_get(quota_stats *out)
     out->last_round = ev.last_round;
 }
 
-static void note_round(const quota_report *rep)
+static void note_round(const quota_report *rep, int walked)
 {
-    ev.proxied = rep->proxied_bytes - rep->evicted_bytes;
-    ev.published = rep->published_bytes;
+    if (walked) {
+        ev.published = rep->published_bytes;
+        ev.rounds += 1;
+    }
+    ev.proxied = ledger_valid() ? ledger_total() : rep->proxied_bytes - rep->evicted_bytes;
     ev.evicted_versions += rep->evicted;
     ev.evicted_bytes += rep->evicted_bytes;
     ev.last_round = (int64_t)time(NULL);
-    ev.rounds += 1;
 }
 
 static uint32_t interval_or_default(uint32_t ms)
@@ -343,34 +424,46 @@ static uint32_t interval_or_default(uint32_t ms)
     return ms != 0 ? ms : 60000;
 }
 
-/* The cache is known to fit: the last walk's total plus what fills stored since. */
-static int known_to_fit(uint64_t max_bytes)
+/* A round from the ledger: nothing to do while the cache fits, else victims from the
+ * ledger. STOA_DECLINED when the round must walk (no valid ledger, or a resync due:
+ * stoa gc and other processes change the store without telling). */
+static stoa_status round_from_ledger(uint64_t max_bytes, quota_report *rep, stoa_error *err)
 {
-    return ev.rounds > 0 && ev.since_walk < QUOTA_RESYNC_ROUNDS && ev.proxied + ev.pending <= max_bytes;
+    memset(rep, 0, sizeof(*rep));
+    if (!ledger_valid() || ev.since_walk >= QUOTA_RESYNC_ROUNDS)
+        return STOA_DECLINED;
+    stoa_status st = ledger_total() > max_bytes ? enforce_ledger(ev.s, max_bytes, rep, err) : STOA_OK;
+    if (st != STOA_DECLINED) {
+        ++ev.since_walk;
+        ev.skipped += 1;
+    }
+    return st;
 }
 
 static void round_once(void *arg)
 {
+    (void)arg;
     quota_report rep;
     stoa_error err = {0};
     uint64_t max_bytes = ev.max_bytes;
     stoa_status st = STOA_DECLINED; /* no limit now: only the recency file is kept */
-    if (max_bytes != 0 && known_to_fit(max_bytes)) {
-        ++ev.since_walk;
-        ev.skipped += 1;
-    } else if (max_bytes != 0) {
-        atomic_store(&ev.pending, 0); /* fills during the walk count again: an overestimate, never an under */
-        st = quota_enforce(ev.s, max_bytes, 0, NULL, &rep, &err);
+    int walked = 0;
+    if (max_bytes == 0)
+        ledger_reset(); /* fills' notes would only pile up */
+    else if ((st = round_from_ledger(max_bytes, &rep, &err)) == STOA_DECLINED) {
+        st = enforce_walk(ev.s, max_bytes, 0, NULL, &rep, &err, ledger_walk_begin());
         ev.since_walk = 0;
+        walked = 1;
     }
     if (st == STOA_OK)
-        note_round(&rep);
+        note_round(&rep, walked);
     if (st != STOA_OK && st != STOA_DECLINED)
         log_msg(STOA_LOG_ERROR, "quota", "eviction round failed: %s", err.msg);
     else if (st == STOA_OK && rep.evicted > 0)
-        log_msg(STOA_LOG_INFO, "quota", "evicted %zu version(s), %llu bytes: proxied content was %llu of %llu bytes allowed",
-                rep.evicted, (unsigned long long)rep.evicted_bytes, (unsigned long long)rep.proxied_bytes,
-                (unsigned long long)max_bytes);
+        log_msg(STOA_LOG_INFO, "quota",
+                "evicted %zu version(s), %llu bytes: proxied content was %llu of %llu bytes allowed (%s)", rep.evicted,
+                (unsigned long long)rep.evicted_bytes, (unsigned long long)rep.proxied_bytes,
+                (unsigned long long)max_bytes, walked ? "walked storage" : "from the ledger");
     if (ev.path != NULL && quota_save(ev.path) != 0)
         log_msg(STOA_LOG_WARN, "quota", "cannot save %s: %s", ev.path, strerror(errno));
 }

@@ -20,11 +20,14 @@
 /* Records that module@version was used now. Any thread; cheap (a sharded lock). */
 void quota_touch(const char *module, const char *version);
 
-/* A fill stored bytes of a proxied .info, .mod or .zip. The eviction thread skips the
- * walk of storage while the last walk's total plus what was stored since fits the
- * limit (and walks at least every QUOTA_RESYNC_ROUNDS rounds: other processes, a
- * DELETE, change the store without telling). Any thread. */
-void quota_note_stored(uint64_t bytes);
+/* A fill stored kind (.info, .mod or .zip) of proxied module@version, bytes long. The
+ * eviction thread keeps these in a ledger (core/fill/ledger.h) replaced by each walk of
+ * storage, so its rounds neither walk while the cache fits nor to find victims; it
+ * walks on its first round with a limit and every QUOTA_RESYNC_ROUNDS rounds (other
+ * processes, stoa gc, change the store without telling). Any thread. */
+void quota_note_stored(const char *module, const char *version, stoa_kind kind, uint64_t bytes);
+/* module@version is no longer proxied cache content (deleted, published). Any thread. */
+void quota_forget(const char *module, const char *version);
 #define QUOTA_RESYNC_ROUNDS 30
 
 /* Recency file. 0 or -1 (errno). A missing file loads as empty. */
@@ -53,8 +56,9 @@ int quota_start(storage *s, uint64_t max_bytes, uint32_t interval_ms, const char
 void quota_configure(uint64_t max_bytes, uint32_t interval_ms);
 
 /* What the eviction thread knows, for /metrics. rounds counts rounds that walked
- * storage (only while a limit is set), skipped those that knew the cache fit; the byte
- * gauges are from the last walk, after its evictions. Any thread. */
+ * storage (only while a limit is set), skipped those that did not (the ledger knew the
+ * cache fit, or named the victims); published bytes are the last walk's, proxied
+ * bytes the ledger's after the last round. Any thread. */
 typedef struct quota_stats {
     uint64_t limit_bytes;
     uint64_t rounds, skipped;

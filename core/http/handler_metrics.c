@@ -189,15 +189,18 @@ static void render_quota(out *o)
            "# TYPE stoa_cache_evictions_total counter\nstoa_cache_evictions_total %llu\n"
            "# HELP stoa_cache_evicted_bytes_total Bytes of the versions evicted.\n"
            "# TYPE stoa_cache_evicted_bytes_total counter\nstoa_cache_evicted_bytes_total %llu\n"
-           "# HELP stoa_cache_rounds_skipped_total Eviction rounds that did not walk storage: the cache was known "
-           "to fit.\n# TYPE stoa_cache_rounds_skipped_total counter\nstoa_cache_rounds_skipped_total %llu\n",
+           "# HELP stoa_cache_rounds_skipped_total Eviction rounds that did not walk storage: the ledger knew the "
+           "cache fit, or named the victims.\n# TYPE stoa_cache_rounds_skipped_total counter\n"
+           "stoa_cache_rounds_skipped_total %llu\n"
+           "# HELP stoa_cache_walks_total Eviction rounds that walked storage (the first, and each resync).\n"
+           "# TYPE stoa_cache_walks_total counter\nstoa_cache_walks_total %llu\n",
         (unsigned long long)q.limit_bytes, (unsigned long long)q.evicted_versions, (unsigned long long)q.evicted_bytes,
-        (unsigned long long)q.skipped);
+        (unsigned long long)q.skipped, (unsigned long long)q.rounds);
     if (q.rounds == 0)
         return; /* sizes are known only once a round with a limit has walked storage */
-    put(o, "# HELP stoa_cache_bytes Bytes stored after the last eviction round, by kind.\n# TYPE stoa_cache_bytes gauge\n"
+    put(o, "# HELP stoa_cache_bytes Bytes stored after the last eviction round, by kind (proxied: the ledger's).\n# TYPE stoa_cache_bytes gauge\n"
            "stoa_cache_bytes{kind=\"proxied\"} %llu\nstoa_cache_bytes{kind=\"published\"} %llu\n"
-           "# HELP stoa_cache_last_eviction_round_timestamp_seconds When the evictor last walked storage.\n"
+           "# HELP stoa_cache_last_eviction_round_timestamp_seconds When the evictor last ran a round with a limit.\n"
            "# TYPE stoa_cache_last_eviction_round_timestamp_seconds gauge\n"
            "stoa_cache_last_eviction_round_timestamp_seconds %lld\n",
         (unsigned long long)q.proxied_bytes, (unsigned long long)q.published_bytes, (long long)q.last_round);

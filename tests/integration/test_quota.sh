@@ -116,3 +116,38 @@ for i in $(seq 1 40); do under && break; sleep 0.05; done
 ms=$((($(date +%s%N) - t0) / 1000000))
 under || fail "not evicted within 2 s of the fills (the fills were not counted?): $(du -sb "$TMP/data/example.com")"
 pass "rounds skip the walk while the cache fits ($(metric stoa_cache_rounds_skipped_total) skipped); fills past the limit are evicted ${ms} ms after"
+
+# Victims come from the ledger, not a walk (issue 19): right after a resync walk (every
+# 30 rounds), fill past the limit; the next round evicts the least recently used
+# versions without walking storage again.
+rm -rf "$TMP/data/example.com"
+walks() { metric stoa_cache_walks_total; }
+w0=$(walks)
+walked() { [ "$(walks)" -gt "$w0" ]; }
+wait_for walked || fail "no resync walk within 15 s: $(curl -s "$STOA_URL/metrics" | grep cache_walks)"
+w1=$(walks)
+for m in q1 q2 q3 q4 q5; do fetch example.com/$m; done
+settle
+wait_for under || fail "not evicted: $(du -sb "$TMP/data/example.com")"
+assert_eq "$(walks)" "$w1" "walks while filling and evicting (the fills took over 3 s?)"
+assert_eq "$(stored)" "q3 q4 q5 " "left after evicting from the ledger"
+assert_contains "$(grep 'from the ledger' "$STOA_LOG")" "evicted 2 version(s)"
+[ -e "$TMP/data/corp.example.com/p/@v/v1.0.0.zip" ] || fail "the published version was evicted"
+proxied=$(metric 'stoa_cache_bytes{kind="proxied"}')
+[ "$proxied" -le $((3 * MiB + MiB / 2)) ] && [ "$proxied" -ge $((3 * MiB)) ] || fail "proxied bytes gauge '$proxied'"
+pass "the next round after the fills evicted q1 and q2 (least recently used) from the ledger, no walk (walks stayed $w1)"
+
+# An admin DELETE is forgotten by the ledger; a version deleted behind its back (another
+# process) is skipped as a victim, and the next victim goes instead.
+assert_eq "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$STOA_URL/example.com/q3/@v/v1.0.0.zip")" 200 "DELETE q3"
+ledger_lost_q3() { [ "$(metric 'stoa_cache_bytes{kind="proxied"}')" -lt $((3 * MiB)) ]; }
+wait_for ledger_lost_q3 || fail "the ledger still counts the deleted q3: $(metric 'stoa_cache_bytes{kind="proxied"}')"
+rm -rf "$TMP/data/example.com/q4" # behind the server's back
+w2=$(walks)
+for m in q1 q2 q3; do fetch example.com/$m; done # 4 MiB live, and q4 in the ledger
+settle
+evicted_q5() { [ "$(stored)" = "q1 q2 q3 " ]; }
+wait_for evicted_q5 || fail "expected q1 q2 q3 left, have: $(stored)"
+[ "$(walks)" -le $((w2 + 1)) ] || fail "walks went from $w2 to $(walks)"
+pass "a DELETE leaves the ledger at once; a version gone behind its back is skipped and q5 evicted instead"
+stop_stoa
