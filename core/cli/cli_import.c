@@ -8,9 +8,12 @@
  *
  * Each zip is checked locally with the server's rules (core/gomod/zipcheck.h), and a
  * go.mod beside it must be the one in the zip (what the server derives), so a store
- * that served other bytes is reported, not half-imported. Then the zip is PUT to
- * <url>/<module>/@v/<version>.zip: the server checks it again, applies its namespace
- * and version rules, audits the publish and derives .mod and .info. Versions outside the server's private namespaces are not published (the server
+ * that served other bytes is reported, not half-imported; so is an .info beside it that
+ * names another version or has a Time that is not RFC 3339. Then the zip is PUT to
+ * <url>/<module>/@v/<version>.zip with that Time in X-Stoa-Info-Time: the server checks
+ * the zip again, applies its namespace and version rules, audits the publish and derives
+ * .mod and .info, whose Time is the one carried (the import time without one).
+ * Versions outside the server's private namespaces are not published (the server
  * refuses them): they are counted and, with --public, written as `module version` lines
  * that `stoa prefetch FILE` fetches through the upstreams, checked against the checksum
  * database like any fill. What a store holds twice is imported once (the same bytes are
@@ -24,12 +27,14 @@
 #include "modpath.h"
 #include "progress.h"
 #include "semver.h"
+#include "validate.h"
 #include "zipcheck.h"
 
 #include <curl/curl.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +45,7 @@
 #define SNIPPET 300    /* bytes of a refusal kept for the report */
 
 typedef struct found {
-    char *module, *version, *zip, *mod; /* mod may be NULL */
+    char *module, *version, *zip, *mod, *info; /* mod and info may be NULL */
 } found;
 
 typedef struct import_args {
@@ -110,26 +115,47 @@ static char *decoded(const char *s)
     return out;
 }
 
-/* Records module@version (escaped forms as found) unless it does not decode; the
- * checks of what it names come later, with a reason. */
-static int add(import_run *r, const char *module, const char *version, char *zip, char *mod)
+static void free_found(found *f)
+{
+    free(f->module), free(f->version), free(f->zip), free(f->mod), free(f->info);
+}
+
+/* path when it names a regular file, else NULL (path freed). */
+static char *if_file(char *path)
+{
+    if (path != NULL && !is_file(path)) {
+        free(path);
+        return NULL;
+    }
+    return path;
+}
+
+/* dir/<version><ext> when that is a regular file, else NULL. */
+static char *beside(const char *dir, const char *version, const char *ext)
+{
+    char *s = NULL;
+    return asprintf(&s, "%s/%s%s", dir, version, ext) < 0 ? NULL : if_file(s);
+}
+
+/* Records module@version (escaped forms as found) with its files, taking them, unless
+ * it does not decode; the checks of what it names come later, with a reason. */
+static int add(import_run *r, const char *module, const char *version, found files)
 {
     if (r->n == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 64;
         found *v = realloc(r->v, cap * sizeof(*v));
         if (v == NULL)
-            return free(zip), free(mod), -1;
+            return free_found(&files), -1;
         r->v = v;
         r->cap = cap;
     }
     found *f = &r->v[r->n];
+    *f = files;
     f->module = decoded(module);
     f->version = decoded(version);
-    f->zip = zip;
-    f->mod = mod;
     if (f->module == NULL || f->version == NULL) {
-        fprintf(stderr, "stoa import: %s: not an escaped module path and version, skipped\n", zip);
-        free(f->module), free(f->version), free(zip), free(mod);
+        fprintf(stderr, "stoa import: %s: not an escaped module path and version, skipped\n", f->zip);
+        free_found(f);
         ++r->skipped;
         return 0;
     }
@@ -153,12 +179,9 @@ static int scan_at_v(import_run *r, const char *dir, const char *module)
             continue;
         memcpy(version, e->d_name, l - 4);
         version[l - 4] = '\0';
-        char *zip = join(dir, e->d_name), *mod = NULL;
-        if (zip != NULL && asprintf(&mod, "%s/%s.mod", dir, version) >= 0 && !is_file(mod)) {
-            free(mod);
-            mod = NULL;
-        }
-        rc = zip != NULL && is_file(zip) ? add(r, module, version, zip, mod) : (free(zip), free(mod), 0);
+        found files = {.zip = join(dir, e->d_name), .mod = beside(dir, version, ".mod"),
+                       .info = beside(dir, version, ".info")};
+        rc = files.zip != NULL && is_file(files.zip) ? add(r, module, version, files) : (free_found(&files), 0);
     }
     closedir(d);
     return rc;
@@ -175,12 +198,8 @@ static int scan(import_run *r, const char *dir, const char *rel, int depth)
         const char *slash = strrchr(rel, '/');
         if (slash != NULL) {
             char *module = strndup(rel, (size_t)(slash - rel));
-            char *mod = join(dir, "go.mod");
-            if (mod != NULL && !is_file(mod)) {
-                free(mod);
-                mod = NULL;
-            }
-            int rc = module != NULL ? add(r, module, slash + 1, zip, mod) : -1;
+            found files = {.zip = zip, .mod = if_file(join(dir, "go.mod")), .info = beside(dir, slash + 1, ".info")};
+            int rc = module != NULL ? add(r, module, slash + 1, files) : (free_found(&files), -1);
             free(module);
             return rc;
         }
@@ -268,6 +287,32 @@ static int check_local(const found *f, char *why, size_t whylen)
     return rc;
 }
 
+/* The Time of the store's .info, in UTC (validate.h), into when; "" when there is no
+ * .info or it has no Time (the server then takes the import time). An .info that names
+ * another version or an unreadable Time fails the version: the store is not what the go
+ * command was served. */
+static int info_time(const found *f, char when[VALIDATE_TIME_MAX], char *why, size_t whylen)
+{
+    when[0] = '\0';
+    if (f->info == NULL)
+        return 0;
+    json_error_t je;
+    json_t *j = json_load_file(f->info, 0, &je);
+    const char *v = json_string_value(json_object_get(j, "Version"));
+    json_t *t = json_object_get(j, "Time");
+    int rc = -1;
+    if (!json_is_object(j))
+        snprintf(why, whylen, "%s: not a JSON object: %s", f->info, je.text);
+    else if (v == NULL || strcmp(v, f->version) != 0)
+        snprintf(why, whylen, "its .info (%s) names version %.100s", f->info, v != NULL ? v : "(none)");
+    else if (t != NULL && (!json_is_string(t) || validate_info_time(json_string_value(t), when, VALIDATE_TIME_MAX, NULL) != 0))
+        snprintf(why, whylen, "its .info (%s) has a Time that is not an RFC 3339 time", f->info);
+    else
+        rc = 0;
+    json_decref(j);
+    return rc;
+}
+
 static size_t keep_snippet(char *data, size_t size, size_t n, void *arg)
 {
     import_run *r = arg;
@@ -279,9 +324,10 @@ static size_t keep_snippet(char *data, size_t size, size_t n, void *arg)
     return len;
 }
 
-/* PUTs path to url; the status, or -1 with why when it could not be sent. The answer's
- * first bytes stay in r->snip. */
-static long put_file(import_run *r, const import_args *a, const char *url, const char *path, char *why, size_t whylen)
+/* PUTs path to url, with the .info's Time when when is not ""; the status, or -1 with
+ * why when it could not be sent. The answer's first bytes stay in r->snip. */
+static long put_file(import_run *r, const import_args *a, const char *url, const char *path, const char *when, char *why,
+                     size_t whylen)
 {
     FILE *body = fopen(path, "rb");
     struct stat st;
@@ -291,7 +337,15 @@ static long put_file(import_run *r, const import_args *a, const char *url, const
             fclose(body);
         return -1;
     }
-    struct curl_slist *hdr = client_auth_header(a->token);
+    struct curl_slist *hdr = client_auth_header(a->token), *with_time = hdr;
+    char time_hdr[64 + VALIDATE_TIME_MAX];
+    snprintf(time_hdr, sizeof(time_hdr), "X-Stoa-Info-Time: %s", when); /* handler_publish.c */
+    if (when[0] != '\0' && (with_time = curl_slist_append(hdr, time_hdr)) == NULL) {
+        curl_slist_free_all(hdr);
+        fclose(body);
+        return snprintf(why, whylen, "out of memory"), -1;
+    }
+    hdr = with_time;
     r->nsnip = 0;
     r->snip[0] = '\0';
     curl_easy_reset(r->h);
@@ -316,7 +370,8 @@ static long put_file(import_run *r, const import_args *a, const char *url, const
 /* One version: 'i'mported, 'p'resent already, 'P'ublic, or 'f'ailed (why says). */
 static int import_one(import_run *r, const import_args *a, const found *f, char *why, size_t whylen)
 {
-    if (check_local(f, why, whylen) != 0)
+    char when[VALIDATE_TIME_MAX];
+    if (check_local(f, why, whylen) != 0 || info_time(f, when, why, whylen) != 0)
         return 'f';
     if (a->dry_run)
         return 'i';
@@ -324,7 +379,7 @@ static int import_one(import_run *r, const import_args *a, const found *f, char 
     if (modpath_escape(f->module, esc, sizeof(esc), why, whylen) != 0)
         return 'f';
     snprintf(url, sizeof(url), "%s/%s/@v/%s.zip", a->url, esc, f->version);
-    long st = put_file(r, a, url, f->zip, why, whylen);
+    long st = put_file(r, a, url, f->zip, when, why, whylen);
     /* The server's own words for a module outside its private namespaces (handler_publish.c). */
     if (st == 403 && strstr(r->snip, "is not in a private namespace") != NULL)
         return 'P';
@@ -376,9 +431,8 @@ static int run_import(import_run *r, const import_args *a)
 
 static void free_run(import_run *r)
 {
-    for (size_t i = 0; i < r->n; ++i) {
-        free(r->v[i].module), free(r->v[i].version), free(r->v[i].zip), free(r->v[i].mod);
-    }
+    for (size_t i = 0; i < r->n; ++i)
+        free_found(&r->v[i]);
     free(r->v);
     if (r->h != NULL)
         curl_easy_cleanup(r->h);

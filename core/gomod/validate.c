@@ -9,9 +9,11 @@
 #include <errno.h>
 #include <jansson.h>
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_INFO (64 * 1024)
@@ -146,4 +148,70 @@ stoa_status validate_staged(stoa_kind kind, const char *module, const char *vers
     if (validate_sha256_fd(fd, meta->size, meta->sha256) != 0)
         return stoa_fail(err, STOA_INTERNAL, "cannot hash staging file: %s", strerror(errno));
     return STOA_OK;
+}
+
+/* n decimal digits at s into *v; -1 at the first other byte (the NUL included). */
+static int digits(const char *s, int n, int *v)
+{
+    *v = 0;
+    for (int i = 0; i < n; ++i) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        *v = *v * 10 + (s[i] - '0');
+    }
+    return 0;
+}
+
+static int days_in(int year, int month)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    return days[month - 1] + (month == 2 && leap);
+}
+
+/* The zone after the time: "Z" or "+hh:mm"/"-hh:mm", as seconds east of UTC. */
+static int zone_offset(const char *z, long *off)
+{
+    int h, m;
+    if (z[0] == 'Z' && z[1] == '\0')
+        return *off = 0, 0;
+    if ((z[0] != '+' && z[0] != '-') || digits(z + 1, 2, &h) != 0 || z[3] != ':' || digits(z + 4, 2, &m) != 0 ||
+        z[6] != '\0' || h > 23 || m > 59)
+        return -1;
+    *off = (z[0] == '-' ? -1L : 1L) * (h * 3600L + m * 60L);
+    return 0;
+}
+
+int validate_info_time(const char *s, char *out, size_t len, int64_t *secs)
+{
+    int y, mo, d, h, mi, sec;
+    if (digits(s, 4, &y) != 0 || s[4] != '-' || digits(s + 5, 2, &mo) != 0 || s[7] != '-' || digits(s + 8, 2, &d) != 0 ||
+        s[10] != 'T' || digits(s + 11, 2, &h) != 0 || s[13] != ':' || digits(s + 14, 2, &mi) != 0 || s[16] != ':' ||
+        digits(s + 17, 2, &sec) != 0)
+        return -1;
+    if (mo < 1 || mo > 12 || d < 1 || d > days_in(y, mo) || h > 23 || mi > 59 || sec > 59)
+        return -1;
+    const char *frac = s + 19, *z = frac;
+    int nfrac = 0;
+    if (*z == '.') {
+        for (frac = ++z; *z >= '0' && *z <= '9'; ++z)
+            ;
+        if ((nfrac = (int)(z - frac)) < 1 || nfrac > 9)
+            return -1;
+    }
+    long off;
+    if (zone_offset(z, &off) != 0)
+        return -1;
+    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi, .tm_sec = sec};
+    time_t t = timegm(&tm) - off;
+    struct tm u;
+    if (gmtime_r(&t, &u) == NULL || u.tm_year + 1900 < 0 || u.tm_year + 1900 > 9999)
+        return -1; /* an offset took it out of RFC 3339's four-digit years */
+    int n = snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d%s%.*sZ", u.tm_year + 1900, u.tm_mon + 1, u.tm_mday,
+                     u.tm_hour, u.tm_min, u.tm_sec, nfrac ? "." : "", nfrac, frac);
+    if (n < 0 || (size_t)n >= len)
+        return -1;
+    if (secs != NULL)
+        *secs = (int64_t)t;
+    return 0;
 }

@@ -26,5 +26,12 @@ int validate_gomod_fd(int fd, uint64_t size, const char *module, char *why, size
 /* SHA-256 of fd's first size bytes (pread from 0). 0 or -1 (errno set). */
 int validate_sha256_fd(int fd, uint64_t size, unsigned char out[32]);
 
+/* An .info's Time as Go's time.Time writes it (RFC 3339: "2019-03-04T05:06:07Z", an
+ * optional fraction of 1 to 9 digits, then Z or a +hh:mm/-hh:mm offset), rewritten in UTC
+ * with its fraction kept ("2019-03-04T05:06:07.5+01:00" -> "2019-03-04T04:06:07.5Z") into
+ * out (VALIDATE_TIME_MAX bytes suffice); its Unix time in *secs unless secs is NULL.
+ * 0, or -1 when s is not such a time (a field out of range, "Feb 30", included). */
+#define VALIDATE_TIME_MAX 40
+int validate_info_time(const char *s, char *out, size_t len, int64_t *secs);
 
 #endif

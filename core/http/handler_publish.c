@@ -4,7 +4,8 @@
  * ;key=value matrix parameters and X-Checksum headers).
  *
  * The zip is what makes a version: its PUT validates the zip, takes go.mod from it
- * (or from an earlier .mod PUT, which must match), generates the .info, and commits
+ * (or from an earlier .mod PUT, which must match), generates the .info (its Time the
+ * publish time, or the zip PUT's X-Stoa-Info-Time), and commits
  * the three files in one storage put, so list/@latest show the version complete or not
  * at all. A later .mod or .info PUT is accepted when it matches what is stored.
  * Versions are immutable: the same bytes again are a no-op, other bytes are 409.
@@ -45,6 +46,7 @@ typedef struct publish {
     int body_fd, mod_fd, info_fd;
     uint64_t body_size;
     char want_sha256[65], want_sha1[41], want_md5[33];
+    char info_time[VALIDATE_TIME_MAX]; /* X-Stoa-Info-Time in UTC, or "": the publish time */
     /* results */
     int http;
     stoa_error err;
@@ -129,7 +131,8 @@ static stoa_status stage_info(publish *p, stoa_meta *meta)
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    snprintf(text, sizeof(text), "{\"Version\":\"%s\",\"Time\":\"%s\"}\n", p->version, when);
+    snprintf(text, sizeof(text), "{\"Version\":\"%s\",\"Time\":\"%s\"}\n", p->version,
+             p->info_time[0] ? p->info_time : when);
     if ((p->info_fd = stage_text(p, text, meta)) < 0)
         return stoa_fail(&p->err, STOA_INTERNAL, "cannot stage .info: %s", strerror(errno));
     return STOA_OK;
@@ -314,6 +317,26 @@ static void copy_header(h2o_req_t *req, const char *name, char *out, size_t len)
     }
 }
 
+/* X-Stoa-Info-Time: the Time the version's .info is to say instead of the publish time,
+ * so that `stoa import` carries a version's time over from another proxy. Only the zip
+ * PUT that makes the version uses it (its files never change after), and never a time
+ * ahead of the clock (a minute of skew allowed). 0 (out "" without the header) or -1. */
+static int info_time_header(h2o_req_t *req, char out[VALIDATE_TIME_MAX])
+{
+    size_t l;
+    const char *v = http_header(req, "x-stoa-info-time", &l);
+    char raw[64];
+    int64_t secs;
+    out[0] = '\0';
+    if (v == NULL)
+        return 0;
+    if (l >= sizeof(raw))
+        return -1;
+    memcpy(raw, v, l);
+    raw[l] = '\0';
+    return validate_info_time(raw, out, VALIDATE_TIME_MAX, &secs) == 0 && secs <= (int64_t)time(NULL) + 60 ? 0 : -1;
+}
+
 int handler_publish(reqctx *rc)
 {
     const route *r = &rc->r;
@@ -331,6 +354,10 @@ int handler_publish(reqctx *rc)
     if (block != NULL)
         return http_send_text(rc, 403, "%s@%s may not be published here: %s", r->module, r->version,
                               namespace_reason(block)), 0;
+    char info_time[VALIDATE_TIME_MAX];
+    if (info_time_header(req, info_time) != 0)
+        return http_send_text(rc, 400, "X-Stoa-Info-Time must be an RFC 3339 time not ahead of the clock, like "
+                              "2019-03-04T05:06:07Z"), 0;
     int fd = staging_open(the_app->tmp_dir);
     if (fd < 0 || staging_write(fd, req->entity.base, req->entity.len) != 0) {
         int e = errno;
@@ -352,6 +379,7 @@ int handler_publish(reqctx *rc)
     p->body_size = req->entity.len;
     snprintf(p->module, sizeof(p->module), "%s", r->module);
     snprintf(p->version, sizeof(p->version), "%s", r->version);
+    snprintf(p->info_time, sizeof(p->info_time), "%s", info_time);
     copy_header(req, "x-checksum-sha256", p->want_sha256, sizeof(p->want_sha256));
     if (p->want_sha256[0] == '\0')
         copy_header(req, "x-checksum", p->want_sha256, sizeof(p->want_sha256));

@@ -2,7 +2,8 @@
 # Issue 20: `stoa import` moves an Athens disk store and a go module cache into stoa.
 # Private versions are published (checked locally and by the server, audited), public
 # ones are listed for `stoa prefetch`, broken ones are reported and nothing of them is
-# stored; a second run changes nothing. The real go command reads the result.
+# stored; a second run changes nothing. Each version keeps the Time of its .info. The
+# real go command reads the result.
 source "$(dirname "$0")/lib.sh"
 
 genmod -out "$TMP/up" corp.example.com/a@v1.0.0 corp.example.com/a@v1.1.0 corp.example.com/Upper@v1.0.0 \
@@ -17,6 +18,9 @@ athens() {
 }
 athens corp.example.com/a v1.0.0
 athens corp.example.com/a v1.1.0
+# Athens' .info Times, as a team moving expects to keep them (one with an offset: UTC in stoa)
+echo '{"Version":"v1.0.0","Time":"2019-03-04T05:06:07Z"}' >"$TMP/athens/corp.example.com/a/v1.0.0/v1.0.0.info"
+echo '{"Version":"v1.1.0","Time":"2019-05-06T09:08:09.5+02:00"}' >"$TMP/athens/corp.example.com/a/v1.1.0/v1.1.0.info"
 athens corp.example.com/Upper v1.0.0 corp.example.com/!upper
 athens example.com/pub v1.0.0
 athens corp.example.com/mm v1.0.0
@@ -60,13 +64,24 @@ assert_eq "$(http_status GET "$STOA_URL/corp.example.com/bad/@v/v1.0.0.info")" 4
 assert_eq "$(http_status GET "$STOA_URL/corp.example.com/mm/@v/v1.0.0.info")" 404 "the version whose go.mod differs"
 pass "import publishes Athens' private versions (upper-case paths too), lists the public one, reports the broken"
 
+file_time() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["Time"])' "$1"; }
+info_time() { curl -sf "$STOA_URL/$1/@v/$2.info" | file_time /dev/stdin; } # info_time ESCAPED_MODULE VERSION
+assert_eq "$(info_time corp.example.com/a v1.0.0)" "2019-03-04T05:06:07Z" "a v1.0.0's Time"
+assert_eq "$(info_time corp.example.com/a v1.1.0)" "2019-05-06T07:08:09.5Z" "a v1.1.0's Time, in UTC"
+assert_eq "$(info_time 'corp.example.com/!upper' v1.0.0)" "$(file_time "$TMP/up/corp.example.com/!upper/@v/v1.0.0.info")" \
+    "Upper's Time"
+pass "imported versions keep the Time of their Athens .info"
+
 # The go command agrees.
 out=$(cd "$TMP" && GO_EXTRA_ENV="GONOSUMDB=corp.example.com" gocmd list -m -versions corp.example.com/a 2>&1) ||
     fail "go list: $out"
 assert_eq "$out" "corp.example.com/a v1.0.0 v1.1.0" "go list -m -versions"
+out=$(cd "$TMP" && GO_EXTRA_ENV="GONOSUMDB=corp.example.com" gocmd list -m -json corp.example.com/a@v1.0.0 2>&1) ||
+    fail "go list -m -json: $out"
+assert_contains "$out" '"Time": "2019-03-04T05:06:07Z"' "go list -m -json shows Athens' Time"
 out=$(cd "$TMP" && gocmd mod download -json corp.example.com/Upper@v1.0.0 2>&1) || fail "go mod download: $out"
 assert_contains "$out" '"Sum": "h1:'
-pass "go list -m -versions and go mod download read the imported versions"
+pass "go list -m -versions and -json (Athens' Time) and go mod download read the imported versions"
 
 # 3. Again: nothing changes (the same bytes are a no-op); the public list feeds prefetch.
 rm -rf "$TMP/athens/corp.example.com/mm" "$TMP/athens/corp.example.com/bad"
@@ -83,6 +98,8 @@ GOPROXY_URL="file://$TMP/up" gocmd mod download corp.example.com/a@v1.0.0 corp.e
 DATA="$TMP/data2" start_stoa
 out=$("$STOA_BIN" import --url "$STOA_URL" "$GOHOME/modcache" 2>&1) || fail "import of a module cache: $out"
 assert_contains "$out" "2 module version(s) found in $GOHOME/modcache: 2 imported"
+assert_eq "$(info_time corp.example.com/a v1.0.0)" "$(file_time "$GOHOME/modcache/cache/download/corp.example.com/a/@v/v1.0.0.info")" \
+    "a's Time from the module cache"
 curl -sf -o "$TMP/got" "$STOA_URL/corp.example.com/!upper/@v/v1.0.0.zip" || fail "Upper's zip from the cache import"
 cmp -s "$TMP/got" "$TMP/up/corp.example.com/!upper/@v/v1.0.0.zip" || fail "Upper's zip differs after the cache import"
 pass "a go module cache imports from its cache/download tree (escaped paths decoded)"
@@ -117,3 +134,28 @@ assert_eq "$rc" 1 "import against a server that never answers"
 [ "$took" -lt 45 ] || fail "the import hung for $took s"
 assert_contains "$out" "Timeout was reached"
 pass "an import against a server that never answers ends with an error after the stall bound ($took s)"
+
+# 7. An .info that names another version or has no RFC 3339 Time fails its version; the
+# server takes X-Stoa-Info-Time only as an RFC 3339 time not ahead of its clock.
+genmod -out "$TMP/up2" corp.example.com/t1@v1.0.0 corp.example.com/t2@v1.0.0
+for m in t1 t2; do
+    d="$TMP/badinfo/corp.example.com/$m/v1.0.0" && mkdir -p "$d"
+    cp "$TMP/up2/corp.example.com/$m/@v/v1.0.0.zip" "$d/source.zip"
+done
+echo '{"Version":"v1.0.0","Time":"yesterday"}' >"$TMP/badinfo/corp.example.com/t1/v1.0.0/v1.0.0.info"
+echo '{"Version":"v9.0.0"}' >"$TMP/badinfo/corp.example.com/t2/v1.0.0/v1.0.0.info"
+rc=0
+out=$("$STOA_BIN" import --url "$STOA_URL" "$TMP/badinfo" 2>&1) || rc=$?
+assert_eq "$rc" 1 "import of versions with bad .info files"
+assert_contains "$out" "corp.example.com/t1@v1.0.0: its .info ($TMP/badinfo/corp.example.com/t1/v1.0.0/v1.0.0.info) has a Time that is not an RFC 3339 time"
+assert_contains "$out" "corp.example.com/t2@v1.0.0: its .info ($TMP/badinfo/corp.example.com/t2/v1.0.0/v1.0.0.info) names version v9.0.0"
+assert_eq "$(http_status GET "$STOA_URL/corp.example.com/t1/@v/v1.0.0.info")" 404 "t1 after a bad .info"
+zip="$TMP/up2/corp.example.com/t1/@v/v1.0.0.zip"
+for t in yesterday 2999-01-01T00:00:00Z; do
+    assert_eq "$(http_status PUT "$STOA_URL/corp.example.com/t1/@v/v1.0.0.zip" -H "X-Stoa-Info-Time: $t" --data-binary @"$zip")" \
+        400 "X-Stoa-Info-Time: $t"
+done
+assert_eq "$(http_status PUT "$STOA_URL/corp.example.com/t1/@v/v1.0.0.zip" -H "X-Stoa-Info-Time: 2001-02-03T04:05:06Z" \
+    --data-binary @"$zip")" 201 "a publish with X-Stoa-Info-Time"
+assert_eq "$(info_time corp.example.com/t1 v1.0.0)" "2001-02-03T04:05:06Z" "t1's Time from the header"
+pass "a bad .info fails its version; the server checks X-Stoa-Info-Time and puts it in the .info"
