@@ -18,7 +18,7 @@
 static const char *const kind_names[] = {
     [ROUTE_CATALOG] = "catalog", [ROUTE_INDEX] = "index", [ROUTE_ADMIN] = "admin", [ROUTE_INFO] = "info",
     [ROUTE_MOD] = "mod",         [ROUTE_ZIP] = "zip",     [ROUTE_LIST] = "list",   [ROUTE_LATEST] = "latest",
-    [ROUTE_SUMDB] = "sumdb",     [ROUTE_BUILD] = "build",
+    [ROUTE_SUMDB] = "sumdb",     [ROUTE_BUILD] = "build",   [ROUTE_UI_HOME] = "home", [ROUTE_UI_MODULE] = "module",
 };
 
 static int audited(const reqctx *rc)
@@ -26,7 +26,8 @@ static int audited(const reqctx *rc)
     route_type t = rc->r.type;
     if (rc->auth != NULL && strcmp(rc->auth, "deny") == 0)
         return 1;
-    return (t >= ROUTE_CATALOG && t <= ROUTE_SUMDB) || t == ROUTE_BUILD;
+    /* the web UI shows what /catalog lists, so who browsed is recorded as for /catalog */
+    return (t >= ROUTE_CATALOG && t <= ROUTE_SUMDB) || t == ROUTE_BUILD || t == ROUTE_UI_HOME || t == ROUTE_UI_MODULE;
 }
 
 static const char *action_of(const h2o_req_t *req, route_type t)
@@ -50,6 +51,8 @@ static const char *action_of(const h2o_req_t *req, route_type t)
     case ROUTE_CATALOG:
     case ROUTE_INDEX: return "catalog";
     case ROUTE_ADMIN: return "admin";
+    case ROUTE_UI_HOME:
+    case ROUTE_UI_MODULE: return "ui";
     default: return "request";
     }
 }

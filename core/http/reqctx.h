@@ -5,8 +5,8 @@
  * audited exactly once however it ends. Loop thread.
  *
  * Audited: module files, lists, @latest, checksum-database lookups, catalog, admin,
- * publishes and deletes, build-info uploads, and any request the auth chain denied. Not audited: probes,
- * /version, /metrics and unknown paths.
+ * web UI pages, publishes and deletes, build-info uploads, and any request the auth
+ * chain denied. Not audited: probes, /version, /metrics and unknown paths.
  */
 #ifndef STOA_REQCTX_H
 #define STOA_REQCTX_H

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Issue 20: the read-only web UI. Anonymous visitors see public modules and upstream
 # health, never a private module (not listed, its page is "not found"); a read token
-# sees both; search is case-insensitive and pages; every shown string is escaped; the
-# pages load and render in headless Chromium (Debian's chromium), checked on screenshots.
+# sees both; search is case-insensitive and pages; every shown string is escaped; every
+# page view is audited; the pages load and render in headless Chromium (Debian's
+# chromium), checked on screenshots.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_pg.sh"
 
@@ -81,6 +82,22 @@ assert_contains "$(cat "$TMP/page")" 'value="&lt;script&gt;alert(1)&lt;/script&g
 assert_not_contains "$(cat "$TMP/page")" "<script>" "markup from the query"
 assert_contains "$(cat "$TMP/page")" "No module matches here."
 pass "search is case-insensitive, pages 50 modules at a time, and escapes what it shows"
+
+# Page views are audited as /catalog is: action "ui", kind home or module (the file sink).
+ui_audited() {
+    python3 - "$DATA/audit.jsonl" <<'PY'
+import json, sys
+ui = [e for e in map(json.loads, open(sys.argv[1])) if e.get("action") == "ui"]
+def seen(**want):
+    assert any(all(e.get(k) == v for k, v in want.items()) for e in ui), ("no ui event with", want, ui[-3:])
+seen(kind="home", method="GET", path="/?q=PUB", status=200, auth="anonymous")
+seen(kind="module", module="corp.example.com/secret", identity="token:reader", status=200)
+seen(kind="module", module="corp.example.com/secret", auth="deny", status=401)
+seen(kind="module", module="example.com/none", status=404)
+PY
+}
+wait_for ui_audited || { ui_audited; fail "the UI's page views are not in the audit file"; }
+pass "UI page views are audit events (action ui), the denied and the not found ones too"
 
 # 4. Headless Chromium: the pages load, render, and say what curl saw.
 command -v chromium >/dev/null || fail "chromium is not installed (docker/install-deps.sh --test)"
