@@ -94,18 +94,20 @@ static int cmd_help(int argc, char **argv);
 #define NO_OPTS NULL
 #define URL_OPT {"--url", "URL", "the stoa server ($STOA_URL, else http://127.0.0.1:3000)"}
 #define TOKEN_OPT {"--token", "T", "a token with the right scope ($STOA_TOKEN, else .netrc)"}
+/* The client commands' results as JSON lines, as verify --json (core/cli/cli_json.h). */
+#define JSON_OPT(each) {"--json", NULL, "one JSON object per " each " and a summary, on stdout; no progress"}
 
 static const cli_command commands[] = {
     {"serve", "", "serve GOPROXY on the configured addresses", NO_OPTS, 1, cmd_serve, NULL, 0},
     {"publish", "DIR", "build a module zip from DIR with the go command's rules and publish it",
      OPTS({"--module", "PATH", "the module path (default: the one DIR/go.mod names; go.mod must name it)"}, {"--version", "vX.Y.Z", "the version to publish"},
-          URL_OPT, TOKEN_OPT),
+          URL_OPT, TOKEN_OPT, JSON_OPT("version")),
      0, cli_publish, NULL, 0},
     {"prefetch", "FILE...", "warm a running stoa's cache from go.sum, go.mod or `go list -m all` output (- for stdin)",
-     OPTS(URL_OPT, TOKEN_OPT, {"--jobs", "N", "concurrent downloads (8)"}), 0, cli_prefetch, NULL, 0},
+     OPTS(URL_OPT, TOKEN_OPT, {"--jobs", "N", "concurrent downloads (8)"}, JSON_OPT("file")), 0, cli_prefetch, NULL, 0},
     {"import", "DIR", "publish the private module versions of an Athens disk store, a GOPROXY tree or a module cache",
      OPTS(URL_OPT, TOKEN_OPT, {"--public", "FILE", "write the versions the server did not take (public) for stoa prefetch"},
-          {"--dry-run", NULL, "find and check locally, send nothing"}),
+          {"--dry-run", NULL, "find and check locally, send nothing"}, JSON_OPT("version found")),
      0, cli_import, NULL, 0},
     {"token", "create|list|revoke [NAME]", "manage tokens of the token auth plugin",
      OPTS({"--name", "NAME", "create: the token's name"}, {"--scope", "SCOPE", "create: read|publish|admin[:PATTERN], repeatable"},

@@ -1,5 +1,5 @@
 /*
- * stoa import DIR [--url URL] [--token T] [--public FILE] [--dry-run]
+ * stoa import DIR [--url URL] [--token T] [--public FILE] [--dry-run] [--json]
  *
  * Moves the module versions of another store into a running stoa, as publishes: an
  * Athens disk store (<root>/<module>/<version>/{source.zip,go.mod,<version>.info}), a
@@ -19,10 +19,14 @@
  * database like any fill. What a store holds twice is imported once (the same bytes are
  * a no-op on the server), so an import can be run again after a failure.
  *
+ * --json writes a JSON line per version found and a summary (cli_json.h) instead of the
+ * plain report, and no progress.
+ *
  * Exit 0 when every version was imported (or was already there, or is public), 1 listing
  * those that failed, 2 on bad usage or an unreadable DIR.
  */
 #include "cli.h"
+#include "cli_json.h"
 #include "client.h"
 #include "modpath.h"
 #include "progress.h"
@@ -34,7 +38,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +45,7 @@
 #include <unistd.h>
 
 #define MAX_DEPTH 64   /* directory levels below DIR: a module path has fewer elements */
-#define SNIPPET 300    /* bytes of a refusal kept for the report */
+#define SNIPPET 300    /* bytes of a refusal shown in the report */
 
 typedef struct found {
     char *module, *version, *zip, *mod, *info; /* mod and info may be NULL */
@@ -50,7 +53,7 @@ typedef struct found {
 
 typedef struct import_args {
     const char *dir, *url, *token, *public_file;
-    int dry_run;
+    int dry_run, json;
 } import_args;
 
 typedef struct import_run {
@@ -59,11 +62,11 @@ typedef struct import_run {
     size_t imported, present, public, failed, skipped;
     FILE *public_out;
     CURL *h;
-    char snip[SNIPPET + 1];
-    size_t nsnip;
+    client_body answer;
+    int json; /* --json: results as JSON lines (cli_json.h) */
 } import_run;
 
-static const char usage_text[] = "usage: stoa import DIR [--url URL] [--token T] [--public FILE] [--dry-run]\n";
+static const char usage_text[] = "usage: stoa import DIR [--url URL] [--token T] [--public FILE] [--dry-run] [--json]\n";
 
 static int parse_args(int argc, char **argv, import_args *a)
 {
@@ -78,6 +81,8 @@ static int parse_args(int argc, char **argv, import_args *a)
             *slot = argv[++i];
         else if (strcmp(argv[i], "--dry-run") == 0)
             a->dry_run = 1;
+        else if (strcmp(argv[i], "--json") == 0)
+            a->json = 1;
         else if (slot == NULL && a->dir == NULL && argv[i][0] != '-')
             a->dir = argv[i];
         else
@@ -137,6 +142,18 @@ static char *beside(const char *dir, const char *version, const char *ext)
     return asprintf(&s, "%s/%s%s", dir, version, ext) < 0 ? NULL : if_file(s);
 }
 
+/* With --json, a result line (result: imported, checked in a dry run, present, public,
+ * failed, skipped); else only failures and skips, on stderr. */
+static void report(const import_run *r, const char *module, const char *version, const char *result, const char *why)
+{
+    if (r->json)
+        cli_json_print(cli_json_result(module, version, result, why));
+    else if (strcmp(result, "failed") == 0)
+        fprintf(stderr, "stoa import: %s@%s: %s\n", module, version, why);
+    else if (strcmp(result, "skipped") == 0)
+        fprintf(stderr, "stoa import: %s\n", why);
+}
+
 /* Records module@version (escaped forms as found) with its files, taking them, unless
  * it does not decode; the checks of what it names come later, with a reason. */
 static int add(import_run *r, const char *module, const char *version, found files)
@@ -154,7 +171,9 @@ static int add(import_run *r, const char *module, const char *version, found fil
     f->module = decoded(module);
     f->version = decoded(version);
     if (f->module == NULL || f->version == NULL) {
-        fprintf(stderr, "stoa import: %s: not an escaped module path and version, skipped\n", f->zip);
+        char why[4200];
+        snprintf(why, sizeof(why), "%.4096s: not an escaped module path and version, skipped", f->zip);
+        report(r, module, version, "skipped", why);
         free_found(f);
         ++r->skipped;
         return 0;
@@ -313,19 +332,8 @@ static int info_time(const found *f, char when[VALIDATE_TIME_MAX], char *why, si
     return rc;
 }
 
-static size_t keep_snippet(char *data, size_t size, size_t n, void *arg)
-{
-    import_run *r = arg;
-    size_t len = size * n, room = SNIPPET - r->nsnip;
-    size_t take = len < room ? len : room;
-    memcpy(r->snip + r->nsnip, data, take);
-    r->nsnip += take;
-    r->snip[r->nsnip] = '\0';
-    return len;
-}
-
 /* PUTs path to url, with the .info's Time when when is not ""; the status, or -1 with
- * why when it could not be sent. The answer's first bytes stay in r->snip. */
+ * why when it could not be sent. The answer's first bytes stay in r->answer. */
 static long put_file(import_run *r, const import_args *a, const char *url, const char *path, const char *when, char *why,
                      size_t whylen)
 {
@@ -345,25 +353,9 @@ static long put_file(import_run *r, const import_args *a, const char *url, const
         fclose(body);
         return snprintf(why, whylen, "out of memory"), -1;
     }
-    hdr = with_time;
-    r->nsnip = 0;
-    r->snip[0] = '\0';
-    curl_easy_reset(r->h);
-    client_setup(r->h, a->token);
-    curl_easy_setopt(r->h, CURLOPT_URL, url);
-    curl_easy_setopt(r->h, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(r->h, CURLOPT_READDATA, body);
-    curl_easy_setopt(r->h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)st.st_size);
-    curl_easy_setopt(r->h, CURLOPT_HTTPHEADER, hdr);
-    curl_easy_setopt(r->h, CURLOPT_WRITEFUNCTION, keep_snippet);
-    curl_easy_setopt(r->h, CURLOPT_WRITEDATA, r);
-    CURLcode rc = curl_easy_perform(r->h);
-    long status = 0;
-    curl_easy_getinfo(r->h, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(hdr);
+    long status = client_put(r->h, url, a->token, body, (curl_off_t)st.st_size, with_time, &r->answer, why, whylen);
+    curl_slist_free_all(with_time);
     fclose(body);
-    if (rc != CURLE_OK)
-        return snprintf(why, whylen, "%.400s: %s", url, curl_easy_strerror(rc)), -1;
     return status;
 }
 
@@ -381,51 +373,62 @@ static int import_one(import_run *r, const import_args *a, const found *f, char 
     snprintf(url, sizeof(url), "%s/%s/@v/%s.zip", a->url, esc, f->version);
     long st = put_file(r, a, url, f->zip, when, why, whylen);
     /* The server's own words for a module outside its private namespaces (handler_publish.c). */
-    if (st == 403 && strstr(r->snip, "is not in a private namespace") != NULL)
+    if (st == 403 && strstr(r->answer.text, "is not in a private namespace") != NULL)
         return 'P';
     if (st != 200 && st != 201)
-        return st < 0 ? 'f' : (snprintf(why, whylen, "%ld %s", st, r->snip), 'f');
+        return st < 0 ? 'f' : (snprintf(why, whylen, "%ld %.*s", st, SNIPPET, r->answer.text), 'f');
     return st == 201 ? 'i' : 'p';
 }
 
-static void tally(import_run *r, const found *f, int what, const char *why)
+static void tally(import_run *r, const import_args *a, const found *f, int what, const char *why)
 {
+    const char *result = "failed";
     switch (what) {
-    case 'i': ++r->imported; break;
-    case 'p': ++r->present; break;
+    case 'i': ++r->imported, result = a->dry_run ? "checked" : "imported"; break;
+    case 'p': ++r->present, result = "present"; break;
     case 'P':
-        ++r->public;
+        ++r->public, result = "public";
         if (r->public_out != NULL)
             fprintf(r->public_out, "%s %s\n", f->module, f->version);
         break;
-    default:
-        ++r->failed;
-        fprintf(stderr, "stoa import: %s@%s: %s\n", f->module, f->version, why);
+    default: ++r->failed;
     }
+    report(r, f->module, f->version, result, what == 'f' ? why : NULL);
+}
+
+static void summary(const import_run *r, const import_args *a)
+{
+    size_t seen = r->n + r->skipped;
+    if (r->json)
+        cli_json_summary(json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:b}", "found", (json_int_t)seen,
+                                   a->dry_run ? "checked" : "imported", (json_int_t)r->imported, "present",
+                                   (json_int_t)r->present, "public", (json_int_t)r->public, "failed", (json_int_t)r->failed,
+                                   "skipped", (json_int_t)r->skipped, "dry_run", a->dry_run));
+    else if (a->dry_run)
+        printf("dry run: %zu module version(s) found in %s: %zu pass the local checks, %zu fail them, %zu skipped; "
+               "nothing was sent\n", seen, a->dir, r->imported, r->failed, r->skipped);
+    else
+        printf("%zu module version(s) found in %s: %zu imported, %zu already there, %zu public (not published%s), "
+               "%zu failed, %zu skipped\n", seen, a->dir, r->imported, r->present, r->public,
+               a->public_file != NULL ? "; listed in the --public file for stoa prefetch" : "", r->failed, r->skipped);
 }
 
 static int run_import(import_run *r, const import_args *a)
 {
     progress pg;
-    progress_init(&pg, "stoa import", r->n, 1);
+    progress_init(&pg, "stoa import", r->n, a->json ? PROGRESS_SILENT : 1);
     for (size_t i = 0; i < r->n; ++i) {
         char why[SNIPPET + 512] = "";
         int what = import_one(r, a, &r->v[i], why, sizeof(why));
         if (what == 'f')
             progress_clear(&pg);
-        tally(r, &r->v[i], what, why);
+        tally(r, a, &r->v[i], what, why);
         char status[160];
         snprintf(status, sizeof(status), "%zu imported, %zu already there, %zu public, %zu failed", r->imported,
                  r->present, r->public, r->failed);
         progress_show(&pg, i + 1, status, i + 1 == r->n);
     }
-    if (a->dry_run)
-        printf("dry run: %zu module version(s) found in %s: %zu pass the local checks, %zu fail them, %zu skipped; "
-               "nothing was sent\n", r->n + r->skipped, a->dir, r->imported, r->failed, r->skipped);
-    else
-        printf("%zu module version(s) found in %s: %zu imported, %zu already there, %zu public (not published%s), "
-               "%zu failed, %zu skipped\n", r->n + r->skipped, a->dir, r->imported, r->present, r->public,
-               a->public_file != NULL ? "; listed in the --public file for stoa prefetch" : "", r->failed, r->skipped);
+    summary(r, a);
     return r->failed > 0 || r->skipped > 0 ? 1 : 0;
 }
 
@@ -445,7 +448,7 @@ int cli_import(int argc, char **argv)
     import_args a = {0};
     if (parse_args(argc, argv, &a) != 0)
         return 2;
-    import_run r = {0};
+    import_run r = {.json = a.json};
     char *cache = join(a.dir, "cache/download"); /* a GOMODCACHE root */
     struct stat st;
     const char *root = cache != NULL && stat(cache, &st) == 0 && S_ISDIR(st.st_mode) ? cache : a.dir;

@@ -1,5 +1,5 @@
 /*
- * stoa prefetch [--url URL] [--token T] [--jobs N] FILE...
+ * stoa prefetch [--url URL] [--token T] [--jobs N] [--json] FILE...
  *
  * Warms the cache of a running stoa: reads go.mod, go.sum or `go list -m all` output
  * (core/gomod/modlist.h; "-" is stdin) and GETs .info, .mod and .zip of every module version
@@ -12,10 +12,13 @@
  * command.
  *
  * Progress goes to stderr: a bar when stderr is a terminal, a line per tenth otherwise.
+ * --json writes instead a JSON line per file (fetched or failed) and a summary on
+ * stdout (cli_json.h), and no progress.
  * Exit 0 when every file was fetched, 1 listing what could not be, 2 on bad usage or a
  * malformed input file (named with its line).
  */
 #include "cli.h"
+#include "cli_json.h"
 #include "client.h"
 #include "modlist.h"
 #include "modpath.h"
@@ -36,6 +39,7 @@
 typedef struct prefetch_args {
     const char *url, *token;
     long jobs;
+    int json;
     char **files;
     int nfiles;
 } prefetch_args;
@@ -69,7 +73,7 @@ typedef struct run {
     double start;
 } run;
 
-static const char usage_text[] = "usage: stoa prefetch [--url URL] [--token T] [--jobs N] FILE...\n"
+static const char usage_text[] = "usage: stoa prefetch [--url URL] [--token T] [--jobs N] [--json] FILE...\n"
                                  "  FILE: go.mod, go.sum, or `go list -m all` output (- for stdin)\n";
 
 static int parse_args(int argc, char **argv, prefetch_args *a)
@@ -94,6 +98,8 @@ static int parse_args(int argc, char **argv, prefetch_args *a)
                 if (*end != '\0' || a->jobs < 1 || a->jobs > MAX_JOBS)
                     return fprintf(stderr, "stoa prefetch: --jobs wants 1..%d, got '%s'\n", MAX_JOBS, v), -1;
             }
+        } else if (strcmp(o, "--json") == 0) {
+            a->json = 1;
         } else if (strcmp(o, "-") == 0 || o[0] != '-') {
             a->files[a->nfiles++] = argv[i];
         } else {
@@ -229,13 +235,26 @@ static int start(run *r, CURLM *m, job *j)
     return 0;
 }
 
+/* --json: a file's line, result fetched or failed. */
+static void json_line(const job *j, const char *result, curl_off_t bytes)
+{
+    json_t *o = cli_json_result(j->e->module, j->e->version, result, j->failed ? j->why : NULL);
+    json_object_set_new(o, "file", json_string(j->ext));
+    if (!j->failed)
+        json_object_set_new(o, "bytes", json_integer((json_int_t)bytes));
+    cli_json_print(o);
+}
+
 static void fail_job(run *r, job *j)
 {
     j->failed = 1;
     ++r->failed;
     ++r->done;
     progress_clear(&r->bar);
-    fprintf(stderr, "stoa prefetch: %s@%s .%s: %s\n", j->e->module, j->e->version, j->ext, j->why);
+    if (r->a->json)
+        json_line(j, "failed", 0);
+    else
+        fprintf(stderr, "stoa prefetch: %s@%s .%s: %s\n", j->e->module, j->e->version, j->ext, j->why);
 }
 
 /* Records a finished transfer; transient failures (no answer, 5xx, 429) get one retry. */
@@ -250,6 +269,8 @@ static void finish(run *r, CURLM *m, CURLMsg *msg)
     if (rc == CURLE_OK && status == 200) {
         r->bytes += x->bytes;
         ++r->done;
+        if (r->a->json)
+            json_line(j, "fetched", x->bytes);
     } else {
         if (rc != CURLE_OK) {
             snprintf(j->why, sizeof(j->why), "%s", x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
@@ -303,9 +324,16 @@ static void transfer_all(run *r)
 static int report(const run *r, const modlist *l)
 {
     char sz[32];
+    double secs = progress_now() - r->start;
+    if (r->a->json) {
+        cli_json_summary(json_pack("{s:I,s:I,s:I,s:I,s:I,s:f}", "versions", (json_int_t)l->n, "files",
+                                   (json_int_t)r->njobs, "fetched", (json_int_t)(r->njobs - r->failed), "failed",
+                                   (json_int_t)r->failed, "bytes", (json_int_t)r->bytes, "seconds", secs));
+        return r->failed > 0;
+    }
     progress_human((double)r->bytes, sz, sizeof(sz));
     fprintf(stderr, "stoa prefetch: %zu module versions, %zu of %zu files fetched (%s) in %.1f s\n", l->n,
-            r->njobs - r->failed, r->njobs, sz, progress_now() - r->start);
+            r->njobs - r->failed, r->njobs, sz, secs);
     if (r->failed == 0)
         return 0;
     fprintf(stderr, "stoa prefetch: could not fetch %zu file(s):\n", r->failed);
@@ -331,7 +359,7 @@ int cli_prefetch(int argc, char **argv)
         fprintf(stderr, "stoa prefetch: out of memory\n");
         goto out;
     }
-    progress_init(&r.bar, "stoa prefetch", r.njobs, 1);
+    progress_init(&r.bar, "stoa prefetch", r.njobs, a.json ? PROGRESS_SILENT : 1);
     r.hdr = client_auth_header(a.token);
     transfer_all(&r);
     show(&r, 1);

@@ -1,12 +1,15 @@
 /*
- * stoa publish DIR --module PATH --version vX.Y.Z [--url URL] [--token T]
+ * stoa publish DIR --module PATH --version vX.Y.Z [--url URL] [--token T] [--json]
  *
  * Builds the module zip from DIR with the go command's file selection rules
  * (core/gomod/zipbuild.h), checks it locally with the same rules the server applies, and
  * PUTs it to <url>/<escaped module>/@v/<version>.zip. The server derives .mod and
- * .info from the zip. Prints the server's JSON answer (with the h1 hashes).
+ * .info from the zip. Prints what was zipped on stderr and the server's JSON answer (with
+ * the h1 hashes) on stdout; with --json instead one result line and a summary
+ * (cli_json.h). Exit 0 published (or already there), 1 failed, 2 bad usage.
  */
 #include "cli.h"
+#include "cli_json.h"
 #include "client.h"
 #include "modfile.h"
 #include "modpath.h"
@@ -16,6 +19,7 @@
 #include "zipcheck.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +28,18 @@
 
 typedef struct publish_args {
     const char *dir, *module, *version, *url, *token;
+    int json;
     char module_buf[MODPATH_MAX + 1]; /* the module go.mod names, without --module */
 } publish_args;
+
+/* What one run did, for the report. */
+typedef struct publish_run {
+    struct zipbuild_report rep;
+    off_t size;
+    long status;       /* the server's, 0 before an answer */
+    client_body answer;
+    char why[4400];    /* why it failed, "" */
+} publish_run;
 
 /* The module path DIR/go.mod declares, into a->module_buf. 0 or -1 (said why). */
 static int module_from_gomod(publish_args *a)
@@ -56,13 +70,16 @@ static int parse_args(int argc, char **argv, publish_args *a)
                                                                 : NULL;
         if (slot != NULL && i + 1 < argc)
             *slot = argv[++i];
+        else if (strcmp(argv[i], "--json") == 0)
+            a->json = 1;
         else if (slot == NULL && a->dir == NULL && argv[i][0] != '-')
             a->dir = argv[i];
         else
             return fprintf(stderr, "stoa publish: unexpected argument '%s'\n", argv[i]), -1;
     }
     if (a->dir == NULL || a->version == NULL)
-        return fprintf(stderr, "usage: stoa publish DIR [--module PATH] --version vX.Y.Z [--url URL] [--token T]\n"), -1;
+        return fprintf(stderr, "usage: stoa publish DIR [--module PATH] --version vX.Y.Z [--url URL] [--token T] [--json]\n"),
+               -1;
     return a->module != NULL ? 0 : module_from_gomod(a);
 }
 
@@ -78,23 +95,25 @@ static int check_args(const publish_args *a)
     return 0;
 }
 
-static int build_zip(const publish_args *a, int *fd, off_t *size)
+/* The zip of DIR in a temp file *fd, checked. 0, or -1 with the reason in p->why. */
+static int build_zip(const publish_args *a, publish_run *p, int *fd)
 {
     char why[512];
-    struct zipbuild_report rep;
     if ((*fd = staging_open(getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp")) < 0)
-        return perror("stoa publish: temp file"), -1;
-    if (zipbuild_from_dir(a->dir, a->module, a->version, *fd, &rep, why, sizeof(why)) != 0)
-        return fprintf(stderr, "stoa publish: %s\n", why), -1;
-    *size = lseek(*fd, 0, SEEK_END);
-    if (zipcheck_fd(*fd, (uint64_t)*size, a->module, a->version, NULL, NULL, why, sizeof(why)) != 0)
-        return fprintf(stderr, "stoa publish: the zip breaks a module rule: %s\n", why), -1;
-    fprintf(stderr, "stoa publish: %s@%s: %zu files (%zu left out), %lld bytes zipped\n", a->module, a->version,
-            rep.files, rep.omitted, (long long)*size);
-    return lseek(*fd, 0, SEEK_SET) == 0 ? 0 : -1;
+        return snprintf(p->why, sizeof(p->why), "temp file: %s", strerror(errno)), -1;
+    if (zipbuild_from_dir(a->dir, a->module, a->version, *fd, &p->rep, why, sizeof(why)) != 0)
+        return snprintf(p->why, sizeof(p->why), "%s", why), -1;
+    p->size = lseek(*fd, 0, SEEK_END);
+    if (zipcheck_fd(*fd, (uint64_t)p->size, a->module, a->version, NULL, NULL, why, sizeof(why)) != 0)
+        return snprintf(p->why, sizeof(p->why), "the zip breaks a module rule: %s", why), -1;
+    if (!a->json)
+        fprintf(stderr, "stoa publish: %s@%s: %zu files (%zu left out), %lld bytes zipped\n", a->module, a->version,
+                p->rep.files, p->rep.omitted, (long long)p->size);
+    return lseek(*fd, 0, SEEK_SET) == 0 ? 0 : (snprintf(p->why, sizeof(p->why), "%s", strerror(errno)), -1);
 }
 
-static int upload(const publish_args *a, int fd, off_t size)
+/* The PUT; 0 when the server took the zip (200 or 201), else -1 with p->why. */
+static int upload(const publish_args *a, publish_run *p, int fd)
 {
     char esc[MODPATH_MAX * 2 + 1], url[4096];
     modpath_escape(a->module, esc, sizeof(esc), NULL, 0);
@@ -102,24 +121,44 @@ static int upload(const publish_args *a, int fd, off_t size)
     FILE *body = fdopen(dup(fd), "rb");
     CURL *h = curl_easy_init();
     struct curl_slist *hdr = client_auth_header(a->token);
-    client_setup(h, a->token);
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(h, CURLOPT_READDATA, body);
-    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)size);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-    CURLcode rc = curl_easy_perform(h);
-    long status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    if (body == NULL || h == NULL)
+        snprintf(p->why, sizeof(p->why), "out of memory");
+    else
+        p->status = client_put(h, url, a->token, body, (curl_off_t)p->size, hdr, &p->answer, p->why, sizeof(p->why));
     curl_slist_free_all(hdr);
     curl_easy_cleanup(h);
-    fclose(body);
-    printf("\n");
-    if (rc != CURLE_OK)
-        return fprintf(stderr, "stoa publish: %s: %s\n", url, curl_easy_strerror(rc)), -1;
-    if (status != 200 && status != 201)
-        return fprintf(stderr, "stoa publish: %s answered %ld\n", url, status), -1;
-    return 0;
+    if (body != NULL)
+        fclose(body);
+    if (p->status > 0 && p->status != 200 && p->status != 201)
+        snprintf(p->why, sizeof(p->why), "%.4096s answered %ld", url, p->status);
+    return p->status == 200 || p->status == 201 ? 0 : -1;
+}
+
+/* --json: the result line ("published", "present" for the same bytes again, "failed")
+ * with what was zipped and the server's hashes, then the summary. */
+static void report_json(const publish_args *a, const publish_run *p, int ok)
+{
+    json_t *answer = ok ? json_loads(p->answer.text, 0, NULL) : NULL;
+    int created = json_is_true(json_object_get(answer, "created"));
+    const char *result = !ok ? "failed" : created ? "published" : "present";
+    char why[sizeof(p->why) + 320];
+    /* a refusal's reason is the server's answer, which plain output prints on stdout */
+    int n = snprintf(why, sizeof(why), "%s%s%.300s", p->why, p->status > 0 && p->answer.len ? ": " : "",
+                     p->status > 0 ? p->answer.text : "");
+    while (n > 0 && (size_t)n < sizeof(why) && (why[n - 1] == '\n' || why[n - 1] == '\r'))
+        why[--n] = '\0';
+    json_t *o = cli_json_result(a->module, a->version, result, ok ? NULL : why);
+    json_object_set_new(o, "status", json_integer(p->status));
+    json_object_set_new(o, "files", json_integer((json_int_t)p->rep.files));
+    json_object_set_new(o, "omitted", json_integer((json_int_t)p->rep.omitted));
+    json_object_set_new(o, "bytes", json_integer((json_int_t)p->size));
+    static const char *const from_answer[] = {"h1", "go_mod_h1", "sha256"};
+    for (size_t i = 0; i < sizeof(from_answer) / sizeof(from_answer[0]); ++i)
+        if (json_is_string(json_object_get(answer, from_answer[i])))
+            json_object_set(o, from_answer[i], json_object_get(answer, from_answer[i]));
+    json_decref(answer);
+    cli_json_print(o);
+    cli_json_summary(json_pack("{s:i,s:i,s:i}", "published", ok && created, "present", ok && !created, "failed", !ok));
 }
 
 int cli_publish(int argc, char **argv)
@@ -130,9 +169,18 @@ int cli_publish(int argc, char **argv)
     if (check_args(&a) != 0)
         return 2;
     int fd = -1;
-    off_t size = 0;
-    int rc = build_zip(&a, &fd, &size) == 0 && upload(&a, fd, size) == 0 ? 0 : 1;
+    static publish_run p; /* the answer buffer is large */
+    memset(&p, 0, sizeof(p));
+    int ok = build_zip(&a, &p, &fd) == 0 && upload(&a, &p, fd) == 0;
     if (fd >= 0)
         close(fd);
-    return rc;
+    if (a.json)
+        report_json(&a, &p, ok);
+    else {
+        if (p.status > 0)
+            printf("%s\n", p.answer.text); /* the server's answer, as sent */
+        if (!ok)
+            fprintf(stderr, "stoa publish: %s\n", p.why);
+    }
+    return ok ? 0 : 1;
 }

@@ -13,7 +13,8 @@ double progress_now(void)
 
 void progress_init(progress *p, const char *who, size_t total, int lines)
 {
-    *p = (progress){.who = who, .tty = isatty(STDERR_FILENO), .lines = lines, .total = total};
+    *p = (progress){
+        .who = who, .tty = lines != PROGRESS_SILENT && isatty(STDERR_FILENO), .lines = lines > 0, .total = total};
 }
 
 void progress_human(double b, char *out, size_t len)

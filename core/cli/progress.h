@@ -1,8 +1,8 @@
 /*
  * Progress of a long CLI run on stderr: on a terminal a bar redrawn in place (at most
  * ten times a second); elsewhere, when asked, one line per tenth of the work, so logs
- * of a cron job stay short. Used by `stoa prefetch` and `stoa verify` on their main
- * thread.
+ * of a cron job stay short. Used by `stoa prefetch`, `stoa import` and `stoa verify`
+ * on their main thread.
  */
 #ifndef STOA_PROGRESS_H
 #define STOA_PROGRESS_H
@@ -21,6 +21,9 @@ typedef struct progress {
 /* Seconds on the monotonic clock. */
 double progress_now(void);
 
+/* lines: 1 for a line per tenth when stderr is not a terminal, 0 for nothing there;
+ * PROGRESS_SILENT for no bar either (--json output). */
+#define PROGRESS_SILENT (-1)
 void progress_init(progress *p, const char *who, size_t total, int lines);
 
 /* done of total, then status ("12 files, 3.4 MiB, 0 failed"). final draws in any case

@@ -92,6 +92,16 @@ settle
 assert_contains "$(curl -s -D - -o /dev/null "$STOA_URL/example.com/pub/@v/v1.0.0.zip" | tr -d '\r')" "x-cache: HIT"
 pass "a second import changes nothing and exits 0; the public list warms the cache through prefetch"
 
+# --json: a JSON line per version and a summary on stdout, no progress on stderr.
+"$STOA_BIN" import --json --url "$STOA_URL" "$TMP/athens" >"$TMP/imp.json" 2>"$TMP/imp.json.err" || fail "import --json"
+assert_eq "$(cat "$TMP/imp.json.err")" "" "stderr of import --json"
+assert_eq "$(json_results "$TMP/imp.json")" "present corp.example.com/Upper@v1.0.0
+present corp.example.com/a@v1.0.0
+present corp.example.com/a@v1.1.0
+public example.com/pub@v1.0.0
+summary found=4 imported=0 present=3 public=1 failed=0 skipped=0 dry_run=false" "import --json"
+pass "import --json writes a JSON line per version and a summary"
+
 # 4. A go module cache (GOMODCACHE root) is read from cache/download.
 GOPROXY_URL="file://$TMP/up" gocmd mod download corp.example.com/a@v1.0.0 corp.example.com/Upper@v1.0.0 ||
     fail "filling a module cache"
@@ -150,6 +160,13 @@ assert_eq "$rc" 1 "import of versions with bad .info files"
 assert_contains "$out" "corp.example.com/t1@v1.0.0: its .info ($TMP/badinfo/corp.example.com/t1/v1.0.0/v1.0.0.info) has a Time that is not an RFC 3339 time"
 assert_contains "$out" "corp.example.com/t2@v1.0.0: its .info ($TMP/badinfo/corp.example.com/t2/v1.0.0/v1.0.0.info) names version v9.0.0"
 assert_eq "$(http_status GET "$STOA_URL/corp.example.com/t1/@v/v1.0.0.info")" 404 "t1 after a bad .info"
+rc=0
+"$STOA_BIN" import --json --dry-run "$TMP/badinfo" >"$TMP/bad.json" 2>&1 || rc=$?
+assert_eq "$rc" 1 "import --json --dry-run of versions with bad .info files"
+assert_eq "$(json_results "$TMP/bad.json")" "failed corp.example.com/t1@v1.0.0
+failed corp.example.com/t2@v1.0.0
+summary found=2 checked=0 present=0 public=0 failed=2 skipped=0 dry_run=true" "import --json --dry-run"
+assert_contains "$(cat "$TMP/bad.json")" '"error":"its .info ('
 zip="$TMP/up2/corp.example.com/t1/@v/v1.0.0.zip"
 for t in yesterday 2999-01-01T00:00:00Z; do
     assert_eq "$(http_status PUT "$STOA_URL/corp.example.com/t1/@v/v1.0.0.zip" -H "X-Stoa-Info-Time: $t" --data-binary @"$zip")" \

@@ -94,7 +94,18 @@ assert_contains "$err" "  example.com/a@v1.9.9 .info: HTTP 404"
 assert_contains "$err" "  example.com/a@v1.9.9 .zip: HTTP 404"
 assert_contains "$err" "  example.com/nothere@v1.0.0 .mod: HTTP 404"
 assert_contains "$err" "3 of 7 files fetched"
-pass "missing versions: exit 1 naming each file"
+# --json: a line per file (sorted here: they finish in any order) and a summary, no progress.
+rc=0
+"$STOA_BIN" prefetch --json --url "$STOA_URL" "$TMP/missing.sum" >"$TMP/miss.json" 2>"$TMP/miss.json.err" || rc=$?
+assert_eq "$rc" 1 "prefetch --json exit status with missing versions"
+assert_eq "$(cat "$TMP/miss.json.err")" "" "stderr of prefetch --json"
+results=$(json_results "$TMP/miss.json")
+assert_eq "$(grep -v '^summary' <<<"$results" | sort | tr '\n' ' ')" "failed example.com/a@v1.9.9 .info failed example.com/a@v1.9.9 .mod \
+failed example.com/a@v1.9.9 .zip failed example.com/nothere@v1.0.0 .mod fetched example.com/a@v1.1.0 .info \
+fetched example.com/a@v1.1.0 .mod fetched example.com/a@v1.1.0 .zip " "prefetch --json results"
+assert_contains "$results" "summary versions=3 files=7 fetched=3 failed=4 bytes="
+assert_contains "$(cat "$TMP/miss.json")" '"error":"HTTP 404'
+pass "missing versions: exit 1 naming each file (as JSON lines with --json)"
 
 # 6. Malformed inputs and a dead server.
 printf 'example.com/a v1.1.0 h1:x=\nexample.com/a v1.1.0\n' >"$TMP/bad.sum"

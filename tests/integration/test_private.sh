@@ -73,6 +73,35 @@ assert_eq "$(http_status PUT "$STOA_URL/corp.example.com/c/@v/v0.3.0.info" -T "$
 assert_eq "$(http_status PUT "$STOA_URL/example.com/public/@v/v1.9.0.zip" -T "$TMP/a2.zip")" 403 "publish to a proxied namespace"
 pass "checksum mismatch 400, immutable 409, .info-before-zip 422, proxied namespace 403"
 
+# stoa publish --json: one result line (with what was zipped and the hashes) and a
+# summary on stdout, nothing on stderr; published, present (the same bytes) or failed.
+mksrc "$TMP/src/j" corp.example.com/j v1.0.0
+pubjson() { # pubjson NAME ARGS...: stoa publish --json ARGS into $TMP/NAME.json; prints the exit status
+    local name=$1 rc=0
+    shift
+    "$STOA_BIN" publish --json "$@" --url "$STOA_URL" >"$TMP/$name.json" 2>"$TMP/$name.err" || rc=$?
+    assert_eq "$(cat "$TMP/$name.err")" "" "stderr of publish --json $*"
+    echo "$rc"
+}
+assert_eq "$(pubjson j1 "$TMP/src/j" --version v1.0.0)" 0 "publish --json"
+assert_eq "$(json_results "$TMP/j1.json")" "published corp.example.com/j@v1.0.0
+summary published=1 present=0 failed=0" "publish --json, a new version"
+python3 - "$TMP/j1.json" <<'PY' || fail "publish --json fields: $(cat "$TMP/j1.json")"
+import json, sys
+r = json.loads(open(sys.argv[1]).readline())
+assert r["status"] == 201 and r["files"] == 2 and r["omitted"] >= 1 and r["bytes"] > 0, r
+assert r["h1"].startswith("h1:") and r["go_mod_h1"].startswith("h1:") and len(r["sha256"]) == 64, r
+PY
+assert_eq "$(pubjson a2 "$TMP/src/a2" --module corp.example.com/a --version v1.1.0)" 0 "publish --json again"
+assert_eq "$(json_results "$TMP/a2.json")" "present corp.example.com/a@v1.1.0
+summary published=0 present=1 failed=0" "publish --json, the same bytes again"
+assert_contains "$(cat "$TMP/a2.json")" "\"h1\":\"$a2_h1\""
+assert_eq "$(pubjson imm "$TMP/src/a2" --module corp.example.com/a --version v1.0.0)" 1 "publish --json, other bytes"
+assert_eq "$(json_results "$TMP/imm.json")" "failed corp.example.com/a@v1.0.0
+summary published=0 present=0 failed=1" "publish --json, a conflict"
+assert_contains "$(cat "$TMP/imm.json")" 'answered 409: corp.example.com/a@v1.0.0 is already published with different content;'
+pass "publish --json: a result line and a summary (published, present, failed), nothing on stderr"
+
 # without --module: the module is the one go.mod names (as stoa publish --help says)
 "$STOA_BIN" publish "$TMP/src/b" --version v0.1.0 --url "$STOA_URL" >"$TMP/b.json"
 b_h1=$(sed -n 's/.*"h1":"\([^"]*\)".*/\1/p' "$TMP/b.json")
