@@ -184,6 +184,11 @@ void metrics_h2_cancel_close(void)
     atomic_fetch_add(&m.h2_cancel_closes, 1);
 }
 
+void metrics_unfinished_request(void)
+{
+    atomic_fetch_add(&m.unfinished, 1);
+}
+
 void metrics_fill_done(void)
 {
     atomic_fetch_add(&m.fills_done, 1);

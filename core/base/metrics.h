@@ -83,6 +83,7 @@ typedef struct metrics_counters {
     atomic_ullong busy[METRICS_BUSY_REASONS];
     atomic_ullong fills_abandoned;  /* dropped before they started: every waiter had gone */
     atomic_ullong h2_cancel_closes; /* HTTP/2 connections closed at limits.h2_cancels */
+    atomic_ullong unfinished;       /* connections closed holding part of a request (core/http/connwatch.h) */
 } metrics_counters;
 
 /* The process's counters, for the renderer: read with atomic_load. */
@@ -120,5 +121,6 @@ void metrics_send_timeout(void); /* a stalled reader was disconnected */
 void metrics_busy(unsigned reason);   /* a request was answered 503 busy */
 void metrics_fill_abandoned(void);
 void metrics_h2_cancel_close(void);
+void metrics_unfinished_request(void);
 
 #endif

@@ -251,6 +251,10 @@ static void render_busy(out *o, const metrics_counters *m)
     put(o, "# HELP stoa_h2_cancel_closes_total HTTP/2 connections closed for cancelling more than limits.h2_cancels "
            "pending requests.\n# TYPE stoa_h2_cancel_closes_total counter\nstoa_h2_cancel_closes_total %llu\n",
         atomic_load(&m->h2_cancel_closes));
+    put(o, "# HELP stoa_http_unfinished_requests_total Connections that closed holding part of a request no handler "
+           "saw (limits.request_timeout, a client hang-up, a request h2o refused).\n"
+           "# TYPE stoa_http_unfinished_requests_total counter\nstoa_http_unfinished_requests_total %llu\n",
+        atomic_load(&m->unfinished));
 }
 
 static void render_misc(out *o, const metrics_counters *m)

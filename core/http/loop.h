@@ -6,6 +6,7 @@
 #ifndef STOA_LOOP_H
 #define STOA_LOOP_H
 
+#include "connwatch.h"
 #include "pool.h"
 
 #include <h2o.h>
@@ -16,6 +17,7 @@ typedef struct server_loop {
     pool_loop pool;
     h2o_timeout_t send_timeout; /* limits.send_timeout (core/http/sendwatch.h); 0 = off */
     h2o_multithread_receiver_t control;
+    connwatch_loop conns;          /* unfinished requests (core/http/connwatch.h) */
     h2o_accept_ctx_t accept;       /* the listen addresses: TLS when configured */
     h2o_accept_ctx_t accept_plain; /* tls.plain_listen: never TLS */
     h2o_socket_t **listeners;

@@ -1,6 +1,7 @@
 #include "reqctx.h"
 
 #include "audit.h"
+#include "connwatch.h"
 #include "hex.h"
 #include "log.h"
 #include "metrics.h"
@@ -162,6 +163,7 @@ reqctx *reqctx_new(h2o_req_t *req)
     rc->r.type = ROUTE_NONE;
     rc->identity[0] = rc->client[0] = rc->error[0] = '\0';
     rc->req = req;
+    connwatch_request(req);
     rc->cache = "";
     clock_gettime(CLOCK_MONOTONIC, &rc->start);
     peer_text(req, rc->client, sizeof(rc->client));

@@ -134,6 +134,7 @@ static void on_accept(h2o_socket_t *listener, const char *err)
         h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
         if (sock == NULL)
             return;
+        connwatch_accept(&server_loop_of(ctx->ctx)->conns, sock);
         h2o_accept(ctx, sock);
     }
 }
@@ -172,6 +173,7 @@ static void *loop_main(void *arg)
     h2o_context_init(&l->ctx, loop, &globalconf);
     pool_loop_init(&l->pool, l->ctx.queue);
     h2o_timeout_init(loop, &l->send_timeout, the_app->conf->send_timeout_ms);
+    connwatch_loop_init(&l->conns, loop);
     h2o_multithread_register_receiver(l->ctx.queue, &l->control, on_control);
     l->accept = (h2o_accept_ctx_t){.ctx = &l->ctx, .hosts = globalconf.hosts, .ssl_ctx = ssl_ctx};
     l->accept_plain = (h2o_accept_ctx_t){.ctx = &l->ctx, .hosts = globalconf.hosts, .ssl_ctx = NULL};

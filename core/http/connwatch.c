@@ -1,0 +1,108 @@
+#include "connwatch.h"
+
+#include "app.h"
+#include "clock.h"
+#include "log.h"
+#include "metrics.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+
+typedef struct watched {
+    h2o_linklist_t link;
+    connwatch_loop *w;
+    h2o_socket_t *sock;   /* freed by h2o before on_close runs: not read there */
+    size_t at_request;    /* bytes read when the last request reached the router */
+    size_t sampled;       /* bytes read at the last sample or request */
+    int64_t since_ms;     /* the accept, or the last request */
+    unsigned requests, h2;
+    struct sockaddr_storage peer; /* named only when told: most connections never are */
+} watched;
+
+static void sample(h2o_timeout_entry_t *entry)
+{
+    connwatch_loop *w = H2O_STRUCT_FROM_MEMBER(connwatch_loop, tick, entry);
+    for (h2o_linklist_t *n = w->conns.next; n != &w->conns; n = n->next) {
+        watched *c = H2O_STRUCT_FROM_MEMBER(watched, link, n);
+        c->sampled = c->sock->bytes_read;
+    }
+    h2o_timeout_link(w->loop, &w->every, &w->tick);
+}
+
+void connwatch_loop_init(connwatch_loop *w, h2o_loop_t *loop)
+{
+    *w = (connwatch_loop){.loop = loop};
+    h2o_linklist_init_anchor(&w->conns);
+    h2o_timeout_init(loop, &w->every, CONNWATCH_SAMPLE_MS);
+    w->tick.cb = sample;
+    h2o_timeout_link(loop, &w->every, &w->tick);
+}
+
+static void name_peer(const struct sockaddr_storage *ss, char *out, size_t len)
+{
+    snprintf(out, len, "?");
+    if (ss->ss_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, out, (socklen_t)len);
+    else if (ss->ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, out, (socklen_t)len);
+}
+
+static void tell(watched *c, size_t unread)
+{
+    connwatch_loop *w = c->w;
+    int64_t now = clock_mono_ms();
+    metrics_unfinished_request();
+    if (now - w->logged_ms < 1000 && w->logged_ms != 0) {
+        ++w->untold;
+        return;
+    }
+    char peer[INET6_ADDRSTRLEN], more[64] = "";
+    name_peer(&c->peer, peer, sizeof(peer));
+    if (w->untold > 0)
+        snprintf(more, sizeof(more), "; %u more since the last such line", w->untold);
+    log_msg(STOA_LOG_WARN, "http",
+            "unfinished request from %s: the connection closed %.1f s after %s with %zu bytes read that no request "
+            "took (limits.request_timeout is %.0f s; a client that hung up, or a request h2o refused, end so too)%s",
+            peer, (double)(now - c->since_ms) / 1000, c->requests ? "its last request" : "it opened", unread,
+            (double)the_app->conf->request_timeout_ms / 1000, more);
+    w->logged_ms = now;
+    w->untold = 0;
+}
+
+static void on_close(void *data)
+{
+    watched *c = data;
+    h2o_linklist_unlink(&c->link);
+    size_t unread = c->sampled > c->at_request ? c->sampled - c->at_request : 0;
+    if (!c->h2 && unread > (c->requests ? 0 : CONNWATCH_IDLE_BYTES))
+        tell(c, unread);
+    free(c);
+}
+
+void connwatch_accept(connwatch_loop *w, h2o_socket_t *sock)
+{
+    watched *c = calloc(1, sizeof(*c)); /* a client-chosen count: not the aborting allocator */
+    if (c == NULL)
+        return;
+    c->w = w;
+    c->sock = sock;
+    c->since_ms = clock_mono_ms();
+    if (h2o_socket_getpeername(sock, (struct sockaddr *)&c->peer) == 0) /* h2o keeps it for the requests */
+        c->peer.ss_family = AF_UNSPEC;
+    h2o_linklist_insert(&w->conns, &c->link);
+    sock->on_close.cb = on_close;
+    sock->on_close.data = c;
+}
+
+void connwatch_request(h2o_req_t *req)
+{
+    h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
+    if (sock == NULL || sock->on_close.cb != on_close)
+        return;
+    watched *c = sock->on_close.data;
+    c->h2 |= req->version >= 0x200;
+    c->at_request = c->sampled = sock->bytes_read;
+    c->since_ms = clock_mono_ms();
+    ++c->requests;
+}
