@@ -73,6 +73,7 @@ typedef struct conf_upstream {
     uint32_t total_ms;      /* timeout.total, default 600000 */
     uint32_t metadata_ms;   /* timeout.metadata: total for all but .zip, default 60000 */
     uint32_t stall_ms;      /* timeout.stall: no bytes for this long, default 30000 */
+    uint32_t min_rate;      /* timeout.min_rate: bytes/s a stall window must average, default 1024 */
     uint32_t retries;       /* extra attempts for idempotent fetches, default 1 */
     uint32_t max_fails;     /* consecutive failures that open the circuit, default 3 */
     uint32_t fail_timeout_ms; /* circuit cool-down, default 30000 */

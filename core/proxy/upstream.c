@@ -87,6 +87,7 @@ typedef struct xfer {
     int64_t last_byte_ms;
     uint32_t first_byte_ms;
     uint32_t stall_ms;
+    uint64_t min_rate;      /* bytes/s a stall window must average */
     int64_t window_ms;      /* low-speed window: its start and the byte count then */
     uint64_t window_bytes;
     int first_byte_timeout;
@@ -226,14 +227,14 @@ static int on_xferinfo(void *p, curl_off_t dltotal, curl_off_t dlnow, curl_off_t
     if (x->bytes > 0 && now - x->last_byte_ms > (int64_t)x->stall_ms)
         return x->stalled = 1;
     /* A slow drip (a byte now and then) is never silent for the stall time: under
-     * UPSTREAM_LOW_SPEED for a whole stall window after the first byte is a stall too,
+     * min_rate for a whole stall window after the first byte is a stall too,
      * so an upstream that trickles holds a worker at most that long (issue 21 finding 7).
      * Not before the first byte: first_byte governs that wait. */
     if (x->bytes > 0 && x->window_ms == 0) {
         x->window_ms = now;
         x->window_bytes = x->bytes;
     } else if (x->bytes > 0 && now - x->window_ms >= (int64_t)x->stall_ms) {
-        if ((x->bytes - x->window_bytes) * 1000 < (uint64_t)UPSTREAM_LOW_SPEED * x->stall_ms)
+        if ((x->bytes - x->window_bytes) * 1000 < x->min_rate * x->stall_ms)
             return x->stalled = 1;
         x->window_ms = now;
         x->window_bytes = x->bytes;
@@ -314,7 +315,8 @@ static stoa_status classify_curl(CURLcode rc, const xfer *x, char *why, size_t l
     if (x->first_byte_timeout)
         return snprintf(why, len, "no response within %u ms", x->first_byte_ms), STOA_TIMEOUT;
     if (x->stalled)
-        return snprintf(why, len, "stalled: under %ld bytes/s for %u ms", UPSTREAM_LOW_SPEED, x->stall_ms), STOA_TIMEOUT;
+        return snprintf(why, len, "stalled: under %llu bytes/s for %u ms", (unsigned long long)x->min_rate, x->stall_ms),
+               STOA_TIMEOUT;
     if (x->write_error)
         return snprintf(why, len, "cannot write staging file: %s", strerror(x->write_error)),
                x->write_error == ENOSPC || x->write_error == EDQUOT || x->write_error == EFBIG ? STOA_NOSPACE
@@ -414,7 +416,7 @@ static stoa_status fetch_url(const conf_upstream *u, const char *url, uint64_t m
         return snprintf(a->why, sizeof(a->why), "out of memory"), STOA_INTERNAL;
     int64_t t0 = clock_mono_ms();
     xfer x = {.fd = fd, .content_length = -1, .started_ms = t0, .last_byte_ms = t0, .first_byte_ms = u->first_byte_ms,
-              .stall_ms = u->stall_ms, .max_bytes = max, .progress = progress, .arg = arg, .res = res};
+              .stall_ms = u->stall_ms, .min_rate = u->min_rate ? u->min_rate : (uint64_t)UPSTREAM_LOW_SPEED, .max_bytes = max, .progress = progress, .arg = arg, .res = res};
     res->etag[0] = res->content_type[0] = '\0';
     res->not_modified = 0;
     setup(h, u, url, &x);

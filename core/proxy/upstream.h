@@ -46,7 +46,8 @@ typedef struct upstream_result {
 #define UPSTREAM_MAX_INFO (64u << 10)   /* .info, @latest */
 #define UPSTREAM_MAX_LIST (4u << 20)    /* @v/list */
 #define UPSTREAM_MAX_OTHER (16u << 20)  /* anything else (checksum-database answers) */
-/* Slower than this (bytes per second) for timeout.stall aborts an attempt as stalled. */
+/* Slower than this (bytes per second) for timeout.stall aborts an attempt as stalled,
+ * unless the upstream's timeout.min_rate says otherwise. */
 #define UPSTREAM_LOW_SPEED 1024L
 /* The limit for relpath's kind: ZIPCHECK_MAX_ZIP for .zip, ZIPCHECK_MAX_GOMOD for .mod. */
 uint64_t upstream_body_limit(const char *relpath);

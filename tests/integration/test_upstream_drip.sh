@@ -38,3 +38,20 @@ took=$(($(date +%s) - t0))
 assert_contains "$(cat "$TMP/out")" "hostile" "the answer names the upstream"
 pass "a long non-zip answer is cut at timeout.metadata after $took s, answered $code"
 stop_stoa
+
+# A zip may take timeout.total, but not at any speed: timeout.min_rate raises the floor
+# each stall window must average (issue 21 finding 7: a zip at a few KiB/s held a fill
+# worker for timeout.total). 60 KB at a few KiB/s, stall 2 s, min_rate 16 KiB/s.
+cat >"$TMP/plan.json" <<JSON
+{"/example.com/slowzip/@v/v1.0.0.zip": {"body": "$big", "drip": 0.0002}}
+JSON
+UPSTREAM_EXTRA=", timeout: {stall: 2s, min_rate: 16KiB}" hostile_config "$HOSTILE_URL"
+start_stoa
+t0=$(date +%s)
+code=$(curl -s -o "$TMP/out" -w '%{http_code}' --max-time 30 "$STOA_URL/example.com/slowzip/@v/v1.0.0.zip") || true
+took=$(($(date +%s) - t0))
+[ "$code" != 200 ] || fail "the slow zip was served whole"
+[ "$took" -le 8 ] || fail "the slow zip was cut only after $took s (min_rate 16KiB over 2 s windows)"
+assert_contains "$(grep 'stalled' "$STOA_LOG")" "under 16384 bytes/s for 2000 ms"
+pass "a zip slower than timeout.min_rate is cut after $took s, answered $code"
+stop_stoa
