@@ -236,10 +236,11 @@ static int sort_both(disk_index *x)
         x->by_time.v = v;
         x->by_time.cap = n;
     }
-    qsort(x->by_name.v, n, sizeof(entry *), by_name_order);
-    if (n > 0)
-        memcpy(x->by_time.v, x->by_name.v, n * sizeof(entry *));
     x->by_time.n = n;
+    if (n == 0)
+        return 0; /* an empty store: the vectors may be NULL, which qsort may not get */
+    qsort(x->by_name.v, n, sizeof(entry *), by_name_order);
+    memcpy(x->by_time.v, x->by_name.v, n * sizeof(entry *));
     qsort(x->by_time.v, n, sizeof(entry *), by_time_order);
     return 0;
 }
