@@ -10,17 +10,10 @@
 #include <ctype.h>
 #include <string.h>
 
-static int is_method(h2o_req_t *req, const char *m)
+static int is_method(const router_facts *in, const char *m)
 {
-    return h2o_memis(req->method.base, req->method.len, m, strlen(m));
-}
-
-static int method_not_allowed(reqctx *rc, const char *allow)
-{
-    http_set_header(rc, "allow", allow);
-    http_send_text(rc, 405, "method %.*s not allowed here; allowed: %s", (int)rc->req->method.len,
-                   rc->req->method.base, allow);
-    return 0;
+    size_t n = strlen(m);
+    return in->method_len == n && memcmp(in->method, m, n) == 0;
 }
 
 static int is_file(route_type t)
@@ -29,30 +22,18 @@ static int is_file(route_type t)
 }
 
 /* The operation a request needs, or 0 when the method is not allowed on the route. */
-static stoa_op operation(reqctx *rc)
+static stoa_op operation(const router_facts *in)
 {
-    h2o_req_t *req = rc->req;
-    route_type t = rc->r.type;
+    route_type t = in->type;
     if (t == ROUTE_BUILD)
-        return is_method(req, "PUT") ? STOA_OP_PUBLISH : (stoa_op)0;
-    if (is_method(req, "GET") || is_method(req, "HEAD"))
+        return is_method(in, "PUT") ? STOA_OP_PUBLISH : (stoa_op)0;
+    if (is_method(in, "GET") || is_method(in, "HEAD"))
         return t == ROUTE_ADMIN ? STOA_OP_ADMIN : STOA_OP_READ;
-    if (is_method(req, "PUT") && is_file(t))
+    if (is_method(in, "PUT") && is_file(t))
         return STOA_OP_PUBLISH;
-    if (is_method(req, "DELETE") && is_file(t))
+    if (is_method(in, "DELETE") && is_file(t))
         return STOA_OP_ADMIN;
     return (stoa_op)0;
-}
-
-static const unsigned *https_port; /* router_register's: bound once listeners open */
-
-/* A request on a tls.plain_listen address of a TLS server: its socket has no TLS. */
-static int plain_on_tls_server(reqctx *rc)
-{
-    if (the_app->conf->tls_cert == NULL)
-        return 0;
-    h2o_socket_t *sock = rc->req->conn->callbacks->get_socket(rc->req->conn);
-    return sock != NULL && sock->ssl == NULL;
 }
 
 static int plain_route(route_type t)
@@ -62,18 +43,18 @@ static int plain_route(route_type t)
 
 /* The host part of a Host/:authority value ("h", "h:p", "[v6]:p"), 0 when it holds a
  * byte no host name or address has (it goes into a Location header). */
-static size_t authority_host(h2o_iovec_t a)
+static size_t authority_host(const char *a, size_t len)
 {
-    size_t n = a.len;
-    if (a.len > 0 && a.base[0] == '[') {
-        const char *e = memchr(a.base, ']', a.len);
-        n = e != NULL ? (size_t)(e - a.base) + 1 : 0;
+    size_t n = len;
+    if (len > 0 && a[0] == '[') {
+        const char *e = memchr(a, ']', len);
+        n = e != NULL ? (size_t)(e - a) + 1 : 0;
     } else {
-        const char *colon = memchr(a.base, ':', a.len);
-        n = colon != NULL ? (size_t)(colon - a.base) : a.len;
+        const char *colon = len > 0 ? memchr(a, ':', len) : NULL;
+        n = colon != NULL ? (size_t)(colon - a) : len;
     }
     for (size_t i = 0; i < n; ++i)
-        if (!isalnum((unsigned char)a.base[i]) && strchr(".-[]:", a.base[i]) == NULL)
+        if (!isalnum((unsigned char)a[i]) && strchr(".-[]:", a[i]) == NULL)
             return 0;
     return n < 256 ? n : 0;
 }
@@ -81,26 +62,82 @@ static size_t authority_host(h2o_iovec_t a)
 /* What a plain listener does not serve goes to https on the first listen address's
  * port (tls.redirect), or is refused: module traffic and credentials never travel in
  * the clear on a server that has TLS. */
-static int refuse_plain(reqctx *rc)
+static int refuse_plain(const router_facts *in, router_verdict *out)
+{
+    size_t n = authority_host(in->authority, in->authority_len);
+    if (!in->tls_redirect || n == 0)
+        return out->status = 403;
+    char p[16] = "";
+    if (in->https_port != 443)
+        snprintf(p, sizeof(p), ":%u", in->https_port);
+    snprintf(out->location, sizeof(out->location), "https://%.*s%s%.*s", (int)n, in->authority, p,
+             (int)in->path_len, in->path);
+    return out->status = 308;
+}
+
+int router_decide(const router_facts *in, router_verdict *out)
+{
+    out->status = 0;
+    out->op = (stoa_op)0;
+    out->allow = NULL;
+    out->location[0] = '\0';
+    if (in->plain_on_tls && !plain_route(in->type))
+        return refuse_plain(in, out);
+    out->op = operation(in);
+    if (out->op == 0) {
+        out->allow = is_file(in->type) ? "GET, HEAD, PUT, DELETE" : in->type == ROUTE_BUILD ? "PUT" : "GET, HEAD";
+        return out->status = 405;
+    }
+    /* h2o 2.2.5 has read the body already (issue 21 finding 5): it is refused, not used. */
+    if (out->op != STOA_OP_PUBLISH && in->body_len > 0)
+        return out->status = 413;
+    return 0;
+}
+
+static const unsigned *https_port; /* router_register's: bound once listeners open */
+
+/* A request on a tls.plain_listen address of a TLS server: its socket has no TLS. */
+static int plain_on_tls_server(const struct conf *c, h2o_req_t *req)
+{
+    if (c->tls_cert == NULL)
+        return 0;
+    h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
+    return sock != NULL && sock->ssl == NULL;
+}
+
+static void facts_of(const struct conf *c, reqctx *rc, router_facts *f)
 {
     h2o_req_t *req = rc->req;
-    const struct conf *c = the_app->conf;
     /* A request without Host (HTTP/1.0) gets the name of h2o's host entry ("default")
      * as authority: only a name the client sent may go into the Location. */
     h2o_iovec_t fallback = req->hostconf != NULL ? req->hostconf->authority.hostport : h2o_iovec_init(NULL, 0);
     int sent = !h2o_memis(req->authority.base, req->authority.len, fallback.base, fallback.len);
-    size_t n = sent ? authority_host(req->authority) : 0;
-    if (!c->tls_redirect || n == 0)
-        return http_send_text(rc, 403, "this address serves /healthz, /readyz, /version and /metrics only; modules are "
-                                       "served over https"), 0;
-    unsigned port = *https_port;
-    char loc[ROUTE_PATH_MAX + 512], p[16] = "";
-    if (port != 443)
-        snprintf(p, sizeof(p), ":%u", port);
-    snprintf(loc, sizeof(loc), "https://%.*s%s%.*s", (int)n, req->authority.base, p, (int)req->path.len,
-             req->path.base);
-    http_set_header(rc, "location", loc);
-    return http_send_text(rc, 308, "use %s", loc), 0;
+    *f = (router_facts){.method = req->method.base, .method_len = req->method.len, .type = rc->r.type,
+                        .body_len = req->entity.base != NULL ? req->entity.len : 0,
+                        .plain_on_tls = plain_on_tls_server(c, req), .tls_redirect = c->tls_redirect,
+                        .authority = req->authority.base, .authority_len = sent ? req->authority.len : 0,
+                        .path = req->path.base, .path_len = req->path.len, .https_port = *https_port};
+}
+
+/* The answer for a verdict other than 0. */
+static int send_verdict(reqctx *rc, const router_verdict *v)
+{
+    h2o_req_t *req = rc->req;
+    if (v->status == 405) {
+        http_set_header(rc, "allow", v->allow);
+        http_send_text(rc, 405, "method %.*s not allowed here; allowed: %s", (int)req->method.len, req->method.base,
+                       v->allow);
+    } else if (v->status == 413) {
+        http_send_text(rc, 413, "%.*s takes no request body (got %zu bytes)", (int)req->method.len,
+                       req->method.base, req->entity.len);
+    } else if (v->status == 308) {
+        http_set_header(rc, "location", v->location);
+        http_send_text(rc, 308, "use %s", v->location);
+    } else {
+        http_send_text(rc, 403, "this address serves /healthz, /readyz, /version and /metrics only; modules are "
+                                "served over https");
+    }
+    return 0;
 }
 
 /* limits.max_header: h2o's own bound (about 400 KiB for HTTP/1) is far above ours. */
@@ -159,20 +196,14 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         http_send_text(rc, status_http(s), "%s", why);
         return 0;
     }
-    if (plain_on_tls_server(rc) && !plain_route(rc->r.type))
-        return refuse_plain(rc);
-    stoa_op op = operation(rc);
-    if (op == 0)
-        return method_not_allowed(rc, is_file(rc->r.type)           ? "GET, HEAD, PUT, DELETE"
-                                      : rc->r.type == ROUTE_BUILD ? "PUT"
-                                                                  : "GET, HEAD");
-    /* h2o 2.2.5 has read the body already (issue 21 finding 5): it is refused, not used. */
-    if (op != STOA_OP_PUBLISH && req->entity.base != NULL && req->entity.len > 0)
-        return http_send_text(rc, 413, "%.*s takes no request body (got %zu bytes)", (int)req->method.len,
-                              req->method.base, req->entity.len), 0;
+    router_facts f;
+    router_verdict v;
+    facts_of(c, rc, &f);
+    if (router_decide(&f, &v) != 0)
+        return send_verdict(rc, &v);
     auth_decision d;
     if (!auth_exempt(rc)) {
-        stoa_status st = auth_check(rc, op, &d);
+        stoa_status st = auth_check(rc, v.op, &d);
         /* For the audit: what the chain decided ("allow" once an identity is known). */
         rc->auth = st != STOA_OK ? "deny" : rc->identity[0] != '\0' ? "allow" : "anonymous";
         if (st != STOA_OK) {
@@ -180,7 +211,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
             return 0;
         }
     }
-    return dispatch(rc, op);
+    return dispatch(rc, v.op);
 }
 
 void router_register(h2o_pathconf_t *pathconf, const unsigned *port)
