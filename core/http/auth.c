@@ -153,66 +153,80 @@ static void facts_init(auth_facts *f, reqctx *rc, stoa_op op, const char *module
     f->r = (stoa_auth_request){sizeof(f->r), op, f->method, f->path, rc->r.repo, module, f->peer, req_header, rc, req};
 }
 
-/* Runs the plugins in order; returns OK (allowed, or nothing required) or a deny. */
-static stoa_status run_chain(reqctx *rc, stoa_op op, int req, auth_decision *d)
+/* Plugin i's answer for r, in *res (zeroed first). */
+static stoa_status ask(const auth_chain *c, size_t i, const stoa_auth_request *r, stoa_auth_result *res)
 {
-    app *a = the_app;
-    auth_facts f;
-    facts_init(&f, rc, op, rc->r.module[0] ? rc->r.module : NULL, req);
-    int allowed = 0;
-    for (size_t i = 0; i < a->nauth_open; ++i) {
-        stoa_auth_result res;
-        memset(&res, 0, sizeof(res));
-        stoa_status st = a->auth[i]->m.auth.decide(a->auth_state[i], &f.r, &res);
-        if (res.client_addr[0] != '\0')
-            snprintf(rc->client, sizeof(rc->client), "%s", res.client_addr);
-        if (st == STOA_DECLINED) {
-            /* An abstainer may still have recognised someone: keep it for the audit. */
-            if (rc->identity[0] == '\0' && res.identity[0] != '\0')
-                snprintf(rc->identity, sizeof(rc->identity), "%s", res.identity);
-            continue;
-        }
-        if (st == STOA_OK) {
-            if (!allowed && res.identity[0] != '\0')
-                snprintf(rc->identity, sizeof(rc->identity), "%s", res.identity);
-            allowed = 1;
-            continue;
-        }
-        d->status = st == STOA_DENIED || st == STOA_THROTTLED ? st : STOA_UNAUTHORIZED;
-        d->retry_after = res.retry_after;
-        snprintf(d->reason, sizeof(d->reason), "%s", res.reason[0] ? res.reason : status_name(st));
-        if (res.identity[0] != '\0')
-            snprintf(rc->identity, sizeof(rc->identity), "%s", res.identity);
-        return d->status;
-    }
-    if (allowed || !req)
-        return d->status = STOA_OK;
-    if (a->nauth_open == 0 && is_loopback(rc->client)) {
-        snprintf(rc->identity, sizeof(rc->identity), "loopback");
-        return d->status = STOA_OK;
-    }
-    d->status = a->nauth_open == 0 ? STOA_DENIED : STOA_UNAUTHORIZED;
-    snprintf(d->reason, sizeof(d->reason),
-             a->nauth_open == 0 ? "%s needs authentication, and no auth plugins are configured (only loopback may %s)"
-                                : "%s needs credentials: send a token (Authorization: Bearer, or Basic with the token as password)",
-             op_name(op), op_name(op));
+    memset(res, 0, sizeof(*res));
+    return c->plugins[i]->m.auth.decide(c->states[i], r, res);
+}
+
+/* A plugin's deny ends the chain. */
+static stoa_status deny(auth_subject *s, stoa_status st, const stoa_auth_result *res, auth_decision *d)
+{
+    d->status = st == STOA_DENIED || st == STOA_THROTTLED ? st : STOA_UNAUTHORIZED;
+    d->retry_after = res->retry_after;
+    snprintf(d->reason, sizeof(d->reason), "%s", res->reason[0] ? res->reason : status_name(st));
+    if (res->identity[0] != '\0')
+        snprintf(s->identity, sizeof(s->identity), "%s", res->identity);
     return d->status;
 }
 
-/* "<addr>#<fingerprint of the credentials sent>": the throttle key of one client's
- * credential. FNV-1a: the key stays in memory and is never shown. */
-static void credential_key(reqctx *rc, char *out, size_t len)
+/* A required request that no plugin allowed. */
+static stoa_status no_allow(const auth_chain *c, auth_subject *s, auth_decision *d)
+{
+    const char *op = op_name(s->req->op);
+    if (c->n == 0 && is_loopback(s->client)) {
+        snprintf(s->identity, sizeof(s->identity), "loopback");
+        return d->status = STOA_OK;
+    }
+    d->status = c->n == 0 ? STOA_DENIED : STOA_UNAUTHORIZED;
+    snprintf(d->reason, sizeof(d->reason),
+             c->n == 0 ? "%s needs authentication, and no auth plugins are configured (only loopback may %s)"
+                       : "%s needs credentials: send a token (Authorization: Bearer, or Basic with the token as password)",
+             op, op);
+    return d->status;
+}
+
+/* Runs the plugins in order; returns OK (allowed, or nothing required) or a deny. */
+static stoa_status run_chain(const auth_chain *c, auth_subject *s, auth_decision *d)
+{
+    int allowed = 0;
+    for (size_t i = 0; i < c->n; ++i) {
+        stoa_auth_result res;
+        stoa_status st = ask(c, i, s->req, &res);
+        if (res.client_addr[0] != '\0')
+            snprintf(s->client, sizeof(s->client), "%s", res.client_addr);
+        if (st == STOA_DECLINED) {
+            /* An abstainer may still have recognised someone: keep it for the audit. */
+            if (s->identity[0] == '\0' && res.identity[0] != '\0')
+                snprintf(s->identity, sizeof(s->identity), "%s", res.identity);
+            continue;
+        }
+        if (st != STOA_OK)
+            return deny(s, st, &res, d);
+        if (!allowed && res.identity[0] != '\0')
+            snprintf(s->identity, sizeof(s->identity), "%s", res.identity);
+        allowed = 1;
+    }
+    if (allowed || !s->req->required)
+        return d->status = STOA_OK;
+    return no_allow(c, s, d);
+}
+
+/* A fingerprint of the credentials sent, for the throttle key "<addr>#<fingerprint>".
+ * FNV-1a: the key stays in memory and is never shown. */
+static uint64_t credential_hash(h2o_req_t *req)
 {
     static const char *const names[] = {"authorization", "x-jfrog-art-api"};
     uint64_t h = 14695981039346656037u;
     for (size_t i = 0; i < sizeof(names) / sizeof(*names); ++i) {
         size_t n = 0;
-        const char *v = http_header(rc->req, names[i], &n);
+        const char *v = http_header(req, names[i], &n);
         for (size_t k = 0; v != NULL && k < n; ++k)
             h = (h ^ (unsigned char)v[k]) * 1099511628211u;
         h = (h ^ 0xff) * 1099511628211u;
     }
-    snprintf(out, len, "%.45s#%016llx", rc->client, (unsigned long long)h);
+    return h;
 }
 
 /* Failures count per credential and address: a credential that failed `failures` times
@@ -220,35 +234,53 @@ static void credential_key(reqctx *rc, char *out, size_t len)
  * many distinct credentials failed. So a client retrying a stale token behind a proxy
  * blocks that token, not everyone behind the proxy (issue 21 finding 11), while a
  * guesser, whose every guess is a new credential, blocks its address as before. */
-static uint32_t throttle(reqctx *rc, stoa_status st)
+static uint32_t throttle(const auth_chain *c, const auth_subject *s, stoa_status st)
 {
-    const struct conf *c = the_app->conf;
     if (c->throttle_failures == 0)
         return 0;
     char key[THROTTLE_KEY_MAX];
-    credential_key(rc, key, sizeof(key));
-    uint64_t now = (uint64_t)clock_mono_ms();
-    if (st == STOA_UNAUTHORIZED && has_credentials(rc->req) &&
-        throttle_failure(key, now, c->throttle_failures, c->throttle_window_ms) == 1)
-        throttle_failure(rc->client, now, c->throttle_failures, c->throttle_window_ms);
-    uint32_t by_addr = throttle_blocked(rc->client, now), by_cred = throttle_blocked(key, now);
+    snprintf(key, sizeof(key), "%.45s#%016llx", s->client, (unsigned long long)s->credential);
+    if (st == STOA_UNAUTHORIZED && s->has_credentials &&
+        throttle_failure(key, s->now_ms, c->throttle_failures, c->throttle_window_ms) == 1)
+        throttle_failure(s->client, s->now_ms, c->throttle_failures, c->throttle_window_ms);
+    uint32_t by_addr = throttle_blocked(s->client, s->now_ms), by_cred = throttle_blocked(key, s->now_ms);
     return by_addr > by_cred ? by_addr : by_cred;
+}
+
+stoa_status auth_chain_run(const auth_chain *c, auth_subject *s, auth_decision *d)
+{
+    memset(d, 0, sizeof(*d));
+    stoa_status st = run_chain(c, s, d);
+    /* Checked after the chain, on the address it established (a trusted proxy's
+     * client), and whatever the chain said: a blocked guesser learns nothing. */
+    uint32_t wait = throttle(c, s, st);
+    if (wait > 0) {
+        d->status = STOA_THROTTLED;
+        d->retry_after = wait;
+        snprintf(d->reason, sizeof(d->reason), "too many failed authentication attempts from %s; retry in %u s",
+                 s->client, wait);
+    }
+    return d->status;
+}
+
+static auth_chain chain_of(const app *a, const struct conf *c)
+{
+    return (auth_chain){a->auth, a->auth_state, a->nauth_open, c->throttle_failures, c->throttle_window_ms};
 }
 
 stoa_status auth_check(reqctx *rc, stoa_op op, auth_decision *d)
 {
     const struct conf *c = the_app->conf;
-    memset(d, 0, sizeof(*d));
-    stoa_status st = run_chain(rc, op, required(c, &rc->r, op, rc->r.module), d);
-    /* Checked after the chain, on the address it established (a trusted proxy's
-     * client), and whatever the chain said: a blocked guesser learns nothing. */
-    uint32_t wait = throttle(rc, st);
-    if (wait > 0) {
-        d->status = STOA_THROTTLED;
-        d->retry_after = wait;
-        snprintf(d->reason, sizeof(d->reason), "too many failed authentication attempts from %s; retry in %u s",
-                 rc->client, wait);
-    }
+    auth_chain ch = chain_of(the_app, c);
+    auth_facts f;
+    facts_init(&f, rc, op, rc->r.module[0] ? rc->r.module : NULL, required(c, &rc->r, op, rc->r.module));
+    auth_subject s = {.req = &f.r, .has_credentials = has_credentials(rc->req), .credential = credential_hash(rc->req),
+                      .now_ms = (uint64_t)clock_mono_ms()};
+    snprintf(s.client, sizeof(s.client), "%s", rc->client);
+    snprintf(s.identity, sizeof(s.identity), "%s", rc->identity);
+    auth_chain_run(&ch, &s, d);
+    snprintf(rc->client, sizeof(rc->client), "%s", s.client);
+    snprintf(rc->identity, sizeof(rc->identity), "%s", s.identity);
     if (d->status != STOA_OK)
         snprintf(rc->error, sizeof(rc->error), "%s", d->reason);
     return d->status;
@@ -259,13 +291,14 @@ int auth_may_read(reqctx *rc, const char *module)
     app *a = the_app;
     if (a->nauth_open == 0)
         return 1; /* no plugin could tell modules apart: the request's own check stands */
-    int req = required(a->conf, &rc->r, STOA_OP_READ, module), allowed = 0;
+    const struct conf *c = a->conf;
+    auth_chain ch = chain_of(a, c);
+    int req = required(c, &rc->r, STOA_OP_READ, module), allowed = 0;
     auth_facts f;
     facts_init(&f, rc, STOA_OP_READ, module, req);
-    for (size_t i = 0; i < a->nauth_open; ++i) {
+    for (size_t i = 0; i < ch.n; ++i) {
         stoa_auth_result res;
-        memset(&res, 0, sizeof(res));
-        stoa_status st = a->auth[i]->m.auth.decide(a->auth_state[i], &f.r, &res);
+        stoa_status st = ask(&ch, i, &f.r, &res);
         if (st != STOA_OK && st != STOA_DECLINED)
             return 0;
         allowed |= st == STOA_OK;

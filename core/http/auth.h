@@ -10,6 +10,7 @@
 #define STOA_AUTH_CORE_H
 
 #include "http.h"
+#include "plugin.h"
 
 #include <stoa/auth.h>
 
@@ -29,6 +30,37 @@ void auth_close(struct app *a);
  * log and the audit event. A 401 for a request that carried credentials counts as a
  * failed authentication (core/http/throttle.h); a throttled address gets THROTTLED. */
 stoa_status auth_check(reqctx *rc, stoa_op op, auth_decision *d);
+
+/* The chain's inputs, none from the_app or h2o, so it is testable alone: the opened
+ * plugins in order, each with its state, and the auth.throttle limits. */
+typedef struct auth_chain {
+    plugin *const *plugins;
+    void *const *states;
+    size_t n;
+    uint32_t throttle_failures;  /* 0: no throttling */
+    uint32_t throttle_window_ms;
+} auth_chain;
+
+/* One request as the chain sees it. client and identity are in and out: a plugin may
+ * derive the client (a trusted proxy's header), the chain names who was established. */
+typedef struct auth_subject {
+    const stoa_auth_request *req; /* what each plugin is told; req->required: an allow is needed */
+    int has_credentials;          /* Authorization or X-JFrog-Art-Api was sent */
+    uint64_t credential;          /* a fingerprint of those headers, for the throttle key */
+    uint64_t now_ms;              /* monotonic, for the throttle */
+    char client[64];
+    char identity[128];
+} auth_subject;
+
+/* auth_check without the request: the chain's verdict in *d (zeroed first), returned.
+ * The first deny wins (a status other than DENIED or THROTTLED counts as UNAUTHORIZED);
+ * a required request needs an allow, and with no plugins only a loopback client passes
+ * (as identity "loopback"), everyone else is DENIED. Then, on the client the chain
+ * established: a 401 with credentials counts as a failure for "<client>#<credential>",
+ * and for the client on that key's first failure in a window (so the client counts
+ * distinct failing credentials); while either key is blocked the verdict is THROTTLED
+ * whatever the chain said. */
+stoa_status auth_chain_run(const auth_chain *c, auth_subject *s, auth_decision *d);
 
 /* 1 when the chain would let rc's client read module (op READ, same credentials,
  * client and repository): /catalog and /index list only what the caller may read.
