@@ -44,14 +44,17 @@ int route_percent_decode(const char *in, size_t len, char *out, size_t outlen)
         int c = (unsigned char)in[i];
         if (c == '%') {
             if (len - i < 3 || hexval(in[i + 1]) < 0 || hexval(in[i + 2]) < 0)
-                return -1;
+                return outlen > 0 ? (out[0] = '\0', -1) : -1;
             c = hexval(in[i + 1]) << 4 | hexval(in[i + 2]);
             i += 2;
         } else if (c == '+') {
             c = ' ';
         }
-        if (c == 0 || o + 1 >= outlen)
+        if (c == 0 || o + 1 >= outlen) {
+            if (outlen > 0)
+                out[0] = '\0';
             return -1;
+        }
         out[o++] = (char)c;
     }
     out[o] = '\0';

@@ -70,7 +70,7 @@ typedef struct route {
 stoa_status route_parse(const char *path, size_t len, char *const *repos, size_t nrepos, route *r, char *why, size_t whylen);
 
 /* Percent-decodes a query-string value ('+' is a space). 0, or -1 on a bad escape,
- * NUL or overflow. */
+ * NUL or overflow; out is always a string ("" after a failure). */
 int route_percent_decode(const char *in, size_t len, char *out, size_t outlen);
 
 /* The storage kind a module-file route maps to (INFO, MOD, ZIP, LIST, LATEST). */

@@ -172,8 +172,9 @@ static int parse_limit(h2o_req_t *req, const char *name, size_t def, size_t max,
 {
     char buf[32];
     *out = def;
-    if (!http_query_param(req, name, buf, sizeof(buf)))
-        return 0;
+    int got = http_query_param(req, name, buf, sizeof(buf));
+    if (got <= 0)
+        return got;
     char *end;
     long v = strtol(buf, &end, 10);
     if (*end != '\0' || v <= 0)
@@ -187,8 +188,9 @@ static int parse_since(h2o_req_t *req, int64_t *out)
     char buf[64];
     struct tm tm = {0};
     *out = 0;
-    if (!http_query_param(req, "since", buf, sizeof(buf)))
-        return 0;
+    int got = http_query_param(req, "since", buf, sizeof(buf));
+    if (got <= 0)
+        return got;
     const char *end = strptime(buf, "%Y-%m-%dT%H:%M:%S", &tm);
     if (end == NULL || (*end != 'Z' && *end != '\0' && *end != '.'))
         return -1;
@@ -200,8 +202,9 @@ static int parse_since(h2o_req_t *req, int64_t *out)
 static int parse_cursor(h2o_req_t *req, char *out, size_t len)
 {
     char buf[1024];
-    if (!http_query_param(req, "after", buf, sizeof(buf)))
-        return 1;
+    int got = http_query_param(req, "after", buf, sizeof(buf));
+    if (got <= 0)
+        return got == 0;
     size_t n = strspn(buf, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-");
     if (buf[n] != '\0' || n >= len)
         return 0;
@@ -216,7 +219,8 @@ int handler_catalog(reqctx *rc)
     size_t limit;
     int64_t since = 0;
     if (rc->r.type == ROUTE_CATALOG) {
-        http_query_param(req, "token", token, sizeof(token));
+        if (http_query_param(req, "token", token, sizeof(token)) < 0)
+            return http_send_text(rc, 400, "token must be a module@version from a page's next token"), 0;
         if (parse_limit(req, "pagesize", PAGE_MAX, PAGE_MAX, &limit) != 0)
             return http_send_text(rc, 400, "pagesize must be a positive integer"), 0;
     } else if (parse_limit(req, "limit", INDEX_MAX, INDEX_MAX, &limit) != 0 || parse_since(req, &since) != 0 ||

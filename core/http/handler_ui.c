@@ -387,16 +387,20 @@ int handler_ui(reqctx *rc)
     route_type type = rc->r.type;
     if (type == ROUTE_UI_MODULE && !auth_may_read(rc, rc->r.module))
         return http_send_text(rc, 404, "%s: nothing stored here", rc->r.module), 0;
+    char q[sizeof(((ui_task *)0)->q)] = "", from[sizeof(((ui_task *)0)->from)] = "";
+    if (type == ROUTE_UI_HOME &&
+        (http_query_param(rc->req, "q", q, sizeof(q)) < 0 || http_query_param(rc->req, "from", from, sizeof(from)) < 0))
+        return http_send_text(rc, 400, "q (at most %zu bytes) and from must be well-formed percent-encoded text", sizeof(q) - 1), 0;
     ui_task *u = (ui_task *)task_new(rc, sizeof(*u), type == ROUTE_UI_HOME ? home_work : module_work, ui_cont, ui_fini);
     if (u == NULL)
         return http_send_text(rc, 503, "out of memory"), 0;
     u->type = type;
     u->st = STOA_OK;
     if (type == ROUTE_UI_HOME) {
-        http_query_param(rc->req, "q", u->q, sizeof(u->q));
+        memcpy(u->q, q, sizeof(q));
         for (char *p = u->q; *p; ++p)
             *p = (char)tolower((unsigned char)*p);
-        http_query_param(rc->req, "from", u->from, sizeof(u->from));
+        memcpy(u->from, from, sizeof(from));
     } else {
         snprintf(u->module, sizeof(u->module), "%s", rc->r.module);
     }

@@ -23,7 +23,7 @@ int http_query_param(h2o_req_t *req, const char *name, char *out, size_t len)
         const char *amp = memchr(q, '&', (size_t)(end - q));
         const char *e = amp != NULL ? amp : end;
         if ((size_t)(e - q) > nl && memcmp(q, name, nl) == 0 && q[nl] == '=')
-            return route_percent_decode(q + nl + 1, (size_t)(e - q - nl - 1), out, len) == 0;
+            return route_percent_decode(q + nl + 1, (size_t)(e - q - nl - 1), out, len) == 0 ? 1 : -1;
         q = e + 1;
     }
     return 0;

@@ -49,7 +49,9 @@ const char *http_header(h2o_req_t *req, const char *name, size_t *len);
 /* The client socket of an HTTP/1.x request (for fill_waiter.peer_fd), else -1. */
 int http_peer_fd(h2o_req_t *req);
 
-/* Value of a query parameter, percent-decoded into out. 1 if present and valid. */
+/* Value of a query parameter, percent-decoded into out: 1 present, 0 absent (out
+ * untouched), -1 present but malformed (bad escape, NUL, longer than len; out ""), which
+ * callers answer with 400 rather than take as absent. */
 int http_query_param(h2o_req_t *req, const char *name, char *out, size_t len);
 
 #endif

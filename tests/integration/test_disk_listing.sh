@@ -69,4 +69,12 @@ assert_eq "$(http_status GET "$STOA_URL/index?after=n12x.zz")" 400 "a malformed 
 for c in n99999999999999999999999.ff n-1.0 "n+5.0" n1.00000000000000000 n1. 1.0.0; do
     assert_eq "$(http_status GET "$STOA_URL/index?after=$c")" 400 "cursor $c"
 done
-pass "cursors of the walk-per-page listing are still accepted; malformed ones are 400"
+# A parameter that does not decode is a malformed one, not an absent one (1.%00 used
+# to read as no cursor at all, and page from the start).
+for q in "index?after=1.%00" "index?after=%zz" "index?since=%00" "index?limit=1%" "catalog?token=%00" \
+    "catalog?pagesize=%zz" "?q=%00" "?q=a%2" "?from=%00"; do
+    assert_eq "$(http_status GET "$STOA_URL/$q")" 400 "/$q"
+done
+assert_eq "$(http_status GET "$STOA_URL/?q=$(head -c 300 /dev/zero | tr '\0' a)")" 400 "a q over 255 bytes"
+assert_eq "$(http_status GET "$STOA_URL/?q=corp%2Fx")" 200 "a well-formed q"
+pass "cursors of the walk-per-page listing are still accepted; malformed ones, and parameters that do not decode, are 400"

@@ -234,6 +234,9 @@ static void query_decode(void **state)
     assert_int_equal(route_percent_decode("a%2", 3, out, sizeof(out)), -1);
     assert_int_equal(route_percent_decode("%00", 3, out, sizeof(out)), -1);
     assert_int_equal(route_percent_decode("0123456789abcdefgh", 18, out, sizeof(out)), -1);
+    assert_string_equal(out, ""); /* a failure leaves a string, not a prefix without its NUL */
+    assert_int_equal(route_percent_decode("ab%zz", 5, out, sizeof(out)), -1);
+    assert_string_equal(out, "");
 }
 
 int main(void)
