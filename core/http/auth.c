@@ -1,7 +1,6 @@
 #include "auth.h"
 
 #include "app.h"
-#include "clock.h"
 #include "log.h"
 #include "metrics.h"
 #include "namespace.h"
@@ -275,7 +274,7 @@ stoa_status auth_check(reqctx *rc, stoa_op op, auth_decision *d)
     auth_facts f;
     facts_init(&f, rc, op, rc->r.module[0] ? rc->r.module : NULL, required(c, &rc->r, op, rc->r.module));
     auth_subject s = {.req = &f.r, .has_credentials = has_credentials(rc->req), .credential = credential_hash(rc->req),
-                      .now_ms = (uint64_t)clock_mono_ms()};
+                      .now_ms = (uint64_t)reqctx_start_ms(rc)};
     snprintf(s.client, sizeof(s.client), "%s", rc->client);
     snprintf(s.identity, sizeof(s.identity), "%s", rc->identity);
     auth_chain_run(&ch, &s, d);

@@ -95,7 +95,7 @@ void connwatch_accept(connwatch_loop *w, h2o_socket_t *sock)
     sock->on_close.data = c;
 }
 
-void connwatch_request(h2o_req_t *req)
+void connwatch_request(h2o_req_t *req, int64_t now_ms)
 {
     h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
     if (sock == NULL || sock->on_close.cb != on_close)
@@ -103,6 +103,6 @@ void connwatch_request(h2o_req_t *req)
     watched *c = sock->on_close.data;
     c->h2 |= req->version >= 0x200;
     c->at_request = c->sampled = sock->bytes_read;
-    c->since_ms = clock_mono_ms();
+    c->since_ms = now_ms;
     ++c->requests;
 }

@@ -37,7 +37,8 @@ void connwatch_loop_init(connwatch_loop *w, h2o_loop_t *loop);
 /* Before h2o_accept: sock is watched until it closes. Out of memory: it is not. */
 void connwatch_accept(connwatch_loop *w, h2o_socket_t *sock);
 
-/* A request reached the router on req's connection. */
-void connwatch_request(h2o_req_t *req);
+/* A request reached the router on req's connection at now_ms (CLOCK_MONOTONIC, as
+ * clock_mono_ms: the caller has read the clock already). */
+void connwatch_request(h2o_req_t *req, int64_t now_ms);
 
 #endif

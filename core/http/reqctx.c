@@ -163,9 +163,9 @@ reqctx *reqctx_new(h2o_req_t *req)
     rc->r.type = ROUTE_NONE;
     rc->identity[0] = rc->client[0] = rc->error[0] = '\0';
     rc->req = req;
-    connwatch_request(req);
     rc->cache = "";
     clock_gettime(CLOCK_MONOTONIC, &rc->start);
+    connwatch_request(req, reqctx_start_ms(rc));
     peer_text(req, rc->client, sizeof(rc->client));
     rc->upstream[0] = rc->upstream_failed[0] = '\0';
     rc->auth = NULL;

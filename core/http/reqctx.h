@@ -38,6 +38,13 @@ reqctx *reqctx_new(h2o_req_t *req);
 /* Milliseconds since the request started. */
 double reqctx_elapsed_ms(const reqctx *rc);
 
+/* When the request started, in clock_mono_ms() milliseconds: the clock read once per
+ * request, for whoever needs "now" while it is decided. */
+static inline int64_t reqctx_start_ms(const reqctx *rc)
+{
+    return (int64_t)rc->start.tv_sec * 1000 + rc->start.tv_nsec / 1000000;
+}
+
 /* v as a C string in dst (size n): cut at a NUL byte, or truncated on a UTF-8 boundary;
  * the bytes are raw (the log and audit sinks escape them). For the request's method and
  * path, where snprintf("%.*s") showed in profiles. */
