@@ -1,5 +1,8 @@
 #include "numfmt.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 char *numfmt_u64(char *end, uint64_t v)
 {
     do {
@@ -34,4 +37,25 @@ const char *numfmt_utc_second(time_t s, size_t *len)
     }
     *len = n;
     return text;
+}
+
+int numfmt_addr(const struct sockaddr *sa, char *out, size_t len)
+{
+    out[0] = '\0';
+    if (sa->sa_family == AF_INET && len >= INET_ADDRSTRLEN) {
+        const unsigned char *b = (const unsigned char *)&((const struct sockaddr_in *)sa)->sin_addr;
+        for (int i = 0; i < 4; ++i) {
+            if (b[i] >= 100)
+                *out++ = (char)('0' + b[i] / 100);
+            if (b[i] >= 10)
+                *out++ = (char)('0' + b[i] / 10 % 10);
+            *out++ = (char)('0' + b[i] % 10);
+            *out++ = i < 3 ? '.' : '\0';
+        }
+        return 0;
+    }
+    if (sa->sa_family == AF_INET6 && inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)len))
+        return 0;
+    out[0] = '\0';
+    return -1;
 }

@@ -4,8 +4,10 @@
 #include "clock.h"
 #include "log.h"
 #include "metrics.h"
+#include "numfmt.h"
 
-#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 
@@ -39,15 +41,6 @@ void connwatch_loop_init(connwatch_loop *w, h2o_loop_t *loop)
     h2o_timeout_link(loop, &w->every, &w->tick);
 }
 
-static void name_peer(const struct sockaddr_storage *ss, char *out, size_t len)
-{
-    snprintf(out, len, "?");
-    if (ss->ss_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, out, (socklen_t)len);
-    else if (ss->ss_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, out, (socklen_t)len);
-}
-
 static void tell(watched *c, size_t unread)
 {
     connwatch_loop *w = c->w;
@@ -58,7 +51,8 @@ static void tell(watched *c, size_t unread)
         return;
     }
     char peer[INET6_ADDRSTRLEN], more[64] = "";
-    name_peer(&c->peer, peer, sizeof(peer));
+    if (numfmt_addr((const struct sockaddr *)&c->peer, peer, sizeof(peer)) != 0)
+        snprintf(peer, sizeof(peer), "?");
     if (w->untold > 0)
         snprintf(more, sizeof(more), "; %u more since the last such line", w->untold);
     log_msg(STOA_LOG_WARN, "http",

@@ -5,9 +5,9 @@
 #include "hex.h"
 #include "log.h"
 #include "metrics.h"
+#include "numfmt.h"
 #include "urlshow.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -136,24 +136,9 @@ double reqctx_elapsed_ms(const reqctx *rc)
 static void peer_text(h2o_req_t *req, char *out, size_t len)
 {
     struct sockaddr_storage ss;
-    socklen_t sl = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
     out[0] = '\0';
-    if (sl == 0)
-        return;
-    if (ss.ss_family == AF_INET && len >= INET_ADDRSTRLEN) { /* by hand: inet_ntop's sprintf showed in profiles */
-        const unsigned char *b = (const unsigned char *)&((struct sockaddr_in *)&ss)->sin_addr;
-        for (int i = 0; i < 4; ++i) {
-            if (b[i] >= 100)
-                *out++ = (char)('0' + b[i] / 100);
-            if (b[i] >= 10)
-                *out++ = (char)('0' + b[i] / 10 % 10);
-            *out++ = (char)('0' + b[i] % 10);
-            *out++ = i < 3 ? '.' : '\0';
-        }
-    } else if (ss.ss_family == AF_INET)
-        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, (socklen_t)len);
-    else if (ss.ss_family == AF_INET6)
-        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, out, (socklen_t)len);
+    if (req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss) != 0)
+        numfmt_addr((struct sockaddr *)&ss, out, len);
 }
 
 reqctx *reqctx_new(h2o_req_t *req)

@@ -5,6 +5,7 @@
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
+#include "numfmt.h"
 #include "prober.h"
 #include "quota.h"
 #include "recheck.h"
@@ -70,13 +71,9 @@ static unsigned log_listening(int fd, const char *scheme, const char *what)
     unsigned port = 0;
     getsockname(fd, (struct sockaddr *)&ss, &sl);
     int v6 = ss.ss_family == AF_INET6;
-    if (v6) {
-        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, addr, sizeof(addr));
-        port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-    } else {
-        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, addr, sizeof(addr));
-        port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-    }
+    if (numfmt_addr((struct sockaddr *)&ss, addr, sizeof(addr)) != 0)
+        snprintf(addr, sizeof(addr), "?");
+    port = ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port : ((struct sockaddr_in *)&ss)->sin_port);
     log_msg(STOA_LOG_INFO, "server", "listening on %s://%s%s%s:%u%s", scheme, v6 ? "[" : "", addr, v6 ? "]" : "", port,
             what);
     return port;

@@ -6,10 +6,10 @@
 #include "log.h"
 #include "metrics.h"
 #include "nameslot.h"
+#include "numfmt.h"
 #include "origin.h"
 #include "zipcheck.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
@@ -259,11 +259,9 @@ static int address_ok(xfer *x, upaddr_class to, const char *text)
 /* Before connecting: a refused redirect target never sees a packet. */
 static curl_socket_t on_opensocket(void *p, curlsocktype purpose, struct curl_sockaddr *a)
 {
-    char text[INET6_ADDRSTRLEN] = "?";
-    if (a->family == AF_INET)
-        inet_ntop(AF_INET, &((struct sockaddr_in *)&a->addr)->sin_addr, text, sizeof(text));
-    else if (a->family == AF_INET6)
-        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&a->addr)->sin6_addr, text, sizeof(text));
+    char text[INET6_ADDRSTRLEN];
+    if (numfmt_addr(&a->addr, text, sizeof(text)) != 0)
+        snprintf(text, sizeof(text), "?");
     if (purpose == CURLSOCKTYPE_IPCXN && !address_ok(p, upaddr_classify(&a->addr), text))
         return CURL_SOCKET_BAD;
     return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
