@@ -151,16 +151,17 @@ int quota_load(const char *path)
 
 /* ---- enforcement ---- */
 
+/* A version as a round sees it: its ledger row (names, bytes per file, stored_at)
+ * and what the round decides from it. */
 typedef struct entry {
-    const char *module, *version;
+    ledger_row r;
     int64_t used; /* ms since the epoch */
-    uint64_t bytes[3];
     int published, evicted;
 } entry;
 
 static uint64_t entry_bytes(const entry *e)
 {
-    return e->bytes[0] + e->bytes[1] + e->bytes[2];
+    return ledger_row_bytes(&e->r);
 }
 
 /* The objects a walk reports, one element each (a version cached by .zip requests
@@ -230,12 +231,12 @@ static long merge(const grouping *g, entry **out)
     for (size_t i = 0; i < n; ++i) {
         size_t k = (size_t)(r[i] - g->list.v);
         if (w == 0 || stored_version_cmp(r[i], r[i - 1]) != 0)
-            es[w++] = (entry){r[i]->module, r[i]->version, r[i]->stored_at * 1000, {0}, 0, 0};
+            es[w++] = (entry){{r[i]->module, r[i]->version, {0}, r[i]->stored_at}, r[i]->stored_at * 1000, 0, 0};
         entry *e = &es[w - 1];
-        e->bytes[g->slot[k]] += g->bytes[k];
+        e->r.bytes[g->slot[k]] += g->bytes[k];
         e->published |= g->published[k];
-        if (r[i]->stored_at * 1000 < e->used)
-            e->used = r[i]->stored_at * 1000;
+        if (r[i]->stored_at < e->r.stored_at)
+            e->r.stored_at = r[i]->stored_at, e->used = r[i]->stored_at * 1000;
     }
     free(r);
     *out = es;
@@ -252,7 +253,7 @@ static int by_use(const void *a, const void *b)
 static void order_by_use(entry *es, size_t n)
 {
     for (size_t i = 0; i < n; ++i) {
-        int64_t used = last_used(key_of(es[i].module, es[i].version));
+        int64_t used = last_used(key_of(es[i].r.module, es[i].r.version));
         if (used > es[i].used)
             es[i].used = used;
     }
@@ -266,7 +267,7 @@ static void report(FILE *out, int dry_run, const entry *e)
     struct tm tm;
     if (t > 0 && gmtime_r(&t, &tm) != NULL)
         strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    fprintf(out, "%s %s@%s (%llu bytes, last used %s)\n", dry_run ? "would evict" : "evicted", e->module, e->version,
+    fprintf(out, "%s %s@%s (%llu bytes, last used %s)\n", dry_run ? "would evict" : "evicted", e->r.module, e->r.version,
             (unsigned long long)entry_bytes(e), when);
 }
 
@@ -281,11 +282,11 @@ static stoa_status evict(storage *s, entry *es, size_t n, uint64_t left, uint64_
         entry *e = &es[i];
         if (e->published)
             continue;
-        stoa_status st = dry_run ? STOA_OK : storage_remove(s, e->module, e->version, err);
+        stoa_status st = dry_run ? STOA_OK : storage_remove(s, e->r.module, e->r.version, err);
         if (st != STOA_OK && st != STOA_NOTFOUND)
             return st;
         if (!dry_run)
-            ledger_forget(e->module, e->version);
+            ledger_forget(e->r.module, e->r.version);
         left -= entry_bytes(e);
         e->evicted = 1;
         if (st == STOA_NOTFOUND)
@@ -307,8 +308,7 @@ static void keep_ledger(uint64_t gen, const entry *es, size_t n)
     size_t k = 0;
     for (size_t i = 0; rows != NULL && i < n; ++i)
         if (!es[i].published && !es[i].evicted)
-            rows[k++] = (ledger_row){es[i].module, es[i].version, {es[i].bytes[0], es[i].bytes[1], es[i].bytes[2]},
-                                     es[i].used / 1000};
+            rows[k++] = es[i].r;
     if (rows == NULL || ledger_replace(gen, rows, k) != 0)
         log_msg(STOA_LOG_WARN, "quota", "out of memory for the cache ledger: rounds walk storage");
     free(rows);
@@ -360,8 +360,7 @@ static stoa_status enforce_ledger(storage *s, uint64_t max_bytes, quota_report *
         return STOA_DECLINED;
     }
     for (long i = 0; i < n; ++i) {
-        es[i] = (entry){rows[i].module, rows[i].version, rows[i].stored_at * 1000,
-                        {rows[i].bytes[0], rows[i].bytes[1], rows[i].bytes[2]}, 0, 0};
+        es[i] = (entry){rows[i], rows[i].stored_at * 1000, 0, 0};
         rep->proxied_bytes += entry_bytes(&es[i]);
     }
     rep->versions = (size_t)n;
