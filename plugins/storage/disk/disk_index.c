@@ -49,12 +49,18 @@ static void entry_free(entry *e)
     free(e);
 }
 
+static void clear(disk_index *x)
+{
+    for (size_t i = 0; i < x->by_name.n; ++i)
+        entry_free(x->by_name.v[i]);
+    x->by_name.n = x->by_time.n = 0;
+}
+
 void disk_index_free(disk_index *x)
 {
     if (x == NULL)
         return;
-    for (size_t i = 0; i < x->by_name.n; ++i)
-        entry_free(x->by_name.v[i]);
+    clear(x);
     free(x->by_name.v);
     free(x->by_time.v);
     pthread_mutex_destroy(&x->mu);
@@ -216,13 +222,6 @@ static int by_time_order(const void *a, const void *b)
 {
     const entry *y = *(const entry *const *)b;
     return cmp_time(*(const entry *const *)a, y->ns, y->hash);
-}
-
-static void clear(disk_index *x)
-{
-    for (size_t i = 0; i < x->by_name.n; ++i)
-        entry_free(x->by_name.v[i]);
-    x->by_name.n = x->by_time.n = 0;
 }
 
 /* by_time as a sorted copy of by_name. 0 or -1 (out of memory). */
