@@ -10,11 +10,16 @@ cat >"$TMP/plan.json" <<JSON
 {"/example.com/drip/@v/v1.0.0.info": {"body": "$(printf '%s' "$body" | sed 's/"/\\"/g')", "drip": 0.5}}
 JSON
 start_hostile "$TMP/plan.json"
+# timed_get MAX PATH: GET PATH from stoa, giving up after MAX s; sets code and took (s).
+timed_get() {
+    local t0
+    t0=$(date +%s)
+    code=$(curl -s -o "$TMP/out" -w '%{http_code}' --max-time "$1" "$STOA_URL/$2") || true
+    took=$(($(date +%s) - t0))
+}
 UPSTREAM_EXTRA=", timeout: {stall: 2s}" hostile_config "$HOSTILE_URL"
 start_stoa
-t0=$(date +%s)
-code=$(curl -s -o "$TMP/out" -w '%{http_code}' --max-time 20 "$STOA_URL/example.com/drip/@v/v1.0.0.info") || true
-took=$(($(date +%s) - t0))
+timed_get 20 example.com/drip/@v/v1.0.0.info
 [ "$code" != 200 ] || fail "the drip was served whole"
 [ "$code" != 000 ] || fail "no answer within 20 s: the drip held the request"
 [ "$took" -le 8 ] || fail "the drip was aborted only after $took s (stall is 2 s)"
@@ -30,9 +35,7 @@ cat >"$TMP/plan.json" <<JSON
 JSON
 UPSTREAM_EXTRA=", timeout: {stall: 30s, metadata: 2s}" hostile_config "$HOSTILE_URL"
 start_stoa
-t0=$(date +%s)
-code=$(curl -s -o "$TMP/out" -w '%{http_code}' --max-time 30 "$STOA_URL/example.com/long/@v/v1.0.0.mod") || true
-took=$(($(date +%s) - t0))
+timed_get 30 example.com/long/@v/v1.0.0.mod
 [ "$code" != 200 ] || fail "the long .mod was served whole"
 [ "$took" -le 8 ] || fail "the long .mod was cut only after $took s (timeout.metadata 2s)"
 assert_contains "$(cat "$TMP/out")" "hostile" "the answer names the upstream"
@@ -47,9 +50,7 @@ cat >"$TMP/plan.json" <<JSON
 JSON
 UPSTREAM_EXTRA=", timeout: {stall: 2s, min_rate: 16KiB}" hostile_config "$HOSTILE_URL"
 start_stoa
-t0=$(date +%s)
-code=$(curl -s -o "$TMP/out" -w '%{http_code}' --max-time 30 "$STOA_URL/example.com/slowzip/@v/v1.0.0.zip") || true
-took=$(($(date +%s) - t0))
+timed_get 30 example.com/slowzip/@v/v1.0.0.zip
 [ "$code" != 200 ] || fail "the slow zip was served whole"
 [ "$took" -le 8 ] || fail "the slow zip was cut only after $took s (min_rate 16KiB over 2 s windows)"
 assert_contains "$(grep 'stalled' "$STOA_LOG")" "under 16384 bytes/s for 2000 ms"
