@@ -15,8 +15,8 @@ typedef struct watched {
     h2o_linklist_t link;
     connwatch_loop *w;
     h2o_socket_t *sock;   /* freed by h2o before on_close runs: not read there */
-    size_t at_request;    /* bytes read when the last request reached the router */
-    size_t sampled;       /* bytes read at the last sample or request */
+    size_t in_flight;     /* input bytes of the request the router has, until it ends */
+    size_t sampled;       /* unconsumed input bytes at the last sample */
     int64_t since_ms;     /* the accept, or the last request */
     unsigned requests, h2;
     struct sockaddr_storage peer; /* named only when told: most connections never are */
@@ -27,7 +27,7 @@ static void sample(h2o_timeout_entry_t *entry)
     connwatch_loop *w = H2O_STRUCT_FROM_MEMBER(connwatch_loop, tick, entry);
     for (h2o_linklist_t *n = w->conns.next; n != &w->conns; n = n->next) {
         watched *c = H2O_STRUCT_FROM_MEMBER(watched, link, n);
-        c->sampled = c->sock->bytes_read;
+        c->sampled = c->sock->input->size;
     }
     h2o_timeout_link(w->loop, &w->every, &w->tick);
 }
@@ -68,7 +68,7 @@ static void on_close(void *data)
 {
     watched *c = data;
     h2o_linklist_unlink(&c->link);
-    size_t unread = c->sampled > c->at_request ? c->sampled - c->at_request : 0;
+    size_t unread = c->sampled > c->in_flight ? c->sampled - c->in_flight : 0;
     if (!c->h2 && unread > (c->requests ? 0 : CONNWATCH_IDLE_BYTES))
         tell(c, unread);
     free(c);
@@ -89,14 +89,26 @@ void connwatch_accept(connwatch_loop *w, h2o_socket_t *sock)
     sock->on_close.data = c;
 }
 
-void connwatch_request(h2o_req_t *req, int64_t now_ms)
+static watched *watched_of(h2o_req_t *req)
 {
     h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
-    if (sock == NULL || sock->on_close.cb != on_close)
+    return sock != NULL && sock->on_close.cb == on_close ? sock->on_close.data : NULL;
+}
+
+void connwatch_request(h2o_req_t *req, int64_t now_ms)
+{
+    watched *c = watched_of(req);
+    if (c == NULL)
         return;
-    watched *c = sock->on_close.data;
     c->h2 |= req->version >= 0x200;
-    c->at_request = c->sampled = sock->bytes_read;
+    c->in_flight = c->sampled = c->sock->input->size; /* the request, body included, is still there */
     c->since_ms = now_ms;
     ++c->requests;
+}
+
+void connwatch_done(h2o_req_t *req)
+{
+    watched *c = watched_of(req);
+    if (c != NULL) /* h2o consumes the request's bytes next: the next sample sees what follows */
+        c->in_flight = c->sampled = 0;
 }

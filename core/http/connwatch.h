@@ -2,11 +2,13 @@
  * Requests that end before stoa sees them (issue 21 finding 14): h2o 2.2.5 reads a
  * whole HTTP/1.1 request, body included, before any handler runs, and when
  * limits.request_timeout passes, the client hangs up, or h2o refuses what it read, it
- * closes the connection without a word. Each accepted socket is watched: the bytes read
- * on it are sampled every CONNWATCH_SAMPLE_MS and noted whenever a request reaches the
- * router; a connection that closes having read more than its last request took held
- * an unfinished request, which is logged (at most one line a second per loop, with a
- * count of the others) and counted in stoa_http_unfinished_requests_total.
+ * closes the connection without a word. Each accepted socket is watched: the bytes in
+ * its input buffer (read, not yet consumed by a finished request: h2o keeps a request
+ * there, body included, until its response ends) are sampled every CONNWATCH_SAMPLE_MS;
+ * a connection that closes with more there than the request the router has in flight
+ * held an unfinished request, which is logged (at most one line a second per loop,
+ * with a count of the others) and counted in stoa_http_unfinished_requests_total.
+ * (sock->bytes_read would not do: h2o resets it between requests.)
  *
  * HTTP/2 connections are left out once a request shows them (their control frames
  * come after requests), and a connection that never sent a whole request is reported
@@ -40,5 +42,8 @@ void connwatch_accept(connwatch_loop *w, h2o_socket_t *sock);
 /* A request reached the router on req's connection at now_ms (CLOCK_MONOTONIC, as
  * clock_mono_ms: the caller has read the clock already). */
 void connwatch_request(h2o_req_t *req, int64_t now_ms);
+
+/* The request connwatch_request saw has ended (its pool is being freed). */
+void connwatch_done(h2o_req_t *req);
 
 #endif

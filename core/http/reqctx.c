@@ -106,6 +106,7 @@ static void on_reqctx_dispose(void *p)
 {
     reqctx *rc = p;
     h2o_req_t *req = rc->req;
+    connwatch_done(req);
     char path[512], method[16], ua[256] = "";
     shown_path(req, path, sizeof(path));
     reqctx_copy(method, sizeof(method), req->method);
