@@ -33,3 +33,20 @@ curl -s -o /dev/null "$STOA_URL/healthz" "$STOA_URL/corp.example.com/slow/@v/lis
 stop_stoa
 if grep -q 'unfinished request' "$STOA_LOG"; then fail "a whole request was told unfinished: $(grep unfinished "$STOA_LOG")"; fi
 pass "limits.request_timeout bounds a whole HTTP/1.1 upload: cut at 2 s with a log line naming the client and $read_bytes bytes, a 12 s one published by default (code $code when cut)"
+
+# After a whole request on a kept-alive connection, half of the next one, then a hang-up:
+# told too (h2o resets its per-connection byte count between requests).
+CONFIG_FILE="$TMP/stoa.yaml" start_stoa
+python3 - "${STOA_URL##*:}" <<'PY'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+assert s.recv(4096).startswith(b"HTTP/1.1 200")
+s.sendall(b"GET /healthz HTTP/1.1\r\nHo")
+time.sleep(1.2) # two samples
+s.close()
+PY
+wait_for told || fail "no log line for the half request after a whole one: $(tail -3 "$STOA_LOG")"
+assert_contains "$(grep 'unfinished request' "$STOA_LOG")" "after its last request with 25 bytes read"
+stop_stoa
+pass "half a request after a whole one on a kept-alive connection is told, with its 25 bytes"
