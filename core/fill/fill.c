@@ -1,6 +1,5 @@
 #include "fill.h"
 
-#include "app.h"
 #include "clientfills.h"
 #include "log.h"
 #include "metrics.h"
@@ -8,9 +7,6 @@
 #include "quota.h"
 #include "revalidate.h"
 #include "staging.h"
-#include "pin.h"
-#include "sumcheck.h"
-#include "validate.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,11 +29,9 @@ struct fill {
     atomic_int refs;
     fill_waiter *waiters;
     fill_outcome outcome;
-    stoa_error err;
-    char upstream[64];
+    fill_fetch q;           /* the fetch, its answer and the fill's error */
     char failed[256];       /* upstreams that failed on the way, for the audit */
     int staged_fd;
-    stoa_meta meta;
     /* progress of the current attempt, for streaming waiters */
     atomic_ullong avail;
     atomic_uint gen;
@@ -47,7 +41,6 @@ struct fill {
     uint64_t poked_at;      /* avail at the last poke (fetch thread only) */
     upstream_cond cond;     /* list/@latest: revalidate the stored copy */
     char client[CLIENTFILLS_ADDR_MAX]; /* who started it: counted in clientfills */
-    uint64_t sources;       /* the upstreams that may be asked (namespace_fill_sources) */
 };
 
 /* Streaming waiters are poked at most once per this many new bytes. */
@@ -56,6 +49,12 @@ struct fill {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static fill *buckets[FILL_BUCKETS];
 static atomic_ullong n_started, n_joined;
+static fill_env env;
+
+void fill_setup(const fill_env *e)
+{
+    env = *e;
+}
 
 static unsigned hash(const char *s)
 {
@@ -76,26 +75,25 @@ void fill_release(fill *f)
 
 static void commit(fill *f, stoa_kind kind)
 {
-    app *a = the_app;
     int cacheable = STOA_KIND_IS_IMMUTABLE(kind) ? f->r.canonical : 1;
     if (!cacheable) {
         f->outcome = FILL_STAGED;
         return;
     }
-    stoa_put_file file = {kind, f->staged_fd, f->meta};
+    stoa_put_file file = {kind, f->staged_fd, f->q.meta};
     stoa_error err = {0};
     const char *version = STOA_KIND_IS_IMMUTABLE(kind) ? f->r.version : NULL;
-    stoa_status st = storage_put(&a->store, f->r.module, version, &file, 1, &err);
+    stoa_status st = storage_put(env.store, f->r.module, version, &file, 1, &err);
     if (st == STOA_OK) {
         f->outcome = FILL_STORED;
         if (version != NULL)
-            quota_note_stored(f->r.module, version, kind, f->meta.size); /* counts .info, .mod and .zip */
+            quota_note_stored(f->r.module, version, kind, f->q.meta.size); /* counts .info, .mod and .zip */
     } else if (st == STOA_CONFLICT) {
         /* Storage already holds different bytes for this immutable file: what was
          * served before wins from now on. Only a .info can get here (a .mod or .zip
          * with other bytes fails its pin before validation ends), and its early
          * waiters may have had the new one: either upstream's answer is right. */
-        log_msg(STOA_LOG_WARN, "fill", "upstream %s served different content for %s: %s", f->upstream, f->key, err.msg);
+        log_msg(STOA_LOG_WARN, "fill", "upstream %s served different content for %s: %s", f->q.upstream, f->key, err.msg);
         f->outcome = FILL_STORED;
     } else {
         log_msg(STOA_LOG_ERROR, "fill", "cannot store %s: %s (serving it uncached)", f->key, err.msg);
@@ -140,42 +138,6 @@ static int on_progress(void *arg, uint64_t bytes, int64_t content_length)
     return 0;
 }
 
-/* Walks the chain until an upstream's answer passes validation: a rejected answer
- * (corrupt zip, wrong version) counts against that upstream like an error and, where
- * its fall-through rule allows, the next one is asked. */
-static stoa_status fetch_valid(fill *f, stoa_kind kind, upstream_result *res)
-{
-    const struct conf *c = the_app->conf;
-    size_t from = 0;
-    for (;;) {
-        upstream_progress_cb progress = f->r.type == ROUTE_ZIP ? on_progress : NULL;
-        stoa_status st = upstream_fetch_cond(c, from, f->sources, f->key, f->staged_fd, &f->cond, progress, f, res);
-        if (st != STOA_OK)
-            return st;
-        const conf_upstream *u = &c->upstreams[res->served_by];
-        snprintf(f->upstream, sizeof(f->upstream), "%s", u->name);
-        memset(&f->meta, 0, sizeof(f->meta));
-        snprintf(f->meta.origin, sizeof(f->meta.origin), "%s", u->name);
-        if (res->not_modified)
-            return STOA_OK;
-        st = validate_staged(kind, f->r.module, f->r.version, f->r.canonical, f->staged_fd, &f->meta, &f->err);
-        sumcheck_result sc = st == STOA_OK ? sumcheck_fill(&f->r, kind, &f->meta, &f->err) : SUMCHECK_REFUSED;
-        if (st == STOA_OK && sc == SUMCHECK_REFUSED)
-            st = STOA_BADGATEWAY;
-        if (st == STOA_OK)
-            st = pin_fill(&f->r, kind, &f->meta, sc, &f->err);
-        if (st == STOA_OK || st == STOA_INTERNAL)
-            return st;
-        log_msg(STOA_LOG_WARN, "fill", "rejected %s from %s: %s", f->key, u->name, f->err.msg);
-        upstream_reject(c, (size_t)res->served_by, res, f->err.msg);
-        f->upstream[0] = '\0';
-        if (!upstream_may_continue(c, (size_t)res->served_by, STOA_BADGATEWAY))
-            return STOA_BADGATEWAY;
-        on_progress(f, 0, -1); /* streamers must drop what they have of the rejected bytes */
-        from = (size_t)res->served_by + 1;
-    }
-}
-
 /* A request that missed storage may join only after an earlier fill for the same
  * file ended and left the table: look again before going upstream, so a stored
  * immutable file is never fetched twice. */
@@ -186,7 +148,7 @@ static int already_stored(fill *f, stoa_kind kind)
     stoa_key k = {f->r.module, f->r.version, kind};
     stoa_object o;
     stoa_error err = {0};
-    return storage_get(&the_app->store, &k, STOA_GET_META_ONLY, &o, &err) == STOA_OK;
+    return storage_get(env.store, &k, STOA_GET_META_ONLY, &o, &err) == STOA_OK;
 }
 
 static int listed(const char *csv, const char *name)
@@ -243,44 +205,58 @@ static void deliver_early(fill *f)
     pthread_mutex_unlock(&lock);
 }
 
+/* The fetch's question, from f. */
+static void ask(fill *f, stoa_kind kind)
+{
+    fill_fetch *q = &f->q;
+    q->r = &f->r;
+    q->kind = kind;
+    q->key = f->key;
+    q->fd = f->staged_fd;
+    q->cond = &f->cond;
+    q->progress = f->r.type == ROUTE_ZIP ? on_progress : NULL;
+    q->progress_arg = f;
+    q->res.served_by = -1;
+}
+
 static void fetch(fill *f)
 {
-    app *a = the_app;
+    fill_fetch *q = &f->q;
     stoa_kind kind = route_kind(f->r.type);
     if (already_stored(f, kind)) {
         f->outcome = FILL_STORED;
         return;
     }
     /* The last gate before the network: handlers check too, with better messages. */
-    if ((f->sources = namespace_fill_sources(a->conf, f->r.repo, f->r.module)) == 0) {
-        stoa_fail(&f->err, STOA_NOTFOUND, "private namespace: never asked of an upstream");
+    if ((q->sources = namespace_fill_sources(q->conf, f->r.repo, f->r.module)) == 0) {
+        stoa_fail(&q->err, STOA_NOTFOUND, "private namespace: never asked of an upstream");
         return;
     }
-    if ((f->staged_fd = staging_open(a->tmp_dir)) < 0) {
-        stoa_fail(&f->err, errno == ENOSPC ? STOA_NOSPACE : STOA_INTERNAL, "cannot create staging file in %s: %s",
-                  a->tmp_dir, strerror(errno));
+    if ((f->staged_fd = staging_open(env.tmp_dir)) < 0) {
+        stoa_fail(&q->err, errno == ENOSPC ? STOA_NOSPACE : STOA_INTERNAL, "cannot create staging file in %s: %s",
+                  env.tmp_dir, strerror(errno));
         return;
     }
-    upstream_result res;
-    revalidate_prepare(&f->r, kind, f->key, &f->cond);
-    stoa_status st = fetch_valid(f, kind, &res);
-    note_failures(f, &res);
+    ask(f, kind);
+    revalidate_prepare(env.store, &f->r, kind, f->key, &f->cond);
+    stoa_status st = env.source(q);
+    note_failures(f, &q->res);
     if (st != STOA_OK) {
         char why[400];
-        upstream_describe(&res, why, sizeof(why));
-        stoa_fail(&f->err, st, "%s: %s", st == STOA_NOTFOUND ? "not found" : "upstream failure", why);
+        upstream_describe(&q->res, why, sizeof(why));
+        stoa_fail(&q->err, st, "%s: %s", st == STOA_NOTFOUND ? "not found" : "upstream failure", why);
         return;
     }
-    if (res.not_modified) {
-        f->outcome = revalidate_touch(&f->r, kind, &f->err) == STOA_OK ? FILL_STORED : FILL_FAILED;
+    if (q->res.not_modified) {
+        f->outcome = revalidate_touch(env.store, &f->r, kind, &q->err) == STOA_OK ? FILL_STORED : FILL_FAILED;
         return;
     }
-    f->meta.stored_at = (int64_t)time(NULL); /* the plugin stamps its copy no earlier */
+    q->meta.stored_at = (int64_t)time(NULL); /* the plugin stamps its copy no earlier */
     if (STOA_KIND_IS_IMMUTABLE(kind) && f->r.canonical)
         deliver_early(f);
     commit(f, kind);
     if (f->outcome == FILL_STORED)
-        revalidate_remember(f->key, kind, f->upstream, res.etag, f->meta.sha256);
+        revalidate_remember(f->key, kind, f->q.upstream, q->res.etag, q->meta.sha256);
 }
 
 /* Ends f: out of the table, every waiter told. Caller holds the lock. */
@@ -328,7 +304,7 @@ static int abandoned_locked(fill *f)
     for (fill_waiter *w = f->waiters; w != NULL; w = w->next)
         if (!atomic_load(&w->gone) && (w->peer_fd < 0 || !hung_up(w->peer_fd)))
             return 0;
-    stoa_fail(&f->err, STOA_UNAVAILABLE, "every client asking for %s went away before the fetch started", f->key);
+    stoa_fail(&f->q.err, STOA_UNAVAILABLE, "every client asking for %s went away before the fetch started", f->key);
     finish_locked(f);
     return 1;
 }
@@ -342,7 +318,7 @@ static void *lease(fill *f)
     stoa_kind kind = route_kind(f->r.type);
     if (!STOA_KIND_IS_IMMUTABLE(kind) || !f->r.canonical)
         return NULL;
-    const struct conf *c = the_app->conf;
+    const struct conf *c = f->q.conf;
     uint32_t wait_ms = 0; /* as long as the slowest fill another replica may run */
     for (size_t i = 0; i < c->nupstreams; ++i)
         if (c->upstreams[i].total_ms > wait_ms)
@@ -350,7 +326,7 @@ static void *lease(fill *f)
     stoa_key k = {f->r.module, f->r.version, kind};
     stoa_error err = {0};
     void *h;
-    if (storage_lease(&the_app->store, &k, wait_ms, &h, &err) != STOA_OK)
+    if (storage_lease(env.store, &k, wait_ms, &h, &err) != STOA_OK)
         log_msg(STOA_LOG_WARN, "fill", "fetching %s without a cross-process lease: %s", f->key, err.msg);
     return h;
 }
@@ -365,9 +341,10 @@ static void on_run(pool_job *job)
     if (gone) {
         metrics_fill_abandoned();
     } else {
+        f->q.conf = env.conf();
         void *h = lease(f);
         fetch(f);
-        storage_release(&the_app->store, h);
+        storage_release(env.store, h);
         finish(f);
     }
     clientfills_put(f->client);
@@ -378,7 +355,7 @@ static void on_run(pool_job *job)
  * nothing counted or queued, when client or the lane is at its limit. */
 static fill *start_locked(const route *r, const char *key, const char *client, fill_join_result *why)
 {
-    const struct conf *c = the_app->conf;
+    const struct conf *c = env.conf();
     if (clientfills_take(client, c->fills_per_client) != 0) {
         *why = FILL_BUSY_CLIENT;
         return NULL;
@@ -447,12 +424,12 @@ fill_outcome fill_result(const fill *f)
 
 const stoa_error *fill_error(const fill *f)
 {
-    return &f->err;
+    return &f->q.err;
 }
 
 const char *fill_upstream(const fill *f)
 {
-    return f->upstream;
+    return f->q.upstream;
 }
 
 const char *fill_failed_upstreams(const fill *f)
@@ -464,7 +441,7 @@ int fill_staged(const fill *f, stoa_meta *meta)
 {
     if (f->staged_fd < 0)
         return -1;
-    *meta = f->meta;
+    *meta = f->q.meta;
     return fcntl(f->staged_fd, F_DUPFD_CLOEXEC, 0); /* senders read with pread: sharing the offset is fine */
 }
 
@@ -491,7 +468,7 @@ void fill_progress_of(const fill *f, fill_progress *p)
 
 const stoa_meta *fill_meta(const fill *f)
 {
-    return &f->meta;
+    return &f->q.meta;
 }
 
 int fill_staged_fd(const fill *f)

@@ -18,6 +18,7 @@
 
 #include "pool.h"
 #include "route.h"
+#include "storage.h"
 #include "upstream.h"
 
 #include <stdatomic.h>
@@ -60,6 +61,40 @@ typedef enum fill_join_result {
     FILL_BUSY_QUEUE = 1,    /* the fill lane's queue is at limits.queue */
     FILL_BUSY_CLIENT = 2,   /* client has limits.fills_per_client fills running */
 } fill_join_result;
+
+/* One fetch of a fill: what it is asked, and what its source answers. */
+typedef struct fill_fetch {
+    const struct conf *conf;    /* in force when the fill started running: one decision, one configuration */
+    const route *r;
+    stoa_kind kind;
+    const char *key;            /* the upstream-relative path */
+    int fd;                     /* the staging file to write (truncate per attempt) */
+    uint64_t sources;           /* the upstreams that may be asked (namespace_fill_sources) */
+    const upstream_cond *cond;  /* list/@latest: revalidate the stored copy */
+    upstream_progress_cb progress; /* NULL unless streamers may wait; bytes == 0 voids an attempt */
+    void *progress_arg;
+    /* answered */
+    stoa_meta meta;             /* of the validated file (origin: the upstream's name) */
+    char upstream[64];          /* the upstream that served, or "" */
+    upstream_result res;        /* every attempt, for the audit and the error message */
+    stoa_error err;
+} fill_fetch;
+
+/* Gets q's file into q->fd and checks it: STOA_OK with q->meta (or res.not_modified),
+ * else the failure in q->err; NOTFOUND when every source said 404/410. Worker thread;
+ * may block. */
+typedef stoa_status (*fill_source_fn)(fill_fetch *q);
+
+/* What fills reach outside themselves: passed in, so tests give their own. */
+typedef struct fill_env {
+    storage *store;
+    const char *tmp_dir;                /* staging files */
+    const struct conf *(*conf)(void);   /* the configuration in force */
+    fill_source_fn source;              /* fill_from_upstreams (fill_source.h) when serving */
+} fill_env;
+
+/* Main thread, before the first fill_join; env is copied. */
+void fill_setup(const fill_env *env);
 
 /* Joins the running fill for r or starts one on behalf of client (its address, the
  * key of limits.fills_per_client). On FILL_JOINED, *out gets a reference the caller

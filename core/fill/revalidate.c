@@ -1,7 +1,5 @@
 #include "revalidate.h"
 
-#include "app.h"
-
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +25,7 @@ static validator *slot(const char *relpath)
     return &table[h % SLOTS];
 }
 
-void revalidate_prepare(const route *r, stoa_kind kind, const char *relpath, upstream_cond *cond)
+void revalidate_prepare(storage *s, const route *r, stoa_kind kind, const char *relpath, upstream_cond *cond)
 {
     memset(cond, 0, sizeof(*cond));
     if (STOA_KIND_IS_IMMUTABLE(kind))
@@ -35,7 +33,7 @@ void revalidate_prepare(const route *r, stoa_kind kind, const char *relpath, ups
     stoa_key key = {r->module, NULL, kind};
     stoa_object o;
     stoa_error err;
-    if (storage_get(&the_app->store, &key, STOA_GET_META_ONLY, &o, &err) != STOA_OK)
+    if (storage_get(s, &key, STOA_GET_META_ONLY, &o, &err) != STOA_OK)
         return;
     if (o.fd >= 0)
         close(o.fd);
@@ -69,15 +67,15 @@ void revalidate_remember(const char *relpath, stoa_kind kind, const char *name, 
     pthread_mutex_unlock(&lock);
 }
 
-stoa_status revalidate_touch(const route *r, stoa_kind kind, stoa_error *err)
+stoa_status revalidate_touch(storage *s, const route *r, stoa_kind kind, stoa_error *err)
 {
     stoa_key key = {r->module, NULL, kind};
     stoa_object o;
-    stoa_status st = storage_get(&the_app->store, &key, 0, &o, err);
+    stoa_status st = storage_get(s, &key, 0, &o, err);
     if (st != STOA_OK)
         return st;
     stoa_put_file f = {kind, o.fd, o.meta};
-    st = storage_put(&the_app->store, r->module, NULL, &f, 1, err);
+    st = storage_put(s, r->module, NULL, &f, 1, err);
     close(o.fd);
     return st;
 }

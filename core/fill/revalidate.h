@@ -12,13 +12,14 @@
 #define STOA_REVALIDATE_H
 
 #include "route.h"
+#include "storage.h"
 #include "upstream.h"
 
 #include <stoa/storage.h>
 
-/* Fills *cond for a refresh of relpath (r's LIST or LATEST), or leaves cond->etag
+/* Fills *cond for a refresh of relpath (r's LIST or LATEST, as stored in s), or leaves cond->etag
  * empty when there is nothing to revalidate (immutable kinds included). */
-void revalidate_prepare(const route *r, stoa_kind kind, const char *relpath, upstream_cond *cond);
+void revalidate_prepare(storage *s, const route *r, stoa_kind kind, const char *relpath, upstream_cond *cond);
 
 /* After a mutable answer from upstream `name` was stored with sha256: remembers its
  * etag (forgets relpath when etag is empty). */
@@ -26,6 +27,6 @@ void revalidate_remember(const char *relpath, stoa_kind kind, const char *name, 
 
 /* After a 304: stores the stored copy again, so its stored_at (the TTL's start) is
  * now. STOA_OK, or the storage failure. */
-stoa_status revalidate_touch(const route *r, stoa_kind kind, stoa_error *err);
+stoa_status revalidate_touch(storage *s, const route *r, stoa_kind kind, stoa_error *err);
 
 #endif

@@ -2,6 +2,7 @@
 
 #include "app.h"
 #include "audit.h"
+#include "fill_source.h"
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
@@ -275,6 +276,7 @@ int server_run(app *a)
         return 1;
     }
     setup_globalconf(c, a->tmp_dir);
+    fill_setup(&(fill_env){.store = &a->store, .tmp_dir = a->tmp_dir, .conf = app_conf, .source = fill_from_upstreams});
     if (open_listeners(c) != 0 || pool_start(c->workers) != 0)
         return 1;
     loops = calloc(c->threads, sizeof(*loops));

@@ -1,6 +1,5 @@
 #include "sumcheck.h"
 
-#include "app.h"
 #include "audit.h"
 #include "integrity.h"
 #include "log.h"
@@ -293,9 +292,8 @@ static sumcheck_result unconfirmed(const struct conf *c, const route *r, stoa_ki
     return res;
 }
 
-sumcheck_result sumcheck_fill(const route *r, stoa_kind kind, const stoa_meta *meta, stoa_error *err)
+sumcheck_result sumcheck_fill(const struct conf *c, const route *r, stoa_kind kind, const stoa_meta *meta, stoa_error *err)
 {
-    const struct conf *c = the_app->conf; /* once: one decision, one configuration */
     if (!sumcheck_applies(c, r->repo, r->module, r->canonical ? r->version : "", kind))
         return SUMCHECK_SKIPPED;
     char want[64];

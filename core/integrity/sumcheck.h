@@ -42,11 +42,12 @@ int sumcheck_applies(const struct conf *c, const char *repo, const char *module,
 sumcheck_result sumcheck_hash(const struct conf *c, const char *module, const char *version, stoa_kind kind,
                               const char *h1, char want[64], stoa_error *err);
 
-/* The fill's check with the sumdb_check policy applied: UNCONFIRMED and UNKNOWN only
+/* The fill's check with c's sumdb_check policy applied (c: the fill's configuration, so
+ * one fill is decided by one configuration whatever a SIGHUP swaps meanwhile): UNCONFIRMED and UNKNOWN only
  * under lenient (logged); under strict they are REFUSED. Counted in metrics. err is
  * set for REFUSED; a refusal for other bytes than the database's (not a strict
  * policy refusal) is also reported as an integrity event (core/integrity/integrity.h). */
-sumcheck_result sumcheck_fill(const route *r, stoa_kind kind, const stoa_meta *meta, stoa_error *err);
+sumcheck_result sumcheck_fill(const struct conf *c, const route *r, stoa_kind kind, const stoa_meta *meta, stoa_error *err);
 
 #define SUMCHECK_MAX_LOOKUP (64u << 10) /* a longer lookup answer is refused */
 
