@@ -1,6 +1,6 @@
 /*
- * The --json output of the client commands (import, prefetch, publish), in the form of
- * `stoa verify --json`: one compact JSON object a line on stdout, one per result, then
+ * The --json output of the commands (import, prefetch, publish, verify):
+ * one compact JSON object a line on stdout, one per result, then
  * one {"summary": {...}} line. With --json nothing else goes to stdout and no progress
  * to stderr, so a script reads every line with a JSON parser.
  */

@@ -23,6 +23,7 @@
 #include "app.h"
 #include "audit.h"
 #include "cli.h"
+#include "cli_json.h"
 #include "clock.h"
 #include "integrity.h"
 #include "modpath.h"
@@ -191,21 +192,6 @@ static int select_all(storage *s, stored_versions *l)
 
 /* ---- report ---- */
 
-static void json_str(FILE *out, const char *key, const char *s)
-{
-    fprintf(out, "\"%s\":\"", key);
-    for (; *s != '\0'; ++s) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            fprintf(out, "\\%c", ch);
-        else if (ch < 0x20)
-            fprintf(out, "\\u%04x", ch);
-        else
-            fputc(ch, out);
-    }
-    fputc('"', out);
-}
-
 static void print_problem(run *r, const stored_version *it, const char *ext, const verify_problem *p)
 {
     progress_clear(&r->bar);
@@ -217,17 +203,11 @@ static void print_problem(run *r, const stored_version *it, const char *ext, con
         printf("%s/@v/%s.%s: %s %s\n", it->module, it->version, ext, label, p->detail);
         return;
     }
-    fputc('{', stdout);
-    json_str(stdout, "module", it->module), fputc(',', stdout);
-    json_str(stdout, "version", it->version), fputc(',', stdout);
-    json_str(stdout, "file", ext), fputc(',', stdout);
-    json_str(stdout, "result", verify_is_mismatch(p->what) ? "mismatch" : "unverified"), fputc(',', stdout);
-    json_str(stdout, "problem", verify_what_name(p->what)), fputc(',', stdout);
-    json_str(stdout, "against", p->against), fputc(',', stdout);
-    json_str(stdout, "have", p->have), fputc(',', stdout);
-    json_str(stdout, "want", p->want), fputc(',', stdout);
-    json_str(stdout, "detail", p->detail);
-    fputs("}\n", stdout);
+    cli_json_print(json_pack("{s:o,s:o,s:s,s:s,s:s,s:o,s:o,s:o,s:o}", "module", cli_json_text(it->module), "version",
+                             cli_json_text(it->version), "file", ext, "result",
+                             verify_is_mismatch(p->what) ? "mismatch" : "unverified", "problem", verify_what_name(p->what),
+                             "against", cli_json_text(p->against), "have", cli_json_text(p->have), "want",
+                             cli_json_text(p->want), "detail", cli_json_text(p->detail)));
 }
 
 /* Counts one file; 1 when its stored bytes are bad. */
@@ -285,12 +265,8 @@ static void evict_line(run *r, const stored_version *it, int ok, const char *wha
         printf("%s@%s: %s\n", it->module, it->version, what);
         return;
     }
-    fputc('{', stdout);
-    json_str(stdout, "module", it->module), fputc(',', stdout);
-    json_str(stdout, "version", it->version), fputc(',', stdout);
-    fprintf(stdout, "\"evicted\":%s,", ok ? "true" : "false");
-    json_str(stdout, "detail", what);
-    fputs("}\n", stdout);
+    cli_json_print(json_pack("{s:o,s:o,s:b,s:o}", "module", cli_json_text(it->module), "version",
+                             cli_json_text(it->version), "evicted", ok, "detail", cli_json_text(what)));
 }
 
 /* --evict: the whole version goes, so the next request refetches every file of it.
@@ -345,11 +321,11 @@ static void summary(const run *r, double secs)
     char sz[32];
     progress_human((double)t->bytes, sz, sizeof(sz));
     if (r->o->json) {
-        printf("{\"summary\":{\"checked\":%llu,\"ok\":%llu,\"mismatched\":%llu,\"unverified\":%llu,\"skipped\":%llu,"
-               "\"confirmed\":%llu,\"evicted\":%llu,\"bytes\":%llu,\"seconds\":%.3f}}\n",
-               (unsigned long long)t->checked, (unsigned long long)t->ok, (unsigned long long)t->mismatched,
-               (unsigned long long)t->unverified, (unsigned long long)t->skipped, (unsigned long long)t->confirmed,
-               (unsigned long long)t->evicted, (unsigned long long)t->bytes, secs);
+        cli_json_summary(json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f}", "checked", (json_int_t)t->checked, "ok",
+                                   (json_int_t)t->ok, "mismatched", (json_int_t)t->mismatched, "unverified",
+                                   (json_int_t)t->unverified, "skipped", (json_int_t)t->skipped, "confirmed",
+                                   (json_int_t)t->confirmed, "evicted", (json_int_t)t->evicted, "bytes",
+                                   (json_int_t)t->bytes, "seconds", (double)(int64_t)(secs * 1000) / 1000));
         return;
     }
     printf("stoa verify: %llu files checked: %llu ok, %llu mismatched, %llu unverified, %llu versions skipped; "
