@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -289,20 +290,25 @@ static void finish(fill *f)
     pthread_mutex_unlock(&lock);
 }
 
-/* An HTTP/1.1 client that closed (or reset) its connection; pipelined bytes or
- * nothing yet mean it is still there. */
-static int hung_up(int fd)
+/* An HTTP/1.1 client that closed (or reset) its connection. On a plain connection,
+ * pipelined bytes before a FIN mean it still waits (a client may half-close after its
+ * requests); on TLS they are its close_notify (a TLS client closes with one, then FIN),
+ * so the FIN alone tells. */
+static int hung_up(int fd, int tls)
 {
     char c;
     ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+        return 1;
+    struct pollfd p = {fd, POLLRDHUP, 0};
+    return n > 0 && tls && poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP)) != 0;
 }
 
 /* Ends f at once when nobody waits for it any more. Caller holds the lock. */
 static int abandoned_locked(fill *f)
 {
     for (fill_waiter *w = f->waiters; w != NULL; w = w->next)
-        if (!atomic_load(&w->gone) && (w->peer_fd < 0 || !hung_up(w->peer_fd)))
+        if (!atomic_load(&w->gone) && (w->peer_fd < 0 || !hung_up(w->peer_fd, w->peer_tls)))
             return 0;
     stoa_fail(&f->q.err, STOA_UNAVAILABLE, "every client asking for %s went away before the fetch started", f->key);
     finish_locked(f);

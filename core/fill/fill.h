@@ -54,6 +54,7 @@ typedef struct fill_waiter {
     atomic_int queued;
     atomic_int gone;        /* set by the owner when its request went away */
     int peer_fd;            /* HTTP/1.1 client socket, peeked for a hang-up; -1 if none */
+    int peer_tls;           /* peer_fd is TLS: unread bytes after its FIN are a close_notify */
 } fill_waiter;
 
 typedef enum fill_join_result {

@@ -207,7 +207,7 @@ static void refresh(reqctx *rc)
     w->a.on_gone = on_wait_gone;
     w->rc = rc;
     w->w.job = &w->a.job;
-    w->w.peer_fd = http_peer_fd(rc->req);
+    w->w.peer_fd = http_peer_fd(rc->req, &w->w.peer_tls);
     fill_join_result j = fill_join(&rc->r, rc->client, &w->w, &w->f);
     if (j != FILL_JOINED) {
         reqasync_drop(&w->a);

@@ -153,7 +153,7 @@ static void start_fill(reqctx *rc)
     fw->rc = rc;
     fw->w.job = &fw->a.job;
     fw->w.wants_early = 1;
-    fw->w.peer_fd = http_peer_fd(rc->req);
+    fw->w.peer_fd = http_peer_fd(rc->req, &fw->w.peer_tls);
     fill_join_result j = fill_join(&rc->r, rc->client, &fw->w, &fw->f);
     if (j != FILL_JOINED) {
         reqasync_drop(&fw->a);

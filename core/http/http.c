@@ -107,12 +107,16 @@ void http_send_error(reqctx *rc, const stoa_error *err)
     http_send_text(rc, status_http(err->status), "%s", err->msg);
 }
 
-int http_peer_fd(h2o_req_t *req)
+int http_peer_fd(h2o_req_t *req, int *tls)
 {
+    *tls = 0;
     if (req->version >= 0x200)
         return -1;
     h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
-    return sock != NULL ? h2o_socket_get_fd(sock) : -1;
+    if (sock == NULL)
+        return -1;
+    *tls = sock->ssl != NULL;
+    return h2o_socket_get_fd(sock);
 }
 
 void http_send_busy(reqctx *rc, unsigned reason)

@@ -46,8 +46,9 @@ void http_note_upstream(reqctx *rc, const char *served, const char *failed);
 /* Value of a request header (case-insensitive) or NULL; *len receives its length. */
 const char *http_header(h2o_req_t *req, const char *name, size_t *len);
 
-/* The client socket of an HTTP/1.x request (for fill_waiter.peer_fd), else -1. */
-int http_peer_fd(h2o_req_t *req);
+/* The client socket of an HTTP/1.x request (for fill_waiter.peer_fd), else -1; *tls
+ * says whether the connection is TLS (fill_waiter.peer_tls). */
+int http_peer_fd(h2o_req_t *req, int *tls);
 
 /* Value of a query parameter, percent-decoded into out: 1 present, 0 absent (out
  * untouched), -1 present but malformed (bad escape, NUL, longer than len; out ""), which

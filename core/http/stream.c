@@ -183,7 +183,7 @@ void stream_start(reqctx *rc, stream_fallback_cb fallback)
     s->job.done = on_poke;
     s->w.job = &s->job;
     s->w.wants_progress = 1;
-    s->w.peer_fd = http_peer_fd(rc->req);
+    s->w.peer_fd = http_peer_fd(rc->req, &s->w.peer_tls);
     atomic_init(&s->w.queued, 0);
     s->guard = h2o_mem_alloc_shared(&rc->req->pool, sizeof(*s->guard), on_request_gone);
     *s->guard = (stream_guard){.super = {on_proceed, on_stop}, .s = s};

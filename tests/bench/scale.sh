@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# Scale run on disk storage (issue 19): publish N/10 versions through the HTTP API, then
-# measure; publish up to N, measure again; print N vs N/10 for publish rate, restart
-# (to /readyz), RSS once listed, hit requests/s (wrk on .info hits), one /catalog
-# page and the whole catalog. Flat is the target for all but the whole catalog (~10).
+# Scale run (issue 19): publish N/10 versions through the HTTP API, then measure;
+# publish up to N, measure again; print N vs N/10 for publish rate, restart (to
+# /readyz), RSS once listed, hit requests/s (wrk on .info hits), one /catalog page and
+# the whole catalog. Flat is the target for all but the whole catalog (~10).
 # Not in CI:  SCALE_N=50000 tests/bench/scale.sh   (the `stoa.yaml` is the defaults:
 # disk storage, fsync off as in every test, 2 threads)
+# SCALE_STORAGE=pgs3 runs on pgs3 (a PostgreSQL and an s3rver started in $TMP, as the
+# integration tests do). SCALE_SEED=sql then adds the versions past N/10 as rows in
+# PostgreSQL (each a copy of a published version's rows, sharing its S3 bodies) rather
+# than through the API: publishing 500,000 versions into s3rver takes hours here, and the
+# listings and hits read only PostgreSQL and the bodies.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 export STOA_SRC=$src STOA_BUILD=${STOA_BUILD:-$src/build}
@@ -15,6 +20,12 @@ N=${SCALE_N:-50000}
 SECS=${SCALE_SECONDS:-5}
 printf 'mode: offline\nnamespaces: [{pattern: corp.example.com, mode: private}]\n' >"$TMP/stoa.yaml"
 export CONFIG_FILE="$TMP/stoa.yaml"
+STORAGE=${SCALE_STORAGE:-disk}
+case "$STORAGE" in
+disk) ;;
+pgs3) . "$src/tests/integration/lib_pg.sh"; use_pgs3 ;;
+*) fail "SCALE_STORAGE: disk or pgs3, not $STORAGE" ;;
+esac
 start_stoa
 log() { echo "scale: $*" >&2; }
 
@@ -46,6 +57,15 @@ if bad:
     sys.exit("publish failed: %r" % bad[:3])
 print("%.1f" % (len(jobs) / (time.time() - t0)))
 PY
+}
+# seed_sql FROM TO: versions FROM..TO-1 as copies of corp.example.com/s/m0@v1.0.0's rows
+# (info, mod and zip), in one transaction. Prints "sql" for the publish rate.
+seed_sql() {
+    psqlc -c "INSERT INTO storage_files (module, version, kind, size, sha256, h1, origin)
+        SELECT 'corp.example.com/s/m' || (i / 100), 'v1.0.' || (i % 100), f.kind, f.size, f.sha256, f.h1, f.origin
+        FROM generate_series($1, $2 - 1) AS i, storage_files f
+        WHERE f.module = 'corp.example.com/s/m0' AND f.version = 'v1.0.0'" >/dev/null || fail "seeding by SQL"
+    echo sql
 }
 restart() { # RESTART_S: seconds from start to /readyz (not in a subshell: it replaces the server)
     stop_stoa
@@ -86,15 +106,20 @@ log "publishing $((N / 10)) versions"
 pub1=$(publish 0 $((N / 10)))
 measure $((N / 10))
 read -r r1 m1 h1 b1 p1 c1 <<<"$M_OUT"
-log "publishing up to $N"
-pub2=$(publish $((N / 10)) "$N")
+log "publishing up to $N${SCALE_SEED:+ by $SCALE_SEED}"
+if [ "${SCALE_SEED:-}" = sql ]; then
+    [ "$STORAGE" = pgs3 ] || fail "SCALE_SEED=sql needs SCALE_STORAGE=pgs3"
+    pub2=$(seed_sql $((N / 10)) "$N")
+else
+    pub2=$(publish $((N / 10)) "$N")
+fi
 measure "$N"
 read -r r2 m2 h2 b2 p2 c2 <<<"$M_OUT"
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 == 0) print "-"; else printf "%.2f", a / b }'; }
 echo
-echo "== scale, disk storage, N/10=$((N / 10)) N=$N, $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== scale, $STORAGE storage${SCALE_SEED:+ (past N/10 seeded by $SCALE_SEED)}, N/10=$((N / 10)) N=$N, $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-32s %12s %12s  %s\n' "" "N/10" "N" "N / (N/10)"
-printf '%-32s %12.1f %12.1f  %s (want ~1)\n' "publish, versions/s" "$pub1" "$pub2" "$(ratio "$pub2" "$pub1")"
+printf '%-32s %12.1f %12s  %s (want ~1)\n' "publish, versions/s" "$pub1" "$pub2" "$(ratio "$pub2" "$pub1")"
 printf '%-32s %12.3f %12.3f  %s\n' "restart to /readyz, s" "$r1" "$r2" "$(ratio "$r2" "$r1")"
 printf '%-32s %12.1f %12.1f  %s\n' "RSS after the reads, MiB" "$m1" "$m2" "$(ratio "$m2" "$m1")"
 printf '%-32s %12.0f %12.0f  %s (want ~1)\n' ".info hits, requests/s" "$h1" "$h2" "$(ratio "$h2" "$h1")"

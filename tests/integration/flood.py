@@ -3,6 +3,8 @@
 
 flood.py http1 PORT PATH...       one connection per PATH: send a GET, close at once
                                   (connect-send-close); prints how many were sent.
+flood.py tls1 PORT PATH...        the same over TLS (no certificate check), each connection
+                                  closed the way TLS clients close: close_notify, then FIN.
 flood.py h2reset PORT N PATHFMT   one HTTP/2 (prior knowledge, cleartext) connection:
                                   N requests for PATHFMT % i, each cancelled with
                                   RST_STREAM right after its HEADERS (rapid reset,
@@ -11,6 +13,7 @@ flood.py h2reset PORT N PATHFMT   one HTTP/2 (prior knowledge, cleartext) connec
                                   before the first failed send) or "open".
 """
 import socket
+import ssl
 import struct
 import sys
 import time
@@ -20,6 +23,22 @@ def http1(port, paths):
     for p in paths:
         s = socket.create_connection(("127.0.0.1", port))
         s.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % p).encode())
+        s.close()
+    print(len(paths))
+
+
+def tls1(port, paths):
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    for p in paths:
+        s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="127.0.0.1")
+        s.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % p).encode())
+        s.settimeout(0.05)
+        try:
+            s.unwrap()  # sends close_notify; the server answers none while the request runs
+        except (OSError, ssl.SSLError):
+            pass
         s.close()
     print(len(paths))
 
@@ -64,6 +83,8 @@ def h2reset(port, n, fmt):
 if __name__ == "__main__":
     if sys.argv[1] == "http1":
         http1(int(sys.argv[2]), sys.argv[3:])
+    elif sys.argv[1] == "tls1":
+        tls1(int(sys.argv[2]), sys.argv[3:])
     elif sys.argv[1] == "h2reset":
         h2reset(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
     else:

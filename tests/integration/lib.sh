@@ -56,7 +56,7 @@ wait_for() {
 # so a test that expects a hit or looks at storage right after a download settles first.
 fills_settled() {
     local n
-    n=$(curl -sf "${1:-$STOA_URL}/metrics" | sed -n 's/^stoa_fills_in_flight \([0-9]*\)$/\1/p')
+    n=$(curl -sfk "${1:-$STOA_URL}/metrics" | sed -n 's/^stoa_fills_in_flight \([0-9]*\)$/\1/p')
     [ "$n" = 0 ]
 }
 settle() { wait_for fills_settled "$@" || fail "fills still running on ${1:-$STOA_URL} after 15 s"; }

@@ -22,10 +22,10 @@ info='{"Version":"v1.0.0","Time":"2024-01-01T00:00:00Z"}'
 start_hostile "$TMP/plan.json"
 hostile_config "$HOSTILE_URL" 'namespaces: [{pattern: corp.example.com, mode: private}, {pattern: "*", mode: proxy}]'
 
-m() { curl -s "$STOA_URL/metrics" | sed -n "s/^$1 \([0-9]*\)\$/\1/p"; }
+m() { curl -sk "$STOA_URL/metrics" | sed -n "s/^$1 \([0-9]*\)\$/\1/p"; }
 queued() { [ "$(m 'stoa_worker_queue_depth{lane="fill"}')" = "$1" ]; }
 in_flight() { [ "$(m stoa_fills_in_flight)" = "$1" ]; }
-slow() { curl -s -o /dev/null -w '%{http_code}' --max-time 30 "$STOA_URL/example.com/slow$1/@v/v1.0.0.info"; }
+slow() { curl -sk -o /dev/null -w '%{http_code}' --max-time 30 "$STOA_URL/example.com/slow$1/@v/v1.0.0.info"; }
 # bg CMD...: runs CMD in the background, its pid appended to BG (waited for by wait_bg)
 slow_to() { slow "$1" >"$2"; }
 BG=()
@@ -93,6 +93,26 @@ settle
 assert_eq "$(asked)" "$before" "upstream fetches for requests whose clients had gone (HTTP/1.1)"
 assert_eq "$(m stoa_fills_abandoned_total)" 40 "stoa_fills_abandoned_total after 40 connect-send-close requests"
 pass "HTTP/1.1 connect-send-close queues no upstream fetch (40 fills dropped)"
+stop_stoa
+
+# The same over TLS: a TLS client's close sends close_notify before its FIN, so the
+# connection holds unread bytes when it is gone.
+make_tls_cert
+start_stoa STOA_WORKERS=1 STOA_TLS_CERT="$TLS_CERT" STOA_TLS_KEY="$TLS_KEY"
+bg slow_to 22 "$TMP/s22"
+wait_for in_flight 1 || fail "the holding fill did not start (TLS)"
+wait_for queued 0 || fail "the holding fill was not taken by the worker (TLS)"
+before=$(asked)
+paths=()
+for i in $(seq 140 159); do paths+=("/example.com/slow$i/@v/v1.0.0.info"); done
+python3 "$STOA_SRC/tests/integration/flood.py" tls1 "$(port)" "${paths[@]}" >/dev/null
+wait_bg
+settle
+assert_eq "$(asked)" "$before" "upstream fetches for requests whose TLS clients had gone"
+assert_eq "$(m stoa_fills_abandoned_total)" 20 "stoa_fills_abandoned_total after 20 TLS connect-send-close requests"
+pass "HTTPS connect-send-close (close_notify, then FIN) queues no upstream fetch (20 fills dropped)"
+stop_stoa
+start_stoa STOA_WORKERS=1 STOA_LIMITS_H2_CANCELS=50
 
 bg slow_to 21 "$TMP/s21"
 wait_for in_flight 1 || fail "the holding fill did not start"

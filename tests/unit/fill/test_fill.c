@@ -30,7 +30,17 @@ static struct {
     stoa_status status;  /* what the next fetches answer */
     int void_first;      /* write some bytes, void them, then write the body */
     size_t zip_bytes;    /* > 0: the body is this many bytes (a zip's worth) */
-} src = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 1, 0, STOA_OK, 0, 0};
+    int pause;           /* after telling the body's progress, wait until this is 0 */
+    int paused;          /* a fetch is waiting there */
+} src = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 1, 0, STOA_OK, 0, 0, 0, 0};
+
+static void set_pause(int on)
+{
+    pthread_mutex_lock(&src.m);
+    src.pause = on;
+    pthread_cond_broadcast(&src.cv);
+    pthread_mutex_unlock(&src.m);
+}
 
 static stoa_status write_body(fill_fetch *q)
 {
@@ -50,6 +60,13 @@ static stoa_status write_body(fill_fetch *q)
     q->meta.size = n;
     if (q->progress != NULL)
         q->progress(q->progress_arg, n, (int64_t)n);
+    pthread_mutex_lock(&src.m);
+    src.paused = src.pause;
+    pthread_cond_broadcast(&src.cv);
+    while (src.pause)
+        pthread_cond_wait(&src.cv, &src.m);
+    src.paused = 0;
+    pthread_mutex_unlock(&src.m);
     return STOA_OK;
 }
 
@@ -85,6 +102,21 @@ static void gate(int open)
     src.open = open;
     pthread_cond_broadcast(&src.cv);
     pthread_mutex_unlock(&src.m);
+}
+
+/* Waits (at most 5 s) until a fetch holds at src.pause. */
+static void wait_paused(void)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 5;
+    pthread_mutex_lock(&src.m);
+    while (!src.paused)
+        if (pthread_cond_timedwait(&src.cv, &src.m, &until) != 0)
+            break;
+    int paused = src.paused;
+    pthread_mutex_unlock(&src.m);
+    assert_int_equal(paused, 1);
 }
 
 /* Waits (at most 5 s) until the source has been called n times in all. */
@@ -223,6 +255,7 @@ static int group_teardown(void **state)
 {
     (void)state;
     gate(1);
+    set_pause(0);
     pool_stop();
     pool_loop_dispose(&w.pl, w.queue);
     h2o_multithread_destroy_queue(w.queue);
@@ -241,6 +274,7 @@ static int reset(void **state)
     src.status = STOA_OK;
     src.void_first = 0;
     src.zip_bytes = 0;
+    set_pause(0);
     use_conf("listen: 127.0.0.1:0\n");
     return 0;
 }
@@ -421,6 +455,7 @@ static void streamer_sees_progress_and_a_voided_attempt(void **state)
     (void)state;
     src.zip_bytes = 200 * 1024;
     src.void_first = 1;
+    set_pause(1);
     gate(0);
     waiter x = {.w.wants_progress = 1};
     assert_int_equal(join(&x, "/example.com/big/@v/v1.0.0.zip", "10.0.0.1"), FILL_JOINED);
@@ -429,6 +464,16 @@ static void streamer_sees_progress_and_a_voided_attempt(void **state)
     assert_int_equal(p.ended, 0);
     assert_int_equal(p.avail, 0);
     gate(1);
+    /* the source holds after staging the body: the streamer is told while it runs */
+    wait_paused();
+    run_until_delivered(&x, 1);
+    for (int i = 0; i < 500 && atomic_load(&x.w.queued); ++i)
+        h2o_evloop_run(w.loop, 10);
+    fill_progress_of(x.f, &p);
+    assert_int_equal(p.ended, 0);
+    assert_int_equal(p.validated, 0);
+    assert_int_equal(p.avail, src.zip_bytes);
+    set_pause(0);
     for (int i = 0; i < 500 && (fill_progress_of(x.f, &p), !p.ended); ++i)
         h2o_evloop_run(w.loop, 10);
     assert_int_equal(p.ended, 1);
@@ -441,6 +486,7 @@ static void streamer_sees_progress_and_a_voided_attempt(void **state)
     assert_int_equal(p.avail, src.zip_bytes);
     assert_int_equal(p.expect, (int64_t)src.zip_bytes);
     assert_true(x.deliveries >= 2); /* progress, then the end */
+    assert_int_equal(x.early, 0);   /* a streamer is never answered early */
     assert_int_equal(fill_result(x.f), FILL_STORED);
     assert_int_equal(fill_meta(x.f)->size, src.zip_bytes);
     fill_release(x.f);
