@@ -15,8 +15,8 @@ genmod -out "$TMP/up" -pad $MiB example.com/r1@v1.0.0 example.com/r2@v1.0.0 exam
 start_upstream "$TMP/up"
 fixture_config
 # A resync walk comes every 30 rounds: 15 s at 500 ms, the window each step must fit.
-start_stoa STOA_CACHE_MAX_SIZE=$LIMIT STOA_CACHE_EVICT_INTERVAL=500ms && A=$STOA_URL && A_LOG=$STOA_LOG
-start_stoa && B=$STOA_URL # no limit: B only fills and deletes
+start_stoa STOA_CACHE_MAX_SIZE=$LIMIT STOA_CACHE_EVICT_INTERVAL=500ms && A=$STOA_URL && A_LOG=$STOA_LOG && A_PID=$STOA_PID
+start_stoa && B=$STOA_URL && B_PID=$STOA_PID # no limit: B only fills and deletes
 
 metric() { curl -s "$A/metrics" | sed -n "s/^$1 \([0-9]*\)\$/\1/p"; }
 walks() { metric stoa_cache_walks_total; }
@@ -61,3 +61,7 @@ wait_for grep -q "listening for removals again" "$A_LOG" || fail "A did not list
 rewalked() { [ "$(walks)" -ge $((w2 + 2)) ]; }
 wait_for rewalked || fail "A did not walk after losing its watcher: walks $w2 -> $(walks)"
 pass "a lost watcher session makes A walk storage again ($w2 -> $(walks) walks)"
+
+# Both stop cleanly (exit 0) with their watchers running: no callback outlives storage.
+STOA_PID=$B_PID stop_stoa
+STOA_PID=$A_PID stop_stoa

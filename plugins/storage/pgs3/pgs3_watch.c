@@ -1,10 +1,10 @@
 /* The watcher: LISTEN on one connection of its own, forget each removed version in the
  * memo, and report removals and stores to the core (ABI 1.6 watch). The memo trusts
- * entries only while this thread is listening, and the core is told LOST when it stops
- * and when it starts again, so every way of losing notifications (a dropped
- * connection, a restarted server, a silent network partition caught by the probe, a
- * missing trigger) turns the fast path off, and makes the core's ledger walk, until a
- * new session is listening again. */
+ * entries only while this thread is listening, so every way of losing notifications (a
+ * dropped connection, a restarted server, a silent network partition caught by the
+ * probe, a missing trigger) turns the fast path off until a new session is listening
+ * again; and the core is told LOST when a session stops listening and when one starts,
+ * so its cache ledger walks the store after every gap. */
 #include "pgs3.h"
 
 #include <errno.h>
