@@ -62,6 +62,17 @@ rewalked() { [ "$(walks)" -ge $((w2 + 2)) ]; }
 wait_for rewalked || fail "A did not walk after losing its watcher: walks $w2 -> $(walks)"
 pass "a lost watcher session makes A walk storage again ($w2 -> $(walks) walks)"
 
+# 4. A row whose announcement would pass NOTIFY's 8000 bytes (not one stoa writes: its
+# module paths are at most 512) is still stored, and announced as lost: A walks.
+w3=$(walks)
+psqlc -c "INSERT INTO storage_blobs (sha256, size) VALUES (repeat('0', 64), 1) ON CONFLICT DO NOTHING;
+    INSERT INTO storage_files (module, version, kind, size, sha256, origin)
+    VALUES ('example.com/' || repeat('x', 8000), 'v1.0.0', 'zip', 1, repeat('0', 64), 'fixture')" >/dev/null ||
+    fail "a long row could not be stored"
+for i in $(seq 1 30); do [ "$(walks)" -gt "$w3" ] && break; sleep 0.1; done # the resync is 15 s away
+[ "$(walks)" -gt "$w3" ] || fail "A did not walk within 3 s of a change it could not be told: walks stayed $w3"
+pass "a row too long to announce is stored and makes A walk ($w3 -> $(walks) walks)"
+
 # Both stop cleanly (exit 0) with their watchers running: no callback outlives storage.
 STOA_PID=$B_PID stop_stoa
 STOA_PID=$A_PID stop_stoa
