@@ -23,16 +23,22 @@ typedef struct fixture {
 
 static char tmp_root[] = "/tmp/test_pgs3.XXXXXX"; /* this run's tmp_dir: its own body cache */
 
-static stoa_status open_with(contract_store *f, const char *grace, const char *secret, const char *cache_size,
-                             stoa_error *err)
+static stoa_status open_memo(contract_store *f, const char *grace, const char *secret, const char *cache_size,
+                             const char *memo, stoa_error *err)
 {
     stoa_option items[] = {{"dsn", getenv("PGS3_TEST_DSN")},       {"s3_host", getenv("PGS3_TEST_S3_HOST")},
                            {"bucket", "stoa"},                      {"access_key", "S3RVER"},
                            {"secret_key", secret},                  {"protocol", "http"},
                            {"pool", "3"},                           {"gc_grace", grace},
-                           {"cache_size", cache_size}};
+                           {"cache_size", cache_size},              {"memo", memo}};
     stoa_options opts = {sizeof(items) / sizeof(items[0]), items};
     return f->m->open(&f->p->host, &opts, &f->state, err);
+}
+
+static stoa_status open_with(contract_store *f, const char *grace, const char *secret, const char *cache_size,
+                             stoa_error *err)
+{
+    return open_memo(f, grace, secret, cache_size, "16384", err);
 }
 
 static stoa_status open_keyed(contract_store *f, const char *grace, const char *secret, stoa_error *err)
@@ -314,6 +320,22 @@ static void watch_reports_changes(void **state)
     assert_true(heard_at_least(&h, &h.lost, lost + 2)); /* stopped hearing, then hears anew */
 }
 
+/* With the memo off nothing listened before; watch() starts the watcher itself. */
+static void watch_without_memo(void **state)
+{
+    contract_store *f = *state, g = *f;
+    stoa_error err;
+    heard h = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    assert_int_equal(open_memo(&g, "1h", "S3RVER", "1GiB", "0", &err), STOA_OK);
+    assert_int_equal(g.m->watch(g.state, hear, &h, &err), STOA_OK);
+    assert_true(heard_at_least(&h, &h.lost, 1));
+    stoa_put_file z = staged(STOA_KIND_ZIP, "heard without a memo");
+    assert_int_equal(f->m->put(f->state, "w.a/tch", "v2.0.0", &z, 1, &err), STOA_OK);
+    close(z.fd);
+    assert_true(heard_at_least(&h, &h.stored, 1));
+    g.m->close(g.state);
+}
+
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     return remove(path);
@@ -343,6 +365,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(contract_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(contract_get_local, setup, teardown),
         cmocka_unit_test_setup_teardown(watch_reports_changes, setup, teardown),
+        cmocka_unit_test_setup_teardown(watch_without_memo, setup, teardown),
     };
     if (mkdtemp(tmp_root) == NULL)
         return perror("mkdtemp"), 1;
