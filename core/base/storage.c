@@ -137,6 +137,13 @@ stoa_status storage_pin_walk(storage *s, int only, stoa_pin_cb cb, void *arg, st
     return storage_pins(s) ? metrics_storage_counted(STORAGE_OP_PIN_WALK, s->p->m.storage.pin_walk(s->state, only, cb, arg, err)) : STOA_OK;
 }
 
+stoa_status storage_watch(storage *s, stoa_change_cb cb, void *arg, stoa_error *err)
+{
+    if (s->p->m.storage.watch == NULL)
+        return STOA_DECLINED;
+    return s->p->m.storage.watch(s->state, cb, arg, err);
+}
+
 int stored_versions_add(stored_versions *l, const char *module, const char *version, int64_t stored_at)
 {
     if (l->n == l->cap) {

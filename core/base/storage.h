@@ -68,6 +68,11 @@ stoa_status storage_remove_object(storage *s, const stoa_key *key, stoa_error *e
 /* 1 when the plugin has objects() and remove_object() (ABI 1.4). */
 int storage_has_objects(const storage *s);
 
+/* Changes other processes commit to a shared store (ABI 1.6 watch(), whose contract
+ * include/stoa/storage.h states). Main thread, once. DECLINED when the plugin has no
+ * watch (one process per store: nothing to hear). */
+stoa_status storage_watch(storage *s, stoa_change_cb cb, void *arg, stoa_error *err);
+
 /* (module, version) pairs as walk() and list() report them, collected into a growing
  * array of owned copies. */
 typedef struct stored_version {

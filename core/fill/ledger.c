@@ -29,6 +29,7 @@ static table cur;
 static int valid;
 static int walking; /* a walk began and has not replaced the ledger yet */
 static uint64_t gen; /* the generation of the walk in progress, or of the last */
+static uint64_t spoiled; /* walks up to this generation may have missed changes */
 
 static node **slot_of(table *t, uint64_t h, const char *module, const char *version)
 {
@@ -182,16 +183,25 @@ int ledger_replace(uint64_t g, const ledger_row *rows, size_t n)
     int ok = build(&t, rows, n) == 0; /* outside the lock: a walk's rows may be many */
     pthread_mutex_lock(&lock);
     ok = ok && carry(&t, g) == 0;
+    int missed = g <= spoiled;
     table old = cur;
     if (ok) {
         cur = t;
         t = old;
     }
-    valid = ok;
+    valid = ok && !missed;
     walking = 0;
     pthread_mutex_unlock(&lock);
     table_free(&t);
-    return ok ? 0 : -1;
+    return !ok ? -1 : missed;
+}
+
+void ledger_invalidate(void)
+{
+    pthread_mutex_lock(&lock);
+    valid = 0;
+    spoiled = gen; /* a walk in progress may have read the store before the missed change */
+    pthread_mutex_unlock(&lock);
 }
 
 int ledger_valid(void)

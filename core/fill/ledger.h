@@ -5,8 +5,9 @@
  * the size of what they stored, and publishes, deletes and evictions forget their
  * versions. Sizes are set, not added: a file stored twice counts once.
  *
- * The ledger is "valid" only after a walk replaced it and while every note since
- * fitted in memory; until then rounds walk. Published versions never enter it: a
+ * The ledger is "valid" only after a walk replaced it, while every note since fitted
+ * in memory and no one said notes were missed (ledger_invalidate); until then rounds
+ * walk. Published versions never enter it: a
  * walk leaves out every version with a published file. One mutex; any thread.
  */
 #ifndef STOA_LEDGER_H
@@ -46,9 +47,13 @@ void ledger_forget(const char *module, const char *version);
 uint64_t ledger_walk_begin(void);
 
 /* Replaces the ledger with what the walk from gen found (rows for proxied versions,
- * their strings copied) plus what was noted since gen. An out-of-memory replace
- * leaves the ledger invalid. 0 or -1. */
+ * their strings copied) plus what was noted since gen. 0; -1 out of memory, or 1 when
+ * ledger_invalidate ran since gen: either leaves the ledger invalid. */
 int ledger_replace(uint64_t gen, const ledger_row *rows, size_t n);
+
+/* Changes to storage may have gone unnoted (another process's, unheard): the ledger is
+ * invalid until a walk that begins after this call replaces it. Any thread. */
+void ledger_invalidate(void);
 
 /* 1 when the ledger holds every proxied version (see above). */
 int ledger_valid(void);

@@ -1,6 +1,7 @@
 #include "quota.h"
 
 #include "ledger.h"
+#include "ledger_feed.h"
 #include "log.h"
 #include "ticker.h"
 
@@ -309,7 +310,7 @@ static void keep_ledger(uint64_t gen, const entry *es, size_t n)
     for (size_t i = 0; rows != NULL && i < n; ++i)
         if (!es[i].published && !es[i].evicted)
             rows[k++] = es[i].r;
-    if (rows == NULL || ledger_replace(gen, rows, k) != 0)
+    if (rows == NULL || ledger_replace(gen, rows, k) < 0)
         log_msg(STOA_LOG_WARN, "quota", "out of memory for the cache ledger: rounds walk storage");
     free(rows);
 }
@@ -399,7 +400,7 @@ void quota_stats_get(quota_stats *out)
     out->limit_bytes = ev.max_bytes;
     out->rounds = ev.rounds;
     out->skipped = ev.skipped;
-    out->proxied_bytes = ev.proxied;
+    out->proxied_bytes = ledger_valid() ? ledger_total() : ev.proxied; /* a valid ledger is current */
     out->published_bytes = ev.published;
     out->evicted_versions = ev.evicted_versions;
     out->evicted_bytes = ev.evicted_bytes;
@@ -474,6 +475,11 @@ int quota_start(storage *s, uint64_t max_bytes, uint32_t interval_ms, const char
     ev.path = path;
     if (path != NULL && quota_load(path) != 0)
         log_msg(STOA_LOG_WARN, "quota", "ignoring unreadable %s: %s", path, strerror(errno));
+    stoa_error err = {0};
+    stoa_status st = ledger_feed_start(s, &err);
+    if (st != STOA_OK && st != STOA_DECLINED)
+        log_msg(STOA_LOG_WARN, "quota", "other processes' changes reach the cache ledger only at resync walks: %s",
+                err.msg);
     return ticker_start(&ev.t, interval_or_default(interval_ms), round_once, NULL);
 }
 

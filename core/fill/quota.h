@@ -23,8 +23,9 @@ void quota_touch(const char *module, const char *version);
 /* A fill stored kind (.info, .mod or .zip) of proxied module@version, bytes long. The
  * eviction thread keeps these in a ledger (core/fill/ledger.h) replaced by each walk of
  * storage, so its rounds neither walk while the cache fits nor to find victims; it
- * walks on its first round with a limit and every QUOTA_RESYNC_ROUNDS rounds (other
- * processes, stoa gc, change the store without telling). Any thread. */
+ * walks on its first round with a limit, every QUOTA_RESYNC_ROUNDS rounds (hand edits,
+ * and other processes on a store whose plugin does not report their changes), and
+ * after the plugin says it may have missed some. Any thread. */
 void quota_note_stored(const char *module, const char *version, stoa_kind kind, uint64_t bytes);
 /* module@version is no longer proxied cache content (deleted, published). Any thread. */
 void quota_forget(const char *module, const char *version);
@@ -48,7 +49,8 @@ stoa_status quota_enforce(storage *s, uint64_t max_bytes, int dry_run, FILE *out
 
 /* A thread that enforces the quota every interval_ms and saves the recency file each
  * round. It runs even while max_bytes is 0 (nothing is evicted then), so a reload can
- * set a limit the start did not have. */
+ * set a limit the start did not have. Main thread: it also feeds the ledger the
+ * changes other processes make to a shared store (ledger_feed.h). */
 int quota_start(storage *s, uint64_t max_bytes, uint32_t interval_ms, const char *path);
 
 /* New limit and interval for the running thread (a SIGHUP): both apply from the next
@@ -58,7 +60,7 @@ void quota_configure(uint64_t max_bytes, uint32_t interval_ms);
 /* What the eviction thread knows, for /metrics. rounds counts rounds that walked
  * storage (only while a limit is set), skipped those that did not (the ledger knew the
  * cache fit, or named the victims); published bytes are the last walk's, proxied
- * bytes the ledger's after the last round. Any thread. */
+ * bytes the ledger's now (after the last round while it is not valid). Any thread. */
 typedef struct quota_stats {
     uint64_t limit_bytes;
     uint64_t rounds, skipped;

@@ -198,7 +198,7 @@ static void render_quota(out *o)
         (unsigned long long)q.skipped, (unsigned long long)q.rounds);
     if (q.rounds == 0)
         return; /* sizes are known only once a round with a limit has walked storage */
-    put(o, "# HELP stoa_cache_bytes Bytes stored after the last eviction round, by kind (proxied: the ledger's).\n# TYPE stoa_cache_bytes gauge\n"
+    put(o, "# HELP stoa_cache_bytes Bytes stored, by kind (proxied: the ledger's, current while it is valid; published: the last walk's).\n# TYPE stoa_cache_bytes gauge\n"
            "stoa_cache_bytes{kind=\"proxied\"} %llu\nstoa_cache_bytes{kind=\"published\"} %llu\n"
            "# HELP stoa_cache_last_eviction_round_timestamp_seconds When the evictor last ran a round with a limit.\n"
            "# TYPE stoa_cache_last_eviction_round_timestamp_seconds gauge\n"

@@ -27,9 +27,10 @@ extern "C" {
 /* Minor 1: stoa_auth_request.required (auth.h); storage lease, release and gc
  * (storage.h). Minor 2: storage pin_get, pin_put, pin_walk (storage.h). Minor 3:
  * storage get_copy. Minor 4: storage catalog_page, index_page, objects,
- * remove_object. Minor 5: storage get_local. Members a minor adds are marked with it
- * where they are declared. */
-#define STOA_ABI_MINOR 5
+ * remove_object. Minor 5: storage get_local. Minor 6: storage watch (changes other
+ * processes made to a shared store). Members a minor adds are marked with it where
+ * they are declared. */
+#define STOA_ABI_MINOR 6
 
 #if defined(__GNUC__)
 #define STOA_EXPORT __attribute__((visibility("default")))

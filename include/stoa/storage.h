@@ -149,6 +149,25 @@ typedef struct stoa_pin {
 /* pin_walk() callback. Non-zero stops. */
 typedef int (*stoa_pin_cb)(void *arg, const char *module, const char *version, stoa_kind kind, const stoa_pin *pin);
 
+/* A change to a store that several processes share, as watch() reports it (ABI 1.6).
+ * Strings are valid during the callback only. */
+typedef enum stoa_change_type {
+    STOA_CHANGE_STORED = 1,  /* an INFO, MOD or ZIP object was committed */
+    STOA_CHANGE_REMOVED = 2, /* objects of module@version were removed (some or all) */
+    STOA_CHANGE_LOST = 3,    /* changes up to now may have gone unreported (see watch) */
+} stoa_change_type;
+
+typedef struct stoa_change {
+    stoa_change_type type;
+    const char *module, *version; /* STORED and REMOVED; NULL for LOST */
+    stoa_kind kind;               /* STORED */
+    uint64_t size;                /* STORED: the object's bytes */
+    int published;                /* STORED: its origin is "published" */
+} stoa_change;
+
+/* watch() callback (ABI 1.6). */
+typedef void (*stoa_change_cb)(void *arg, const stoa_change *change);
+
 typedef struct stoa_storage_methods {
     uint32_t struct_size; /* sizeof(stoa_storage_methods) the plugin was built with */
     uint32_t caps;        /* STOA_STORAGE_CAP_* */
@@ -263,6 +282,19 @@ typedef struct stoa_storage_methods {
      * the backend can answer; then the core calls get() on a worker. Never another
      * status. May be NULL. (ABI 1.5) */
     stoa_status (*get_local)(void *state, const stoa_key *key, unsigned flags, stoa_object *out);
+
+    /* ---- ABI 1.6: members below read as NULL in plugins built for 1.0 to 1.5 ---- */
+
+    /* Reports the commits of every process sharing the backend (this one's too: the
+     * core's handling of a change is idempotent), so what the core keeps of the store
+     * (the cache quota's ledger) follows other replicas without walking. Main thread,
+     * once, after open(). From then until close() returns, cb runs on a thread of the
+     * plugin's, one change at a time, in commit order, and must not block. Each commit
+     * is reported, or LOST comes after it: the plugin sends LOST whenever it may have
+     * stopped hearing changes and again when it hears them anew, so a walk that begins
+     * after the last LOST sees every change no event reported. OK, or any other status
+     * (then cb is never called). May be NULL: one process per store. (ABI 1.6) */
+    stoa_status (*watch)(void *state, stoa_change_cb cb, void *arg, stoa_error *err);
 } stoa_storage_methods;
 
 #ifdef __cplusplus

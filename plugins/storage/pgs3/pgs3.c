@@ -565,6 +565,15 @@ static stoa_status pgs3_health(void *state, stoa_error *err)
     return st == STOA_OK ? STOA_OK : STOA_UNAVAILABLE;
 }
 
+static stoa_status pgs3_report_changes(void *state, stoa_change_cb cb, void *arg, stoa_error *err)
+{
+    pgs3 *p = state;
+    stoa_status st = pgs3_watch_changes(&p->watch, cb, arg, err);
+    if (st != STOA_OK)
+        pgs3_scrub(p, err);
+    return st;
+}
+
 static const stoa_storage_methods methods = {
     .struct_size = sizeof(stoa_storage_methods),
     .caps = 0,
@@ -585,6 +594,7 @@ static const stoa_storage_methods methods = {
     .catalog_page = pgs3_catalog_page,
     .index_page = pgs3_index_page,
     .get_local = pgs3_get_local,
+    .watch = pgs3_report_changes,
 };
 
 static const stoa_plugin descriptor = {STOA_ABI_MAJOR, sizeof(stoa_plugin), STOA_PLUGIN_STORAGE, "pgs3", "1.3", &methods};

@@ -8,7 +8,8 @@
  *   pgs3_s3.c     S3 calls with a no-progress timeout, bodies streamed from/to fds
  *   pgs3_memo.c   remembered metadata of immutable files: hits without a query, and
  *                 through PostgreSQL outages
- *   pgs3_watch.c  LISTEN for removals on every replica, so the memo forgets them
+ *   pgs3_watch.c  LISTEN for removals and stores on every replica: the memo forgets
+ *                 removed versions, the core's cache ledger follows both
  *   pgs3_cache.c  a local copy of S3 bodies, so hits need no S3 GET
  *   pgs3_lease.c  cross-replica fill leases (PostgreSQL advisory locks)
  *   pgs3_gc.c     removal of bodies no row refers to
@@ -152,26 +153,38 @@ void pgs3_memo_forget(pgs3_memo *m, const char *module, const char *version);
 /* The watcher started (1) or stopped (0) listening; stopping untrusts every entry. */
 void pgs3_memo_listening(pgs3_memo *m, int live);
 
-/* ---- removals from every replica (pgs3_watch.c) ---- */
+/* ---- changes from every replica (pgs3_watch.c) ---- */
 
-/* One thread holding its own PostgreSQL connection, LISTENing on the channel that
+/* One thread holding its own PostgreSQL connection, LISTENing on the channels that
  * migration 0006's trigger notifies with "module@version" for every removed row, and
- * forgetting those in the memo; it reconnects after any failure, and the memo trusts
- * nothing while it is not listening. */
+ * 0008's with "<kind> <size> <published|proxied> module@version" for every stored
+ * .info/.mod/.zip row. It forgets removed versions in the memo and reports both to
+ * the core's callback, with STOA_CHANGE_LOST whenever a session starts or stops
+ * listening; it reconnects after any failure, and the memo trusts nothing while it is
+ * not listening. It runs while the memo is on or a callback is set. */
 typedef struct pgs3_watch {
     pgs3_db db;
     pgs3_memo *memo;
     const stoa_host *host;
+    const char *dsn;
     pthread_t thread;
     int wake[2]; /* a byte on wake[1] stops the thread */
     int running;
     int lost;    /* the thread has lost a session before (for its log) */
+    pthread_mutex_t mu; /* guards cb and cb_arg, and is held while cb runs */
+    stoa_change_cb cb;
+    void *cb_arg;
 } pgs3_watch;
 
 #define PGS3_WATCH_CHANNEL "stoa_storage_removed"
+#define PGS3_STORED_CHANNEL "stoa_storage_stored"
 
-/* Main thread. Starts watching; an error only if the thread cannot start. */
+/* Main thread. Starts watching when the memo is on; an error only if the thread
+ * cannot start. dsn must outlive the watch. */
 stoa_status pgs3_watch_start(pgs3_watch *w, const stoa_host *host, const char *dsn, pgs3_memo *memo, stoa_error *err);
+/* Main thread, after pgs3_watch_start. Reports changes to cb (ABI 1.6 watch),
+ * starting the thread if the memo did not. */
+stoa_status pgs3_watch_changes(pgs3_watch *w, stoa_change_cb cb, void *arg, stoa_error *err);
 /* Main thread. Stops and joins the thread. Safe on a zeroed watch and twice. */
 void pgs3_watch_stop(pgs3_watch *w);
 

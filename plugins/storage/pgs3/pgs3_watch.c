@@ -1,8 +1,10 @@
-/* The removal watcher: LISTEN on one connection of its own, forget each removed version
- * in the memo. The memo trusts entries only while this thread is listening, so every
- * way of losing notifications (a dropped connection, a restarted server, a silent
- * network partition caught by the probe, a missing trigger) turns the fast path off
- * until a new session is listening again. */
+/* The watcher: LISTEN on one connection of its own, forget each removed version in the
+ * memo, and report removals and stores to the core (ABI 1.6 watch). The memo trusts
+ * entries only while this thread is listening, so every way of losing notifications (a
+ * dropped connection, a restarted server, a silent network partition caught by the
+ * probe, a missing trigger) turns the fast path off until a new session is listening
+ * again; and the core is told LOST when a session stops listening and when one starts,
+ * so its cache ledger walks the store after every gap. */
 #include "pgs3.h"
 
 #include <errno.h>
@@ -37,14 +39,57 @@ static int wait_for(pgs3_watch *w, int fd, int ms)
     return n == 0 ? QUIET : READY;
 }
 
-static void forget_notified(pgs3_watch *w, PGconn *c)
+static void report(pgs3_watch *w, const stoa_change *c)
+{
+    pthread_mutex_lock(&w->mu);
+    if (w->cb != NULL)
+        w->cb(w->cb_arg, c);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void report_lost(pgs3_watch *w)
+{
+    report(w, &(stoa_change){.type = STOA_CHANGE_LOST});
+}
+
+/* "<kind> <size> <published|proxied> <module>@<version>" (migration 0008), or "lost"
+ * for a row whose payload would not fit a notification. */
+static void stored(pgs3_watch *w, char *payload)
+{
+    char kind[8], origin[16];
+    unsigned long long size;
+    int at = 0;
+    stoa_change c = {.type = STOA_CHANGE_STORED};
+    char *v = NULL;
+    if (sscanf(payload, "%7s %llu %15s %n", kind, &size, origin, &at) != 3 || at == 0 ||
+        (v = strchr(payload + at, '@')) == NULL) {
+        report_lost(w);
+        return;
+    }
+    *v = '\0';
+    c.module = payload + at;
+    c.version = v + 1;
+    for (stoa_kind k = STOA_KIND_INFO; k <= STOA_KIND_ZIP; ++k)
+        if (strcmp(kind, pgs3_kind_name(k)) == 0)
+            c.kind = k;
+    c.size = size;
+    c.published = strcmp(origin, "published") == 0;
+    report(w, &c);
+}
+
+static void handle_notified(pgs3_watch *w, PGconn *c)
 {
     for (PGnotify *n; (n = PQnotifies(c)) != NULL; PQfreemem(n)) {
+        if (strcmp(n->relname, PGS3_STORED_CHANNEL) == 0) {
+            stored(w, n->extra);
+            continue;
+        }
         char *at = strchr(n->extra, '@'); /* module paths and tile names hold no '@' */
         if (at == NULL)
             continue;
         *at = '\0';
         pgs3_memo_forget(w->memo, n->extra, at + 1);
+        report(w, &(stoa_change){.type = STOA_CHANGE_REMOVED, .module = n->extra, .version = at + 1});
     }
 }
 
@@ -60,7 +105,7 @@ static int query(pgs3_watch *w, PGconn *c, const char *sql, int *rows)
         while (!PQisBusy(c)) {
             PGresult *r = PQgetResult(c);
             if (r == NULL) {
-                forget_notified(w, c);
+                handle_notified(w, c);
                 return ok ? 0 : -1;
             }
             ExecStatusType s = PQresultStatus(r);
@@ -84,7 +129,7 @@ static int query(pgs3_watch *w, PGconn *c, const char *sql, int *rows)
 static int session(pgs3_watch *w, PGconn *c, int *warned, int *live)
 {
     int triggers = 0;
-    int rc = query(w, c, "LISTEN " PGS3_WATCH_CHANNEL, NULL);
+    int rc = query(w, c, "LISTEN " PGS3_WATCH_CHANNEL "; LISTEN " PGS3_STORED_CHANNEL, NULL);
     if (rc == 0)
         rc = query(w, c, "SELECT 1 FROM pg_trigger WHERE tgname = 'storage_files_removed' AND NOT tgisinternal",
                    &triggers);
@@ -100,6 +145,7 @@ static int session(pgs3_watch *w, PGconn *c, int *warned, int *live)
     }
     *warned = 0;
     pgs3_memo_listening(w->memo, 1);
+    report_lost(w); /* what was committed before this session listened went unheard */
     *live = 1;
     if (w->lost)
         w->host->log(w->host, STOA_LOG_INFO, "listening for removals again: hits skip PostgreSQL");
@@ -111,7 +157,7 @@ static int session(pgs3_watch *w, PGconn *c, int *warned, int *live)
             return rc > 0;
         if (!PQconsumeInput(c))
             return 0;
-        forget_notified(w, c);
+        handle_notified(w, c);
     }
 }
 
@@ -129,6 +175,7 @@ static void *run(void *arg)
         }
         if (live) {
             pgs3_memo_listening(w->memo, 0);
+            report_lost(w);
             if (!stop)
                 w->host->log(w->host, STOA_LOG_WARN,
                              "lost the PostgreSQL connection that hears of removals: hits ask PostgreSQL until it "
@@ -140,34 +187,9 @@ static void *run(void *arg)
     }
 }
 
-stoa_status pgs3_watch_start(pgs3_watch *w, const stoa_host *host, const char *dsn, pgs3_memo *memo, stoa_error *err)
+/* Stops and joins the thread, if any, and closes what it used. */
+static void stop_thread(pgs3_watch *w)
 {
-    memset(w, 0, sizeof(*w));
-    w->wake[0] = w->wake[1] = -1;
-    w->host = host;
-    w->memo = memo;
-    if (memo->n == 0)
-        return STOA_OK; /* nothing to keep current */
-    stoa_status st = pgs3_db_open(&w->db, host, dsn, WATCH_SETTINGS, 1, err);
-    if (st != STOA_OK)
-        return st;
-    if (pipe2(w->wake, O_CLOEXEC) != 0) {
-        pgs3_db_close(&w->db);
-        return stoa_fail(err, STOA_INTERNAL, "pipe: %s", strerror(errno));
-    }
-    int e = pthread_create(&w->thread, NULL, run, w);
-    if (e != 0) {
-        pgs3_watch_stop(w);
-        return stoa_fail(err, STOA_INTERNAL, "cannot start the removal watcher: %s", strerror(e));
-    }
-    w->running = 1;
-    return STOA_OK;
-}
-
-void pgs3_watch_stop(pgs3_watch *w)
-{
-    if (w->memo == NULL)
-        return; /* never started: a zeroed struct */
     if (w->running) {
         ssize_t n = write(w->wake[1], "x", 1);
         (void)n;
@@ -179,5 +201,58 @@ void pgs3_watch_stop(pgs3_watch *w)
             close(w->wake[i]);
     w->wake[0] = w->wake[1] = -1;
     pgs3_db_close(&w->db);
+}
+
+/* Opens the connection and starts the thread. */
+static stoa_status run_thread(pgs3_watch *w, stoa_error *err)
+{
+    stoa_status st = pgs3_db_open(&w->db, w->host, w->dsn, WATCH_SETTINGS, 1, err);
+    if (st != STOA_OK)
+        return st;
+    if (pipe2(w->wake, O_CLOEXEC) != 0) {
+        pgs3_db_close(&w->db);
+        return stoa_fail(err, STOA_INTERNAL, "pipe: %s", strerror(errno));
+    }
+    int e = pthread_create(&w->thread, NULL, run, w);
+    if (e != 0) {
+        stop_thread(w);
+        return stoa_fail(err, STOA_INTERNAL, "cannot start the PostgreSQL watcher: %s", strerror(e));
+    }
+    w->running = 1;
+    return STOA_OK;
+}
+
+stoa_status pgs3_watch_start(pgs3_watch *w, const stoa_host *host, const char *dsn, pgs3_memo *memo, stoa_error *err)
+{
+    memset(w, 0, sizeof(*w));
+    w->wake[0] = w->wake[1] = -1;
+    w->host = host;
+    w->dsn = dsn;
+    w->memo = memo;
+    pthread_mutex_init(&w->mu, NULL);
+    return memo->n > 0 ? run_thread(w, err) : STOA_OK; /* else nothing to keep current yet */
+}
+
+stoa_status pgs3_watch_changes(pgs3_watch *w, stoa_change_cb cb, void *arg, stoa_error *err)
+{
+    pthread_mutex_lock(&w->mu);
+    w->cb = cb;
+    w->cb_arg = arg;
+    pthread_mutex_unlock(&w->mu);
+    stoa_status st = w->running ? STOA_OK : run_thread(w, err);
+    if (st != STOA_OK) {
+        pthread_mutex_lock(&w->mu);
+        w->cb = NULL; /* the contract: after a failed watch(), cb is never called */
+        pthread_mutex_unlock(&w->mu);
+    }
+    return st;
+}
+
+void pgs3_watch_stop(pgs3_watch *w)
+{
+    if (w->memo == NULL)
+        return; /* never started: a zeroed struct */
+    stop_thread(w);
+    pthread_mutex_destroy(&w->mu);
     w->memo = NULL;
 }

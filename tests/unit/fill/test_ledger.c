@@ -119,6 +119,47 @@ static void reset_empties_and_invalidates(void **state)
     assert_int_equal(ledger_total(), 0);
 }
 
+/* Changes went unheard (another process's): invalid until a walk that begins after. */
+static void invalidate_waits_for_a_later_walk(void **state)
+{
+    (void)state;
+    ledger_replace(ledger_walk_begin(), NULL, 0);
+    ledger_note("example.com/a", "v1.0.0", STOA_KIND_ZIP, 5);
+    ledger_invalidate();
+    assert_false(ledger_valid());
+    ledger_row *r;
+    assert_int_equal(ledger_snapshot(&r), -1);
+    assert_int_equal(ledger_replace(ledger_walk_begin(), NULL, 0), 0);
+    assert_true(ledger_valid());
+}
+
+/* A walk in progress may have read the store before the change that went unheard. */
+static void invalidate_spoils_the_walk_in_progress(void **state)
+{
+    (void)state;
+    uint64_t g = ledger_walk_begin();
+    ledger_invalidate();
+    assert_int_equal(ledger_replace(g, NULL, 0), 1);
+    assert_false(ledger_valid());
+    assert_int_equal(ledger_replace(ledger_walk_begin(), NULL, 0), 0);
+    assert_true(ledger_valid());
+}
+
+/* A change heard twice (a process's own notification echoed back) counts once. */
+static void an_echoed_note_counts_once(void **state)
+{
+    (void)state;
+    ledger_replace(ledger_walk_begin(), NULL, 0);
+    for (int echo = 0; echo < 2; ++echo) {
+        ledger_note("example.com/e", "v1.0.0", STOA_KIND_ZIP, 1000);
+        ledger_note("example.com/e", "v1.0.0", STOA_KIND_MOD, 10);
+    }
+    assert_int_equal(ledger_total(), 1010);
+    ledger_forget("example.com/e", "v1.0.0");
+    ledger_forget("example.com/e", "v1.0.0");
+    assert_int_equal(ledger_total(), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -127,6 +168,9 @@ int main(void)
         cmocka_unit_test_setup(a_walk_keeps_notes_made_while_it_ran, reset),
         cmocka_unit_test_setup(many_versions, reset),
         cmocka_unit_test_setup(reset_empties_and_invalidates, reset),
+        cmocka_unit_test_setup(invalidate_waits_for_a_later_walk, reset),
+        cmocka_unit_test_setup(invalidate_spoils_the_walk_in_progress, reset),
+        cmocka_unit_test_setup(an_echoed_note_counts_once, reset),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     ledger_reset();

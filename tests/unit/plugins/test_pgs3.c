@@ -10,6 +10,9 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <time.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -20,16 +23,22 @@ typedef struct fixture {
 
 static char tmp_root[] = "/tmp/test_pgs3.XXXXXX"; /* this run's tmp_dir: its own body cache */
 
-static stoa_status open_with(contract_store *f, const char *grace, const char *secret, const char *cache_size,
-                             stoa_error *err)
+static stoa_status open_memo(contract_store *f, const char *grace, const char *secret, const char *cache_size,
+                             const char *memo, stoa_error *err)
 {
     stoa_option items[] = {{"dsn", getenv("PGS3_TEST_DSN")},       {"s3_host", getenv("PGS3_TEST_S3_HOST")},
                            {"bucket", "stoa"},                      {"access_key", "S3RVER"},
                            {"secret_key", secret},                  {"protocol", "http"},
                            {"pool", "3"},                           {"gc_grace", grace},
-                           {"cache_size", cache_size}};
+                           {"cache_size", cache_size},              {"memo", memo}};
     stoa_options opts = {sizeof(items) / sizeof(items[0]), items};
     return f->m->open(&f->p->host, &opts, &f->state, err);
+}
+
+static stoa_status open_with(contract_store *f, const char *grace, const char *secret, const char *cache_size,
+                             stoa_error *err)
+{
+    return open_memo(f, grace, secret, cache_size, "16384", err);
 }
 
 static stoa_status open_keyed(contract_store *f, const char *grace, const char *secret, stoa_error *err)
@@ -235,6 +244,98 @@ static void cache_reboot_and_trim(void **state)
         fail_msg("cache holds %d bodies, %llu bytes, limit 1024", bodies, (unsigned long long)total);
 }
 
+/* What watch()'s callback heard (ABI 1.6), counted under a lock: it runs on the
+ * plugin's thread. */
+typedef struct heard {
+    pthread_mutex_t mu;
+    int lost, stored, published, removed;
+    uint64_t bytes;
+} heard;
+
+static void hear(void *arg, const stoa_change *c)
+{
+    heard *h = arg;
+    pthread_mutex_lock(&h->mu);
+    if (c->type == STOA_CHANGE_LOST)
+        ++h->lost;
+    else if (strcmp(c->module, "w.a/tch") != 0)
+        ; /* another test's store or removal */
+    else if (c->type == STOA_CHANGE_STORED)
+        ++h->stored, h->published += c->published, h->bytes += c->size;
+    else if (c->type == STOA_CHANGE_REMOVED)
+        ++h->removed;
+    pthread_mutex_unlock(&h->mu);
+}
+
+/* Waits up to 5 s until *n (read under h's lock) reaches at least want. */
+static int heard_at_least(heard *h, const int *n, int want)
+{
+    for (int i = 0; i < 500; ++i) {
+        pthread_mutex_lock(&h->mu);
+        int v = *n;
+        pthread_mutex_unlock(&h->mu);
+        if (v >= want)
+            return 1;
+        nanosleep(&(struct timespec){0, 10000000}, NULL);
+    }
+    return 0;
+}
+
+static void cut_watchers(void)
+{
+    PGconn *c = PQconnectdb(getenv("PGS3_TEST_DSN"));
+    PGresult *r = PQexec(c, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                            "WHERE application_name = 'stoa-pgs3-watch'");
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    PQclear(r);
+    PQfinish(c);
+}
+
+/* Another instance's stores (with sizes and origin) and removals reach the callback;
+ * it hears LOST once listening, and again when its session is cut. */
+static void watch_reports_changes(void **state)
+{
+    contract_store *f = *state, g = *f;
+    stoa_error err;
+    heard h = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    assert_int_equal(f->m->watch(f->state, hear, &h, &err), STOA_OK);
+    assert_true(heard_at_least(&h, &h.lost, 1));
+    assert_int_equal(open_store(&g, "1h", &err), STOA_OK);
+    stoa_put_file files[] = {staged(STOA_KIND_INFO, "{}"), staged(STOA_KIND_MOD, "module w.a/tch\n"),
+                             staged(STOA_KIND_ZIP, "twelve bytes")};
+    assert_int_equal(g.m->put(g.state, "w.a/tch", "v1.0.0", files, 3, &err), STOA_OK);
+    assert_true(heard_at_least(&h, &h.stored, 3));
+    assert_int_equal(h.bytes, 2 + 15 + 12);
+    assert_int_equal(h.published, 0);
+    assert_int_equal(g.m->remove(g.state, "w.a/tch", "v1.0.0", &err), STOA_OK);
+    assert_true(heard_at_least(&h, &h.removed, 1));
+    snprintf(files[2].meta.origin, sizeof(files[2].meta.origin), "published");
+    assert_int_equal(g.m->put(g.state, "w.a/tch", "v1.0.1", &files[2], 1, &err), STOA_OK);
+    assert_true(heard_at_least(&h, &h.published, 1));
+    for (size_t i = 0; i < 3; ++i)
+        close(files[i].fd);
+    g.m->close(g.state);
+    int lost = h.lost;
+    cut_watchers();
+    assert_true(heard_at_least(&h, &h.lost, lost + 2)); /* stopped hearing, then hears anew */
+}
+
+/* With the memo off nothing listened before; watch() starts the watcher itself. */
+static void watch_without_memo(void **state)
+{
+    contract_store *f = *state, g = *f;
+    stoa_error err;
+    heard h = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    assert_int_equal(open_memo(&g, "1h", "S3RVER", "1GiB", "0", &err), STOA_OK);
+    assert_int_equal(g.m->watch(g.state, hear, &h, &err), STOA_OK);
+    assert_true(heard_at_least(&h, &h.lost, 1));
+    stoa_put_file z = staged(STOA_KIND_ZIP, "heard without a memo");
+    assert_int_equal(f->m->put(f->state, "w.a/tch", "v2.0.0", &z, 1, &err), STOA_OK);
+    close(z.fd);
+    assert_true(heard_at_least(&h, &h.stored, 1));
+    g.m->close(g.state);
+}
+
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     return remove(path);
@@ -263,6 +364,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(contract_get_copy, setup, teardown), /* skipped: pgs3 has none */
         cmocka_unit_test_setup_teardown(contract_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(contract_get_local, setup, teardown),
+        cmocka_unit_test_setup_teardown(watch_reports_changes, setup, teardown),
+        cmocka_unit_test_setup_teardown(watch_without_memo, setup, teardown),
     };
     if (mkdtemp(tmp_root) == NULL)
         return perror("mkdtemp"), 1;
