@@ -37,6 +37,7 @@ cat >"$TMP/stoa.yaml" <<YAML
 upstreams: [{name: down, url: "http://127.0.0.1:9"}]
 sumdbs: [{name: "$DB", url: "$SUMDB_URL", key: "$SUMDB_KEY"}]
 namespaces: [{pattern: corp.example.com, mode: private}, {pattern: "*", mode: proxy}]
+cache: {max_size: 1000000000, evict_interval: 1s}
 auth:
   require: {publish: true, admin: true}
   plugins:
@@ -47,6 +48,10 @@ ADMIN=$(tok --name importer --scope admin)
 PUB=$(tok --name ci --scope publish)
 CONFIG_FILE="$TMP/stoa.yaml" start_stoa STOA_AUDIT_SINK=file STOA_AUDIT_PATH="$TMP/audit.jsonl" STOA_AUDIT_INTERVAL=100ms
 GOSUMDB_VALUE="$SUMDB_KEY"
+metric() { curl -s "$STOA_URL/metrics" | sed -n "s/^$1 \([0-9]*\)\$/\1/p"; }
+proxied_bytes() { metric 'stoa_cache_bytes{kind="proxied"}'; }
+walked() { [ "$(metric stoa_cache_walks_total)" -ge 1 ]; }
+wait_for walked || fail "no first eviction round" # later ones read the ledger
 
 # 1. A token without admin scope: nothing goes into the cache.
 rc=0
@@ -80,6 +85,15 @@ cmp -s "$TMP/got.zip" "$TMP/up/example.com/pub/@v/v1.0.0.zip" || fail "pub's zip
 assert_contains "$(curl -s "$STOA_URL/example.com/pub/@v/v1.0.0.info")" '"Time":"2019-03-04T05:06:07Z"'
 assert_contains "$(curl -s "$STOA_URL/ui/module/example.com/pub")" "<td>import</td>" "origin import in the UI"
 pass "an admin import caches the public version the database records, refuses the tampered one, publishes the private"
+
+# The cache ledger counts the three files as a fill's (the next walk is 30 rounds away),
+# the published version not at all.
+bytes=0
+for f in info mod zip; do bytes=$((bytes + $(curl -s "$STOA_URL/example.com/pub/@v/v1.0.0.$f" | wc -c))); done
+ledger_has() { [ "$(proxied_bytes)" = "$bytes" ]; }
+wait_for ledger_has || fail "stoa_cache_bytes{kind=proxied} is $(proxied_bytes), the cached version has $bytes bytes"
+assert_eq "$(metric stoa_cache_walks_total)" 1 "eviction rounds that walked"
+pass "the cached version counts in the quota ledger like a fill"
 
 # 3. The go command, with every upstream down, downloads it and verifies go.sum.
 mkdir -p "$TMP/client" && cd "$TMP/client"
