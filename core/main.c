@@ -107,6 +107,8 @@ static const cli_command commands[] = {
      OPTS(URL_OPT, TOKEN_OPT, {"--jobs", "N", "concurrent downloads (8)"}, JSON_OPT("file")), 0, cli_prefetch, NULL, 0},
     {"import", "DIR", "publish the private module versions of an Athens disk store, a GOPROXY tree or a module cache",
      OPTS(URL_OPT, TOKEN_OPT, {"--public", "FILE", "write the versions the server did not take (public) for stoa prefetch"},
+          {"--public-mode", "skip|cache", "public versions: skip them (default) or, with an admin token, import them into "
+                                          "the cache after the checksum-database checks of a fill"},
           {"--dry-run", NULL, "find and check locally, send nothing"}, JSON_OPT("version found")),
      0, cli_import, NULL, 0},
     {"token", "create|list|revoke [NAME]", "manage tokens of the token auth plugin",

@@ -1,5 +1,5 @@
 /*
- * stoa import DIR [--url URL] [--token T] [--public FILE] [--dry-run] [--json]
+ * stoa import DIR [--url URL] [--token T] [--public FILE] [--public-mode skip|cache] [--dry-run] [--json]
  *
  * Moves the module versions of another store into a running stoa, as publishes: an
  * Athens disk store (<root>/<module>/<version>/{source.zip,go.mod,<version>.info}), a
@@ -16,14 +16,18 @@
  * Versions outside the server's private namespaces are not published (the server
  * refuses them): they are counted and, with --public, written as `module version` lines
  * that `stoa prefetch FILE` fetches through the upstreams, checked against the checksum
- * database like any fill. What a store holds twice is imported once (the same bytes are
+ * database like any fill. With --public-mode cache (an admin token) every version is
+ * first offered to the cache (PUT with X-Stoa-Import: cache, handler_import.c), which
+ * holds the zip and its go.mod to the checksum database as a fill would; a private one
+ * the server names as such is then published. What a store holds twice is imported once (the same bytes are
  * a no-op on the server), so an import can be run again after a failure.
  *
  * --json writes a JSON line per version found and a summary (cli_json.h) instead of the
  * plain report, and no progress.
  *
- * Exit 0 when every version was imported (or was already there, or is public), 1 listing
- * those that failed, 2 on bad usage or an unreadable DIR.
+ * Exit 0 when every version was imported or cached (or was already there, or is
+ * public), 1 listing those that failed or were refused, 2 on bad usage or an unreadable
+ * DIR.
  */
 #include "cli.h"
 #include "cli_json.h"
@@ -52,21 +56,24 @@ typedef struct found {
 } found;
 
 typedef struct import_args {
-    const char *dir, *url, *token, *public_file;
+    const char *dir, *url, *token, *public_file, *public_mode;
     int dry_run, json;
+    int cache_public; /* --public-mode cache: public versions go into the cache (admin scope) */
 } import_args;
 
 typedef struct import_run {
     found *v;
     size_t n, cap;
-    size_t imported, present, public, failed, skipped;
+    size_t imported, cached, present, public, refused, failed, skipped;
     FILE *public_out;
     CURL *h;
     client_body answer;
+    char sumdb[16];   /* a cache import's answer: verified, unverified, unchecked */
     int json; /* --json: results as JSON lines (cli_json.h) */
 } import_run;
 
-static const char usage_text[] = "usage: stoa import DIR [--url URL] [--token T] [--public FILE] [--dry-run] [--json]\n";
+static const char usage_text[] = "usage: stoa import DIR [--url URL] [--token T] [--public FILE] "
+                                 "[--public-mode skip|cache] [--dry-run] [--json]\n";
 
 static int parse_args(int argc, char **argv, import_args *a)
 {
@@ -76,7 +83,8 @@ static int parse_args(int argc, char **argv, import_args *a)
         const char **slot = strcmp(argv[i], "--url") == 0      ? &a->url
                             : strcmp(argv[i], "--token") == 0  ? &a->token
                             : strcmp(argv[i], "--public") == 0 ? &a->public_file
-                                                               : NULL;
+                            : strcmp(argv[i], "--public-mode") == 0 ? &a->public_mode
+                                                                    : NULL;
         if (slot != NULL && i + 1 < argc)
             *slot = argv[++i];
         else if (strcmp(argv[i], "--dry-run") == 0)
@@ -90,6 +98,9 @@ static int parse_args(int argc, char **argv, import_args *a)
     }
     if (a->dir == NULL)
         return fprintf(stderr, "%s", usage_text), -1;
+    if (a->public_mode != NULL && strcmp(a->public_mode, "cache") != 0 && strcmp(a->public_mode, "skip") != 0)
+        return fprintf(stderr, "stoa import: --public-mode is skip or cache, not '%s'\n%s", a->public_mode, usage_text), -1;
+    a->cache_public = a->public_mode != NULL && strcmp(a->public_mode, "cache") == 0;
     return 0;
 }
 
@@ -142,16 +153,23 @@ static char *beside(const char *dir, const char *version, const char *ext)
     return asprintf(&s, "%s/%s%s", dir, version, ext) < 0 ? NULL : if_file(s);
 }
 
-/* With --json, a result line (result: imported, checked in a dry run, present, public,
- * failed, skipped); else only failures and skips, on stderr. */
+/* With --json, a result line (result: imported, cached, checked in a dry run, present,
+ * public, refused, failed, skipped; a cached one says its checksum-database state in
+ * "sumdb"); else only refusals, failures and skips, on stderr. */
 static void report(const import_run *r, const char *module, const char *version, const char *result, const char *why)
 {
-    if (r->json)
-        cli_json_print(cli_json_result(module, version, result, why));
-    else if (strcmp(result, "failed") == 0)
+    if (r->json) {
+        json_t *o = cli_json_result(module, version, result, why);
+        if (o != NULL && strcmp(result, "cached") == 0)
+            json_object_set_new(o, "sumdb", json_string(r->sumdb));
+        cli_json_print(o);
+    } else if (strcmp(result, "failed") == 0) {
         fprintf(stderr, "stoa import: %s@%s: %s\n", module, version, why);
-    else if (strcmp(result, "skipped") == 0)
+    } else if (strcmp(result, "refused") == 0) {
+        fprintf(stderr, "stoa import: %s@%s: refused: %s\n", module, version, why);
+    } else if (strcmp(result, "skipped") == 0) {
         fprintf(stderr, "stoa import: %s\n", why);
+    }
 }
 
 /* Records module@version (escaped forms as found) with its files, taking them, unless
@@ -332,10 +350,11 @@ static int info_time(const found *f, char when[VALIDATE_TIME_MAX], char *why, si
     return rc;
 }
 
-/* PUTs path to url, with the .info's Time when when is not ""; the status, or -1 with
- * why when it could not be sent. The answer's first bytes stay in r->answer. */
-static long put_file(import_run *r, const import_args *a, const char *url, const char *path, const char *when, char *why,
-                     size_t whylen)
+/* PUTs path to url, with the .info's Time when when is not "" and X-Stoa-Import: cache
+ * when cache; the status, or -1 with why when it could not be sent. The answer's first
+ * bytes stay in r->answer. */
+static long put_file(import_run *r, const import_args *a, const char *url, const char *path, const char *when, int cache,
+                     char *why, size_t whylen)
 {
     FILE *body = fopen(path, "rb");
     struct stat st;
@@ -348,7 +367,8 @@ static long put_file(import_run *r, const import_args *a, const char *url, const
     struct curl_slist *hdr = client_auth_header(a->token), *with_time = hdr;
     char time_hdr[64 + VALIDATE_TIME_MAX];
     snprintf(time_hdr, sizeof(time_hdr), "X-Stoa-Info-Time: %s", when); /* handler_publish.c */
-    if (when[0] != '\0' && (with_time = curl_slist_append(hdr, time_hdr)) == NULL) {
+    if ((when[0] != '\0' && (with_time = curl_slist_append(hdr, time_hdr)) == NULL) ||
+        (cache && (with_time = curl_slist_append(with_time, "X-Stoa-Import: cache")) == NULL)) { /* handler_import.c */
         curl_slist_free_all(hdr);
         fclose(body);
         return snprintf(why, whylen, "out of memory"), -1;
@@ -359,7 +379,30 @@ static long put_file(import_run *r, const import_args *a, const char *url, const
     return status;
 }
 
-/* One version: 'i'mported, 'p'resent already, 'P'ublic, or 'f'ailed (why says). */
+/* The answer to a cache import: 'c'ached (r->sumdb says how checked), 'p'resent, 'r'efused
+ * (the server's checks: its 422), or 'f'ailed; 'u' for a private path, to publish. */
+static int cache_one(import_run *r, const import_args *a, const char *url, const char *path, const char *when, char *why,
+                     size_t whylen)
+{
+    long st = put_file(r, a, url, path, when, 1, why, whylen);
+    if (st == 403 && strstr(r->answer.text, "is in a private namespace") != NULL)
+        return 'u';
+    if (st == 200 || st == 201) {
+        json_t *j = json_loads(r->answer.text, 0, NULL);
+        const char *state = json_string_value(json_object_get(j, "sumdb"));
+        snprintf(r->sumdb, sizeof(r->sumdb), "%s", state != NULL ? state : "");
+        json_decref(j);
+        return st == 201 ? 'c' : 'p';
+    }
+    if (st < 0)
+        return 'f';
+    snprintf(why, whylen, "%ld %.*s", st, SNIPPET, r->answer.text);
+    return st == 422 ? 'r' : 'f';
+}
+
+/* One version: 'i'mported, 'c'ached, 'p'resent already, 'P'ublic, 'r'efused or 'f'ailed
+ * (why says). With --public-mode cache it is offered to the cache first (public versions
+ * are most of a proxy's store), and published when the server says it is private. */
 static int import_one(import_run *r, const import_args *a, const found *f, char *why, size_t whylen)
 {
     char when[VALIDATE_TIME_MAX];
@@ -371,7 +414,10 @@ static int import_one(import_run *r, const import_args *a, const found *f, char 
     if (modpath_escape(f->module, esc, sizeof(esc), why, whylen) != 0)
         return 'f';
     snprintf(url, sizeof(url), "%s/%s/@v/%s.zip", a->url, esc, f->version);
-    long st = put_file(r, a, url, f->zip, when, why, whylen);
+    int what = a->cache_public ? cache_one(r, a, url, f->zip, when, why, whylen) : 'u';
+    if (what != 'u')
+        return what;
+    long st = put_file(r, a, url, f->zip, when, 0, why, whylen);
     /* The server's own words for a module outside its private namespaces (handler_publish.c). */
     if (st == 403 && strstr(r->answer.text, "is not in a private namespace") != NULL)
         return 'P';
@@ -385,7 +431,9 @@ static void tally(import_run *r, const import_args *a, const found *f, int what,
     const char *result = "failed";
     switch (what) {
     case 'i': ++r->imported, result = a->dry_run ? "checked" : "imported"; break;
+    case 'c': ++r->cached, result = "cached"; break;
     case 'p': ++r->present, result = "present"; break;
+    case 'r': ++r->refused, result = "refused"; break;
     case 'P':
         ++r->public, result = "public";
         if (r->public_out != NULL)
@@ -393,20 +441,24 @@ static void tally(import_run *r, const import_args *a, const found *f, int what,
         break;
     default: ++r->failed;
     }
-    report(r, f->module, f->version, result, what == 'f' ? why : NULL);
+    report(r, f->module, f->version, result, what == 'f' || what == 'r' ? why : NULL);
 }
 
 static void summary(const import_run *r, const import_args *a)
 {
     size_t seen = r->n + r->skipped;
     if (r->json)
-        cli_json_summary(json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:b}", "found", (json_int_t)seen,
-                                   a->dry_run ? "checked" : "imported", (json_int_t)r->imported, "present",
-                                   (json_int_t)r->present, "public", (json_int_t)r->public, "failed", (json_int_t)r->failed,
-                                   "skipped", (json_int_t)r->skipped, "dry_run", a->dry_run));
+        cli_json_summary(json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b}", "found", (json_int_t)seen,
+                                   a->dry_run ? "checked" : "imported", (json_int_t)r->imported, "cached",
+                                   (json_int_t)r->cached, "present", (json_int_t)r->present, "public",
+                                   (json_int_t)r->public, "refused", (json_int_t)r->refused, "failed",
+                                   (json_int_t)r->failed, "skipped", (json_int_t)r->skipped, "dry_run", a->dry_run));
     else if (a->dry_run)
         printf("dry run: %zu module version(s) found in %s: %zu pass the local checks, %zu fail them, %zu skipped; "
                "nothing was sent\n", seen, a->dir, r->imported, r->failed, r->skipped);
+    else if (a->cache_public)
+        printf("%zu module version(s) found in %s: %zu imported, %zu cached, %zu already there, %zu refused, %zu failed, "
+               "%zu skipped\n", seen, a->dir, r->imported, r->cached, r->present, r->refused, r->failed, r->skipped);
     else
         printf("%zu module version(s) found in %s: %zu imported, %zu already there, %zu public (not published%s), "
                "%zu failed, %zu skipped\n", seen, a->dir, r->imported, r->present, r->public,
@@ -420,16 +472,16 @@ static int run_import(import_run *r, const import_args *a)
     for (size_t i = 0; i < r->n; ++i) {
         char why[SNIPPET + 512] = "";
         int what = import_one(r, a, &r->v[i], why, sizeof(why));
-        if (what == 'f')
+        if (what == 'f' || what == 'r')
             progress_clear(&pg);
         tally(r, a, &r->v[i], what, why);
         char status[160];
-        snprintf(status, sizeof(status), "%zu imported, %zu already there, %zu public, %zu failed", r->imported,
-                 r->present, r->public, r->failed);
+        snprintf(status, sizeof(status), "%zu imported, %zu cached, %zu already there, %zu public, %zu refused, %zu failed",
+                 r->imported, r->cached, r->present, r->public, r->refused, r->failed);
         progress_show(&pg, i + 1, status, i + 1 == r->n);
     }
     summary(r, a);
-    return r->failed > 0 || r->skipped > 0 ? 1 : 0;
+    return r->failed > 0 || r->refused > 0 || r->skipped > 0 ? 1 : 0;
 }
 
 static void free_run(import_run *r)

@@ -521,3 +521,16 @@ int zipcheck_extract_buf(int fd, uint64_t size, const char *module, const char *
         *len = b.len;
     return st;
 }
+
+int zipcheck_gomod_fd(int fd, uint64_t size, const char *module, const char *version, int out_fd, char *why,
+                      size_t whylen)
+{
+    int st = zipcheck_extract_fd(fd, size, module, version, "go.mod", ZIPCHECK_MAX_GOMOD, out_fd, why, whylen);
+    if (st != STOA_NOTFOUND)
+        return st;
+    char text[MODPATH_MAX + 16];
+    int n = snprintf(text, sizeof(text), "module %s\n", module);
+    if (n < 0 || (size_t)n >= sizeof(text) || write(out_fd, text, (size_t)n) != n)
+        return snprintf(why, whylen, "cannot write go.mod: %s", strerror(errno)), STOA_INTERNAL;
+    return STOA_OK;
+}

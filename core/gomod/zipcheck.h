@@ -83,6 +83,12 @@ int zipcheck_fd(int fd, uint64_t size, const char *module, const char *version,
 int zipcheck_extract_fd(int fd, uint64_t size, const char *module, const char *version, const char *name,
                         uint64_t max, int out_fd, char *why, size_t whylen);
 
+/* The go.mod the go command takes for the zip's version into out_fd: the zip's own
+ * (at most ZIPCHECK_MAX_GOMOD), or "module <module>\n" when it has none. Returns as
+ * zipcheck_extract_fd, never STOA_NOTFOUND. */
+int zipcheck_gomod_fd(int fd, uint64_t size, const char *module, const char *version, int out_fd, char *why,
+                      size_t whylen);
+
 /* Same into buf (cap bytes); *len gets the size. STOA_TOOLARGE when it does not fit. */
 int zipcheck_extract_buf(int fd, uint64_t size, const char *module, const char *version, const char *name,
                          void *buf, size_t cap, size_t *len, char *why, size_t whylen);

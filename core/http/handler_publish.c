@@ -25,6 +25,7 @@
 #include "reqasync.h"
 #include "staging.h"
 #include "status.h"
+#include "upload.h"
 #include "validate.h"
 #include "zipcheck.h"
 
@@ -144,13 +145,7 @@ static stoa_status stage_mod(publish *p)
     char why[400];
     if ((p->mod_fd = staging_open(the_app->tmp_dir)) < 0)
         return stoa_fail(&p->err, STOA_INTERNAL, "cannot stage go.mod: %s", strerror(errno));
-    int st = zipcheck_extract_fd(p->body_fd, p->body_size, p->module, p->version, "go.mod", ZIPCHECK_MAX_GOMOD, p->mod_fd,
-                                 why, sizeof(why));
-    if (st == STOA_NOTFOUND) {
-        char text[MODPATH_MAX + 16];
-        snprintf(text, sizeof(text), "module %s\n", p->module);
-        st = staging_write(p->mod_fd, text, strlen(text)) == 0 ? STOA_OK : STOA_INTERNAL;
-    }
+    int st = zipcheck_gomod_fd(p->body_fd, p->body_size, p->module, p->version, p->mod_fd, why, sizeof(why));
     if (st != STOA_OK)
         return stoa_fail(&p->err, (stoa_status)st, "go.mod in the zip: %s", why);
     off_t size = lseek(p->mod_fd, 0, SEEK_END);
@@ -317,26 +312,6 @@ static void copy_header(h2o_req_t *req, const char *name, char *out, size_t len)
     }
 }
 
-/* X-Stoa-Info-Time: the Time the version's .info is to say instead of the publish time,
- * so that `stoa import` carries a version's time over from another proxy. Only the zip
- * PUT that makes the version uses it (its files never change after), and never a time
- * ahead of the clock (a minute of skew allowed). 0 (out "" without the header) or -1. */
-static int info_time_header(h2o_req_t *req, char out[VALIDATE_TIME_MAX])
-{
-    size_t l;
-    const char *v = http_header(req, "x-stoa-info-time", &l);
-    char raw[64];
-    int64_t secs;
-    out[0] = '\0';
-    if (v == NULL)
-        return 0;
-    if (l >= sizeof(raw))
-        return -1;
-    memcpy(raw, v, l);
-    raw[l] = '\0';
-    return validate_info_time(raw, out, VALIDATE_TIME_MAX, &secs) == 0 && secs <= (int64_t)time(NULL) + 60 ? 0 : -1;
-}
-
 int handler_publish(reqctx *rc)
 {
     const route *r = &rc->r;
@@ -355,17 +330,9 @@ int handler_publish(reqctx *rc)
         return http_send_text(rc, 403, "%s@%s may not be published here: %s", r->module, r->version,
                               namespace_reason(block)), 0;
     char info_time[VALIDATE_TIME_MAX];
-    if (info_time_header(req, info_time) != 0)
-        return http_send_text(rc, 400, "X-Stoa-Info-Time must be an RFC 3339 time not ahead of the clock, like "
-                              "2019-03-04T05:06:07Z"), 0;
-    int fd = staging_open(the_app->tmp_dir);
-    if (fd < 0 || staging_write(fd, req->entity.base, req->entity.len) != 0) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        return http_send_text(rc, e == ENOSPC || e == EDQUOT || e == EFBIG ? 507 : 500, "cannot stage the upload: %s",
-                              strerror(e)), 0;
-    }
+    int fd;
+    if (upload_info_time(rc, info_time) != 0 || (fd = upload_stage(rc)) < 0)
+        return 0;
     publish *p = (publish *)reqasync_new(req, sizeof(*p), on_run, on_done);
     if (p == NULL) {
         close(fd);

@@ -12,6 +12,7 @@ int handler_catalog(reqctx *rc); /* catalog index     handler_catalog.c */
 int handler_ui(reqctx *rc);      /* ui_home ui_module handler_ui.c */
 int handler_publish(reqctx *rc); /* PUT of .zip .mod .info   handler_publish.c */
 int handler_delete(reqctx *rc);  /* DELETE of a version      handler_delete.c */
+int handler_import(reqctx *rc);  /* PUT .zip, X-Stoa-Import: cache   handler_import.c */
 int handler_sumdb(reqctx *rc);   /* /sumdb/<name>/...        handler_sumdb.c */
 int handler_admin(reqctx *rc);   /* /admin/...               handler_admin.c */
 int handler_metrics(reqctx *rc); /* /metrics                 handler_metrics.c */

@@ -36,7 +36,7 @@ static const char *action_of(const h2o_req_t *req, route_type t)
     if (t == ROUTE_BUILD)
         return "build-info";
     if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("PUT")))
-        return "publish";
+        return h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-stoa-import"), -1) >= 0 ? "import" : "publish";
     if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("DELETE")))
         return "delete";
     if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) &&
@@ -95,7 +95,8 @@ static void emit_audit(const reqctx *rc, double duration_ms)
         ev.cache[i] = (char)tolower((unsigned char)rc->cache[i]);
     audit_copy(ev.upstream, sizeof(ev.upstream), rc->upstream);
     audit_copy(ev.upstream_failed, sizeof(ev.upstream_failed), rc->upstream_failed);
-    ev.bytes = strcmp(ev.action, "publish") == 0 ? req->entity.len : req->bytes_sent;
+    int upload = strcmp(ev.action, "publish") == 0 || strcmp(ev.action, "import") == 0;
+    ev.bytes = upload ? req->entity.len : req->bytes_sent;
     ev.duration_ms = duration_ms;
     audit_copy(ev.error, sizeof(ev.error), rc->error);
     audit_copy(ev.target, sizeof(ev.target), rc->target);

@@ -30,7 +30,7 @@ static stoa_op operation(const router_facts *in)
     if (is_method(in, "GET") || is_method(in, "HEAD"))
         return t == ROUTE_ADMIN ? STOA_OP_ADMIN : STOA_OP_READ;
     if (is_method(in, "PUT") && is_file(t))
-        return STOA_OP_PUBLISH;
+        return in->import_cache ? STOA_OP_ADMIN : STOA_OP_PUBLISH;
     if (is_method(in, "DELETE") && is_file(t))
         return STOA_OP_ADMIN;
     return (stoa_op)0;
@@ -89,7 +89,7 @@ int router_decide(const router_facts *in, router_verdict *out)
         return out->status = 405;
     }
     /* h2o 2.2.5 has read the body already (issue 21 finding 5): it is refused, not used. */
-    if (out->op != STOA_OP_PUBLISH && in->body_len > 0)
+    if (!is_method(in, "PUT") && in->body_len > 0)
         return out->status = 413;
     return 0;
 }
@@ -116,7 +116,8 @@ static void facts_of(const struct conf *c, reqctx *rc, router_facts *f)
                         .body_len = req->entity.base != NULL ? req->entity.len : 0,
                         .plain_on_tls = plain_on_tls_server(c, req), .tls_redirect = c->tls_redirect,
                         .authority = req->authority.base, .authority_len = sent ? req->authority.len : 0,
-                        .path = req->path.base, .path_len = req->path.len, .https_port = *https_port};
+                        .path = req->path.base, .path_len = req->path.len, .https_port = *https_port,
+                        .import_cache = http_header(req, "x-stoa-import", &(size_t){0}) != NULL};
 }
 
 /* The answer for a verdict other than 0. */
@@ -158,7 +159,8 @@ static int dispatch(reqctx *rc, stoa_op op)
         if (op == STOA_OP_PUBLISH)
             return handler_publish(rc);
         if (op == STOA_OP_ADMIN)
-            return handler_delete(rc);
+            return h2o_memis(rc->req->method.base, rc->req->method.len, H2O_STRLIT("PUT")) ? handler_import(rc)
+                                                                                          : handler_delete(rc);
         return handler_module(rc);
     case ROUTE_LIST:
     case ROUTE_LATEST: return handler_list(rc);

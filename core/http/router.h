@@ -25,6 +25,7 @@ typedef struct router_facts {
     const char *path;       /* for the redirect's Location */
     size_t path_len;
     unsigned https_port;    /* where the redirect goes; 443 is left out of the URL */
+    int import_cache;       /* X-Stoa-Import was sent: a PUT of a module file is an admin's import */
 } router_facts;
 
 typedef struct router_verdict {
@@ -38,7 +39,8 @@ typedef struct router_verdict {
  * routes; anything else gets 308 to https when tls.redirect is on and the client sent a
  * Host of only host-name bytes, else 403. Then a method the route does not take is 405
  * (GET/HEAD everywhere, PUT/DELETE on module files, only PUT on api/build), and a body
- * on anything but a publish is 413. Returns out->status. */
+ * on anything but a PUT is 413. A PUT of a module file needs publish, or admin with
+ * X-Stoa-Import (handler_import.c: public versions into the cache). Returns out->status. */
 int router_decide(const router_facts *in, router_verdict *out);
 
 #endif

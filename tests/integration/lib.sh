@@ -171,7 +171,7 @@ refused_at_load() {
 # http_status METHOD URL [curl args...]
 # json_results FILE: FILE is what a client command wrote with --json (core/cli/cli_json.h):
 # JSON objects one a line, each with string module, version and result (and error just
-# when the result is failed or skipped), the last one {"summary": {...}} alone. Prints
+# when the result is failed, skipped or refused), the last one {"summary": {...}} alone. Prints
 # "RESULT module@version[ .file]" a result, then "summary K=V..."; fails otherwise.
 json_results() {
     python3 - "$1" <<'PY' || fail "not the JSON lines of --json: $(head -c 2000 "$1")"
@@ -179,7 +179,7 @@ import json, sys
 *results, last = [json.loads(line) for line in open(sys.argv[1]).read().splitlines()] or [None]
 for o in results:
     assert isinstance(o, dict) and all(isinstance(o.get(k), str) for k in ("module", "version", "result")), o
-    assert ("error" in o) == (o["result"] in ("failed", "skipped")), o
+    assert ("error" in o) == (o["result"] in ("failed", "skipped", "refused")), o
     print(o["result"], o["module"] + "@" + o["version"] + (" ." + o["file"] if "file" in o else ""))
 assert isinstance(last, dict) and list(last) == ["summary"] and isinstance(last["summary"], dict), last
 print("summary", " ".join(k + "=" + json.dumps(v) for k, v in last["summary"].items()))

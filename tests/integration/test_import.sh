@@ -99,7 +99,7 @@ assert_eq "$(json_results "$TMP/imp.json")" "present corp.example.com/Upper@v1.0
 present corp.example.com/a@v1.0.0
 present corp.example.com/a@v1.1.0
 public example.com/pub@v1.0.0
-summary found=4 imported=0 present=3 public=1 failed=0 skipped=0 dry_run=false" "import --json"
+summary found=4 imported=0 cached=0 present=3 public=1 refused=0 failed=0 skipped=0 dry_run=false" "import --json"
 pass "import --json writes a JSON line per version and a summary"
 
 # 4. A go module cache (GOMODCACHE root) is read from cache/download.
@@ -165,7 +165,7 @@ rc=0
 assert_eq "$rc" 1 "import --json --dry-run of versions with bad .info files"
 assert_eq "$(json_results "$TMP/bad.json")" "failed corp.example.com/t1@v1.0.0
 failed corp.example.com/t2@v1.0.0
-summary found=2 checked=0 present=0 public=0 failed=2 skipped=0 dry_run=true" "import --json --dry-run"
+summary found=2 checked=0 cached=0 present=0 public=0 refused=0 failed=2 skipped=0 dry_run=true" "import --json --dry-run"
 assert_contains "$(cat "$TMP/bad.json")" '"error":"its .info ('
 zip="$TMP/up2/corp.example.com/t1/@v/v1.0.0.zip"
 for t in yesterday 2999-01-01T00:00:00Z; do

@@ -69,6 +69,29 @@ static void build_takes_put_only(void **state)
     expect_405("DELETE", ROUTE_BUILD, "PUT");
 }
 
+/* X-Stoa-Import makes a module file's PUT an admin's import into the cache, body and all;
+ * it changes nothing else. */
+static void import_is_admin(void **state)
+{
+    route_type files[] = {ROUTE_INFO, ROUTE_MOD, ROUTE_ZIP};
+    router_verdict v;
+    for (size_t i = 0; i < 3; ++i) {
+        router_facts f = facts("PUT", files[i]);
+        f.import_cache = 1;
+        f.body_len = 10;
+        assert_int_equal(decide(f, &v), 0);
+        assert_int_equal(v.op, STOA_OP_ADMIN);
+        f = facts("GET", files[i]);
+        f.import_cache = 1;
+        assert_int_equal(decide(f, &v), 0);
+        assert_int_equal(v.op, STOA_OP_READ);
+    }
+    router_facts f = facts("PUT", ROUTE_BUILD);
+    f.import_cache = 1;
+    assert_int_equal(decide(f, &v), 0);
+    assert_int_equal(v.op, STOA_OP_PUBLISH);
+}
+
 static int with_body(const char *method, route_type t, size_t len, router_verdict *v)
 {
     router_facts f = facts(method, t);
@@ -184,6 +207,7 @@ int main(void)
         cmocka_unit_test(other_routes),
         cmocka_unit_test(build_takes_put_only),
         cmocka_unit_test(body_only_on_publish),
+        cmocka_unit_test(import_is_admin),
         cmocka_unit_test(plain_serves_health),
         cmocka_unit_test(plain_refuses_without_redirect),
         cmocka_unit_test(plain_redirects),

@@ -1,0 +1,138 @@
+#include "importcache.h"
+
+#include "app.h"
+#include "pin.h"
+#include "quota.h"
+#include "staging.h"
+#include "sumcheck.h"
+#include "validate.h"
+#include "zipcheck.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct staged {
+    int mod_fd, info_fd;
+    stoa_meta info;
+} staged;
+
+/* The refusals of a fill (an upstream's bad answer, BADGATEWAY) are the importer's
+ * bytes refused here: 422, the message kept. */
+static stoa_status refused(stoa_status st, stoa_error *err)
+{
+    return st == STOA_BADGATEWAY ? (err->status = STOA_UNPROCESSABLE) : st;
+}
+
+/* The zip's go.mod (or the synthesized one), validated and hashed as a fetched .mod. */
+static stoa_status stage_mod(const route *r, int zip_fd, const stoa_meta *zip, staged *s, stoa_meta *mod, stoa_error *err)
+{
+    char why[400];
+    if ((s->mod_fd = staging_open(the_app->tmp_dir)) < 0)
+        return stoa_fail(err, STOA_INTERNAL, "cannot stage go.mod: %s", strerror(errno));
+    int st = zipcheck_gomod_fd(zip_fd, zip->size, r->module, r->version, s->mod_fd, why, sizeof(why));
+    if (st != STOA_OK)
+        return stoa_fail(err, st == STOA_INTERNAL ? STOA_INTERNAL : STOA_UNPROCESSABLE, "go.mod in the zip: %s", why);
+    snprintf(mod->origin, sizeof(mod->origin), IMPORTCACHE_ORIGIN);
+    return refused(validate_staged(STOA_KIND_MOD, r->module, r->version, 1, s->mod_fd, mod, err), err);
+}
+
+static stoa_status stage_info(const route *r, const char *info_time, staged *s, stoa_error *err)
+{
+    char text[256], now[32];
+    time_t t = time(NULL);
+    struct tm tm;
+    strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+    int n = snprintf(text, sizeof(text), "{\"Version\":\"%s\",\"Time\":\"%s\"}\n", r->version,
+                     info_time[0] ? info_time : now);
+    if ((s->info_fd = staging_open(the_app->tmp_dir)) < 0 || staging_write(s->info_fd, text, (size_t)n) != 0)
+        return stoa_fail(err, STOA_INTERNAL, "cannot stage .info: %s", strerror(errno));
+    snprintf(s->info.origin, sizeof(s->info.origin), IMPORTCACHE_ORIGIN);
+    return validate_staged(STOA_KIND_INFO, r->module, r->version, 1, s->info_fd, &s->info, err);
+}
+
+/* Whether the zip is stored: 1 with the same bytes (out->created stays 0), 0 when not,
+ * -1 with err (CONFLICT for other bytes). */
+static int stored(const route *r, const stoa_meta *zip, stoa_error *err)
+{
+    stoa_key key = {r->module, r->version, STOA_KIND_ZIP};
+    stoa_object obj;
+    stoa_error e = {0};
+    stoa_status st = storage_get(&the_app->store, &key, STOA_GET_META_ONLY, &obj, &e);
+    if (st == STOA_NOTFOUND)
+        return 0;
+    if (st != STOA_OK)
+        return *err = e, -1;
+    if (memcmp(obj.meta.sha256, zip->sha256, 32) == 0)
+        return 1;
+    return stoa_fail(err, STOA_CONFLICT, "%s@%s is already stored with other bytes (origin %s); versions never change",
+                     r->module, r->version, obj.meta.origin), -1;
+}
+
+/* The checksum database for both files, then their pins: a version the database
+ * contradicts leaves no pin behind. */
+static stoa_status check_both(const struct conf *c, const route *r, const stoa_meta *zip, const stoa_meta *mod, importcache_result *out,
+                              stoa_error *err)
+{
+    sumcheck_result zs = sumcheck_fill(c, r, STOA_KIND_ZIP, zip, err);
+    if (zs == SUMCHECK_REFUSED)
+        return refused(STOA_BADGATEWAY, err);
+    sumcheck_result ms = sumcheck_fill(c, r, STOA_KIND_MOD, mod, err);
+    if (ms == SUMCHECK_REFUSED)
+        return refused(STOA_BADGATEWAY, err);
+    stoa_pin_state a = pin_state_for(zs), b = pin_state_for(ms);
+    out->sumdb = a == STOA_PIN_UNVERIFIED || b == STOA_PIN_UNVERIFIED ? "unverified"
+                 : a == STOA_PIN_VERIFIED && b == STOA_PIN_VERIFIED   ? "verified"
+                                                                      : "unchecked";
+    stoa_status st = pin_fill(r, STOA_KIND_ZIP, zip, zs, err);
+    if (st == STOA_OK)
+        st = pin_fill(r, STOA_KIND_MOD, mod, ms, err);
+    return refused(st, err);
+}
+
+static stoa_status commit(const route *r, int zip_fd, importcache_result *out, staged *s, stoa_error *err)
+{
+    int64_t now = (int64_t)time(NULL);
+    out->zip.stored_at = out->mod.stored_at = s->info.stored_at = now;
+    stoa_put_file files[3] = {{STOA_KIND_ZIP, zip_fd, out->zip},
+                              {STOA_KIND_MOD, s->mod_fd, out->mod},
+                              {STOA_KIND_INFO, s->info_fd, s->info}};
+    stoa_status st = storage_put(&the_app->store, r->module, r->version, files, 3, err);
+    if (st != STOA_OK)
+        return st;
+    out->created = 1;
+    for (size_t i = 0; i < 3; ++i) /* cache like a fill's: counted, evictable */
+        quota_note_stored(r->module, r->version, files[i].kind, files[i].meta.size);
+    return STOA_OK;
+}
+
+static stoa_status import_staged(const route *r, int zip_fd, const char *info_time, importcache_result *out, staged *s,
+                                 stoa_error *err)
+{
+    snprintf(out->zip.origin, sizeof(out->zip.origin), IMPORTCACHE_ORIGIN);
+    stoa_status st = refused(validate_staged(STOA_KIND_ZIP, r->module, r->version, 1, zip_fd, &out->zip, err), err);
+    if (st != STOA_OK || (st = stage_mod(r, zip_fd, &out->zip, s, &out->mod, err)) != STOA_OK)
+        return st;
+    int have = stored(r, &out->zip, err);
+    if (have != 0)
+        return have > 0 ? (out->sumdb = "", STOA_OK) : err->status;
+    if ((st = check_both(app_conf(), r, &out->zip, &out->mod, out, err)) != STOA_OK || (st = stage_info(r, info_time, s, err)) != STOA_OK)
+        return st;
+    return commit(r, zip_fd, out, s, err);
+}
+
+stoa_status importcache_version(const route *r, int zip_fd, const char *info_time, importcache_result *out,
+                                stoa_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    out->sumdb = "";
+    staged s = {-1, -1, {0}};
+    stoa_status st = import_staged(r, zip_fd, info_time, out, &s, err);
+    if (s.mod_fd >= 0)
+        close(s.mod_fd);
+    if (s.info_fd >= 0)
+        close(s.info_fd);
+    return err->status = st;
+}
