@@ -65,6 +65,7 @@ seed_sql() {
         SELECT 'corp.example.com/s/m' || (i / 100), 'v1.0.' || (i % 100), f.kind, f.size, f.sha256, f.h1, f.origin
         FROM generate_series($1, $2 - 1) AS i, storage_files f
         WHERE f.module = 'corp.example.com/s/m0' AND f.version = 'v1.0.0'" >/dev/null || fail "seeding by SQL"
+    psqlc -c "ANALYZE storage_files" >/dev/null # as autovacuum would after a bulk load: plans see the new size
     echo sql
 }
 restart() { # RESTART_S: seconds from start to /readyz (not in a subshell: it replaces the server)
