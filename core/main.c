@@ -105,7 +105,7 @@ static const cli_command commands[] = {
      0, cli_publish, NULL, 0},
     {"prefetch", "FILE...", "warm a running stoa's cache from go.sum, go.mod or `go list -m all` output (- for stdin)",
      OPTS(URL_OPT, TOKEN_OPT, {"--jobs", "N", "concurrent downloads (8)"}, JSON_OPT("file")), 0, cli_prefetch, NULL, 0},
-    {"import", "DIR", "publish the private module versions of an Athens disk store, a GOPROXY tree or a module cache",
+    {"import", "DIR", "import an Athens disk store, a GOPROXY tree or a module cache (private versions published)",
      OPTS(URL_OPT, TOKEN_OPT, {"--public", "FILE", "write the versions the server did not take (public) for stoa prefetch"},
           {"--public-mode", "skip|cache", "public versions: skip them (default) or, with an admin token, import them into "
                                           "the cache after the checksum-database checks of a fill"},

@@ -35,7 +35,10 @@ static void option_line(FILE *out, const cli_option *p)
 {
     char left[64];
     snprintf(left, sizeof(left), "%s%s%s", p->flag, p->arg ? " " : "", p->arg ? p->arg : "");
-    fprintf(out, "  %-20s %s\n", left, p->help);
+    if (strlen(left) > 20) /* a long flag gets a line of its own: the help column stays straight */
+        fprintf(out, "  %s\n  %-20s %s\n", left, "", p->help);
+    else
+        fprintf(out, "  %-20s %s\n", left, p->help);
 }
 
 void cli_command_help(FILE *out, const cli_command *c)
