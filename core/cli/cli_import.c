@@ -380,13 +380,16 @@ static long put_file(import_run *r, const import_args *a, const char *url, const
 }
 
 /* The answer to a cache import: 'c'ached (r->sumdb says how checked), 'p'resent, 'r'efused
- * (the server's checks: its 422), or 'f'ailed; 'u' for a private path, to publish. */
+ * (the server's checks: its 422), or 'f'ailed; 'u' for a private path, to publish; 'a'
+ * when the token may not import into the cache (it may still publish private ones). */
 static int cache_one(import_run *r, const import_args *a, const char *url, const char *path, const char *when, char *why,
                      size_t whylen)
 {
     long st = put_file(r, a, url, path, when, 1, why, whylen);
     if (st == 403 && strstr(r->answer.text, "is in a private namespace") != NULL)
         return 'u';
+    if (st == 401 || st == 403)
+        return snprintf(why, whylen, "%ld %.*s", st, SNIPPET, r->answer.text), 'a';
     if (st == 200 || st == 201) {
         json_t *j = json_loads(r->answer.text, 0, NULL);
         const char *state = json_string_value(json_object_get(j, "sumdb"));
@@ -402,7 +405,9 @@ static int cache_one(import_run *r, const import_args *a, const char *url, const
 
 /* One version: 'i'mported, 'c'ached, 'p'resent already, 'P'ublic, 'r'efused or 'f'ailed
  * (why says). With --public-mode cache it is offered to the cache first (public versions
- * are most of a proxy's store), and published when the server says it is private. */
+ * are most of a proxy's store), and published when the server says it is private or
+ * the token may not import into the cache (a publish token still publishes the private
+ * versions; a public one then fails with the cache's refusal). */
 static int import_one(import_run *r, const import_args *a, const found *f, char *why, size_t whylen)
 {
     char when[VALIDATE_TIME_MAX];
@@ -415,12 +420,14 @@ static int import_one(import_run *r, const import_args *a, const found *f, char 
         return 'f';
     snprintf(url, sizeof(url), "%s/%s/@v/%s.zip", a->url, esc, f->version);
     int what = a->cache_public ? cache_one(r, a, url, f->zip, when, why, whylen) : 'u';
-    if (what != 'u')
+    if (what != 'u' && what != 'a')
         return what;
+    char denied[SNIPPET + 32];
+    snprintf(denied, sizeof(denied), "%s", what == 'a' ? why : "");
     long st = put_file(r, a, url, f->zip, when, 0, why, whylen);
     /* The server's own words for a module outside its private namespaces (handler_publish.c). */
     if (st == 403 && strstr(r->answer.text, "is not in a private namespace") != NULL)
-        return 'P';
+        return what == 'a' ? (snprintf(why, whylen, "%s", denied), 'f') : 'P'; /* public: the cache's refusal tells */
     if (st != 200 && st != 201)
         return st < 0 ? 'f' : (snprintf(why, whylen, "%ld %.*s", st, SNIPPET, r->answer.text), 'f');
     return st == 201 ? 'i' : 'p';

@@ -53,17 +53,19 @@ proxied_bytes() { metric 'stoa_cache_bytes{kind="proxied"}'; }
 walked() { [ "$(metric stoa_cache_walks_total)" -ge 1 ]; }
 wait_for walked || fail "no first eviction round" # later ones read the ledger
 
-# 1. A token without admin scope: nothing goes into the cache.
+# 1. A token without admin scope: nothing goes into the cache, the private version is
+# still published.
 rc=0
 out=$("$STOA_BIN" import --url "$STOA_URL" --token "$PUB" --public-mode cache "$TMP/athens" 2>&1) || rc=$?
 assert_eq "$rc" 1 "import --public-mode cache with a publish token"
 assert_contains "$out" "example.com/pub@v1.0.0: 403"
-assert_contains "$out" "0 cached"
+assert_contains "$out" "1 imported, 0 cached"
+assert_contains "$out" "example.com/tamper@v1.0.0: 403"
 assert_eq "$(http_status GET "$STOA_URL/example.com/pub/@v/v1.0.0.info")" 404 "pub after a non-admin import"
 assert_eq "$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H "Authorization: Bearer $PUB" -H 'X-Stoa-Import: cache' \
     --data-binary @"$TMP/up/example.com/pub/@v/v1.0.0.zip" "$STOA_URL/example.com/pub/@v/v1.0.0.zip")" 403 \
     "a cache import PUT with a publish token"
-pass "a token without admin scope cannot import into the cache"
+pass "a token without admin scope cannot import into the cache, and publishes the private version"
 
 # 2. The admin import: the public version cached, verified; the tampered one refused;
 # the private one published.
@@ -71,10 +73,10 @@ rc=0
 "$STOA_BIN" import --json --url "$STOA_URL" --token "$ADMIN" --public-mode cache "$TMP/athens" >"$TMP/imp.json" \
     2>"$TMP/imp.err" || rc=$?
 assert_eq "$rc" 1 "import exit with a refused version"
-assert_eq "$(json_results "$TMP/imp.json")" "imported corp.example.com/a@v1.0.0
+assert_eq "$(json_results "$TMP/imp.json")" "present corp.example.com/a@v1.0.0
 cached example.com/pub@v1.0.0
 refused example.com/tamper@v1.0.0
-summary found=3 imported=1 cached=1 present=0 public=0 refused=1 failed=0 skipped=0 dry_run=false" "import --json"
+summary found=3 imported=0 cached=1 present=1 public=0 refused=1 failed=0 skipped=0 dry_run=false" "import --json"
 assert_contains "$(grep example.com/pub "$TMP/imp.json")" '"sumdb":"verified"'
 assert_contains "$(grep example.com/tamper "$TMP/imp.json")" "checksum mismatch for example.com/tamper@v1.0.0"
 for f in info mod zip; do
@@ -84,7 +86,7 @@ curl -sf -o "$TMP/got.zip" "$STOA_URL/example.com/pub/@v/v1.0.0.zip" || fail "pu
 cmp -s "$TMP/got.zip" "$TMP/up/example.com/pub/@v/v1.0.0.zip" || fail "pub's zip differs from Athens'"
 assert_contains "$(curl -s "$STOA_URL/example.com/pub/@v/v1.0.0.info")" '"Time":"2019-03-04T05:06:07Z"'
 assert_contains "$(curl -s "$STOA_URL/ui/module/example.com/pub")" "<td>import</td>" "origin import in the UI"
-pass "an admin import caches the public version the database records, refuses the tampered one, publishes the private"
+pass "an admin import caches the public version the database records, refuses the tampered one, finds the private one there"
 
 # The cache ledger counts the three files as a fill's (the next walk is 30 rounds away),
 # the published version not at all.
