@@ -1,6 +1,7 @@
 #include "importcache.h"
 
 #include "app.h"
+#include "modinfo.h"
 #include "pin.h"
 #include "quota.h"
 #include "staging.h"
@@ -41,13 +42,9 @@ static stoa_status stage_mod(const route *r, int zip_fd, const stoa_meta *zip, s
 
 static stoa_status stage_info(const route *r, const char *info_time, staged *s, stoa_error *err)
 {
-    char text[256], now[32];
-    time_t t = time(NULL);
-    struct tm tm;
-    strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
-    int n = snprintf(text, sizeof(text), "{\"Version\":\"%s\",\"Time\":\"%s\"}\n", r->version,
-                     info_time[0] ? info_time : now);
-    if ((s->info_fd = staging_open(the_app->tmp_dir)) < 0 || staging_write(s->info_fd, text, (size_t)n) != 0)
+    char text[256];
+    int n = modinfo_text(r->version, info_time, (int64_t)time(NULL), text, sizeof(text));
+    if (n < 0 || (s->info_fd = staging_open(the_app->tmp_dir)) < 0 || staging_write(s->info_fd, text, (size_t)n) != 0)
         return stoa_fail(err, STOA_INTERNAL, "cannot stage .info: %s", strerror(errno));
     snprintf(s->info.origin, sizeof(s->info.origin), IMPORTCACHE_ORIGIN);
     return validate_staged(STOA_KIND_INFO, r->module, r->version, 1, s->info_fd, &s->info, err);

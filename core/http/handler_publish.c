@@ -20,6 +20,7 @@
 #include "hex.h"
 #include "log.h"
 #include "metrics.h"
+#include "modinfo.h"
 #include "namespace.h"
 #include "quota.h"
 #include "reqasync.h"
@@ -127,14 +128,9 @@ static int stage_text(publish *p, const char *text, stoa_meta *meta)
 
 static stoa_status stage_info(publish *p, stoa_meta *meta)
 {
-    char text[256], when[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    snprintf(text, sizeof(text), "{\"Version\":\"%s\",\"Time\":\"%s\"}\n", p->version,
-             p->info_time[0] ? p->info_time : when);
-    if ((p->info_fd = stage_text(p, text, meta)) < 0)
+    char text[256];
+    if (modinfo_text(p->version, p->info_time, (int64_t)time(NULL), text, sizeof(text)) < 0 ||
+        (p->info_fd = stage_text(p, text, meta)) < 0)
         return stoa_fail(&p->err, STOA_INTERNAL, "cannot stage .info: %s", strerror(errno));
     return STOA_OK;
 }

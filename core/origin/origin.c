@@ -11,6 +11,7 @@
 #include "origin_resolve.h"
 
 #include "log.h"
+#include "modinfo.h"
 #include "modpath.h"
 #include "semver.h"
 #include "urlshow.h"
@@ -265,12 +266,10 @@ static int answer_info(origin_module *m, const char *query, int fd, char *why, s
     int st = origin_module_stat(m, query, &info, why, whylen);
     if (st != STOA_OK)
         return st;
-    char t[32], body[320];
-    time_t tt = (time_t)info.time;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    int n = snprintf(body, sizeof(body), "{\"Version\":\"%s\",\"Time\":\"%s\"}\n", info.version, t);
+    char body[320];
+    int n = modinfo_text(info.version, NULL, info.time, body, sizeof(body));
+    if (n < 0)
+        return snprintf(why, whylen, "cannot write the .info of %s", info.version), STOA_INTERNAL;
     return write_all(fd, body, (size_t)n, why, whylen);
 }
 

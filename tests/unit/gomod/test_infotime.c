@@ -1,11 +1,13 @@
 /* validate_info_time: the .info Time forms Go's time.Time writes (RFC 3339), rewritten
- * in UTC; everything else refused. */
+ * in UTC; everything else refused. modinfo_text: the .info written back, with that time
+ * or a Unix second. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 #include <string.h>
 
+#include "modinfo.h"
 #include "validate.h"
 
 static void accepted(void **state)
@@ -52,8 +54,26 @@ static void refused(void **state)
     assert_int_equal(validate_info_time("2019-03-04T05:06:07Z", small, sizeof(small), NULL), -1); /* does not fit */
 }
 
+static void written(void **state)
+{
+    (void)state;
+    char out[128];
+    assert_int_equal(modinfo_text("v1.2.3", "2019-03-04T04:06:07.5Z", 0, out, sizeof(out)), 53);
+    assert_string_equal(out, "{\"Version\":\"v1.2.3\",\"Time\":\"2019-03-04T04:06:07.5Z\"}\n");
+    assert_int_equal(modinfo_text("v1.2.3", "", 1551672367, out, sizeof(out)), 51);
+    assert_string_equal(out, "{\"Version\":\"v1.2.3\",\"Time\":\"2019-03-04T04:06:07Z\"}\n");
+    assert_int_equal(modinfo_text("v0.0.0-20190304040607-abcdefabcdef", NULL, 0, out, sizeof(out)), 79);
+    assert_string_equal(out, "{\"Version\":\"v0.0.0-20190304040607-abcdefabcdef\",\"Time\":\"1970-01-01T00:00:00Z\"}\n");
+    char small[51];
+    assert_int_equal(modinfo_text("v1.2.3", "", 1551672367, small, sizeof(small)), -1); /* one byte short */
+    char out2[VALIDATE_TIME_MAX]; /* what validate_info_time writes, modinfo_text takes */
+    assert_int_equal(validate_info_time("2019-03-04T05:06:07+01:00", out2, sizeof(out2), NULL), 0);
+    assert_int_equal(modinfo_text("v1.0.0", out2, 0, out, sizeof(out)), 51);
+    assert_string_equal(out, "{\"Version\":\"v1.0.0\",\"Time\":\"2019-03-04T04:06:07Z\"}\n");
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(accepted), cmocka_unit_test(refused)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(accepted), cmocka_unit_test(refused), cmocka_unit_test(written)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
