@@ -70,8 +70,8 @@ static int stored(const route *r, const stoa_meta *zip, stoa_error *err)
 
 /* The checksum database for both files, then their pins: a version the database
  * contradicts leaves no pin behind. */
-static stoa_status check_both(const struct conf *c, const route *r, const stoa_meta *zip, const stoa_meta *mod, importcache_result *out,
-                              stoa_error *err)
+static stoa_status check_both(const struct conf *c, const route *r, const stoa_meta *zip, const stoa_meta *mod,
+                              importcache_result *out, stoa_error *err)
 {
     sumcheck_result zs = sumcheck_fill(c, r, STOA_KIND_ZIP, zip, err);
     if (zs == SUMCHECK_REFUSED)
@@ -105,8 +105,8 @@ static stoa_status commit(const route *r, int zip_fd, importcache_result *out, s
     return STOA_OK;
 }
 
-static stoa_status import_staged(const route *r, int zip_fd, const char *info_time, importcache_result *out, staged *s,
-                                 stoa_error *err)
+static stoa_status import_staged(const struct conf *c, const route *r, int zip_fd, const char *info_time,
+                                 importcache_result *out, staged *s, stoa_error *err)
 {
     snprintf(out->zip.origin, sizeof(out->zip.origin), IMPORTCACHE_ORIGIN);
     stoa_status st = refused(validate_staged(STOA_KIND_ZIP, r->module, r->version, 1, zip_fd, &out->zip, err), err);
@@ -115,18 +115,18 @@ static stoa_status import_staged(const route *r, int zip_fd, const char *info_ti
     int have = stored(r, &out->zip, err);
     if (have != 0)
         return have > 0 ? (out->sumdb = "", STOA_OK) : err->status;
-    if ((st = check_both(app_conf(), r, &out->zip, &out->mod, out, err)) != STOA_OK || (st = stage_info(r, info_time, s, err)) != STOA_OK)
+    if ((st = check_both(c, r, &out->zip, &out->mod, out, err)) != STOA_OK || (st = stage_info(r, info_time, s, err)) != STOA_OK)
         return st;
     return commit(r, zip_fd, out, s, err);
 }
 
-stoa_status importcache_version(const route *r, int zip_fd, const char *info_time, importcache_result *out,
-                                stoa_error *err)
+stoa_status importcache_version(const struct conf *c, const route *r, int zip_fd, const char *info_time,
+                                importcache_result *out, stoa_error *err)
 {
     memset(out, 0, sizeof(*out));
     out->sumdb = "";
     staged s = {-1, -1, {0}};
-    stoa_status st = import_staged(r, zip_fd, info_time, out, &s, err);
+    stoa_status st = import_staged(c, r, zip_fd, info_time, out, &s, err);
     if (s.mod_fd >= 0)
         close(s.mod_fd);
     if (s.info_fd >= 0)

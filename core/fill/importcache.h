@@ -13,6 +13,7 @@
 #ifndef STOA_IMPORTCACHE_H
 #define STOA_IMPORTCACHE_H
 
+#include "conf.h"
 #include "route.h"
 
 #include <stoa/storage.h>
@@ -25,12 +26,12 @@ typedef struct importcache_result {
     const char *sumdb;         /* "verified", "unverified" or "unchecked": the weaker of the two */
 } importcache_result;
 
-/* Imports r's version (canonical, a proxy namespace: the caller checks) from the zip in
- * zip_fd, its .info saying info_time ("" for now). STOA_OK; STOA_UNPROCESSABLE when the
+/* Imports r's version (canonical, a proxy namespace under c: the caller checks) from the
+ * zip in zip_fd, its .info saying info_time ("" for now), checked under c's sumdb_check. STOA_OK; STOA_UNPROCESSABLE when the
  * bytes are refused (not a valid module zip, contradicted by the checksum database or
  * a pin, or unconfirmed where the policy refuses that), nothing stored; STOA_CONFLICT
  * when other bytes are stored under the version; STOA_INTERNAL or a storage status. */
-stoa_status importcache_version(const route *r, int zip_fd, const char *info_time, importcache_result *out,
-                                stoa_error *err);
+stoa_status importcache_version(const struct conf *c, const route *r, int zip_fd, const char *info_time,
+                                importcache_result *out, stoa_error *err);
 
 #endif

@@ -26,6 +26,7 @@
 typedef struct import_job {
     reqasync a;
     reqctx *rc;
+    const struct conf *conf; /* the one the handler decided by: the checks use it too */
     route r;
     int zip_fd;
     char info_time[VALIDATE_TIME_MAX];
@@ -36,7 +37,7 @@ typedef struct import_job {
 static void on_run(pool_job *job)
 {
     import_job *j = (import_job *)job;
-    importcache_version(&j->r, j->zip_fd, j->info_time, &j->res, &j->err);
+    importcache_version(j->conf, &j->r, j->zip_fd, j->info_time, &j->res, &j->err);
 }
 
 static void respond(import_job *j, reqctx *rc)
@@ -74,7 +75,7 @@ static void on_free(reqasync *a)
 }
 
 /* What the route and namespace rules refuse; 0 when the version may be imported. */
-static int refuse(reqctx *rc)
+static int refuse(reqctx *rc, const struct conf *c)
 {
     const route *r = &rc->r;
     size_t l;
@@ -84,12 +85,12 @@ static int refuse(reqctx *rc)
                               ".info are derived from it)"), -1;
     if (!r->canonical)
         return http_send_text(rc, 400, "import needs a canonical version like v1.2.3, got \"%s\"", r->version), -1;
-    conf_ns_mode mode = namespace_mode(the_app->conf, r->repo, r->module);
+    conf_ns_mode mode = namespace_mode(c, r->repo, r->module);
     if (mode == CONF_NS_PRIVATE)
         return http_send_text(rc, 403, "%s is in a private namespace: publish it (a PUT without X-Stoa-Import)",
                               r->module), -1;
-    const conf_namespace *block = namespace_blocked(the_app->conf, r->repo, r->module, r->version);
-    if (mode != CONF_NS_PROXY || block != NULL || !namespace_upstream_ok(the_app->conf, r->repo, r->module))
+    const conf_namespace *block = namespace_blocked(c, r->repo, r->module, r->version);
+    if (mode != CONF_NS_PROXY || block != NULL || !namespace_upstream_ok(c, r->repo, r->module))
         return http_send_text(rc, 403, "%s@%s may not be cached here%s%s", r->module, r->version, block ? ": " : "",
                               block ? namespace_reason(block) : ""), -1;
     return 0;
@@ -98,9 +99,10 @@ static int refuse(reqctx *rc)
 int handler_import(reqctx *rc)
 {
     snprintf(rc->target, sizeof(rc->target), "cache");
+    const struct conf *c = app_conf(); /* once: a SIGHUP meanwhile cannot make it two */
     char info_time[VALIDATE_TIME_MAX];
     int fd;
-    if (refuse(rc) != 0 || upload_info_time(rc, info_time) != 0 || (fd = upload_stage(rc)) < 0)
+    if (refuse(rc, c) != 0 || upload_info_time(rc, info_time) != 0 || (fd = upload_stage(rc)) < 0)
         return 0;
     import_job *j = (import_job *)reqasync_new(rc->req, sizeof(*j), on_run, on_done);
     if (j == NULL) {
@@ -109,6 +111,7 @@ int handler_import(reqctx *rc)
     }
     j->a.on_free = on_free;
     j->rc = rc;
+    j->conf = c;
     j->r = rc->r;
     j->zip_fd = fd;
     snprintf(j->info_time, sizeof(j->info_time), "%s", info_time);
