@@ -80,18 +80,28 @@ pass "one client starts at most limits.fills_per_client fills; joins are free"
 stop_stoa
 
 # --- abandoned fills ---------------------------------------------------------------------
+# hold_worker N: a fill of slowN takes the one fill worker, so fills after it queue.
+hold_worker() {
+    bg slow_to "$1" "$TMP/s$1"
+    wait_for in_flight 1 || fail "the holding fill did not start"
+    wait_for queued 0 || fail "the holding fill was not taken by the worker"
+}
+# gone_clients HOLD MODE FIRST N: while slowHOLD holds the worker, N clients (flood.py
+# MODE) each ask for one of slowFIRST.. and hang up; none may be fetched, and each is
+# counted abandoned (the counter starts at 0: a fresh server).
+gone_clients() {
+    local before paths=() i
+    hold_worker "$1"
+    before=$(asked)
+    for i in $(seq "$3" $(($3 + $4 - 1))); do paths+=("/example.com/slow$i/@v/v1.0.0.info"); done
+    python3 "$STOA_SRC/tests/integration/flood.py" "$2" "$(port)" "${paths[@]}" >/dev/null
+    wait_bg
+    settle
+    assert_eq "$(asked)" "$before" "upstream fetches for requests whose clients had gone ($2)"
+    assert_eq "$(m stoa_fills_abandoned_total)" "$4" "stoa_fills_abandoned_total after $4 $2 connect-send-close requests"
+}
 start_stoa STOA_WORKERS=1 STOA_LIMITS_H2_CANCELS=50
-bg slow_to 20 "$TMP/s20"
-wait_for in_flight 1 || fail "the holding fill did not start"
-wait_for queued 0 || fail "the holding fill was not taken by the worker"
-before=$(asked)
-paths=()
-for i in $(seq 100 139); do paths+=("/example.com/slow$i/@v/v1.0.0.info"); done
-python3 "$STOA_SRC/tests/integration/flood.py" http1 "$(port)" "${paths[@]}" >/dev/null
-wait_bg
-settle
-assert_eq "$(asked)" "$before" "upstream fetches for requests whose clients had gone (HTTP/1.1)"
-assert_eq "$(m stoa_fills_abandoned_total)" 40 "stoa_fills_abandoned_total after 40 connect-send-close requests"
+gone_clients 20 http1 100 40
 pass "HTTP/1.1 connect-send-close queues no upstream fetch (40 fills dropped)"
 stop_stoa
 
@@ -99,24 +109,11 @@ stop_stoa
 # connection holds unread bytes when it is gone.
 make_tls_cert
 start_stoa STOA_WORKERS=1 STOA_TLS_CERT="$TLS_CERT" STOA_TLS_KEY="$TLS_KEY"
-bg slow_to 22 "$TMP/s22"
-wait_for in_flight 1 || fail "the holding fill did not start (TLS)"
-wait_for queued 0 || fail "the holding fill was not taken by the worker (TLS)"
-before=$(asked)
-paths=()
-for i in $(seq 140 159); do paths+=("/example.com/slow$i/@v/v1.0.0.info"); done
-python3 "$STOA_SRC/tests/integration/flood.py" tls1 "$(port)" "${paths[@]}" >/dev/null
-wait_bg
-settle
-assert_eq "$(asked)" "$before" "upstream fetches for requests whose TLS clients had gone"
-assert_eq "$(m stoa_fills_abandoned_total)" 20 "stoa_fills_abandoned_total after 20 TLS connect-send-close requests"
+gone_clients 22 tls1 140 20
 pass "HTTPS connect-send-close (close_notify, then FIN) queues no upstream fetch (20 fills dropped)"
 stop_stoa
 start_stoa STOA_WORKERS=1 STOA_LIMITS_H2_CANCELS=50
-
-bg slow_to 21 "$TMP/s21"
-wait_for in_flight 1 || fail "the holding fill did not start"
-wait_for queued 0 || fail "the holding fill was not taken by the worker"
+hold_worker 21
 before=$(asked)
 out=$(python3 "$STOA_SRC/tests/integration/flood.py" h2reset "$(port)" 300 "/example.com/slow%d/@v/v1.0.0.info")
 assert_contains "$out" "closed" "an HTTP/2 connection resetting 300 pending requests (limit 50)"
