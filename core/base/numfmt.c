@@ -56,6 +56,5 @@ int numfmt_addr(const struct sockaddr *sa, char *out, size_t len)
     }
     if (sa->sa_family == AF_INET6 && inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)len))
         return 0;
-    out[0] = '\0';
-    return -1;
+    return -1; /* out is still "": inet_ntop writes only on success */
 }
