@@ -234,7 +234,7 @@ static const directive top_d[] = {
     {"sumdb_recheck", T_DURATION, C(sumdb_recheck_ms), NULL,
      "lenient: how often versions cached unverified are re-checked (0 = never)", "5m", "the re-check's next round"},
     {"sumdb_unverified_max", T_UINT, C(sumdb_unverified_max), NULL,
-     "lenient: fills cached unverified per minute; past it they are refused until the minute ends (0 = no bound)", "20",
+     "lenient: fills cached unverified in any 60 s; past it they are refused (0 = no bound)", "20",
      "the next request"},
     {"quarantine_dir", T_STR, C(quarantine_dir), NULL, "copies of cached files a re-check found wrong (<data root>/quarantine)", NULL, "the re-check's next round"},
     {"auth.require.read", T_BOOL, C(require_read), NULL, "reads need an allow", "false", "the next request"},

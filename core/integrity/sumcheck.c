@@ -1,12 +1,14 @@
 #include "sumcheck.h"
 
 #include "audit.h"
+#include "clock.h"
 #include "integrity.h"
 #include "log.h"
 #include "metrics.h"
 #include "modpath.h"
 #include "namespace.h"
 #include "semver.h"
+#include "slidewin.h"
 #include "sumdb_fetch.h"
 #include "sumdb_head.h"
 #include "tlog.h"
@@ -34,10 +36,9 @@ static unsigned recent_next;
  * points the database elsewhere ends the rest at once. Guarded by verified_lock. */
 static char down_url[512];
 static long long down_until;
-/* Fills passed unverified in the current minute (lenient's bound). Guarded by
+/* Fills passed unverified in the last minute (lenient's bound). Guarded by
  * verified_lock. */
-static long long unverified_minute;
-static uint32_t unverified_count;
+static slidewin unverified;
 
 static int recall(const char *key, char *record, size_t len)
 {
@@ -239,17 +240,11 @@ sumcheck_result sumcheck_hash(const struct conf *c, const char *module, const ch
     return SUMCHECK_VERIFIED;
 }
 
-/* Takes one of lenient's unverified fills of this minute; 0 when they are used up. */
+/* Takes one of lenient's unverified fills of the last 60 s; 0 when they are used up. */
 static int take_unverified(uint32_t max)
 {
-    long long minute = (long long)time(NULL) / 60;
     pthread_mutex_lock(&verified_lock);
-    if (unverified_minute != minute) {
-        unverified_minute = minute;
-        unverified_count = 0;
-    }
-    int ok = max == 0 || unverified_count < max;
-    unverified_count += (uint32_t)ok;
+    int ok = slidewin_take(&unverified, clock_mono_ms() / 1000, max);
     pthread_mutex_unlock(&verified_lock);
     return ok;
 }
@@ -283,8 +278,8 @@ static sumcheck_result unconfirmed(const struct conf *c, const route *r, stoa_ki
                          r->module, r->version, why), SUMCHECK_REFUSED;
     if (!take_unverified(c->sumdb_unverified_max))
         return stoa_fail(err, STOA_BADGATEWAY,
-                         "%s@%s not confirmed by the checksum database, and %u fills were already passed unverified this "
-                         "minute (sumdb_unverified_max): %s", r->module, r->version, c->sumdb_unverified_max, why),
+                         "%s@%s not confirmed by the checksum database, and %u fills were already passed unverified in the "
+                         "last minute (sumdb_unverified_max): %s", r->module, r->version, c->sumdb_unverified_max, why),
                SUMCHECK_REFUSED;
     log_msg(was_resting ? STOA_LOG_INFO : STOA_LOG_WARN, "sumcheck", "%s@%s cached unverified: %s", r->module, r->version,
             why);
