@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 
 static void expired(h2o_timeout_entry_t *entry)
 {
@@ -37,6 +38,16 @@ void sendwatch_arm(sendwatch *w)
         return;
     sendwatch_disarm(w);
     h2o_timeout_link(w->req->conn->ctx->loop, t, &w->entry);
+    /* h2o stamps the entry with the loop's clock (gettimeofday ms, cached when this turn
+     * began), so the cut could come a few ms before send_timeout by the real clock. The
+     * next real ms is the stamp that keeps "took no bytes for N ms" true; every entry on
+     * this list is stamped so, which keeps the list in order. A stamp far from the loop's
+     * would mean another clock source: then h2o's own stands. */
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    uint64_t next_ms = (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000 + 1;
+    if (next_ms > w->entry.registered_at && next_ms - w->entry.registered_at < 1000)
+        w->entry.registered_at = next_ms;
 }
 
 void sendwatch_disarm(sendwatch *w)
