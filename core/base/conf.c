@@ -224,7 +224,7 @@ static const directive top_d[] = {
     {"upstreams", T_LIST, C(upstreams), &upstream_t, "ordered upstream chain", NULL, "the next fill (health kept per upstream name)"},
     {"sumdbs", T_LIST, C(sumdbs), &sumdb_t, "checksum databases proxied under /sumdb/", NULL, "the next request"},
     {"cache.list_ttl", T_DURATION, C(list_ttl_ms), NULL, "freshness of list and @latest", "60s", "the next request"},
-    {"cache.max_size", T_SIZE, C(cache_max_size), NULL, "limit on proxied versions' bytes, LRU-evicted; published ones are kept (0 = none)", "0", "the evictor's next round"},
+    {"cache.max_size", T_SIZE, C(cache_max_size), NULL, "limit on proxied bytes (versions, lists and @latest, checksum tiles), LRU-evicted; published versions are kept (0 = none)", "0", "the evictor's next round"},
     {"cache.evict_interval", T_DURATION, C(evict_interval_ms), NULL, "how often the cache limit is enforced", "60s", "the evictor, at once"},
     {"repositories", T_LIST, C(repos), &repo_t, "JFrog-style bases /api/go/<name>/", NULL, "the next request"},
     {"namespaces", T_LIST, C(namespaces), &ns_t, "first match wins; unmatched modules are proxied", NULL, "the next request"},

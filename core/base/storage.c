@@ -60,10 +60,27 @@ stoa_status storage_get_copy(storage *s, const stoa_key *key, void *buf, size_t 
     return metrics_storage_counted(STORAGE_OP_GET_COPY, s->p->m.storage.get_copy(s->state, key, buf, cap, meta, err));
 }
 
+void storage_observe(storage *s, stoa_change_cb cb, void *arg)
+{
+    s->observe = cb;
+    s->observe_arg = arg;
+}
+
+void storage_tell(storage *s, const stoa_change *c)
+{
+    if (s->observe != NULL)
+        s->observe(s->observe_arg, c);
+}
+
 stoa_status storage_put(storage *s, const char *module, const char *version, const stoa_put_file *files, size_t n,
                         stoa_error *err)
 {
-    return metrics_storage_counted(STORAGE_OP_PUT, s->p->m.storage.put(s->state, module, version, files, n, err));
+    stoa_status st = metrics_storage_counted(STORAGE_OP_PUT, s->p->m.storage.put(s->state, module, version, files, n, err));
+    for (size_t i = 0; st == STOA_OK && s->observe != NULL && i < n; ++i)
+        storage_tell(s, &(stoa_change){.type = STOA_CHANGE_STORED, .module = module, .version = version ? version : "",
+                                       .kind = files[i].kind, .size = files[i].meta.size,
+                                       .published = strcmp(files[i].meta.origin, "published") == 0});
+    return st;
 }
 
 stoa_status storage_list(storage *s, const char *module, stoa_version_cb cb, void *arg, stoa_error *err)
@@ -82,7 +99,10 @@ stoa_status storage_remove(storage *s, const char *module, const char *version, 
 {
     if (s->p->m.storage.remove == NULL)
         return stoa_fail(err, STOA_INVALID, "storage plugin %s cannot delete", s->p->name);
-    return metrics_storage_counted(STORAGE_OP_REMOVE, s->p->m.storage.remove(s->state, module, version, err));
+    stoa_status st = metrics_storage_counted(STORAGE_OP_REMOVE, s->p->m.storage.remove(s->state, module, version, err));
+    if (st == STOA_OK)
+        storage_tell(s, &(stoa_change){.type = STOA_CHANGE_REMOVED, .module = module, .version = version});
+    return st;
 }
 
 stoa_status storage_health(storage *s, stoa_error *err)

@@ -11,6 +11,8 @@
 typedef struct storage {
     plugin *p;
     void *state;
+    stoa_change_cb observe; /* storage_observe */
+    void *observe_arg;
 } storage;
 
 stoa_status storage_open(storage *s, const char *plugin_dir, const conf_plugin *cp, const char *tmp_dir, stoa_error *err);
@@ -67,6 +69,15 @@ stoa_status storage_objects(storage *s, stoa_object_cb cb, void *arg, stoa_error
 stoa_status storage_remove_object(storage *s, const stoa_key *key, stoa_error *err);
 /* 1 when the plugin has objects() and remove_object() (ABI 1.4). */
 int storage_has_objects(const storage *s);
+
+/* cb hears what this process commits through s, as watch() reports other processes'
+ * (STORED per file of a put, with version "" for a list or latest; REMOVED for a
+ * remove or remove_object), on the committing thread, right after the commit: the
+ * cache ledger sees every byte whichever layer stored it. Main thread, before any
+ * other thread uses s; NULL stops. */
+void storage_observe(storage *s, stoa_change_cb cb, void *arg);
+/* The observer hears c (storage_listing.c's removals too). */
+void storage_tell(storage *s, const stoa_change *c);
 
 /* Changes other processes commit to a shared store (ABI 1.6 watch(), whose contract
  * include/stoa/storage.h states). Main thread, once. DECLINED when the plugin has no

@@ -129,8 +129,13 @@ stoa_status storage_objects(storage *s, stoa_object_cb cb, void *arg, stoa_error
 
 stoa_status storage_remove_object(storage *s, const stoa_key *key, stoa_error *err)
 {
-    if (s->p->m.storage.remove_object != NULL)
-        return metrics_storage_counted(STORAGE_OP_REMOVE_OBJECT, s->p->m.storage.remove_object(s->state, key, err));
+    if (s->p->m.storage.remove_object != NULL) {
+        stoa_status st = metrics_storage_counted(STORAGE_OP_REMOVE_OBJECT, s->p->m.storage.remove_object(s->state, key, err));
+        if (st == STOA_OK)
+            storage_tell(s, &(stoa_change){.type = STOA_CHANGE_REMOVED, .module = key->module,
+                                           .version = key->version ? key->version : "", .kind = key->kind});
+        return st;
+    }
     if (key->kind != STOA_KIND_INFO && key->kind != STOA_KIND_MOD && key->kind != STOA_KIND_ZIP)
         return stoa_fail(err, STOA_INVALID, "storage plugin %s cannot remove single objects", s->p->name);
     return storage_remove(s, key->module, key->version, err);

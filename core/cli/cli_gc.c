@@ -51,9 +51,9 @@ int cli_gc(app *a, int argc, char **argv)
             cli_report(STOA_LOG_ERROR, "gc", "%s", err.msg);
             rc = 1;
         } else {
-            printf("%s %zu of %zu version(s), %llu bytes; proxied content %llu bytes, limit %llu; published %llu bytes "
+            printf("%s %zu of %zu cache entries (versions, lists, tiles), %llu bytes; proxied content %llu bytes, limit %llu; published %llu bytes "
                    "(never evicted)\n",
-                   dry_run ? "would evict" : "evicted", rep.evicted, rep.versions, (unsigned long long)rep.evicted_bytes,
+                   dry_run ? "would evict" : "evicted", rep.evicted, rep.entries, (unsigned long long)rep.evicted_bytes,
                    (unsigned long long)rep.proxied_bytes, (unsigned long long)c->cache_max_size,
                    (unsigned long long)rep.published_bytes);
         }

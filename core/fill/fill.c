@@ -4,7 +4,6 @@
 #include "log.h"
 #include "metrics.h"
 #include "namespace.h"
-#include "quota.h"
 #include "revalidate.h"
 #include "staging.h"
 
@@ -86,9 +85,7 @@ static void commit(fill *f, stoa_kind kind)
     const char *version = STOA_KIND_IS_IMMUTABLE(kind) ? f->r.version : NULL;
     stoa_status st = storage_put(env.store, f->r.module, version, &file, 1, &err);
     if (st == STOA_OK) {
-        f->outcome = FILL_STORED;
-        if (version != NULL)
-            quota_note_stored(f->r.module, version, kind, f->q.meta.size); /* counts .info, .mod and .zip */
+        f->outcome = FILL_STORED; /* the quota's ledger heard it from storage_put */
     } else if (st == STOA_CONFLICT) {
         /* Storage already holds different bytes for this immutable file: what was
          * served before wins from now on. Only a .info can get here (a .mod or .zip

@@ -3,7 +3,6 @@
 #include "app.h"
 #include "modinfo.h"
 #include "pin.h"
-#include "quota.h"
 #include "staging.h"
 #include "sumcheck.h"
 #include "validate.h"
@@ -99,9 +98,7 @@ static stoa_status commit(const route *r, int zip_fd, importcache_result *out, s
     stoa_status st = storage_put(&the_app->store, r->module, r->version, files, 3, err);
     if (st != STOA_OK)
         return st;
-    out->created = 1;
-    for (size_t i = 0; i < 3; ++i) /* cache like a fill's: counted, evictable */
-        quota_note_stored(r->module, r->version, files[i].kind, files[i].meta.size);
+    out->created = 1; /* cache like a fill's: the quota's ledger heard it from storage_put */
     return STOA_OK;
 }
 

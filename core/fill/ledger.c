@@ -113,27 +113,55 @@ static void note_locked(node *x, int slot, uint64_t bytes)
 
 void ledger_note(const char *module, const char *version, stoa_kind kind, uint64_t bytes)
 {
-    int slot = ledger_slot(kind);
+    const char *row;
+    int slot = ledger_place(kind, version, &row);
     if (slot < 0)
         return;
     pthread_mutex_lock(&lock);
     if (valid || walking) /* otherwise the next walk sees the file: nothing to keep */
-        note_locked(get(&cur, module, version), slot, bytes);
+        note_locked(get(&cur, module, row), slot, bytes);
     pthread_mutex_unlock(&lock);
+}
+
+/* Under lock: the node of (module, row), or NULL; *at is where it hangs. */
+static node *lookup(const char *module, const char *row, node ***at)
+{
+    if (cur.cap == 0)
+        return NULL;
+    *at = slot_of(&cur, stoa_version_hash(module, row), module, row);
+    return **at;
+}
+
+static void unlink_node(node **at)
+{
+    node *x = *at;
+    *at = x->next;
+    --cur.n;
+    cur.total -= x->bytes[0] + x->bytes[1] + x->bytes[2];
+    free(x);
 }
 
 void ledger_forget(const char *module, const char *version)
 {
+    node **at;
     pthread_mutex_lock(&lock);
-    if (cur.cap > 0) {
-        node **p = slot_of(&cur, stoa_version_hash(module, version), module, version);
-        node *x = *p;
-        if (x != NULL) {
-            *p = x->next;
-            --cur.n;
-            cur.total -= x->bytes[0] + x->bytes[1] + x->bytes[2];
-            free(x);
-        }
+    if (lookup(module, version != NULL ? version : "", &at) != NULL)
+        unlink_node(at);
+    pthread_mutex_unlock(&lock);
+}
+
+void ledger_drop(const char *module, const char *version, stoa_kind kind)
+{
+    const char *row;
+    int slot = ledger_place(kind, version, &row);
+    if (slot < 0)
+        return;
+    node **at, *x;
+    pthread_mutex_lock(&lock);
+    if ((x = lookup(module, row, &at)) != NULL) {
+        set_bytes(&cur, x, slot, 0);
+        if (x->bytes[0] + x->bytes[1] + x->bytes[2] == 0)
+            unlink_node(at);
     }
     pthread_mutex_unlock(&lock);
 }

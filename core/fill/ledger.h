@@ -1,7 +1,10 @@
 /*
- * The cache ledger: the bytes each proxied version holds in storage, per file
- * (.info, .mod, .zip), so eviction rounds find their victims without walking the
- * store (issue 19). A walk of storage replaces the ledger; between walks fills set
+ * The cache ledger: the bytes each piece of proxied content holds in storage, so
+ * eviction rounds find their victims without walking the store (issue 19). A row is
+ * a version (its .info, .mod, .zip), a module's upstream answers (its @v/list and
+ * @latest, version ""), or one checksum database tile (module the database, version
+ * the tile path); ledger_place says which. The database's signed head is trust state,
+ * not cache: never counted. A walk of storage replaces the ledger; between walks fills set
  * the size of what they stored, and publishes, deletes and evictions forget their
  * versions. Sizes are set, not added: a file stored twice counts once.
  *
@@ -17,18 +20,41 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
-/* A version as the ledger holds it; module and version point into the row. */
+/* A row as the ledger holds it; module and version point into the row. */
 typedef struct ledger_row {
     const char *module, *version;
-    uint64_t bytes[3]; /* of its .info, .mod and .zip (LEDGER_SLOT) */
+    uint64_t bytes[3]; /* per slot (ledger_place) */
     int64_t stored_at; /* seconds since the epoch: the earliest file, or the first note */
 } ledger_row;
 
-/* The bytes[] slot of a kind: 0 .info, 1 .mod, 2 .zip; -1 for kinds not counted. */
-static inline int ledger_slot(stoa_kind k)
+/* Where an object of kind stored as (module, version) counts: the row (module,
+ * *row_version) and the returned bytes[] slot: .info 0, .mod 1, .zip 2 of the version;
+ * @v/list 0 and @latest 1 of (module, ""); a tile 2 of (database, tile path). -1 for
+ * what is not counted. version may be NULL for a list or latest. */
+static inline int ledger_place(stoa_kind k, const char *version, const char **row_version)
 {
-    return k == STOA_KIND_INFO ? 0 : k == STOA_KIND_MOD ? 1 : k == STOA_KIND_ZIP ? 2 : -1;
+    *row_version = version != NULL ? version : "";
+    switch (k) {
+    case STOA_KIND_INFO: return 0;
+    case STOA_KIND_MOD: return 1;
+    case STOA_KIND_ZIP: return 2;
+    case STOA_KIND_LIST: *row_version = ""; return 0;
+    case STOA_KIND_LATEST: *row_version = ""; return 1;
+    case STOA_KIND_SUMDB_TILE: return version != NULL && version[0] != '\0' ? 2 : -1;
+    default: return -1;
+    }
+}
+
+/* What a row is, by its version (ledger_place). */
+static inline int ledger_row_is_answers(const ledger_row *r)
+{
+    return r->version[0] == '\0';
+}
+static inline int ledger_row_is_tile(const ledger_row *r)
+{
+    return strncmp(r->version, "tile/", 5) == 0;
 }
 
 static inline uint64_t ledger_row_bytes(const ledger_row *r)
@@ -36,11 +62,16 @@ static inline uint64_t ledger_row_bytes(const ledger_row *r)
     return r->bytes[0] + r->bytes[1] + r->bytes[2];
 }
 
-/* A fill stored kind (INFO, MOD or ZIP; others are ignored) of module@version. */
+/* An object of kind was stored as (module, version) (ledger_place; what it does not
+ * count is ignored). */
 void ledger_note(const char *module, const char *version, stoa_kind kind, uint64_t bytes);
 
-/* module@version is gone from storage, or is no longer proxied content. */
+/* The row of (module, version) is gone from storage, or is no longer proxied content
+ * (version NULL or "": the module's list and latest). */
 void ledger_forget(const char *module, const char *version);
+
+/* One object of the row is gone; the row goes with its last counted byte. */
+void ledger_drop(const char *module, const char *version, stoa_kind kind);
 
 /* A walk starts now: notes from here on are kept by ledger_replace, whatever the walk
  * saw. Returns the walk's generation. */

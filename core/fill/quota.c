@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -194,10 +195,11 @@ static int grow_arrays(grouping *g)
 static int by_object(void *arg, const stoa_key *key, const stoa_meta *m)
 {
     grouping *g = arg;
-    int at = ledger_slot(key->kind);
-    if (key->version == NULL || at < 0)
+    const char *row;
+    int at = ledger_place(key->kind, key->version, &row);
+    if (at < 0)
         return 0;
-    if (stored_versions_add(&g->list, key->module, key->version, m->stored_at) != 0)
+    if (stored_versions_add(&g->list, key->module, row, m->stored_at) != 0)
         return 1;
     if (g->list.n > g->cap && grow_arrays(g) != 0)
         return g->list.oom = 1, 1;
@@ -208,12 +210,19 @@ static int by_object(void *arg, const stoa_key *key, const stoa_meta *m)
     return 0;
 }
 
-static int by_version(const void *a, const void *b)
+/* Exact names: semver precedence would fold rows that are not versions together. */
+static int same_row(const stored_version *x, const stored_version *y)
 {
-    return stored_version_cmp(*(const stored_version *const *)a, *(const stored_version *const *)b);
+    int c = strcmp(x->module, y->module);
+    return c != 0 ? c : strcmp(x->version, y->version);
 }
 
-/* Objects of one version into one entry: bytes per file, published if any is, used
+static int by_row(const void *a, const void *b)
+{
+    return same_row(*(const stored_version *const *)a, *(const stored_version *const *)b);
+}
+
+/* Objects of one row into one entry: bytes per file, published if any is, used
  * when its earliest file was stored. Objects arrive in any order. The entries point
  * into g's strings. Count, or -1 (out of memory). */
 static long merge(const grouping *g, entry **out)
@@ -228,10 +237,10 @@ static long merge(const grouping *g, entry **out)
     }
     for (size_t i = 0; i < n; ++i)
         r[i] = &g->list.v[i];
-    qsort(r, n, sizeof(*r), by_version);
+    qsort(r, n, sizeof(*r), by_row);
     for (size_t i = 0; i < n; ++i) {
         size_t k = (size_t)(r[i] - g->list.v);
-        if (w == 0 || stored_version_cmp(r[i], r[i - 1]) != 0)
+        if (w == 0 || same_row(r[i], r[i - 1]) != 0)
             es[w++] = (entry){{r[i]->module, r[i]->version, {0}, r[i]->stored_at}, r[i]->stored_at * 1000, 0, 0};
         entry *e = &es[w - 1];
         e->r.bytes[g->slot[k]] += g->bytes[k];
@@ -261,6 +270,31 @@ static void order_by_use(entry *es, size_t n)
     qsort(es, n, sizeof(*es), by_use);
 }
 
+/* Removes what a row counts: a version, a module's list and latest, or one tile. */
+static stoa_status remove_row(storage *s, const ledger_row *r, stoa_error *err)
+{
+    if (ledger_row_is_tile(r))
+        return storage_remove_object(s, &(stoa_key){r->module, r->version, STOA_KIND_SUMDB_TILE}, err);
+    if (!ledger_row_is_answers(r))
+        return storage_remove(s, r->module, r->version, err);
+    stoa_status a = storage_remove_object(s, &(stoa_key){r->module, NULL, STOA_KIND_LIST}, err);
+    if (a != STOA_OK && a != STOA_NOTFOUND)
+        return a;
+    stoa_status b = storage_remove_object(s, &(stoa_key){r->module, NULL, STOA_KIND_LATEST}, err);
+    if (b != STOA_OK && b != STOA_NOTFOUND)
+        return b;
+    return a == STOA_OK || b == STOA_OK ? STOA_OK : STOA_NOTFOUND;
+}
+
+/* "module@version", "module's @v/list and @latest", or "database tile/...". */
+static void row_name(const ledger_row *r, char *out, size_t len)
+{
+    if (ledger_row_is_answers(r))
+        snprintf(out, len, "%s's @v/list and @latest", r->module);
+    else
+        snprintf(out, len, "%s%s%s", r->module, ledger_row_is_tile(r) ? " " : "@", r->version);
+}
+
 static void report(FILE *out, int dry_run, const entry *e)
 {
     char when[32] = "never";
@@ -268,7 +302,9 @@ static void report(FILE *out, int dry_run, const entry *e)
     struct tm tm;
     if (t > 0 && gmtime_r(&t, &tm) != NULL)
         strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    fprintf(out, "%s %s@%s (%llu bytes, last used %s)\n", dry_run ? "would evict" : "evicted", e->r.module, e->r.version,
+    char name[1024];
+    row_name(&e->r, name, sizeof(name));
+    fprintf(out, "%s %s (%llu bytes, last used %s)\n", dry_run ? "would evict" : "evicted", name,
             (unsigned long long)entry_bytes(e), when);
 }
 
@@ -283,7 +319,7 @@ static stoa_status evict(storage *s, entry *es, size_t n, uint64_t left, uint64_
         entry *e = &es[i];
         if (e->published)
             continue;
-        stoa_status st = dry_run ? STOA_OK : storage_remove(s, e->r.module, e->r.version, err);
+        stoa_status st = dry_run ? STOA_OK : remove_row(s, &e->r, err);
         if (st != STOA_OK && st != STOA_NOTFOUND)
             return st;
         if (!dry_run)
@@ -329,7 +365,7 @@ static stoa_status enforce_walk(storage *s, uint64_t max_bytes, int dry_run, FIL
     for (long i = 0; st == STOA_OK && i < n; ++i)
         *(es[i].published ? &rep->published_bytes : &rep->proxied_bytes) += entry_bytes(&es[i]);
     if (st == STOA_OK) {
-        rep->versions = (size_t)n;
+        rep->entries = (size_t)n;
         order_by_use(es, (size_t)n);
         st = evict(s, es, (size_t)n, rep->proxied_bytes, max_bytes, dry_run, out, rep, err);
     }
@@ -364,22 +400,12 @@ static stoa_status enforce_ledger(storage *s, uint64_t max_bytes, quota_report *
         es[i] = (entry){rows[i], rows[i].stored_at * 1000, 0, 0};
         rep->proxied_bytes += entry_bytes(&es[i]);
     }
-    rep->versions = (size_t)n;
+    rep->entries = (size_t)n;
     order_by_use(es, (size_t)n);
     stoa_status st = evict(s, es, (size_t)n, rep->proxied_bytes, max_bytes, 0, NULL, rep, err);
     free(es);
     free(rows);
     return st;
-}
-
-void quota_note_stored(const char *module, const char *version, stoa_kind kind, uint64_t bytes)
-{
-    ledger_note(module, version, kind, bytes);
-}
-
-void quota_forget(const char *module, const char *version)
-{
-    ledger_forget(module, version);
 }
 
 /* ---- the eviction thread ---- */
@@ -461,7 +487,7 @@ static void round_once(void *arg)
         log_msg(STOA_LOG_ERROR, "quota", "eviction round failed: %s", err.msg);
     else if (st == STOA_OK && rep.evicted > 0)
         log_msg(STOA_LOG_INFO, "quota",
-                "evicted %zu version(s), %llu bytes: proxied content was %llu of %llu bytes allowed (%s)", rep.evicted,
+                "evicted %zu cache entries (versions, lists, tiles), %llu bytes: proxied content was %llu of %llu bytes allowed (%s)", rep.evicted,
                 (unsigned long long)rep.evicted_bytes, (unsigned long long)rep.proxied_bytes,
                 (unsigned long long)max_bytes, walked ? "walked storage" : "from the ledger");
     if (ev.path != NULL && quota_save(ev.path) != 0)

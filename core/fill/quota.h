@@ -1,13 +1,16 @@
 /*
- * Cache quota: an optional limit on the bytes of proxied module versions, kept by
- * evicting the least recently used ones. Published versions are never evicted and do
- * not count against the limit: the registry is their only copy.
+ * Cache quota: an optional limit on the bytes of proxied content, kept by evicting
+ * the least recently used: whole versions (.info, .mod, .zip), a module's upstream
+ * answers (@v/list and @latest together) and checksum database tiles, each a row of
+ * the ledger (ledger.h). Published versions are never evicted and do not count
+ * against the limit: the registry is their only copy.
  *
- * Recency comes from quota_touch(), called on every served module file; it is kept in
- * memory, saved to a file each eviction round and at exit, and read back at start, so
- * `stoa gc --dry-run` in another process sees the same order. A version never touched
- * counts as used when it was stored. Eviction removes whole versions (storage remove)
- * down to 90% of the limit, so rounds do not thrash at the boundary.
+ * Recency comes from quota_touch(), called on every served module file, list, latest
+ * and tile; it is kept in memory, saved to a file each eviction round and at exit, and
+ * read back at start, so `stoa gc --dry-run` in another process sees the same order.
+ * A row never touched counts as used when it was stored. Eviction removes whole rows
+ * (storage remove, or remove_object for answers and tiles) down to 90% of the limit,
+ * so rounds do not thrash at the boundary.
  */
 #ifndef STOA_QUOTA_H
 #define STOA_QUOTA_H
@@ -17,18 +20,17 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Records that module@version was used now. Any thread; cheap (a sharded lock). */
+/* Records that the row (module, version) was used now: a version, (module, "") for
+ * its list and latest, (database, tile path) for a tile. Any thread; cheap (a sharded
+ * lock). */
 void quota_touch(const char *module, const char *version);
 
-/* A fill stored kind (.info, .mod or .zip) of proxied module@version, bytes long. The
- * eviction thread keeps these in a ledger (core/fill/ledger.h) replaced by each walk of
- * storage, so its rounds neither walk while the cache fits nor to find victims; it
- * walks on its first round with a limit, every QUOTA_RESYNC_ROUNDS rounds (hand edits,
- * and other processes on a store whose plugin does not report their changes), and
- * after the plugin says it may have missed some. Any thread. */
-void quota_note_stored(const char *module, const char *version, stoa_kind kind, uint64_t bytes);
-/* module@version is no longer proxied cache content (deleted, published). Any thread. */
-void quota_forget(const char *module, const char *version);
+/* The eviction thread keeps what storage commits in a ledger (core/fill/ledger.h,
+ * fed by ledger_feed.h from quota_start on) replaced by each walk of storage, so its
+ * rounds neither walk while the cache fits nor to find victims; it walks on its first
+ * round with a limit, every QUOTA_RESYNC_ROUNDS rounds (hand edits, and other
+ * processes on a store whose plugin does not report their changes), and after the
+ * plugin says it may have missed some. */
 #define QUOTA_RESYNC_ROUNDS 30
 
 /* Recency file. 0 or -1 (errno). A missing file loads as empty. */
@@ -39,7 +41,7 @@ typedef struct quota_report {
     uint64_t proxied_bytes;   /* before eviction */
     uint64_t published_bytes; /* never evicted */
     uint64_t evicted_bytes;
-    size_t versions, evicted;
+    size_t entries, evicted; /* ledger rows: versions, modules' answers, tiles */
 } quota_report;
 
 /* Walks storage and evicts (or, with dry_run, only lists) proxied versions until they

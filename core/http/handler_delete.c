@@ -3,7 +3,6 @@
 #include "app.h"
 #include "handlers.h"
 #include "log.h"
-#include "quota.h"
 #include "task.h"
 
 #include <stdio.h>
@@ -20,8 +19,6 @@ static void delete_work(task *t)
 {
     delete_task *d = (delete_task *)t;
     d->st = storage_remove(&the_app->store, d->module, d->version, &d->err);
-    if (d->st == STOA_OK)
-        quota_forget(d->module, d->version);
 }
 
 static void delete_cont(task *t, reqctx *rc)

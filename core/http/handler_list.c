@@ -10,6 +10,7 @@
 #include "fill.h"
 #include "handlers.h"
 #include "namespace.h"
+#include "quota.h"
 #include "task.h"
 #include "versions.h"
 
@@ -139,6 +140,8 @@ static void mutable_work(task *t)
     mutable_task *m = (mutable_task *)t;
     stored s = {0};
     load_copy(m);
+    if (m->copy != NULL)
+        quota_touch(m->module, ""); /* the upstream's answers are one row of the cache quota */
     m->st = storage_list(&the_app->store, m->module, add_stored, &s, &m->err);
     m->stored_versions = (int)s.all.n;
     if (m->kind == STOA_KIND_LIST) {

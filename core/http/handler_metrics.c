@@ -183,11 +183,12 @@ static void render_quota(out *o)
 {
     quota_stats q;
     quota_stats_get(&q);
-    put(o, "# HELP stoa_cache_limit_bytes cache.max_size: bytes of proxied versions kept (0: no limit).\n"
+    put(o, "# HELP stoa_cache_limit_bytes cache.max_size: bytes of proxied content kept (0: no limit).\n"
            "# TYPE stoa_cache_limit_bytes gauge\nstoa_cache_limit_bytes %llu\n"
-           "# HELP stoa_cache_evictions_total Proxied versions evicted to keep cache.max_size.\n"
+           "# HELP stoa_cache_evictions_total Proxied versions, module lists and checksum tiles evicted to keep "
+           "cache.max_size.\n"
            "# TYPE stoa_cache_evictions_total counter\nstoa_cache_evictions_total %llu\n"
-           "# HELP stoa_cache_evicted_bytes_total Bytes of the versions evicted.\n"
+           "# HELP stoa_cache_evicted_bytes_total Bytes of what was evicted.\n"
            "# TYPE stoa_cache_evicted_bytes_total counter\nstoa_cache_evicted_bytes_total %llu\n"
            "# HELP stoa_cache_rounds_skipped_total Eviction rounds that did not walk storage: the ledger knew the "
            "cache fit, or named the victims.\n# TYPE stoa_cache_rounds_skipped_total counter\n"

@@ -22,7 +22,6 @@
 #include "metrics.h"
 #include "modinfo.h"
 #include "namespace.h"
-#include "quota.h"
 #include "reqasync.h"
 #include "staging.h"
 #include "status.h"
@@ -270,8 +269,6 @@ static void respond(publish *p, reqctx *rc)
     int status = p->created || rc->r.repo[0] != '\0' ? 201 : 200;
     http_send_body(rc, status, "application/json", "no-store", body, body != NULL ? strlen(body) : 0);
     free(body);
-    if (p->created)
-        quota_forget(p->module, p->version); /* published content is never cache to evict */
     if (p->created)
         log_msg(STOA_LOG_INFO, "publish", "%s published %s@%s.%s%s", rc->identity[0] ? rc->identity : "anonymous", p->module,
                 p->version, p->kind == STOA_KIND_ZIP ? "zip" : p->kind == STOA_KIND_MOD ? "mod" : "info", rc->r.matrix);

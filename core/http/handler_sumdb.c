@@ -17,6 +17,7 @@
 #include "namespace.h"
 #include "modpath.h"
 #include "semver.h"
+#include "quota.h"
 #include "sumcheck.h"
 #include "sumdb_fetch.h"
 #include "sumdb_head.h"
@@ -94,6 +95,8 @@ static void sumdb_cont(task *t, reqctx *rc)
         return;
     }
     int full_tile = strncmp(s->sub, "tile/", 5) == 0 && strstr(s->sub, ".p/") == NULL;
+    if (full_tile)
+        quota_touch(s->db->name, s->sub); /* each stored tile is a row of the cache quota */
     rc->cache = s->ans.cache;
     http_set_header(rc, "x-cache", s->ans.cache);
     http_send_fd(rc, s->ans.fd, &s->ans.meta, "text/plain; charset=utf-8", full_tile ? CACHE_IMMUTABLE : "no-cache");

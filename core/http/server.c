@@ -277,15 +277,16 @@ int server_run(app *a)
     }
     setup_globalconf(c, a->tmp_dir);
     fill_setup(&(fill_env){.store = &a->store, .tmp_dir = a->tmp_dir, .conf = app_conf, .source = fill_from_upstreams});
+    /* Before any thread stores: the evictor's ledger hears every commit from here on. */
+    char recency[PATH_MAX + 16];
+    snprintf(recency, sizeof(recency), "%s/recency", a->tmp_dir);
+    if (quota_start(&a->store, c->cache_max_size, c->evict_interval_ms, recency) != 0)
+        log_msg(STOA_LOG_WARN, "server", "cannot start the cache evictor: cache.max_size is not enforced");
     if (open_listeners(c) != 0 || pool_start(c->workers) != 0)
         return 1;
     loops = calloc(c->threads, sizeof(*loops));
     for (uint32_t i = 0; i < c->threads; ++i)
         pthread_create(&loops[i].tid, NULL, loop_main, &loops[i]);
-    char recency[PATH_MAX + 16];
-    snprintf(recency, sizeof(recency), "%s/recency", a->tmp_dir);
-    if (quota_start(&a->store, c->cache_max_size, c->evict_interval_ms, recency) != 0)
-        log_msg(STOA_LOG_WARN, "server", "cannot start the cache evictor: cache.max_size is not enforced");
     if (!storage_pins(&a->store))
         log_msg(STOA_LOG_WARN, "server", "storage plugin %s keeps no pins (built for ABI < 1.2): refetched versions are "
                 "not held to what was served before", a->store.p->name);

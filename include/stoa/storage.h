@@ -160,7 +160,7 @@ typedef enum stoa_change_type {
 typedef struct stoa_change {
     stoa_change_type type;
     const char *module, *version; /* STORED and REMOVED; NULL for LOST */
-    stoa_kind kind;               /* STORED */
+    stoa_kind kind;               /* STORED; REMOVED: the one object removed, or 0 (some or all) */
     uint64_t size;                /* STORED: the object's bytes */
     int published;                /* STORED: its origin is "published" */
 } stoa_change;

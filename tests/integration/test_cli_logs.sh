@@ -26,7 +26,7 @@ pass "a failing maintenance command reports as JSON lines with log.format json, 
 
 printf 'storage: {plugin: disk, options: {root: %s/data}}\nmode: offline\ncache: {max_size: 1GiB}\n' "$TMP" >"$TMP/ok.yaml"
 STOA_LOG_FORMAT=json "$STOA_BIN" gc --config "$TMP/ok.yaml" >"$TMP/out" 2>"$TMP/err" || fail "gc: $(cat "$TMP/err")"
-assert_contains "$(cat "$TMP/out")" "version(s)" "gc's report on stdout"
+assert_contains "$(cat "$TMP/out")" "cache entries" "gc's report on stdout"
 python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1]) if l.strip()]' "$TMP/err" ||
     fail "a non-JSON line on stderr: $(cat "$TMP/err")"
 pass "a successful run keeps its report on stdout and writes only JSON lines to stderr"

@@ -1,6 +1,7 @@
 /* The cache ledger: sizes are set per file, not added; a walk replaces the ledger but
- * keeps what fills noted while it ran; forgetting removes a version's bytes; notes
- * before any walk are not kept (the walk will see the files). */
+ * keeps what fills noted while it ran; forgetting removes a row's bytes; notes before
+ * any walk are not kept (the walk will see the files); lists, latests and tiles are
+ * rows of their own. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -46,7 +47,7 @@ static void sizes_are_set_per_file(void **state)
     ledger_note("example.com/a", "v1.0.0", STOA_KIND_ZIP, 100);
     ledger_note("example.com/a", "v1.0.0", STOA_KIND_ZIP, 100); /* stored again: same file */
     ledger_note("example.com/a", "v1.0.0", STOA_KIND_INFO, 7);
-    ledger_note("example.com/a", "v1.0.0", STOA_KIND_LIST, 1000); /* not counted */
+    ledger_note("sum.example", NULL, STOA_KIND_SUMDB_LATEST, 1000); /* trust state: not counted */
     ledger_note("example.com/b", "v1.0.0", STOA_KIND_MOD, 20);
     assert_int_equal(ledger_total(), 127);
     ledger_row *r;
@@ -146,6 +147,50 @@ static void invalidate_spoils_the_walk_in_progress(void **state)
 }
 
 /* A change heard twice (a process's own notification echoed back) counts once. */
+/* A module's list and latest are one row (version ""), whatever version they were
+ * stored under; each tile is a row; removing one object clears its slot, and the row
+ * goes with its last byte. */
+static void answers_and_tiles_are_rows(void **state)
+{
+    (void)state;
+    ledger_replace(ledger_walk_begin(), NULL, 0);
+    ledger_note("example.com/a", NULL, STOA_KIND_LIST, 300);
+    ledger_note("example.com/a", "", STOA_KIND_LATEST, 40);
+    ledger_note("example.com/a", "v1.0.0", STOA_KIND_ZIP, 1000);
+    ledger_note("sum.example", "tile/8/0/000", STOA_KIND_SUMDB_TILE, 8192);
+    ledger_note("sum.example", "tile/8/0/001", STOA_KIND_SUMDB_TILE, 8192);
+    ledger_note("sum.example", NULL, STOA_KIND_SUMDB_TILE, 5); /* a tile has a path: ignored */
+    assert_int_equal(ledger_total(), 300 + 40 + 1000 + 2 * 8192);
+    ledger_row *r;
+    long n = ledger_snapshot(&r);
+    assert_int_equal(n, 4);
+    const ledger_row *answers = find(r, n, "example.com/a", "");
+    assert_non_null(answers);
+    assert_true(ledger_row_is_answers(answers));
+    assert_false(ledger_row_is_tile(answers));
+    assert_int_equal(answers->bytes[0], 300);
+    assert_int_equal(answers->bytes[1], 40);
+    const ledger_row *tile = find(r, n, "sum.example", "tile/8/0/001");
+    assert_non_null(tile);
+    assert_true(ledger_row_is_tile(tile));
+    assert_false(ledger_row_is_answers(tile));
+    assert_false(ledger_row_is_tile(find(r, n, "example.com/a", "v1.0.0")));
+    free(r);
+    ledger_drop("example.com/a", NULL, STOA_KIND_LIST);
+    assert_int_equal(ledger_total(), 40 + 1000 + 2 * 8192);
+    ledger_drop("example.com/a", "", STOA_KIND_LATEST);
+    ledger_drop("sum.example", "tile/8/0/000", STOA_KIND_SUMDB_TILE);
+    ledger_drop("example.com/a", "v1.0.0", STOA_KIND_INFO); /* nothing there: nothing changes */
+    assert_int_equal(ledger_total(), 1000 + 8192);
+    n = ledger_snapshot(&r);
+    assert_int_equal(n, 2); /* the answers' and tile 000's rows went with their last byte */
+    assert_null(find(r, n, "example.com/a", ""));
+    free(r);
+    ledger_forget("example.com/a", NULL);
+    ledger_forget("sum.example", "tile/8/0/001");
+    assert_int_equal(ledger_total(), 1000);
+}
+
 static void an_echoed_note_counts_once(void **state)
 {
     (void)state;
@@ -171,6 +216,7 @@ int main(void)
         cmocka_unit_test_setup(invalidate_waits_for_a_later_walk, reset),
         cmocka_unit_test_setup(invalidate_spoils_the_walk_in_progress, reset),
         cmocka_unit_test_setup(an_echoed_note_counts_once, reset),
+        cmocka_unit_test_setup(answers_and_tiles_are_rows, reset),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     ledger_reset();
