@@ -67,6 +67,23 @@ static int stored(const route *r, const stoa_meta *zip, stoa_error *err)
                      r->module, r->version, obj.meta.origin), -1;
 }
 
+/* Whether .mod and .info are stored beside a stored zip: bit 0 the .mod, bit 1 the
+ * .info (a store written by hand, or a crash between files of an older stoa). */
+static unsigned stored_beside(const route *r)
+{
+    static const stoa_kind kinds[2] = {STOA_KIND_MOD, STOA_KIND_INFO};
+    unsigned have = 0;
+    for (unsigned i = 0; i < 2; ++i) {
+        stoa_key key = {r->module, r->version, kinds[i]};
+        stoa_object obj;
+        stoa_error e = {0};
+        if (storage_get(&the_app->store, &key, STOA_GET_META_ONLY, &obj, &e) == STOA_OK)
+            have |= 1u << i;
+    }
+    return have;
+}
+#define BESIDE_ALL 3u
+
 /* The checksum database for both files, then their pins: a version the database
  * contradicts leaves no pin behind. */
 static stoa_status check_both(const struct conf *c, const route *r, const stoa_meta *zip, const stoa_meta *mod,
@@ -88,14 +105,22 @@ static stoa_status check_both(const struct conf *c, const route *r, const stoa_m
     return refused(st, err);
 }
 
-static stoa_status commit(const route *r, int zip_fd, importcache_result *out, staged *s, stoa_error *err)
+/* Puts what is not stored yet: all three, or beside a stored zip (zip_there) the .mod
+ * and .info missing (bits of stored_beside). */
+static stoa_status commit(const route *r, int zip_fd, int zip_there, unsigned beside, importcache_result *out, staged *s,
+                          stoa_error *err)
 {
     int64_t now = (int64_t)time(NULL);
     out->zip.stored_at = out->mod.stored_at = s->info.stored_at = now;
-    stoa_put_file files[3] = {{STOA_KIND_ZIP, zip_fd, out->zip},
-                              {STOA_KIND_MOD, s->mod_fd, out->mod},
-                              {STOA_KIND_INFO, s->info_fd, s->info}};
-    stoa_status st = storage_put(&the_app->store, r->module, r->version, files, 3, err);
+    stoa_put_file files[3];
+    size_t n = 0;
+    if (!zip_there)
+        files[n++] = (stoa_put_file){STOA_KIND_ZIP, zip_fd, out->zip};
+    if (!(beside & 1u))
+        files[n++] = (stoa_put_file){STOA_KIND_MOD, s->mod_fd, out->mod};
+    if (!(beside & 2u))
+        files[n++] = (stoa_put_file){STOA_KIND_INFO, s->info_fd, s->info}; /* last: it lists the version */
+    stoa_status st = storage_put(&the_app->store, r->module, r->version, files, n, err);
     if (st != STOA_OK)
         return st;
     out->created = 1; /* cache like a fill's: the quota's ledger heard it from storage_put */
@@ -110,11 +135,14 @@ static stoa_status import_staged(const struct conf *c, const route *r, int zip_f
     if (st != STOA_OK || (st = stage_mod(r, zip_fd, &out->zip, s, &out->mod, err)) != STOA_OK)
         return st;
     int have = stored(r, &out->zip, err);
-    if (have != 0)
-        return have > 0 ? (out->sumdb = "", STOA_OK) : err->status;
+    if (have < 0)
+        return err->status;
+    unsigned beside = have ? stored_beside(r) : 0;
+    if (have && beside == BESIDE_ALL)
+        return out->sumdb = "", STOA_OK;
     if ((st = check_both(c, r, &out->zip, &out->mod, out, err)) != STOA_OK || (st = stage_info(r, info_time, s, err)) != STOA_OK)
         return st;
-    return commit(r, zip_fd, out, s, err);
+    return commit(r, zip_fd, have, beside, out, s, err);
 }
 
 stoa_status importcache_version(const struct conf *c, const route *r, int zip_fd, const char *info_time,

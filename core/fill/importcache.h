@@ -6,7 +6,8 @@
  * (sumcheck_fill: unconfirmed passes unverified under lenient, within
  * sumdb_unverified_max, and is re-checked later), then the pins. Only then are .zip,
  * .mod and a generated .info committed in one storage put, as cache with origin
- * "import", and counted in the quota ledger.
+ * "import", and counted in the quota ledger. Beside a stored zip with the same bytes,
+ * a missing .mod or .info is put (checked the same way) rather than reported there.
  *
  * Worker threads only (storage, network).
  */
@@ -21,7 +22,7 @@
 #define IMPORTCACHE_ORIGIN "import"
 
 typedef struct importcache_result {
-    int created;               /* 0: the same zip was stored already */
+    int created;               /* 0: the same zip, .mod and .info were stored already */
     stoa_meta zip, mod;        /* sha256 and h1 of each */
     const char *sumdb;         /* "verified", "unverified" or "unchecked": the weaker of the two */
 } importcache_result;
