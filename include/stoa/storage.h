@@ -152,8 +152,11 @@ typedef int (*stoa_pin_cb)(void *arg, const char *module, const char *version, s
 /* A change to a store that several processes share, as watch() reports it (ABI 1.6).
  * Strings are valid during the callback only. */
 typedef enum stoa_change_type {
-    STOA_CHANGE_STORED = 1,  /* an INFO, MOD or ZIP object was committed */
-    STOA_CHANGE_REMOVED = 2, /* objects of module@version were removed (some or all) */
+    STOA_CHANGE_STORED = 1,  /* an object of any kind but SUMDB_LATEST was committed (LIST and
+                                LATEST with version ""); plugins built for 1.6 before this
+                                may report only INFO, MOD and ZIP */
+    STOA_CHANGE_REMOVED = 2, /* objects of module@version were removed (some or all;
+                                version "" for a LIST or LATEST) */
     STOA_CHANGE_LOST = 3,    /* changes up to now may have gone unreported (see watch) */
 } stoa_change_type;
 

@@ -449,41 +449,76 @@ typedef struct objects_ctx {
     void *arg;
 } objects_ctx;
 
-/* Every .info, .mod and .zip of one @v directory, with its sidecar facts. */
-static int objects_in(void *arg, const char *module, DIR *vd)
+/* Reports the object key, the file name in directory dfd, with its sidecar facts. Only
+ * a regular file counts: a symlink is not followed out of root. */
+static int object_at(void *arg, const stoa_key *key, int dfd, const char *name)
 {
     objects_ctx *w = arg;
+    char path[PATH_MAX], why[256];
+    struct stat st;
+    stoa_meta m;
+    if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
+        disk_path(w->d, key, path, sizeof(path), why, sizeof(why)) != 0)
+        return 0;
+    meta_of(w->d, path, &st, &m);
+    return w->cb(w->arg, key, &m) != 0;
+}
+
+/* The kind of an @v entry: a version's .info, .mod or .zip (its escaped version into
+ * esc), or the module's list; 0 for anything else. */
+static stoa_kind vfile_kind(const char *name, char *esc, size_t len)
+{
     static const struct { const char *ext; stoa_kind kind; } exts[] = {
         {".info", STOA_KIND_INFO}, {".mod", STOA_KIND_MOD}, {".zip", STOA_KIND_ZIP}};
+    size_t l = strlen(name);
+    if (strcmp(name, "list") == 0)
+        return STOA_KIND_LIST;
+    for (size_t k = 0; k < 3 && name[0] != '.'; ++k) {
+        size_t el = strlen(exts[k].ext);
+        if (l > el && l - el < len && strcmp(name + l - el, exts[k].ext) == 0) {
+            snprintf(esc, len, "%.*s", (int)(l - el), name);
+            return exts[k].kind;
+        }
+    }
+    return 0;
+}
+
+/* Every .info, .mod and .zip of one @v directory, and the module's list. */
+static int objects_in(void *arg, const char *module, DIR *vd)
+{
     int stop = 0;
     for (struct dirent *v; !stop && (v = readdir(vd)) != NULL;) {
-        size_t l = strlen(v->d_name);
-        for (size_t k = 0; k < 3 && v->d_name[0] != '.'; ++k) {
-            size_t el = strlen(exts[k].ext);
-            char esc[256], ver[256], path[PATH_MAX];
-            struct stat st;
-            if (l <= el || l - el >= sizeof(esc) || strcmp(v->d_name + l - el, exts[k].ext) != 0)
-                continue;
-            snprintf(esc, sizeof(esc), "%.*s", (int)(l - el), v->d_name);
-            stoa_key key = {module, ver, exts[k].kind};
-            stoa_meta m;
-            if (disk_unescape(esc, ver, sizeof(ver)) != 0 || fstatat(dirfd(vd), v->d_name, &st, 0) != 0 ||
-                disk_path(w->d, &key, path, sizeof(path), esc, sizeof(esc)) != 0)
-                break;
-            meta_of(w->d, path, &st, &m);
-            stop = w->cb(w->arg, &key, &m) != 0;
-            break;
-        }
+        char esc[256], ver[256];
+        stoa_kind k = vfile_kind(v->d_name, esc, sizeof(esc));
+        stoa_key key = {module, k == STOA_KIND_LIST ? NULL : ver, k};
+        if (k != 0 && (k == STOA_KIND_LIST || disk_unescape(esc, ver, sizeof(ver)) == 0))
+            stop = object_at(arg, &key, dirfd(vd), v->d_name);
     }
     return stop;
 }
 
+/* One pass over the module tree (versions, lists, @latest), one over base/sumdb. */
 static stoa_status disk_objects(void *state, stoa_object_cb cb, void *arg, stoa_error *err)
 {
-    objects_ctx w = {state, cb, arg};
+    disk *d = state;
+    objects_ctx w = {d, cb, arg};
     (void)err;
-    disk_tree_walk(((disk *)state)->root, objects_in, &w);
+    if (disk_tree_walk_latest(d->root, objects_in, object_at, &w) == 0)
+        disk_tree_sumdb(d->root, object_at, &w);
     return STOA_OK;
+}
+
+/* The directory holding path, locked as a put locks it (lock_dir_of) but never
+ * created: -1 with errno when it cannot be opened. */
+static int lock_existing_dir_of(const char *path)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof(dir), "%s", path);
+    *strrchr(dir, '/') = '\0';
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0)
+        flock(fd, LOCK_EX);
+    return fd;
 }
 
 static stoa_status disk_remove(void *state, const char *module, const char *version, stoa_error *err)
@@ -496,13 +531,10 @@ static stoa_status disk_remove(void *state, const char *module, const char *vers
         if (disk_path(d, &key, paths[i], sizeof(paths[i]), why, sizeof(why)) != 0)
             return stoa_fail(err, STOA_INVALID, "%s", why);
     }
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof(dir), "%s", paths[0]);
-    *strrchr(dir, '/') = '\0';
-    int lock = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* a put's lock (lock_dir_of) */
+    int lock = lock_existing_dir_of(paths[0]);
     if (lock < 0)
-        return errno == ENOENT ? stoa_fail(err, STOA_NOTFOUND, "%s@%s is not stored", module, version) : io_fail(err, "open", dir);
-    flock(lock, LOCK_EX);
+        return errno == ENOENT ? stoa_fail(err, STOA_NOTFOUND, "%s@%s is not stored", module, version)
+                               : io_fail(err, "open the directory of", paths[0]);
     int found = 0;
     stoa_status st = STOA_OK;
     for (size_t i = 0; i < 3 && st == STOA_OK; ++i) {
@@ -520,6 +552,30 @@ static stoa_status disk_remove(void *state, const char *module, const char *vers
     if (st != STOA_OK)
         return st;
     return found ? STOA_OK : stoa_fail(err, STOA_NOTFOUND, "%s@%s is not stored", module, version);
+}
+
+/* The one file of key and then its sidecar (the object is the commit; a sidecar
+ * without one is ignored), under the lock a put of it takes. */
+static stoa_status disk_remove_object(void *state, const stoa_key *key, stoa_error *err)
+{
+    disk *d = state;
+    char path[PATH_MAX], why[256], meta[PATH_MAX + 16];
+    if (disk_path(d, key, path, sizeof(path), why, sizeof(why)) != 0)
+        return stoa_fail(err, STOA_INVALID, "%s", why);
+    const char *name = path + strlen(d->root) + 1;
+    int lock = lock_existing_dir_of(path);
+    if (lock < 0)
+        return errno == ENOENT || errno == ENOTDIR ? stoa_fail(err, STOA_NOTFOUND, "%s is not stored", name)
+                                                   : io_fail(err, "open the directory of", path);
+    stoa_status st = STOA_OK;
+    if (unlink(path) != 0)
+        st = errno == ENOENT ? stoa_fail(err, STOA_NOTFOUND, "%s is not stored", name) : io_fail(err, "remove", path);
+    if (st == STOA_OK && disk_meta_path(path, meta, sizeof(meta)) == 0)
+        unlink(meta);
+    if (st == STOA_OK && key->kind == STOA_KIND_INFO) /* unlisted */
+        disk_index_remove(d, key->module, key->version);
+    close(lock);
+    return st;
 }
 
 static stoa_status disk_catalog_page(void *state, const char *after_module, const char *after_version, size_t limit,
@@ -558,6 +614,7 @@ static const stoa_storage_methods methods = {
     .pin_walk = disk_pin_walk,
     .get_copy = disk_get_copy,
     .objects = disk_objects,
+    .remove_object = disk_remove_object,
     .catalog_page = disk_catalog_page,
     .index_page = disk_index_page_m,
 };

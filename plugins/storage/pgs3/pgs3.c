@@ -26,6 +26,14 @@ const char *pgs3_kind_name(stoa_kind k)
     return (unsigned)k < sizeof(kind_names) / sizeof(kind_names[0]) && kind_names[k] != NULL ? kind_names[k] : NULL;
 }
 
+stoa_kind pgs3_kind_of(const char *name)
+{
+    for (size_t k = 0; k < sizeof(kind_names) / sizeof(kind_names[0]); ++k)
+        if (kind_names[k] != NULL && strcmp(kind_names[k], name) == 0)
+            return (stoa_kind)k;
+    return 0;
+}
+
 void pgs3_crash_point(const char *point)
 {
     const char *at = getenv("STOA_PGS3_CRASH_AT");
@@ -458,22 +466,51 @@ static stoa_status pgs3_put(void *state, const char *module, const char *version
     return st;
 }
 
-/* ---- list, walk, remove, health ---- */
+/* ---- list, walk, objects, remove, health ---- */
 
-typedef struct rows {
+typedef struct rows rows;
+struct rows {
     const char *sql;
     const char *params[1];
     int nparams;
+    int (*row)(const rows *q, const PGresult *r); /* one row; non-zero stops */
     stoa_version_cb vcb;
     stoa_walk_cb wcb;
+    stoa_object_cb ocb;
     void *arg;
-} rows;
+    int reported; /* rows went to the callback */
+};
+
+static int version_row(const rows *q, const PGresult *r)
+{
+    return q->vcb(q->arg, PQgetvalue(r, 0, 0), strtoll(PQgetvalue(r, 0, 1), NULL, 10)) != 0;
+}
+
+static int walk_row(const rows *q, const PGresult *r)
+{
+    return q->wcb(q->arg, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), strtoll(PQgetvalue(r, 0, 2), NULL, 10)) != 0;
+}
+
+/* module, version, kind, size, origin, epoch seconds. A kind this build does not
+ * know is skipped; list, latest and sumdb_latest are stored with version ''. */
+static int object_row(const rows *q, const PGresult *r)
+{
+    stoa_kind k = pgs3_kind_of(PQgetvalue(r, 0, 2));
+    const char *v = PQgetvalue(r, 0, 1);
+    stoa_key key = {PQgetvalue(r, 0, 0), *v == '\0' && !STOA_KIND_IS_IMMUTABLE(k) ? NULL : v, k};
+    stoa_meta m = {.size = strtoull(PQgetvalue(r, 0, 3), NULL, 10), .stored_at = strtoll(PQgetvalue(r, 0, 5), NULL, 10)};
+    snprintf(m.origin, sizeof(m.origin), "%s", PQgetvalue(r, 0, 4));
+    return k != 0 && q->ocb(q->arg, &key, &m) != 0;
+}
 
 /* Streams rows one at a time (single-row mode): a registry's catalog need not fit in
- * memory. */
+ * memory. Not repeated once rows were reported (pgs3_db_run retries after a lost
+ * connection): the callback would see them twice, so the first failure stands. */
 static stoa_status each_row(PGconn *c, void *arg, stoa_error *err)
 {
     rows *q = arg;
+    if (q->reported)
+        return err->status; /* err holds that failure */
     if (!PQsendQueryParams(c, q->sql, q->nparams, NULL, q->params, NULL, NULL, 0) || !PQsetSingleRowMode(c))
         return pgs3_db_fail(c, NULL, "query", err);
     stoa_status st = STOA_OK;
@@ -481,9 +518,8 @@ static stoa_status each_row(PGconn *c, void *arg, stoa_error *err)
     for (PGresult *r; (r = PQgetResult(c)) != NULL;) {
         ExecStatusType rs = PQresultStatus(r);
         if (rs == PGRES_SINGLE_TUPLE && !stop && st == STOA_OK) {
-            int64_t at = strtoll(PQgetvalue(r, 0, q->wcb != NULL ? 2 : 1), NULL, 10);
-            stop = q->wcb != NULL ? q->wcb(q->arg, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), at) != 0
-                                  : q->vcb(q->arg, PQgetvalue(r, 0, 0), at) != 0;
+            q->reported = 1;
+            stop = q->row(q, r);
         } else if (rs != PGRES_SINGLE_TUPLE && rs != PGRES_TUPLES_OK && st == STOA_OK) {
             st = pgs3_db_fail(c, r, "query", err);
             continue; /* pgs3_db_fail cleared r */
@@ -493,40 +529,56 @@ static stoa_status each_row(PGconn *c, void *arg, stoa_error *err)
     return st;
 }
 
+static stoa_status run_rows(pgs3 *p, rows *q, stoa_error *err)
+{
+    stoa_status st = pgs3_db_run(&p->db, each_row, q, err);
+    if (st != STOA_OK)
+        pgs3_scrub(p, err);
+    return st;
+}
+
 static stoa_status pgs3_list(void *state, const char *module, stoa_version_cb cb, void *arg, stoa_error *err)
 {
-    rows q = {"SELECT version, extract(epoch FROM created_at)::bigint FROM storage_files "
-              "WHERE module = $1 AND kind = 'info'",
-              {module}, 1, cb, NULL, arg};
-    stoa_status st = pgs3_db_run(&((pgs3 *)state)->db, each_row, &q, err);
-    if (st != STOA_OK)
-        pgs3_scrub(state, err);
-    return st;
+    rows q = {.sql = "SELECT version, extract(epoch FROM created_at)::bigint FROM storage_files "
+                     "WHERE module = $1 AND kind = 'info'",
+              .params = {module}, .nparams = 1, .row = version_row, .vcb = cb, .arg = arg};
+    return run_rows(state, &q, err);
 }
 
 static stoa_status pgs3_walk(void *state, stoa_walk_cb cb, void *arg, stoa_error *err)
 {
-    rows q = {"SELECT module, version, extract(epoch FROM created_at)::bigint FROM storage_files WHERE kind = 'info'",
-              {NULL}, 0, NULL, cb, arg};
-    stoa_status st = pgs3_db_run(&((pgs3 *)state)->db, each_row, &q, err);
-    if (st != STOA_OK)
-        pgs3_scrub(state, err);
-    return st;
+    rows q = {.sql = "SELECT module, version, extract(epoch FROM created_at)::bigint FROM storage_files "
+                     "WHERE kind = 'info'",
+              .row = walk_row, .wcb = cb, .arg = arg};
+    return run_rows(state, &q, err);
+}
+
+/* Every row of every kind: the cache quota's accounting (ABI 1.4). */
+static stoa_status pgs3_objects(void *state, stoa_object_cb cb, void *arg, stoa_error *err)
+{
+    rows q = {.sql = "SELECT module, version, kind, size, origin, extract(epoch FROM created_at)::bigint "
+                     "FROM storage_files",
+              .row = object_row, .ocb = cb, .arg = arg};
+    return run_rows(state, &q, err);
 }
 
 typedef struct removal {
     const char *module, *version;
+    const char *kind; /* one object's, or NULL: the version's info, mod and zip */
     int found;
 } removal;
 
 static stoa_status delete_rows(PGconn *c, void *arg, stoa_error *err)
 {
     removal *rm = arg;
-    const char *params[2] = {rm->module, rm->version};
-    PGresult *r = pgs3_db_exec(c,
-                               "DELETE FROM storage_files WHERE module = $1 AND version = $2 "
-                               "AND kind IN ('info', 'mod', 'zip')",
-                               2, params);
+    const char *params[3] = {rm->module, rm->version, rm->kind};
+    PGresult *r = rm->kind != NULL
+                      ? pgs3_db_exec(c, "DELETE FROM storage_files WHERE module = $1 AND version = $2 AND kind = $3", 3,
+                                     params)
+                      : pgs3_db_exec(c,
+                                     "DELETE FROM storage_files WHERE module = $1 AND version = $2 "
+                                     "AND kind IN ('info', 'mod', 'zip')",
+                                     2, params);
     if (PQresultStatus(r) != PGRES_COMMAND_OK)
         return pgs3_db_fail(c, r, "delete", err);
     rm->found = strcmp(PQcmdTuples(r), "0") != 0;
@@ -538,11 +590,31 @@ static stoa_status delete_rows(PGconn *c, void *arg, stoa_error *err)
 static stoa_status pgs3_remove(void *state, const char *module, const char *version, stoa_error *err)
 {
     pgs3 *p = state;
-    removal rm = {module, version != NULL ? version : "", 0};
+    removal rm = {module, version != NULL ? version : "", NULL, 0};
     pgs3_memo_forget(&p->memo, module, version);
     stoa_status st = pgs3_db_run(&p->db, delete_rows, &rm, err);
     if (st == STOA_OK && !rm.found)
         st = stoa_fail(err, STOA_NOTFOUND, "%s@%s is not stored", module, rm.version);
+    if (st != STOA_OK)
+        pgs3_scrub(p, err);
+    return st;
+}
+
+/* One row (ABI 1.4); its body stays for gc, as with remove. The memo forgets the
+ * version once the row is gone (also on failure: the delete may have committed), so
+ * a lookup that raced the delete is not trusted; the body cache is keyed by content
+ * and serves only what the memo or a lookup names. */
+static stoa_status pgs3_remove_object(void *state, const stoa_key *key, stoa_error *err)
+{
+    pgs3 *p = state;
+    removal rm = {key->module, key->version != NULL ? key->version : "", pgs3_kind_name(key->kind), 0};
+    if (rm.kind == NULL || rm.module == NULL || *rm.module == '\0' ||
+        (STOA_KIND_IS_IMMUTABLE(key->kind) && *rm.version == '\0'))
+        return stoa_fail(err, STOA_INVALID, "pgs3: bad key");
+    stoa_status st = pgs3_db_run(&p->db, delete_rows, &rm, err);
+    pgs3_memo_forget(&p->memo, rm.module, key->version);
+    if (st == STOA_OK && !rm.found)
+        st = stoa_fail(err, STOA_NOTFOUND, "%s@%s: no %s is stored", rm.module, rm.version, rm.kind);
     if (st != STOA_OK)
         pgs3_scrub(p, err);
     return st;
@@ -593,6 +665,8 @@ static const stoa_storage_methods methods = {
     .pin_walk = pgs3_pin_walk,
     .catalog_page = pgs3_catalog_page,
     .index_page = pgs3_index_page,
+    .objects = pgs3_objects,
+    .remove_object = pgs3_remove_object,
     .get_local = pgs3_get_local,
     .watch = pgs3_report_changes,
 };

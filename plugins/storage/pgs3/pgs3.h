@@ -2,7 +2,7 @@
  * The pgs3 storage plugin's internals: metadata in PostgreSQL (libpq), bodies in S3
  * (libcurl, AWS Signature V4) under content-addressed keys blobs/sha256/<2 hex>/<62 hex>.
  *
- *   pgs3.c        the method table: get, put, list, remove, walk, health
+ *   pgs3.c        the method table: get, put, list, remove, walk, objects, health
  *   pgs3_opts.c   options and their checks
  *   pgs3_db.c     the PostgreSQL connection pool (lazy connect, reconnect, retry)
  *   pgs3_s3.c     S3 calls with a no-progress timeout, bodies streamed from/to fds
@@ -156,12 +156,14 @@ void pgs3_memo_listening(pgs3_memo *m, int live);
 /* ---- changes from every replica (pgs3_watch.c) ---- */
 
 /* One thread holding its own PostgreSQL connection, LISTENing on the channels that
- * migration 0006's trigger notifies with "module@version" for every removed row, and
- * 0008's with "<kind> <size> <published|proxied> module@version" for every stored
- * .info/.mod/.zip row. It forgets removed versions in the memo and reports both to
- * the core's callback, with STOA_CHANGE_LOST whenever a session starts or stops
- * listening; it reconnects after any failure, and the memo trusts nothing while it is
- * not listening. It runs while the memo is on or a callback is set. */
+ * migrations 0006 and 0009 notify with "module@version" for every removed row of an
+ * immutable file, list or latest (version "" for the last two), and 0008 and 0009 with
+ * "<kind> <size> <published|proxied> module@version" for every stored row of any kind
+ * but sumdb_latest (a list or latest also when replaced). It forgets removed versions
+ * in the memo and reports both to the core's callback, with STOA_CHANGE_LOST whenever
+ * a session starts or stops listening; it reconnects after any failure, and the memo
+ * trusts nothing while it is not listening. It runs while the memo is on or a callback
+ * is set. */
 typedef struct pgs3_watch {
     pgs3_db db;
     pgs3_memo *memo;
@@ -239,6 +241,8 @@ stoa_status pgs3_index_page(void *state, const char *after, int64_t since, size_
                             stoa_error *err);
 
 const char *pgs3_kind_name(stoa_kind k);
+/* The kind named name in storage_files.kind, or 0. */
+stoa_kind pgs3_kind_of(const char *name);
 
 /* Test hook: STOA_PGS3_CRASH_AT=point makes the process _exit(99) there. */
 void pgs3_crash_point(const char *point);

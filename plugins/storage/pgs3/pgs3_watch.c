@@ -52,26 +52,24 @@ static void report_lost(pgs3_watch *w)
     report(w, &(stoa_change){.type = STOA_CHANGE_LOST});
 }
 
-/* "<kind> <size> <published|proxied> <module>@<version>" (migration 0008), or "lost"
- * for a row whose payload would not fit a notification. */
+/* "<kind> <size> <published|proxied> <module>@<version>" (migrations 0008, 0009), with
+ * version "" for a list or latest, or "lost" for a row whose payload would not fit a
+ * notification. A kind this build does not know is a change it cannot report: LOST. */
 static void stored(pgs3_watch *w, char *payload)
 {
-    char kind[8], origin[16];
+    char kind[16], origin[16];
     unsigned long long size;
     int at = 0;
     stoa_change c = {.type = STOA_CHANGE_STORED};
     char *v = NULL;
-    if (sscanf(payload, "%7s %llu %15s %n", kind, &size, origin, &at) != 3 || at == 0 ||
-        (v = strchr(payload + at, '@')) == NULL) {
+    if (sscanf(payload, "%15s %llu %15s %n", kind, &size, origin, &at) != 3 || at == 0 ||
+        (v = strchr(payload + at, '@')) == NULL || (c.kind = pgs3_kind_of(kind)) == 0) {
         report_lost(w);
         return;
     }
     *v = '\0';
     c.module = payload + at;
     c.version = v + 1;
-    for (stoa_kind k = STOA_KIND_INFO; k <= STOA_KIND_ZIP; ++k)
-        if (strcmp(kind, pgs3_kind_name(k)) == 0)
-            c.kind = k;
     c.size = size;
     c.published = strcmp(origin, "published") == 0;
     report(w, &c);
@@ -87,7 +85,7 @@ static void handle_notified(pgs3_watch *w, PGconn *c)
         char *at = strchr(n->extra, '@'); /* module paths and tile names hold no '@' */
         if (at == NULL)
             continue;
-        *at = '\0';
+        *at = '\0'; /* "module@": a list or latest (migration 0009), version "" */
         pgs3_memo_forget(w->memo, n->extra, at + 1);
         report(w, &(stoa_change){.type = STOA_CHANGE_REMOVED, .module = n->extra, .version = at + 1});
     }

@@ -2,7 +2,8 @@
  * The storage contract (include/stoa/storage.h S1-S7) as cmocka tests shared by every
  * storage plugin's unit test (test_disk.c, test_pgs3.c). Each test's *state points at
  * a struct whose first member is a contract_store holding an opened plugin. Modules
- * used: x.y/Z, x.y/none, a.b/c, m.n/o, q.r/S, r.s/t, p.q/R, l.o/cal.
+ * used: x.y/Z, x.y/none, a.b/c, m.n/o, q.r/S, r.s/t, p.q/R, l.o/cal, o.b/J and the
+ * checksum database sum.o.bj/db.
  */
 #ifndef STOA_TEST_STORAGE_CONTRACT_H
 #define STOA_TEST_STORAGE_CONTRACT_H
@@ -108,6 +109,21 @@ static void contract_get_copy(void **state)
  * bytes and facts; once a file has been looked up, OK within 5 s (a plugin may need a
  * moment before it trusts what it remembers: pgs3's watcher must be listening); never OK
  * after remove(). */
+/* get_local of key after get()s, until OK or 5 s passed: its last status. */
+static stoa_status local_hit(contract_store *f, const stoa_key *key, stoa_object *o)
+{
+    stoa_status st = STOA_DECLINED;
+    for (int i = 0; i < 500 && st != STOA_OK; ++i) {
+        assert_int_equal(get(f, key->module, key->version, key->kind, o), STOA_OK);
+        close(o->fd);
+        st = f->m->get_local(f->state, key, 0, o);
+        assert_true(st == STOA_OK || st == STOA_DECLINED);
+        if (st != STOA_OK)
+            usleep(10000);
+    }
+    return st;
+}
+
 static void contract_get_local(void **state)
 {
     contract_store *f = *state;
@@ -118,16 +134,7 @@ static void contract_get_local(void **state)
     assert_int_equal(f->m->put(f->state, "l.o/cal", "v1.3.0", files, 2, &err), STOA_OK);
     stoa_key key = {"l.o/cal", "v1.3.0", STOA_KIND_ZIP};
     stoa_object o;
-    stoa_status st = STOA_DECLINED;
-    for (int i = 0; i < 500 && st != STOA_OK; ++i) {
-        assert_int_equal(get(f, "l.o/cal", "v1.3.0", STOA_KIND_ZIP, &o), STOA_OK);
-        close(o.fd);
-        st = f->m->get_local(f->state, &key, 0, &o);
-        assert_true(st == STOA_OK || st == STOA_DECLINED);
-        if (st != STOA_OK)
-            usleep(10000);
-    }
-    assert_int_equal(st, STOA_OK);
+    assert_int_equal(local_hit(f, &key, &o), STOA_OK);
     assert_string_equal(read_all(o.fd), "PK-local");
     assert_int_equal(o.meta.size, 8);
     assert_memory_equal(o.meta.sha256, files[1].meta.sha256, 32);
@@ -374,6 +381,160 @@ static void contract_pages(void **state)
     }
     for (int i = 0; i < 5; ++i)
         assert_int_equal(c.seen[i], 1);
+}
+
+/* objects() and remove_object() (ABI 1.4), where the plugin has them: one version's
+ * info, mod and zip, a module's list and latest, two tiles and a database's latest are
+ * reported exactly once each, with kind, version (NULL, or the tile path as put) and
+ * size; then single objects go, each leaving the others. Module o.b/J, database
+ * sum.o.bj/db (its name holds a '/', as GOSUMDB allows). */
+typedef struct expect_obj {
+    const char *module, *version;
+    stoa_kind kind;
+    const char *text;
+    int gone, seen;
+} expect_obj;
+
+typedef struct objects_seen {
+    expect_obj *e;
+    size_t n;
+    int calls;
+    char wrong[256];
+} objects_seen;
+
+static int same_version(const char *a, const char *b)
+{
+    return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
+}
+
+static int object_note(void *arg, const stoa_key *k, const stoa_meta *m)
+{
+    objects_seen *s = arg;
+    ++s->calls;
+    if (strcmp(k->module, "o.b/J") != 0 && strcmp(k->module, "sum.o.bj/db") != 0)
+        return 0; /* another test's */
+    for (size_t i = 0; i < s->n; ++i) {
+        expect_obj *e = &s->e[i];
+        if (e->kind != k->kind || strcmp(e->module, k->module) != 0 || !same_version(e->version, k->version))
+            continue;
+        ++e->seen;
+        if (m->size != strlen(e->text) || strcmp(m->origin, "test") != 0 || m->stored_at <= 0)
+            snprintf(s->wrong, sizeof(s->wrong), "kind %d of %s: size %llu, origin \"%s\", stored_at %lld", (int)k->kind,
+                     k->module, (unsigned long long)m->size, m->origin, (long long)m->stored_at);
+        return 0;
+    }
+    snprintf(s->wrong, sizeof(s->wrong), "unexpected object: kind %d of %s, version %s", (int)k->kind, k->module,
+             k->version != NULL ? k->version : "NULL");
+    return 0;
+}
+
+/* objects() reports every object of e not gone exactly once, and nothing else of ours. */
+static void objects_match(contract_store *f, expect_obj *e, size_t n)
+{
+    objects_seen s = {e, n, 0, ""};
+    stoa_error err;
+    for (size_t i = 0; i < n; ++i)
+        e[i].seen = 0;
+    assert_int_equal(f->m->objects(f->state, object_note, &s, &err), STOA_OK);
+    if (s.wrong[0] != '\0')
+        fail_msg("%s", s.wrong);
+    for (size_t i = 0; i < n; ++i)
+        if (e[i].seen != !e[i].gone)
+            fail_msg("objects() reported kind %d of %s, version %s, %d times", (int)e[i].kind, e[i].module,
+                     e[i].version != NULL ? e[i].version : "NULL", e[i].seen);
+}
+
+static int object_stop(void *arg, const stoa_key *k, const stoa_meta *m)
+{
+    ++*(int *)arg;
+    return 1;
+}
+
+/* get()'s status for e's key (any descriptor closed). */
+static stoa_status get_status(contract_store *f, const expect_obj *e)
+{
+    stoa_object o;
+    stoa_status st = get(f, e->module, e->version, e->kind, &o);
+    if (st == STOA_OK)
+        close(o.fd);
+    return st;
+}
+
+static stoa_status remove_one(contract_store *f, expect_obj *e)
+{
+    stoa_key key = {e->module, e->version, e->kind};
+    stoa_error err;
+    stoa_status st = f->m->remove_object(f->state, &key, &err);
+    e->gone |= st == STOA_OK;
+    return st;
+}
+
+static void contract_objects(void **state)
+{
+    contract_store *f = *state;
+    if (f->m->objects == NULL || f->m->remove_object == NULL)
+        skip();
+    enum { INFO, MOD, ZIP, LIST, LATEST, TILE1, TILE2, DBLATEST, N };
+    expect_obj e[N] = {
+        [INFO] = {"o.b/J", "v1.0.0", STOA_KIND_INFO, "{\"Version\":\"v1.0.0\"}"},
+        [MOD] = {"o.b/J", "v1.0.0", STOA_KIND_MOD, "module o.b/J\n"},
+        [ZIP] = {"o.b/J", "v1.0.0", STOA_KIND_ZIP, "PK-objects"},
+        [LIST] = {"o.b/J", NULL, STOA_KIND_LIST, "v0.9.0\nv1.0.0\n"},
+        [LATEST] = {"o.b/J", NULL, STOA_KIND_LATEST, "{\"Version\":\"v1.0.0\"}\n"},
+        [TILE1] = {"sum.o.bj/db", "tile/8/0/001", STOA_KIND_SUMDB_TILE, "tile one"},
+        [TILE2] = {"sum.o.bj/db", "tile/8/1/000.p/5", STOA_KIND_SUMDB_TILE, "partial tile"},
+        [DBLATEST] = {"sum.o.bj/db", NULL, STOA_KIND_SUMDB_LATEST, "go.sum database tree\n5\nhash=\n"},
+    };
+    stoa_error err;
+    stoa_put_file v[3];
+    for (int i = INFO; i <= ZIP; ++i)
+        v[i] = staged(e[i].kind, e[i].text);
+    assert_int_equal(f->m->put(f->state, "o.b/J", "v1.0.0", v, 3, &err), STOA_OK);
+    for (int i = INFO; i <= ZIP; ++i)
+        close(v[i].fd);
+    for (int i = LIST; i < N; ++i) {
+        stoa_put_file one = staged(e[i].kind, e[i].text);
+        if (f->m->put(f->state, e[i].module, e[i].version, &one, 1, &err) != STOA_OK)
+            fail_msg("put of kind %d: %s", (int)e[i].kind, err.msg);
+        close(one.fd);
+    }
+    objects_match(f, e, N);
+    int calls = 0;
+    assert_int_equal(f->m->objects(f->state, object_stop, &calls, &err), STOA_OK);
+    assert_int_equal(calls, 1); /* non-zero from cb stops */
+
+    assert_int_equal(remove_one(f, &e[LIST]), STOA_OK);
+    assert_int_equal(get_status(f, &e[LIST]), STOA_NOTFOUND);
+    assert_int_equal(get_status(f, &e[LATEST]), STOA_OK);
+    int n = 0;
+    assert_int_equal(f->m->list(f->state, "o.b/J", count_cb, &n, &err), STOA_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(remove_one(f, &e[TILE1]), STOA_OK);
+    assert_int_equal(get_status(f, &e[TILE1]), STOA_NOTFOUND);
+    assert_int_equal(get_status(f, &e[TILE2]), STOA_OK);
+    stoa_key zip = {"o.b/J", "v1.0.0", STOA_KIND_ZIP};
+    stoa_pin pin = {"h1:objects=", STOA_PIN_VERIFIED, 0}, got;
+    assert_int_equal(f->m->pin_put(f->state, &zip, &pin, STOA_PIN_CREATE, &err), STOA_OK);
+    stoa_object o;
+    if (f->m->get_local != NULL) { /* remembered, then forgotten with the object */
+        assert_int_equal(local_hit(f, &zip, &o), STOA_OK);
+        close(o.fd);
+    }
+    assert_int_equal(remove_one(f, &e[ZIP]), STOA_OK);
+    assert_true(f->m->get_local == NULL || f->m->get_local(f->state, &zip, 0, &o) == STOA_DECLINED);
+    assert_int_equal(get_status(f, &e[ZIP]), STOA_NOTFOUND);
+    assert_int_equal(get_status(f, &e[INFO]), STOA_OK);
+    assert_int_equal(get_status(f, &e[MOD]), STOA_OK);
+    assert_int_equal(f->m->pin_get(f->state, &zip, &got, &err), STOA_OK); /* S6 */
+    assert_int_equal(remove_one(f, &e[INFO]), STOA_OK);
+    n = 0;
+    assert_int_equal(f->m->list(f->state, "o.b/J", count_cb, &n, &err), STOA_OK);
+    assert_int_equal(n, 0); /* unlisted */
+    assert_int_equal(get_status(f, &e[MOD]), STOA_OK);
+    assert_int_equal(remove_one(f, &e[INFO]), STOA_NOTFOUND);
+    assert_int_equal(remove_one(f, &e[LIST]), STOA_NOTFOUND);
+    assert_int_equal(remove_one(f, &e[TILE1]), STOA_NOTFOUND);
+    objects_match(f, e, N); /* the mod, the latest, one tile, the database's latest */
 }
 
 #endif

@@ -43,8 +43,8 @@ static int teardown(void **state)
     fixture *f = *state;
     f->s.m->close(f->s.state);
     plugin_unload(f->s.p);
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->root);
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s.outside'", f->root, f->root); /* objects_on_disk's too */
     assert_int_equal(system(cmd), 0);
     free(f);
     return 0;
@@ -145,6 +145,48 @@ static void copy_follows_the_file(void **state)
     close(z.fd);
 }
 
+static int object_count(void *arg, const stoa_key *k, const stoa_meta *m)
+{
+    ++*(int *)arg;
+    return 0;
+}
+
+/* The contract's objects(), plus: the files sit where GOPROXY URLs and the checksum
+ * database's paths put them; a key disk_path refuses is INVALID for remove_object; and
+ * symlinks in the tree (to a file, or to a directory outside root) are not reported. */
+static void objects_on_disk(void **state)
+{
+    fixture *f = *state;
+    char path[512], cmd[1400];
+    contract_objects(state);
+    snprintf(path, sizeof(path), "%s/o.b/!j/@latest", f->root);
+    assert_int_equal(access(path, R_OK), 0);
+    snprintf(path, sizeof(path), "%s/sumdb/sum.o.bj/db/tile/8/1/000.p/5", f->root);
+    assert_int_equal(access(path, R_OK), 0);
+    stoa_error err;
+    stoa_key bad = {"sum.o.bj/db", "tile/8/0/../../../../x", STOA_KIND_SUMDB_TILE};
+    assert_int_equal(f->s.m->remove_object(f->s.state, &bad, &err), STOA_INVALID);
+    stoa_key bad_module = {"../x", NULL, STOA_KIND_LIST};
+    assert_int_equal(f->s.m->remove_object(f->s.state, &bad_module, &err), STOA_INVALID);
+    /* Outside root: a tree of its own, with a tile and a module's list. */
+    snprintf(cmd, sizeof(cmd),
+             "set -e; o='%s.outside'; mkdir -p \"$o/tile/8/0\" \"$o/@v\"; echo out >\"$o/tile/8/0/002\"; "
+             "echo out >\"$o/@v/list\"; echo out >\"$o/@latest\"; cd '%s'; "
+             "ln -s \"$o\" sumdb/sum.o.bj/db/tile/8/2; ln -s \"$o\" sumdb/linked; ln -s \"$o\" o.b/linked; "
+             "mkdir -p x.y/@v; ln -s \"$o/@latest\" x.y/@latest; ln -s \"$o/@v/list\" x.y/@v/list; "
+             "ln -s \"$o/tile/8/0/002\" sumdb/sum.o.bj/db/tile/8/0/003",
+             f->root, f->root);
+    assert_int_equal(system(cmd), 0);
+    expect_obj e[] = {{"o.b/J", "v1.0.0", STOA_KIND_MOD, "module o.b/J\n", 0, 0},
+                      {"o.b/J", NULL, STOA_KIND_LATEST, "{\"Version\":\"v1.0.0\"}\n", 0, 0},
+                      {"sum.o.bj/db", "tile/8/1/000.p/5", STOA_KIND_SUMDB_TILE, "partial tile", 0, 0},
+                      {"sum.o.bj/db", NULL, STOA_KIND_SUMDB_LATEST, "go.sum database tree\n5\nhash=\n", 0, 0}};
+    objects_match(&f->s, e, sizeof(e) / sizeof(e[0]));
+    int calls = 0; /* nothing of any other module either: x.y's links, sumdb/linked */
+    assert_int_equal(f->s.m->objects(f->s.state, object_count, &calls, &err), STOA_OK);
+    assert_int_equal(calls, 4);
+}
+
 /* A child dies between writing the temp file and renaming it (the fault point
  * STOA_DISK_CRASH_AT=before_rename): nothing is visible, and the next open cleans up. */
 static void crash_mid_put(void **state)
@@ -227,6 +269,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(contract_concurrent_same, setup, teardown),
         cmocka_unit_test_setup_teardown(contract_pins, setup, teardown),
         cmocka_unit_test_setup_teardown(contract_health, setup, teardown),
+        cmocka_unit_test_setup_teardown(objects_on_disk, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -245,25 +245,34 @@ static void cache_reboot_and_trim(void **state)
 }
 
 /* What watch()'s callback heard (ABI 1.6), counted under a lock: it runs on the
- * plugin's thread. */
+ * plugin's thread. Changes of w.a/tch and of the database w.a/tchdb are also logged,
+ * as "stored <kind> <size> <module>@<version>;" and "removed <module>@<version>;". */
 typedef struct heard {
     pthread_mutex_t mu;
     int lost, stored, published, removed;
     uint64_t bytes;
+    char log[2048];
 } heard;
 
 static void hear(void *arg, const stoa_change *c)
 {
     heard *h = arg;
     pthread_mutex_lock(&h->mu);
-    if (c->type == STOA_CHANGE_LOST)
+    size_t n = strlen(h->log);
+    if (c->type == STOA_CHANGE_LOST) {
         ++h->lost;
-    else if (strcmp(c->module, "w.a/tch") != 0)
-        ; /* another test's store or removal */
-    else if (c->type == STOA_CHANGE_STORED)
-        ++h->stored, h->published += c->published, h->bytes += c->size;
-    else if (c->type == STOA_CHANGE_REMOVED)
-        ++h->removed;
+    } else if (strcmp(c->module, "w.a/tch") == 0 || strcmp(c->module, "w.a/tchdb") == 0) { /* else another test's */
+        const char *v = c->version != NULL ? c->version : "(null)";
+        int ours = strcmp(c->module, "w.a/tch") == 0;
+        if (c->type == STOA_CHANGE_STORED) {
+            snprintf(h->log + n, sizeof(h->log) - n, "stored %d %llu %s@%s;", (int)c->kind,
+                     (unsigned long long)c->size, c->module, v);
+            h->stored += ours, h->published += ours && c->published, h->bytes += ours ? c->size : 0;
+        } else {
+            snprintf(h->log + n, sizeof(h->log) - n, "removed %s@%s;", c->module, v);
+            h->removed += ours;
+        }
+    }
     pthread_mutex_unlock(&h->mu);
 }
 
@@ -281,6 +290,28 @@ static int heard_at_least(heard *h, const int *n, int want)
     return 0;
 }
 
+static int heard_has(heard *h, const char *text)
+{
+    pthread_mutex_lock(&h->mu);
+    int found = strstr(h->log, text) != NULL;
+    pthread_mutex_unlock(&h->mu);
+    return found;
+}
+
+/* Waits up to 5 s until h's log holds text. */
+static void heard_text(heard *h, const char *text)
+{
+    for (int i = 0; i < 500 && !heard_has(h, text); ++i)
+        nanosleep(&(struct timespec){0, 10000000}, NULL);
+    if (heard_has(h, text))
+        return;
+    char log[sizeof(h->log)];
+    pthread_mutex_lock(&h->mu);
+    memcpy(log, h->log, sizeof(log));
+    pthread_mutex_unlock(&h->mu);
+    fail_msg("did not hear \"%s\"; heard: %s", text, log);
+}
+
 static void cut_watchers(void)
 {
     PGconn *c = PQconnectdb(getenv("PGS3_TEST_DSN"));
@@ -291,33 +322,68 @@ static void cut_watchers(void)
     PQfinish(c);
 }
 
+/* Puts one file of kind with text as module@version (NULL: a mutable kind). */
+static void put_one(contract_store *f, const char *module, const char *version, stoa_kind kind, const char *text)
+{
+    stoa_error err;
+    stoa_put_file pf = staged(kind, text);
+    if (f->m->put(f->state, module, version, &pf, 1, &err) != STOA_OK)
+        fail_msg("put of kind %d: %s", (int)kind, err.msg);
+    close(pf.fd);
+}
+
+/* Lists (also when replaced), latests and tiles are heard as stored, with version ""
+ * for the first two; a database's latest is not; removing a list or a tile is heard. */
+static void watch_answers_and_tiles(contract_store *f, heard *h)
+{
+    stoa_error err;
+    put_one(f, "w.a/tch", NULL, STOA_KIND_LIST, "v1.0.0\n");
+    heard_text(h, "stored 4 7 w.a/tch@;");
+    put_one(f, "w.a/tch", NULL, STOA_KIND_LIST, "v1.0.0\nv1.0.1\n"); /* an upsert: an UPDATE */
+    heard_text(h, "stored 4 14 w.a/tch@;");
+    put_one(f, "w.a/tch", NULL, STOA_KIND_LATEST, "{}");
+    heard_text(h, "stored 5 2 w.a/tch@;");
+    put_one(f, "w.a/tchdb", NULL, STOA_KIND_SUMDB_LATEST, "a tree head");
+    put_one(f, "w.a/tchdb", "tile/8/0/001", STOA_KIND_SUMDB_TILE, "tile bytes");
+    heard_text(h, "stored 6 10 w.a/tchdb@tile/8/0/001;");
+    assert_false(heard_has(h, "stored 7 ")); /* heard in commit order: it would be here by now */
+    stoa_key list = {"w.a/tch", NULL, STOA_KIND_LIST}, tile = {"w.a/tchdb", "tile/8/0/001", STOA_KIND_SUMDB_TILE};
+    assert_int_equal(f->m->remove_object(f->state, &list, &err), STOA_OK);
+    heard_text(h, "removed w.a/tch@;");
+    assert_int_equal(f->m->remove_object(f->state, &tile, &err), STOA_OK);
+    heard_text(h, "removed w.a/tchdb@tile/8/0/001;");
+}
+
 /* Another instance's stores (with sizes and origin) and removals reach the callback;
- * it hears LOST once listening, and again when its session is cut. */
+ * it hears LOST once listening, and again when its session is cut. The callback may
+ * run until the watching instance's close() returns: h is static (a failed assertion
+ * leaves w open), and w is closed here, not by teardown. */
 static void watch_reports_changes(void **state)
 {
-    contract_store *f = *state, g = *f;
+    contract_store *f = *state, w = *f;
     stoa_error err;
-    heard h = {.mu = PTHREAD_MUTEX_INITIALIZER};
-    assert_int_equal(f->m->watch(f->state, hear, &h, &err), STOA_OK);
+    static heard h = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    assert_int_equal(open_store(&w, "1h", &err), STOA_OK);
+    assert_int_equal(w.m->watch(w.state, hear, &h, &err), STOA_OK);
     assert_true(heard_at_least(&h, &h.lost, 1));
-    assert_int_equal(open_store(&g, "1h", &err), STOA_OK);
     stoa_put_file files[] = {staged(STOA_KIND_INFO, "{}"), staged(STOA_KIND_MOD, "module w.a/tch\n"),
                              staged(STOA_KIND_ZIP, "twelve bytes")};
-    assert_int_equal(g.m->put(g.state, "w.a/tch", "v1.0.0", files, 3, &err), STOA_OK);
+    assert_int_equal(f->m->put(f->state, "w.a/tch", "v1.0.0", files, 3, &err), STOA_OK);
     assert_true(heard_at_least(&h, &h.stored, 3));
     assert_int_equal(h.bytes, 2 + 15 + 12);
     assert_int_equal(h.published, 0);
-    assert_int_equal(g.m->remove(g.state, "w.a/tch", "v1.0.0", &err), STOA_OK);
+    assert_int_equal(f->m->remove(f->state, "w.a/tch", "v1.0.0", &err), STOA_OK);
     assert_true(heard_at_least(&h, &h.removed, 1));
     snprintf(files[2].meta.origin, sizeof(files[2].meta.origin), "published");
-    assert_int_equal(g.m->put(g.state, "w.a/tch", "v1.0.1", &files[2], 1, &err), STOA_OK);
+    assert_int_equal(f->m->put(f->state, "w.a/tch", "v1.0.1", &files[2], 1, &err), STOA_OK);
     assert_true(heard_at_least(&h, &h.published, 1));
     for (size_t i = 0; i < 3; ++i)
         close(files[i].fd);
-    g.m->close(g.state);
+    watch_answers_and_tiles(f, &h);
     int lost = h.lost;
     cut_watchers();
     assert_true(heard_at_least(&h, &h.lost, lost + 2)); /* stopped hearing, then hears anew */
+    w.m->close(w.state);
 }
 
 /* With the memo off nothing listened before; watch() starts the watcher itself. */
@@ -325,7 +391,7 @@ static void watch_without_memo(void **state)
 {
     contract_store *f = *state, g = *f;
     stoa_error err;
-    heard h = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    static heard h = {.mu = PTHREAD_MUTEX_INITIALIZER}; /* static: as in watch_reports_changes */
     assert_int_equal(open_memo(&g, "1h", "S3RVER", "1GiB", "0", &err), STOA_OK);
     assert_int_equal(g.m->watch(g.state, hear, &h, &err), STOA_OK);
     assert_true(heard_at_least(&h, &h.lost, 1));
@@ -364,6 +430,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(contract_get_copy, setup, teardown), /* skipped: pgs3 has none */
         cmocka_unit_test_setup_teardown(contract_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(contract_get_local, setup, teardown),
+        cmocka_unit_test_setup_teardown(contract_objects, setup, teardown),
         cmocka_unit_test_setup_teardown(watch_reports_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(watch_without_memo, setup, teardown),
     };
