@@ -476,14 +476,14 @@ static void contract_objects(void **state)
         skip();
     enum { INFO, MOD, ZIP, LIST, LATEST, TILE1, TILE2, DBLATEST, N };
     expect_obj e[N] = {
-        [INFO] = {"o.b/J", "v1.0.0", STOA_KIND_INFO, "{\"Version\":\"v1.0.0\"}"},
-        [MOD] = {"o.b/J", "v1.0.0", STOA_KIND_MOD, "module o.b/J\n"},
-        [ZIP] = {"o.b/J", "v1.0.0", STOA_KIND_ZIP, "PK-objects"},
-        [LIST] = {"o.b/J", NULL, STOA_KIND_LIST, "v0.9.0\nv1.0.0\n"},
-        [LATEST] = {"o.b/J", NULL, STOA_KIND_LATEST, "{\"Version\":\"v1.0.0\"}\n"},
-        [TILE1] = {"sum.o.bj/db", "tile/8/0/001", STOA_KIND_SUMDB_TILE, "tile one"},
-        [TILE2] = {"sum.o.bj/db", "tile/8/1/000.p/5", STOA_KIND_SUMDB_TILE, "partial tile"},
-        [DBLATEST] = {"sum.o.bj/db", NULL, STOA_KIND_SUMDB_LATEST, "go.sum database tree\n5\nhash=\n"},
+        [INFO] = {"o.b/J", "v1.0.0", STOA_KIND_INFO, "{\"Version\":\"v1.0.0\"}", 0, 0},
+        [MOD] = {"o.b/J", "v1.0.0", STOA_KIND_MOD, "module o.b/J\n", 0, 0},
+        [ZIP] = {"o.b/J", "v1.0.0", STOA_KIND_ZIP, "PK-objects", 0, 0},
+        [LIST] = {"o.b/J", NULL, STOA_KIND_LIST, "v0.9.0\nv1.0.0\n", 0, 0},
+        [LATEST] = {"o.b/J", NULL, STOA_KIND_LATEST, "{\"Version\":\"v1.0.0\"}\n", 0, 0},
+        [TILE1] = {"sum.o.bj/db", "tile/8/0/001", STOA_KIND_SUMDB_TILE, "tile one", 0, 0},
+        [TILE2] = {"sum.o.bj/db", "tile/8/1/000.p/5", STOA_KIND_SUMDB_TILE, "partial tile", 0, 0},
+        [DBLATEST] = {"sum.o.bj/db", NULL, STOA_KIND_SUMDB_LATEST, "go.sum database tree\n5\nhash=\n", 0, 0},
     };
     stoa_error err;
     stoa_put_file v[3];
