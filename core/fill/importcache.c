@@ -51,16 +51,23 @@ static stoa_status stage_info(const route *r, const char *info_time, staged *s, 
 
 /* Whether the zip is stored: 1 with the same bytes (out->created stays 0), 0 when not,
  * -1 with err (CONFLICT for other bytes). */
-static int stored(const route *r, const stoa_meta *zip, stoa_error *err)
+/* The facts of r's stored file of kind: 1, 0 when it is not stored, -1 with err. */
+static int stored_meta(const route *r, stoa_kind kind, stoa_object *obj, stoa_error *err)
 {
-    stoa_key key = {r->module, r->version, STOA_KIND_ZIP};
-    stoa_object obj;
+    stoa_key key = {r->module, r->version, kind};
     stoa_error e = {0};
-    stoa_status st = storage_get(&the_app->store, &key, STOA_GET_META_ONLY, &obj, &e);
+    stoa_status st = storage_get(&the_app->store, &key, STOA_GET_META_ONLY, obj, &e);
     if (st == STOA_NOTFOUND)
         return 0;
-    if (st != STOA_OK)
-        return *err = e, -1;
+    return st == STOA_OK ? 1 : (*err = e, -1);
+}
+
+static int stored(const route *r, const stoa_meta *zip, stoa_error *err)
+{
+    stoa_object obj;
+    int have = stored_meta(r, STOA_KIND_ZIP, &obj, err);
+    if (have <= 0)
+        return have;
     if (memcmp(obj.meta.sha256, zip->sha256, 32) == 0)
         return 1;
     return stoa_fail(err, STOA_CONFLICT, "%s@%s is already stored with other bytes (origin %s); versions never change",
@@ -68,17 +75,18 @@ static int stored(const route *r, const stoa_meta *zip, stoa_error *err)
 }
 
 /* Whether .mod and .info are stored beside a stored zip: bit 0 the .mod, bit 1 the
- * .info (a store written by hand, or a crash between files of an older stoa). */
-static unsigned stored_beside(const route *r)
+ * .info (a store written by hand, or a crash between files of an older stoa); -1 with
+ * err when storage cannot say. */
+static int stored_beside(const route *r, stoa_error *err)
 {
     static const stoa_kind kinds[2] = {STOA_KIND_MOD, STOA_KIND_INFO};
-    unsigned have = 0;
+    int have = 0;
     for (unsigned i = 0; i < 2; ++i) {
-        stoa_key key = {r->module, r->version, kinds[i]};
         stoa_object obj;
-        stoa_error e = {0};
-        if (storage_get(&the_app->store, &key, STOA_GET_META_ONLY, &obj, &e) == STOA_OK)
-            have |= 1u << i;
+        int h = stored_meta(r, kinds[i], &obj, err);
+        if (h < 0)
+            return -1;
+        have |= h << i;
     }
     return have;
 }
@@ -137,12 +145,14 @@ static stoa_status import_staged(const struct conf *c, const route *r, int zip_f
     int have = stored(r, &out->zip, err);
     if (have < 0)
         return err->status;
-    unsigned beside = have ? stored_beside(r) : 0;
-    if (have && beside == BESIDE_ALL)
+    int beside = have ? stored_beside(r, err) : 0;
+    if (beside < 0)
+        return err->status;
+    if (have && (unsigned)beside == BESIDE_ALL)
         return out->sumdb = "", STOA_OK;
     if ((st = check_both(c, r, &out->zip, &out->mod, out, err)) != STOA_OK || (st = stage_info(r, info_time, s, err)) != STOA_OK)
         return st;
-    return commit(r, zip_fd, have, beside, out, s, err);
+    return commit(r, zip_fd, have, (unsigned)beside, out, s, err);
 }
 
 stoa_status importcache_version(const struct conf *c, const route *r, int zip_fd, const char *info_time,
