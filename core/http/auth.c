@@ -82,10 +82,10 @@ static const char *req_header(const stoa_auth_request *r, const char *name, size
 
 /* Credentials were sent (and so, on a 401, were wrong): only these count as failed
  * authentication for throttling; a client that sent none was merely asked for some. */
-static int has_credentials(h2o_req_t *req)
+static int has_credentials(const stoa_auth_request *r)
 {
     size_t len;
-    return http_header(req, "authorization", &len) != NULL || http_header(req, "x-jfrog-art-api", &len) != NULL;
+    return r->header(r, "authorization", &len) != NULL || r->header(r, "x-jfrog-art-api", &len) != NULL;
 }
 
 static int is_loopback(const char *addr)
@@ -214,13 +214,13 @@ static stoa_status run_chain(const auth_chain *c, auth_subject *s, auth_decision
 
 /* A fingerprint of the credentials sent, for the throttle key "<addr>#<fingerprint>".
  * FNV-1a: the key stays in memory and is never shown. */
-static uint64_t credential_hash(h2o_req_t *req)
+static uint64_t credential_hash(const stoa_auth_request *r)
 {
     static const char *const names[] = {"authorization", "x-jfrog-art-api"};
     uint64_t h = 14695981039346656037u;
     for (size_t i = 0; i < sizeof(names) / sizeof(*names); ++i) {
         size_t n = 0;
-        const char *v = http_header(req, names[i], &n);
+        const char *v = r->header(r, names[i], &n);
         for (size_t k = 0; v != NULL && k < n; ++k)
             h = (h ^ (unsigned char)v[k]) * 1099511628211u;
         h = (h ^ 0xff) * 1099511628211u;
@@ -233,26 +233,27 @@ static uint64_t credential_hash(h2o_req_t *req)
  * many distinct credentials failed. So a client retrying a stale token behind a proxy
  * blocks that token, not everyone behind the proxy (issue 21 finding 11), while a
  * guesser, whose every guess is a new credential, blocks its address as before. */
-static uint32_t throttle(const auth_chain *c, const auth_subject *s, stoa_status st)
+static uint32_t throttle(const auth_chain *c, const auth_subject *s, stoa_status st, int count)
 {
     if (c->throttle_failures == 0)
         return 0;
     char key[THROTTLE_KEY_MAX];
     snprintf(key, sizeof(key), "%.45s#%016llx", s->client, (unsigned long long)s->credential);
-    if (st == STOA_UNAUTHORIZED && s->has_credentials &&
+    if (count && st == STOA_UNAUTHORIZED && s->has_credentials &&
         throttle_failure(key, s->now_ms, c->throttle_failures, c->throttle_window_ms) == 1)
         throttle_failure(s->client, s->now_ms, c->throttle_failures, c->throttle_window_ms);
     uint32_t by_addr = throttle_blocked(s->client, s->now_ms), by_cred = throttle_blocked(key, s->now_ms);
     return by_addr > by_cred ? by_addr : by_cred;
 }
 
-stoa_status auth_chain_run(const auth_chain *c, auth_subject *s, auth_decision *d)
+/* count: 0 for a prediction (auth_predict), which must not count a failure twice. */
+static stoa_status chain_verdict(const auth_chain *c, auth_subject *s, auth_decision *d, int count)
 {
     memset(d, 0, sizeof(*d));
     stoa_status st = run_chain(c, s, d);
     /* Checked after the chain, on the address it established (a trusted proxy's
      * client), and whatever the chain said: a blocked guesser learns nothing. */
-    uint32_t wait = throttle(c, s, st);
+    uint32_t wait = throttle(c, s, st, count);
     if (wait > 0) {
         d->status = STOA_THROTTLED;
         d->retry_after = wait;
@@ -260,6 +261,11 @@ stoa_status auth_chain_run(const auth_chain *c, auth_subject *s, auth_decision *
                  s->client, wait);
     }
     return d->status;
+}
+
+stoa_status auth_chain_run(const auth_chain *c, auth_subject *s, auth_decision *d)
+{
+    return chain_verdict(c, s, d, 1);
 }
 
 static auth_chain chain_of(const app *a, const struct conf *c)
@@ -273,7 +279,7 @@ stoa_status auth_check(reqctx *rc, stoa_op op, auth_decision *d)
     auth_chain ch = chain_of(the_app, c);
     auth_facts f;
     facts_init(&f, rc, op, rc->r.module[0] ? rc->r.module : NULL, required(c, &rc->r, op, rc->r.module));
-    auth_subject s = {.req = &f.r, .has_credentials = has_credentials(rc->req), .credential = credential_hash(rc->req),
+    auth_subject s = {.req = &f.r, .has_credentials = has_credentials(&f.r), .credential = credential_hash(&f.r),
                       .now_ms = (uint64_t)reqctx_start_ms(rc)};
     snprintf(s.client, sizeof(s.client), "%s", rc->client);
     snprintf(s.identity, sizeof(s.identity), "%s", rc->identity);
@@ -283,6 +289,20 @@ stoa_status auth_check(reqctx *rc, stoa_op op, auth_decision *d)
     if (d->status != STOA_OK)
         snprintf(rc->error, sizeof(rc->error), "%s", d->reason);
     return d->status;
+}
+
+stoa_status auth_predict(const route *r, stoa_auth_request *req, const char *client, uint64_t now_ms,
+                         auth_decision *d)
+{
+    const struct conf *c = the_app->conf;
+    auth_chain ch = chain_of(the_app, c);
+    req->repo = r->repo;
+    req->module = r->module[0] ? r->module : NULL;
+    req->required = required(c, r, req->op, r->module);
+    auth_subject s = {.req = req, .has_credentials = has_credentials(req), .credential = credential_hash(req),
+                      .now_ms = now_ms};
+    snprintf(s.client, sizeof(s.client), "%s", client);
+    return chain_verdict(&ch, &s, d, 0);
 }
 
 int auth_may_read(reqctx *rc, const char *module)

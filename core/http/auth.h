@@ -62,6 +62,14 @@ typedef struct auth_subject {
  * whatever the chain said. */
 stoa_status auth_chain_run(const auth_chain *c, auth_subject *s, auth_decision *d);
 
+/* The chain's verdict on a request's head alone, before h2o reads its body
+ * (core/http/bodygate.h), in *d. As auth_check, but nothing is counted: a failure
+ * counts once, when the request reaches the router. req: op, method, path, peer_addr
+ * and header set; repo, module and required are filled in from r. client: the peer's
+ * address, as a plugin may replace it. Loop thread. */
+stoa_status auth_predict(const route *r, stoa_auth_request *req, const char *client, uint64_t now_ms,
+                         auth_decision *d);
+
 /* 1 when the chain would let rc's client read module (op READ, same credentials,
  * client and repository): /catalog and /index list only what the caller may read.
  * Loop thread, like auth_check; no side effects on rc, not throttled. */

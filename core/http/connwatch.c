@@ -6,6 +6,7 @@
 #include "metrics.h"
 #include "numfmt.h"
 
+#include <h2o/http1.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +21,120 @@ typedef struct watched {
     int64_t since_ms;     /* the accept, or the last request */
     unsigned requests, h2;
     struct sockaddr_storage peer; /* named only when told: most connections never are */
+    /* The body gate (w->gate): h2o's read callback, called from gate_read. */
+    h2o_socket_cb inner;
+    size_t seen;                  /* input bytes h2o has parsed */
+    h2o_timeout_entry_t regate;   /* after a request: h2o re-arms its own callback */
+    size_t tried;                 /* input bytes at the last judge of an incomplete head */
+    unsigned judged : 1;          /* the head at the input's start was judged */
+    h2o_timeout_entry_t lingered; /* connwatch_linger's deadline */
+    size_t drained;
+    unsigned lingering : 1;       /* connwatch_linger owns the socket */
+    unsigned routed : 1;          /* a request is in the router */
+    unsigned reading : 1;         /* inside inner: on_close defers the free */
+    unsigned closed : 1;
 } watched;
+
+static void gate_read(h2o_socket_t *sock, const char *err);
+static void on_close(void *data);
+
+/* (Re)installs gate_read where h2o set its own read callback: after accept, after
+ * h2o re-arms reading for a keep-alive request, and at each sample. An HTTP/2
+ * connection is left alone once it shows. */
+static void gate(watched *c)
+{
+    h2o_socket_t *sock = c->sock;
+    /* HTTP/2 shows with its first request (ALPN cannot be asked before the handshake
+     * ends); until then its frames fail the gate's parse at the first byte and pass. */
+    if (c->lingering)
+        return;
+    if (c->h2) {
+        if (sock->_cb.read == gate_read)
+            sock->_cb.read = c->inner;
+        return;
+    }
+    if (sock->_cb.read == NULL || sock->_cb.read == gate_read)
+        return;
+    c->inner = sock->_cb.read;
+    c->seen = sock->input->size;
+    c->tried = 0;
+    c->judged = 0;
+    sock->_cb.read = gate_read;
+}
+
+static void judge(watched *c, h2o_socket_t *sock, const char **err)
+{
+    if (c->w->gate == NULL)
+        return;
+    char peer[INET6_ADDRSTRLEN] = "";
+    numfmt_addr((const struct sockaddr *)&c->peer, peer, sizeof(peer));
+    connwatch_verdict v = c->w->gate(sock->input->bytes, sock->input->size, c->seen, c->tried, peer, sock->ssl != NULL);
+    c->judged = v != CONNWATCH_MORE; /* once per head: a body dripped a byte a read costs no reparse */
+    c->tried = v == CONNWATCH_MORE ? sock->input->size : 0;
+    if (v != CONNWATCH_CLOSE)
+        return;
+    *err = "request body refused before it was read";
+    int64_t now = clock_mono_ms();
+    if (now - c->w->logged_ms >= 1000 || c->w->logged_ms == 0) {
+        log_msg(STOA_LOG_WARN, "http",
+                "refused a request body from %s before reading it: the request was pipelined behind another, "
+                "so the connection was closed instead of answered",
+                peer);
+        c->w->logged_ms = now;
+    }
+}
+
+/* Runs h2o's callback (or its HTTP/1 accept) on c's socket; 0 when the socket closed
+ * meanwhile (c is freed then). */
+static int run_inner(watched *c, h2o_socket_t *sock, const char *err, h2o_accept_ctx_t *ctx, struct timeval at)
+{
+    c->reading = 1;
+    if (ctx != NULL)
+        h2o_http1_accept(ctx, sock, at);
+    else
+        c->inner(sock, err);
+    c->reading = 0;
+    if (c->closed) {
+        free(c);
+        return 0;
+    }
+    c->seen = sock->input->size;
+    gate(c);
+    return 1;
+}
+
+void connwatch_http1_accept(h2o_accept_ctx_t *ctx, h2o_socket_t *sock, struct timeval connected_at)
+{
+    if (sock->on_close.cb != on_close) {
+        h2o_http1_accept(ctx, sock, connected_at);
+        return;
+    }
+    watched *c = sock->on_close.data;
+    const char *err = NULL;
+    c->seen = c->tried = 0; /* h2o has parsed none of it: a refused head is withheld, never closed */
+    if (sock->input->size > 0)
+        judge(c, sock, &err);
+    run_inner(c, sock, NULL, ctx, connected_at);
+}
+
+static void gate_read(h2o_socket_t *sock, const char *err)
+{
+    watched *c = sock->on_close.data;
+    if (err == NULL && !c->routed && !c->judged && sock->input->size > 0)
+        judge(c, sock, &err);
+    run_inner(c, sock, err, NULL, (struct timeval){0});
+}
+
+/* After a request: h2o has consumed it and parsed what followed, and the next head
+ * (at the input's start now) is judged afresh. */
+static void on_regate(h2o_timeout_entry_t *entry)
+{
+    watched *c = H2O_STRUCT_FROM_MEMBER(watched, regate, entry);
+    gate(c);
+    c->seen = c->sock->input->size;
+    c->tried = 0;
+    c->judged = 0;
+}
 
 static void sample(h2o_timeout_entry_t *entry)
 {
@@ -28,15 +142,18 @@ static void sample(h2o_timeout_entry_t *entry)
     for (h2o_linklist_t *n = w->conns.next; n != &w->conns; n = n->next) {
         watched *c = H2O_STRUCT_FROM_MEMBER(watched, link, n);
         c->sampled = c->sock->input->size;
+        gate(c);
     }
     h2o_timeout_link(w->loop, &w->every, &w->tick);
 }
 
-void connwatch_loop_init(connwatch_loop *w, h2o_loop_t *loop)
+void connwatch_loop_init(connwatch_loop *w, h2o_loop_t *loop, connwatch_gate judge_head)
 {
-    *w = (connwatch_loop){.loop = loop};
+    *w = (connwatch_loop){.gate = judge_head, .loop = loop};
     h2o_linklist_init_anchor(&w->conns);
     h2o_timeout_init(loop, &w->every, CONNWATCH_SAMPLE_MS);
+    h2o_timeout_init(loop, &w->now, 0);
+    h2o_timeout_init(loop, &w->linger, CONNWATCH_LINGER_MS);
     w->tick.cb = sample;
     h2o_timeout_link(loop, &w->every, &w->tick);
 }
@@ -68,10 +185,18 @@ static void on_close(void *data)
 {
     watched *c = data;
     h2o_linklist_unlink(&c->link);
+    if (h2o_timeout_is_linked(&c->regate))
+        h2o_timeout_unlink(&c->regate);
+    if (h2o_timeout_is_linked(&c->lingered))
+        h2o_timeout_unlink(&c->lingered);
     size_t unread = c->sampled > c->in_flight ? c->sampled - c->in_flight : 0;
-    if (!c->h2 && unread > (c->requests ? 0 : CONNWATCH_IDLE_BYTES))
+    if (!c->h2 && !c->lingering && unread > (c->requests ? 0 : CONNWATCH_IDLE_BYTES))
         tell(c, unread);
-    free(c);
+    c->w->lingering -= c->lingering;
+    if (c->reading)
+        c->closed = 1; /* gate_read frees it when h2o's callback returns */
+    else
+        free(c);
 }
 
 void connwatch_accept(connwatch_loop *w, h2o_socket_t *sock)
@@ -87,6 +212,46 @@ void connwatch_accept(connwatch_loop *w, h2o_socket_t *sock)
     h2o_linklist_insert(&w->conns, &c->link);
     sock->on_close.cb = on_close;
     sock->on_close.data = c;
+    c->regate.cb = on_regate; /* this turn's timers run after h2o_accept, before any read */
+    h2o_timeout_link(w->loop, &w->now, &c->regate);
+}
+
+static void linger_read(h2o_socket_t *sock, const char *err)
+{
+    watched *c = sock->on_close.data;
+    c->drained += sock->input->size;
+    h2o_buffer_consume(&sock->input, sock->input->size);
+    if (err != NULL || c->drained > CONNWATCH_LINGER_BYTES)
+        h2o_socket_close(sock); /* on_close frees c */
+}
+
+static void linger_over(h2o_timeout_entry_t *entry)
+{
+    h2o_socket_close(H2O_STRUCT_FROM_MEMBER(watched, lingered, entry)->sock);
+}
+
+void connwatch_linger(void *data, h2o_socket_t *sock, size_t reqsize)
+{
+    (void)reqsize;
+    if (sock == NULL) { /* the write failed: h2o let go of the socket without closing it */
+        h2o_socket_close(data);
+        return;
+    }
+    sock->data = NULL;
+    if (sock->on_close.cb != on_close) {
+        h2o_socket_close(sock);
+        return;
+    }
+    watched *c = sock->on_close.data;
+    c->lingering = 1;
+    ++c->w->lingering;
+    c->sampled = c->in_flight = 0; /* what follows is the refused body: not an unfinished request */
+    h2o_buffer_consume(&sock->input, sock->input->size);
+    if (sock->ssl == NULL) /* the answer is out: FIN after it (TLS closes with its own alert) */
+        shutdown(h2o_socket_get_fd(sock), SHUT_WR);
+    c->lingered.cb = linger_over;
+    h2o_timeout_link(c->w->loop, &c->w->linger, &c->lingered);
+    h2o_socket_read_start(sock, linger_read);
 }
 
 static watched *watched_of(h2o_req_t *req)
@@ -101,6 +266,7 @@ void connwatch_request(h2o_req_t *req, int64_t now_ms)
     if (c == NULL)
         return;
     c->h2 |= req->version >= 0x200;
+    c->routed = 1;
     c->in_flight = c->sampled = c->sock->input->size; /* the request, body included, is still there */
     c->since_ms = now_ms;
     ++c->requests;
@@ -109,6 +275,13 @@ void connwatch_request(h2o_req_t *req, int64_t now_ms)
 void connwatch_done(h2o_req_t *req)
 {
     watched *c = watched_of(req);
-    if (c != NULL) /* h2o consumes the request's bytes next: the next sample sees what follows */
-        c->in_flight = c->sampled = 0;
+    if (c == NULL)
+        return;
+    /* h2o consumes the request's bytes next (the next sample sees what follows) and
+     * re-arms its own read callback for a keep-alive connection: gated again on this
+     * turn's timers, before the loop reads more. */
+    c->in_flight = c->sampled = 0;
+    c->routed = 0;
+    if (!h2o_timeout_is_linked(&c->regate))
+        h2o_timeout_link(c->w->loop, &c->w->now, &c->regate);
 }

@@ -157,6 +157,7 @@ reqctx *reqctx_new(h2o_req_t *req)
     rc->upstream[0] = rc->upstream_failed[0] = '\0';
     rc->auth = NULL;
     rc->target[0] = '\0';
+    rc->linger = 0;
     reqctx_new_id(rc->request_id, sizeof(rc->request_id));
     /* rc, and so the id, lives in the request's pool: no copy needed */
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL, rc->request_id,

@@ -30,6 +30,7 @@ typedef struct reqctx {
     char upstream_failed[256];    /* comma-separated upstreams that failed while filling */
     const char *auth;             /* "allow", "deny", "anonymous"; NULL when no auth check ran */
     char target[160];             /* what the request acted on, beyond module@version ("build:ci/7") */
+    int linger;                   /* the body gate held the body back: answer, then drain and close */
 } reqctx;
 
 /* A new context in req's pool, with a fresh request id sent as X-Request-Id. */

@@ -4,6 +4,7 @@
 
 #include "app.h"
 #include "auth.h"
+#include "bodyhead.h"
 #include "handlers.h"
 #include "status.h"
 
@@ -105,6 +106,29 @@ static int plain_on_tls_server(const struct conf *c, h2o_req_t *req)
     return sock != NULL && sock->ssl == NULL;
 }
 
+/* The gate held the body back (only HTTP/1 heads are gated: on HTTP/2 the names are
+ * any header a client sent, and http_send_body's HTTP/1 ending must never run there). */
+static int is_held(h2o_req_t *req)
+{
+    return req->version < 0x200 && (http_header(req, BODYHEAD_HELD_LENGTH, &(size_t){0}) != NULL ||
+                                    http_header(req, BODYHEAD_HELD_CHUNKED, &(size_t){0}) != NULL);
+}
+
+/* The body's length, or for a body the gate held back (core/http/bodygate.h) the one
+ * announced (1 when chunked or unreadable): the verdict is the one the gate foresaw. */
+static size_t body_len(h2o_req_t *req)
+{
+    size_t n;
+    const char *v = is_held(req) ? http_header(req, BODYHEAD_HELD_LENGTH, &n) : NULL;
+    if (v != NULL) {
+        size_t len = h2o_strtosize(v, n);
+        return len == SIZE_MAX || len == 0 ? 1 : len;
+    }
+    if (is_held(req))
+        return 1;
+    return req->entity.base != NULL ? req->entity.len : 0;
+}
+
 static void facts_of(const struct conf *c, reqctx *rc, router_facts *f)
 {
     h2o_req_t *req = rc->req;
@@ -113,7 +137,7 @@ static void facts_of(const struct conf *c, reqctx *rc, router_facts *f)
     h2o_iovec_t fallback = req->hostconf != NULL ? req->hostconf->authority.hostport : h2o_iovec_init(NULL, 0);
     int sent = !h2o_memis(req->authority.base, req->authority.len, fallback.base, fallback.len);
     *f = (router_facts){.method = req->method.base, .method_len = req->method.len, .type = rc->r.type,
-                        .body_len = req->entity.base != NULL ? req->entity.len : 0,
+                        .body_len = body_len(req),
                         .plain_on_tls = plain_on_tls_server(c, req), .tls_redirect = c->tls_redirect,
                         .authority = req->authority.base, .authority_len = sent ? req->authority.len : 0,
                         .path = req->path.base, .path_len = req->path.len, .https_port = *https_port,
@@ -129,8 +153,12 @@ static int send_verdict(reqctx *rc, const router_verdict *v)
         http_send_text(rc, 405, "method %.*s not allowed here; allowed: %s", (int)req->method.len, req->method.base,
                        v->allow);
     } else if (v->status == 413) {
-        http_send_text(rc, 413, "%.*s takes no request body (got %zu bytes)", (int)req->method.len,
-                       req->method.base, req->entity.len);
+        if (req->entity.base == NULL) /* held back by the gate */
+            http_send_text(rc, 413, "%.*s takes no request body (one was announced; it was not read)",
+                           (int)req->method.len, req->method.base);
+        else
+            http_send_text(rc, 413, "%.*s takes no request body (got %zu bytes)", (int)req->method.len,
+                           req->method.base, req->entity.len);
     } else if (v->status == 308) {
         http_set_header(rc, "location", v->location);
         http_send_text(rc, 308, "use %s", v->location);
@@ -186,6 +214,10 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     reqctx *rc = reqctx_new(req);
     char why[512];
     const struct conf *c = the_app->conf;
+    /* The gate held this request's body back: its bytes follow on the connection and
+     * must never be read as a request, so the answer ends it (http_send_body). */
+    int held = is_held(req);
+    rc->linger = held;
     if (header_bytes(req) > c->max_header) {
         http_send_text(rc, 431, "request line and headers exceed limits.max_header (%u bytes)", c->max_header);
         return 0;
@@ -212,6 +244,10 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
             auth_send_denial(rc, &d);
             return 0;
         }
+    }
+    if (held) { /* the gate foresaw a refusal that did not come (a token created meanwhile) */
+        http_send_text(rc, 403, "the request body was refused before it was read; send the request again");
+        return 0;
     }
     return dispatch(rc, v.op);
 }

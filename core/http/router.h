@@ -17,7 +17,7 @@ typedef struct router_facts {
     const char *method;
     size_t method_len;
     route_type type;
-    size_t body_len;        /* request body bytes (h2o 2.2.5 has read them already) */
+    size_t body_len;        /* request body bytes read, or announced when the body gate held them back */
     int plain_on_tls;       /* the socket is a tls.plain_listen one of a TLS server */
     int tls_redirect;       /* tls.redirect */
     const char *authority;  /* Host/:authority as the client sent it; len 0 when none */

@@ -2,6 +2,7 @@
 
 #include "app.h"
 #include "audit.h"
+#include "bodygate.h"
 #include "fill_source.h"
 #include "log.h"
 #include "loop.h"
@@ -12,6 +13,7 @@
 #include "recheck.h"
 #include "reload.h"
 #include "router.h"
+#include "tlsaccept.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -100,7 +102,8 @@ static int setup_tls(const struct conf *c, char *err, size_t errlen)
                  ERR_reason_error_string(ERR_get_error()));
         return -1;
     }
-    h2o_ssl_register_alpn_protocols(ssl_ctx, h2o_http2_alpn_protocols);
+    if (c->http2)
+        h2o_ssl_register_alpn_protocols(ssl_ctx, h2o_http2_alpn_protocols);
     return 0;
 }
 
@@ -115,6 +118,7 @@ static void setup_globalconf(const struct conf *c, const char *tmp_dir)
     h2o_config_init(&globalconf);
     globalconf.server_name = h2o_iovec_init(H2O_STRLIT("stoa"));
     globalconf.max_request_entity_size = c->max_body;
+    globalconf.http1.upgrade_to_http2 = c->http2; /* h2c: Upgrade and the HTTP/2 preface */
     /* h2o's 10 s default covers the whole request, body included: it cut publishes of
      * more than about 30 MB from a client at 3 MB/s. */
     globalconf.http1.req_timeout = c->request_timeout_ms ? c->request_timeout_ms : 86400000; /* 0: a day */
@@ -133,7 +137,10 @@ static void on_accept(h2o_socket_t *listener, const char *err)
         if (sock == NULL)
             return;
         connwatch_accept(&server_loop_of(ctx->ctx)->conns, sock);
-        h2o_accept(ctx, sock);
+        if (ctx->ssl_ctx != NULL)
+            tlsaccept(ctx, sock);
+        else
+            h2o_accept(ctx, sock);
     }
 }
 
@@ -161,7 +168,8 @@ static void on_control(h2o_multithread_receiver_t *r, h2o_linklist_t *messages)
 
 static int busy(server_loop *l)
 {
-    return !h2o_linklist_is_empty(&l->ctx.http1._conns) || !h2o_linklist_is_empty(&l->ctx.http2._conns);
+    return !h2o_linklist_is_empty(&l->ctx.http1._conns) || !h2o_linklist_is_empty(&l->ctx.http2._conns) ||
+           l->conns.lingering > 0;
 }
 
 static void *loop_main(void *arg)
@@ -171,7 +179,7 @@ static void *loop_main(void *arg)
     h2o_context_init(&l->ctx, loop, &globalconf);
     pool_loop_init(&l->pool, l->ctx.queue);
     h2o_timeout_init(loop, &l->send_timeout, the_app->conf->send_timeout_ms);
-    connwatch_loop_init(&l->conns, loop);
+    connwatch_loop_init(&l->conns, loop, bodygate_judge);
     h2o_multithread_register_receiver(l->ctx.queue, &l->control, on_control);
     l->accept = (h2o_accept_ctx_t){.ctx = &l->ctx, .hosts = globalconf.hosts, .ssl_ctx = ssl_ctx};
     l->accept_plain = (h2o_accept_ctx_t){.ctx = &l->ctx, .hosts = globalconf.hosts, .ssl_ctx = NULL};
