@@ -198,8 +198,8 @@ static const directive top_d[] = {
     {"tls.redirect", T_BOOL, C(tls_redirect), NULL,
      "a plain listener answers other paths with 308 to https (false: 403)", "true", "the next request"},
     {"http2", T_BOOL, C(http2), NULL,
-     "offer HTTP/2 (h2 over TLS, h2c in the clear); false: HTTP/1.1 only, whose request bodies are refused "
-     "from the head when the request is (docs/auth.md)", "true", NULL},
+     "offer HTTP/2 (h2 over TLS, h2c in the clear); its request bodies are read before auth (h2o 2.2.5), "
+     "HTTP/1.1's are refused from the head when the request is (docs/auth.md)", "false", NULL},
     {"threads", T_UINT, C(threads), NULL, "event-loop threads (0 = one per core)", NULL, NULL},
     {"workers", T_UINT, C(workers), NULL, "threads for blocking work in each lane: fills, checksum database, other work (max(4, 2 x threads))", NULL, NULL},
     {"plugin_dir", T_STR, C(plugin_dir), NULL, "where plugins are loaded from (<binary dir>/plugins)", NULL, NULL},

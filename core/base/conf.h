@@ -144,7 +144,7 @@ typedef struct conf {
     char **tls_plain_listen; /* tls.plain_listen: plain-HTTP addresses beside the TLS ones */
     size_t ntls_plain_listen;
     int tls_redirect;        /* tls.redirect: a plain listener redirects what it does not serve */
-    int http2;               /* http2: offer HTTP/2 (ALPN h2, cleartext h2c); off: HTTP/1.1 only */
+    int http2;               /* http2: offer HTTP/2 (ALPN h2, cleartext h2c); off (default): HTTP/1.1 only */
     uint32_t threads;        /* event-loop threads; 0 in the file means one per core */
     uint32_t workers;        /* blocking-work threads; default 2 * threads, min 4 */
     char *plugin_dir;        /* default: NULL = <dir of the binary>/plugins */

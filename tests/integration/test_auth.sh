@@ -29,7 +29,7 @@ assert_not_contains "$(cat "$TMP/tokens")" "$READ" "the store holds the token it
 listing=$("$STOA_BIN" token list --config "$TMP/stoa.yaml") || fail "token list, --config last"
 assert_contains "$listing" "reader" "token list with --config after the subcommand"
 assert_not_contains "$listing" "$READ" "token list shows a secret"
-CONFIG_FILE="$TMP/stoa.yaml" start_stoa
+CONFIG_FILE="$TMP/stoa.yaml" start_stoa STOA_HTTP2=true
 H=${STOA_URL#https://}
 c() { curl -s --cacert "$TLS_CA" -o "$TMP/body" -w '%{http_code}' "$@"; }
 code_is() { [ "$(c "${@:2}")" = "$1" ]; } # code_is STATUS CURL-ARGS...: for wait_for

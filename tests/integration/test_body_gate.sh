@@ -16,7 +16,7 @@ auth:
   plugins: [{plugin: token, options: {path: "$TMP/tokens"}}]
 YAML
 TOKEN=$("$STOA_BIN" token --config "$CONFIG_FILE" create --name ci --scope publish --scope read | head -1)
-start_stoa
+start_stoa STOA_HTTP2=true # HTTP/1.1 is gated with HTTP/2 on as well
 PROBE="$STOA_SRC/tests/integration/bodyprobe.py"
 BIG=$((64 << 20))
 EARLY=$((16 << 20))
@@ -101,7 +101,7 @@ limits: {max_body: 512MiB}
 auth:
   plugins: [{plugin: token, options: {path: "$TMP/tokens"}}]
 YAML
-start_stoa
+start_stoa STOA_HTTP2=true
 r=$(probe "$STOA_URL" PUT "$zip" "$BIG" --tls)
 early "$r" 401 "anonymous PUT over TLS (HTTP/1.1)"
 code=$(curl -s --cacert "$TLS_CA" --http1.1 -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
@@ -112,12 +112,11 @@ assert_eq "$(curl -s --cacert "$TLS_CA" --http2 -o /dev/null -w '%{http_code} %{
 pass "over TLS an anonymous HTTP/1.1 PUT is refused before its body; token publishes and HTTP/2 work"
 stop_stoa
 
-# HTTP/2 streams are buffered by h2o 2.2.5 before any hook; http2: false leaves HTTP/1.1
-# only (no ALPN h2, no h2c), so every body passes the gate.
+# HTTP/2 streams are buffered by h2o 2.2.5 before any hook, so HTTP/2 is off unless
+# http2: true: HTTP/1.1 only (no ALPN h2, no h2c), and every body passes the gate.
 truncate -s "$BIG" "$TMP/big.bin"
 fixture_config - <<YAML
 tls: {cert: "$TLS_CERT", key: "$TLS_KEY"}
-http2: false
 limits: {max_body: 512MiB}
 auth:
   plugins: [{plugin: token, options: {path: "$TMP/tokens"}}]
@@ -126,18 +125,17 @@ start_stoa
 out=$(curl -s --cacert "$TLS_CA" --http2 -H "Expect:" -o /dev/null -w '%{http_code} %{http_version} %{size_upload}' \
     -T "$TMP/big.bin" "$STOA_URL/corp.example.com/big/@v/v1.0.1.zip" || true)
 read -r code ver up <<<"$out"
-assert_eq "$code $ver" "401 1.1" "curl --http2 on a server with http2: false"
-[ "$up" -lt "$EARLY" ] || fail "http2: false: $up bytes uploaded before the 401"
-pass "http2: false: a client asking for HTTP/2 gets HTTP/1.1, and its anonymous PUT the early 401"
+assert_eq "$code $ver" "401 1.1" "curl --http2 on a server by default"
+[ "$up" -lt "$EARLY" ] || fail "by default: $up bytes uploaded before the 401"
+pass "by default a client asking for HTTP/2 gets HTTP/1.1, and its anonymous PUT the early 401"
 stop_stoa
 fixture_config - <<YAML
-http2: false
 auth:
   plugins: [{plugin: token, options: {path: "$TMP/tokens"}}]
 YAML
 start_stoa
 ver=$(curl -s --http2-prior-knowledge -o /dev/null -w '%{http_version}' "$STOA_URL/healthz" || true)
-[ "$ver" != 2 ] || fail "http2: false still speaks h2c"
+[ "$ver" != 2 ] || fail "the default still speaks h2c"
 assert_eq "$(curl -s --http2 -o /dev/null -w '%{http_code} %{http_version}' "$STOA_URL/healthz")" "200 1.1" \
     "an h2c Upgrade is ignored"
-pass "http2: false: no h2c in the clear (prior knowledge or Upgrade)"
+pass "by default no h2c in the clear (prior knowledge or Upgrade)"

@@ -112,7 +112,7 @@ start_stoa STOA_WORKERS=1 STOA_TLS_CERT="$TLS_CERT" STOA_TLS_KEY="$TLS_KEY"
 gone_clients 22 tls1 140 20
 pass "HTTPS connect-send-close (close_notify, then FIN) queues no upstream fetch (20 fills dropped)"
 stop_stoa
-start_stoa STOA_WORKERS=1 STOA_LIMITS_H2_CANCELS=50
+start_stoa STOA_WORKERS=1 STOA_LIMITS_H2_CANCELS=50 STOA_HTTP2=true
 hold_worker 21
 before=$(asked)
 out=$(python3 "$STOA_SRC/tests/integration/flood.py" h2reset "$(port)" 300 "/example.com/slow%d/@v/v1.0.0.info")

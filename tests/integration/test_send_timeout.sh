@@ -9,7 +9,7 @@ genmod -out "$TMP/up" -pad $((24 * 1024 * 1024)) example.com/big@v1.0.0
 genmod -out "$TMP/up" -pad $((24 * 1024 * 1024)) example.com/cold@v1.0.0
 genmod -out "$TMP/up" -pad $((8 * 1024 * 1024)) example.com/steady@v1.0.0
 start_upstream "$TMP/up"
-start_stoa STOA_UPSTREAMS_0_URL="$UPSTREAM_URL" STOA_UPSTREAMS_0_NAME=fixture STOA_LIMITS_SEND_TIMEOUT=2s
+start_stoa STOA_HTTP2=true STOA_UPSTREAMS_0_URL="$UPSTREAM_URL" STOA_UPSTREAMS_0_NAME=fixture STOA_LIMITS_SEND_TIMEOUT=2s
 port=${STOA_URL##*:}
 size_big=$(stat -c %s "$TMP/up/example.com/big/@v/v1.0.0.zip")
 curl -sf -o /dev/null "$STOA_URL/example.com/big/@v/v1.0.0.zip" || fail "filling the big zip"

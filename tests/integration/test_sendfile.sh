@@ -9,7 +9,7 @@
 genmod -out "$TMP/up" -pad $((24 * 1024 * 1024)) example.com/big@v1.0.0
 genmod -out "$TMP/up" -pad $((200 * 1024)) example.com/mid@v1.0.0
 start_upstream "$TMP/up"
-start_stoa STOA_UPSTREAMS_0_URL="$UPSTREAM_URL" STOA_UPSTREAMS_0_NAME=fixture
+start_stoa STOA_HTTP2=true STOA_UPSTREAMS_0_URL="$UPSTREAM_URL" STOA_UPSTREAMS_0_NAME=fixture
 big="$STOA_URL/example.com/big/@v/v1.0.0.zip"
 mid="$STOA_URL/example.com/mid/@v/v1.0.0.zip"
 sum() { sha256sum "$1" | cut -c1-64; }

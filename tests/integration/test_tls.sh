@@ -13,7 +13,7 @@ openssl x509 -req -in "$TMP/server.csr" -CA "$TMP/ca.pem" -CAkey "$TMP/ca.key" -
 genmod -out "$TMP/up" example.com/tls@v1.0.0
 genmod -out "$TMP/up" -pad $((1024 * 1024)) example.com/tlsbig@v1.0.0
 start_upstream "$TMP/up"
-start_stoa STOA_UPSTREAMS_0_URL="$UPSTREAM_URL" STOA_TLS_CERT="$TMP/server.pem" STOA_TLS_KEY="$TMP/server.key" \
+start_stoa STOA_HTTP2=true STOA_UPSTREAMS_0_URL="$UPSTREAM_URL" STOA_TLS_CERT="$TMP/server.pem" STOA_TLS_KEY="$TMP/server.key" \
     STOA_LOG_FORMAT=json
 case "$STOA_URL" in https://*) ;; *) fail "expected an https listener, got $STOA_URL" ;; esac
 
