@@ -273,15 +273,22 @@ static auth_chain chain_of(const app *a, const struct conf *c)
     return (auth_chain){a->auth, a->auth_state, a->nauth_open, c->throttle_failures, c->throttle_window_ms};
 }
 
+/* The chain's subject for r: its credentials, for the throttle key, and the client. */
+static auth_subject subject_of(const stoa_auth_request *r, uint64_t now_ms, const char *client)
+{
+    auth_subject s = {.req = r, .has_credentials = has_credentials(r), .credential = credential_hash(r),
+                      .now_ms = now_ms};
+    snprintf(s.client, sizeof(s.client), "%s", client);
+    return s;
+}
+
 stoa_status auth_check(reqctx *rc, stoa_op op, auth_decision *d)
 {
     const struct conf *c = the_app->conf;
     auth_chain ch = chain_of(the_app, c);
     auth_facts f;
     facts_init(&f, rc, op, rc->r.module[0] ? rc->r.module : NULL, required(c, &rc->r, op, rc->r.module));
-    auth_subject s = {.req = &f.r, .has_credentials = has_credentials(&f.r), .credential = credential_hash(&f.r),
-                      .now_ms = (uint64_t)reqctx_start_ms(rc)};
-    snprintf(s.client, sizeof(s.client), "%s", rc->client);
+    auth_subject s = subject_of(&f.r, (uint64_t)reqctx_start_ms(rc), rc->client);
     snprintf(s.identity, sizeof(s.identity), "%s", rc->identity);
     auth_chain_run(&ch, &s, d);
     snprintf(rc->client, sizeof(rc->client), "%s", s.client);
@@ -299,9 +306,7 @@ stoa_status auth_predict(const route *r, stoa_auth_request *req, const char *cli
     req->repo = r->repo;
     req->module = r->module[0] ? r->module : NULL;
     req->required = required(c, r, req->op, r->module);
-    auth_subject s = {.req = req, .has_credentials = has_credentials(req), .credential = credential_hash(req),
-                      .now_ms = now_ms};
-    snprintf(s.client, sizeof(s.client), "%s", client);
+    auth_subject s = subject_of(req, now_ms, client);
     return chain_verdict(&ch, &s, d, 0);
 }
 

@@ -49,10 +49,8 @@ static const char *head_header(const stoa_auth_request *r, const char *name, siz
 static int router_refuses(const bodyhead *h, int tls, route *r, stoa_op *op)
 {
     const struct conf *c = the_app->conf;
-    char *repos[c->nrepos + 1], why[512];
-    for (size_t i = 0; i < c->nrepos; ++i)
-        repos[i] = c->repos[i].name;
-    if (route_parse(h->path, h->path_len, repos, c->nrepos, r, why, sizeof(why)) != STOA_OK)
+    char why[512];
+    if (router_parse(c, h->path, h->path_len, r, why, sizeof(why)) != STOA_OK)
         return 1;
     router_facts f = {.method = h->method, .method_len = h->method_len, .type = r->type, .body_len = 1,
                       .plain_on_tls = c->tls_cert != NULL && !tls, .tls_redirect = c->tls_redirect,

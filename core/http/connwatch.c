@@ -31,23 +31,41 @@ typedef struct watched {
     size_t drained;
     unsigned lingering : 1;       /* connwatch_linger owns the socket */
     unsigned routed : 1;          /* a request is in the router */
-    unsigned reading : 1;         /* inside inner: on_close defers the free */
+    unsigned reading : 1;         /* in a call into h2o: on_close defers the free */
     unsigned closed : 1;
 } watched;
 
 static void gate_read(h2o_socket_t *sock, const char *err);
 static void on_close(void *data);
 
+/* At most one warn line a second per loop: 1 when one may go now (and it is counted as
+ * gone). */
+static int log_due(connwatch_loop *w, int64_t now)
+{
+    if (w->logged_ms != 0 && now - w->logged_ms < 1000)
+        return 0;
+    w->logged_ms = now;
+    return 1;
+}
+
 /* (Re)installs gate_read where h2o set its own read callback: after accept, after
  * h2o re-arms reading for a keep-alive request, and at each sample. An HTTP/2
  * connection is left alone once it shows. */
+/* The head at the input's start is judged afresh: h2o has parsed all there is. */
+static void rejudge(watched *c)
+{
+    c->seen = c->sock->input->size;
+    c->tried = 0;
+    c->judged = 0;
+}
+
 static void gate(watched *c)
 {
     h2o_socket_t *sock = c->sock;
-    /* HTTP/2 shows with its first request (ALPN cannot be asked before the handshake
-     * ends); until then its frames fail the gate's parse at the first byte and pass. */
     if (c->lingering)
         return;
+    /* HTTP/2 shows with its first request (ALPN cannot be asked before the handshake
+     * ends); until then its frames fail the gate's parse at the first byte and pass. */
     if (c->h2) {
         if (sock->_cb.read == gate_read)
             sock->_cb.read = c->inner;
@@ -56,9 +74,7 @@ static void gate(watched *c)
     if (sock->_cb.read == NULL || sock->_cb.read == gate_read)
         return;
     c->inner = sock->_cb.read;
-    c->seen = sock->input->size;
-    c->tried = 0;
-    c->judged = 0;
+    rejudge(c);
     sock->_cb.read = gate_read;
 }
 
@@ -74,33 +90,25 @@ static void judge(watched *c, h2o_socket_t *sock, const char **err)
     if (v != CONNWATCH_CLOSE)
         return;
     *err = "request body refused before it was read";
-    int64_t now = clock_mono_ms();
-    if (now - c->w->logged_ms >= 1000 || c->w->logged_ms == 0) {
+    if (log_due(c->w, clock_mono_ms()))
         log_msg(STOA_LOG_WARN, "http",
                 "refused a request body from %s before reading it: the request was pipelined behind another, "
                 "so the connection was closed instead of answered",
                 peer);
-        c->w->logged_ms = now;
-    }
 }
 
-/* Runs h2o's callback (or its HTTP/1 accept) on c's socket; 0 when the socket closed
- * meanwhile (c is freed then). */
-static int run_inner(watched *c, h2o_socket_t *sock, const char *err, h2o_accept_ctx_t *ctx, struct timeval at)
+/* After a call into h2o on c's socket (flagged reading, so on_close only marks c): frees
+ * c if the socket closed meanwhile, else notes that h2o has parsed all there is and puts
+ * the gate back if h2o set a callback of its own. */
+static void after_h2o(watched *c, h2o_socket_t *sock)
 {
-    c->reading = 1;
-    if (ctx != NULL)
-        h2o_http1_accept(ctx, sock, at);
-    else
-        c->inner(sock, err);
     c->reading = 0;
     if (c->closed) {
         free(c);
-        return 0;
+        return;
     }
     c->seen = sock->input->size;
     gate(c);
-    return 1;
 }
 
 void connwatch_http1_accept(h2o_accept_ctx_t *ctx, h2o_socket_t *sock, struct timeval connected_at)
@@ -114,7 +122,9 @@ void connwatch_http1_accept(h2o_accept_ctx_t *ctx, h2o_socket_t *sock, struct ti
     c->seen = c->tried = 0; /* h2o has parsed none of it: a refused head is withheld, never closed */
     if (sock->input->size > 0)
         judge(c, sock, &err);
-    run_inner(c, sock, NULL, ctx, connected_at);
+    c->reading = 1;
+    h2o_http1_accept(ctx, sock, connected_at);
+    after_h2o(c, sock);
 }
 
 static void gate_read(h2o_socket_t *sock, const char *err)
@@ -122,7 +132,9 @@ static void gate_read(h2o_socket_t *sock, const char *err)
     watched *c = sock->on_close.data;
     if (err == NULL && !c->routed && !c->judged && sock->input->size > 0)
         judge(c, sock, &err);
-    run_inner(c, sock, err, NULL, (struct timeval){0});
+    c->reading = 1;
+    c->inner(sock, err);
+    after_h2o(c, sock);
 }
 
 /* After a request: h2o has consumed it and parsed what followed, and the next head
@@ -130,10 +142,8 @@ static void gate_read(h2o_socket_t *sock, const char *err)
 static void on_regate(h2o_timeout_entry_t *entry)
 {
     watched *c = H2O_STRUCT_FROM_MEMBER(watched, regate, entry);
+    rejudge(c);
     gate(c);
-    c->seen = c->sock->input->size;
-    c->tried = 0;
-    c->judged = 0;
 }
 
 static void sample(h2o_timeout_entry_t *entry)
@@ -163,7 +173,7 @@ static void tell(watched *c, size_t unread)
     connwatch_loop *w = c->w;
     int64_t now = clock_mono_ms();
     metrics_unfinished_request();
-    if (now - w->logged_ms < 1000 && w->logged_ms != 0) {
+    if (!log_due(w, now)) {
         ++w->untold;
         return;
     }
@@ -177,7 +187,6 @@ static void tell(watched *c, size_t unread)
             "took (limits.request_timeout is %.0f s; a client that hung up, or a request h2o refused, end so too)%s",
             peer, (double)(now - c->since_ms) / 1000, c->requests ? "its last request" : "it opened", unread,
             (double)the_app->conf->request_timeout_ms / 1000, more);
-    w->logged_ms = now;
     w->untold = 0;
 }
 

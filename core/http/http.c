@@ -78,21 +78,20 @@ void http_send_body(reqctx *rc, int status, const char *content_type, const char
     if (cache_control != NULL)
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, cache_control, strlen(cache_control));
     int head = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
-    if (rc->linger && req->version < 0x200) { /* h2o would close at once; a reset could lose the answer */
-        /* h2o's upgrade writes "Connection: upgrade" (no Upgrade header: clients ignore
-         * the token); this line tells them the connection ends. */
-        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONNECTION, NULL, H2O_STRLIT("close"));
-        h2o_iovec_t copy = h2o_strdup(&req->pool, body, len);
-        h2o_http1_upgrade(req, &copy, head ? 0 : 1, connwatch_linger, req->conn->callbacks->get_socket(req->conn));
-        return;
-    }
-    if (head) {
+    if (head && !rc->linger) {
         static h2o_generator_t none = {NULL, NULL};
         h2o_start_response(req, &none);
         h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
         return;
     }
     h2o_iovec_t copy = h2o_strdup(&req->pool, body, len);
+    if (rc->linger && req->version < 0x200) { /* h2o would close at once; a reset could lose the answer */
+        /* h2o's upgrade writes "Connection: upgrade" (no Upgrade header: clients ignore
+         * the token); this line tells them the connection ends. */
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONNECTION, NULL, H2O_STRLIT("close"));
+        h2o_http1_upgrade(req, &copy, head ? 0 : 1, connwatch_linger, req->conn->callbacks->get_socket(req->conn));
+        return;
+    }
     h2o_send_inline(req, copy.base, copy.len);
 }
 

@@ -95,6 +95,14 @@ int router_decide(const router_facts *in, router_verdict *out)
     return 0;
 }
 
+stoa_status router_parse(const struct conf *c, const char *path, size_t len, route *r, char *why, size_t whylen)
+{
+    char *repos[c->nrepos + 1];
+    for (size_t i = 0; i < c->nrepos; ++i)
+        repos[i] = c->repos[i].name;
+    return route_parse(path, len, repos, c->nrepos, r, why, whylen);
+}
+
 static const unsigned *https_port; /* router_register's: bound once listeners open */
 
 /* A request on a tls.plain_listen address of a TLS server: its socket has no TLS. */
@@ -116,17 +124,14 @@ static int is_held(h2o_req_t *req)
 
 /* The body's length, or for a body the gate held back (core/http/bodygate.h) the one
  * announced (1 when chunked or unreadable): the verdict is the one the gate foresaw. */
-static size_t body_len(h2o_req_t *req)
+static size_t body_len(h2o_req_t *req, int held)
 {
+    if (!held)
+        return req->entity.base != NULL ? req->entity.len : 0;
     size_t n;
-    const char *v = is_held(req) ? http_header(req, BODYHEAD_HELD_LENGTH, &n) : NULL;
-    if (v != NULL) {
-        size_t len = h2o_strtosize(v, n);
-        return len == SIZE_MAX || len == 0 ? 1 : len;
-    }
-    if (is_held(req))
-        return 1;
-    return req->entity.base != NULL ? req->entity.len : 0;
+    const char *v = http_header(req, BODYHEAD_HELD_LENGTH, &n);
+    size_t len = v != NULL ? h2o_strtosize(v, n) : 0;
+    return len == SIZE_MAX || len == 0 ? 1 : len;
 }
 
 static void facts_of(const struct conf *c, reqctx *rc, router_facts *f)
@@ -137,7 +142,7 @@ static void facts_of(const struct conf *c, reqctx *rc, router_facts *f)
     h2o_iovec_t fallback = req->hostconf != NULL ? req->hostconf->authority.hostport : h2o_iovec_init(NULL, 0);
     int sent = !h2o_memis(req->authority.base, req->authority.len, fallback.base, fallback.len);
     *f = (router_facts){.method = req->method.base, .method_len = req->method.len, .type = rc->r.type,
-                        .body_len = body_len(req),
+                        .body_len = body_len(req, rc->linger),
                         .plain_on_tls = plain_on_tls_server(c, req), .tls_redirect = c->tls_redirect,
                         .authority = req->authority.base, .authority_len = sent ? req->authority.len : 0,
                         .path = req->path.base, .path_len = req->path.len, .https_port = *https_port,
@@ -216,16 +221,12 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     const struct conf *c = the_app->conf;
     /* The gate held this request's body back: its bytes follow on the connection and
      * must never be read as a request, so the answer ends it (http_send_body). */
-    int held = is_held(req);
-    rc->linger = held;
+    rc->linger = is_held(req);
     if (header_bytes(req) > c->max_header) {
         http_send_text(rc, 431, "request line and headers exceed limits.max_header (%u bytes)", c->max_header);
         return 0;
     }
-    char *repos[c->nrepos + 1];
-    for (size_t i = 0; i < c->nrepos; ++i)
-        repos[i] = c->repos[i].name;
-    stoa_status s = route_parse(req->path.base, req->path.len, repos, c->nrepos, &rc->r, why, sizeof(why));
+    stoa_status s = router_parse(c, req->path.base, req->path.len, &rc->r, why, sizeof(why));
     if (s != STOA_OK) {
         http_send_text(rc, status_http(s), "%s", why);
         return 0;
@@ -245,7 +246,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
             return 0;
         }
     }
-    if (held) { /* the gate foresaw a refusal that did not come (a token created meanwhile) */
+    if (rc->linger) { /* the gate foresaw a refusal that did not come (a token created meanwhile) */
         http_send_text(rc, 403, "the request body was refused before it was read; send the request again");
         return 0;
     }

@@ -13,6 +13,8 @@ void router_register(h2o_pathconf_t *pathconf, const unsigned *port);
 
 /* What the router's decision needs of a request and the configuration; nothing of h2o
  * or the_app, so it is testable alone. Strings are not NUL-terminated. */
+struct conf;
+
 typedef struct router_facts {
     const char *method;
     size_t method_len;
@@ -34,6 +36,9 @@ typedef struct router_verdict {
     const char *allow;      /* with 405: the Allow header */
     char location[ROUTE_PATH_MAX + 512]; /* with 308 */
 } router_verdict;
+
+/* route_parse with c's repository names: the router and the body gate read a path alike. */
+stoa_status router_parse(const struct conf *c, const char *path, size_t len, route *r, char *why, size_t whylen);
 
 /* In order: a plain listener of a TLS server serves only the health, version and metrics
  * routes; anything else gets 308 to https when tls.redirect is on and the client sent a
